@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+pub mod abi;
+pub mod babyjubjub;
+pub mod committee;
+pub mod eddsa;
+pub mod field;
+pub mod header;
+pub mod history;
+pub mod merkle;
+pub mod payload;
+pub mod poseidon;
+pub mod primitives;
+pub mod quorum;
+pub mod state;
+pub mod transaction;
+
+pub use alloy_primitives::{B256, Bytes};
+pub use committee::{Committee, CommitteeSlot};
+pub use eddsa::{PublicKey, SecretKey, Signature};
+pub use header::Header;
+pub use history::HistoryTree;
+pub use merkle::MerkleTree;
+pub use payload::PayloadTree;
+pub use primitives::{ChainId, Epoch, Height, Namespace, View};
+pub use quorum::{StateSignature, verify_quorum};
+pub use state::LightClientState;
+pub use transaction::Transaction;

@@ -1,0 +1,203 @@
+//! Native verification of a signed light-client state: the check the Groth16 circuit proves.
+//!
+//! A state is accepted when the signatures of distinct committee slots, each valid on the
+//! state's message, carry more than two thirds of the committee's total weight. Any malformed
+//! part (unknown slot, repeated slot, invalid signature) rejects the whole set rather than being
+//! skipped, so what passes here is exactly what the prover can prove.
+//!
+//! With the `parallel` feature the signatures are checked on all cores.
+
+use crate::{
+    committee::Committee,
+    eddsa::{Signature, SignatureError},
+    state::{LightClientState, StateError},
+};
+
+/// One committee member's signature on a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StateSignature {
+    /// The signer's slot in the committee.
+    pub slot: u32,
+    /// Its EdDSA-Poseidon signature on the state's message.
+    pub signature: Signature,
+}
+
+/// Why a signed state was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuorumError {
+    /// The state has no valid message (its `nextCommittee` is not a field element).
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A signature names a slot the committee does not have.
+    #[error("slot {slot} is outside the committee of {members}")]
+    UnknownSlot {
+        /// The slot named.
+        slot: u32,
+        /// Committee size.
+        members: usize,
+    },
+    /// Two signatures name the same slot.
+    #[error("slot {0} signed twice")]
+    DuplicateSlot(u32),
+    /// A signature does not verify under its slot's key.
+    #[error("signature of slot {slot} is invalid: {source}")]
+    InvalidSignature {
+        /// The slot whose signature failed.
+        slot: u32,
+        /// Why it failed.
+        source: SignatureError,
+    },
+    /// The valid signatures do not carry more than two thirds of the weight.
+    #[error("signed weight {signed} of {total} is not more than two thirds")]
+    InsufficientWeight {
+        /// Weight of the valid signatures.
+        signed: u128,
+        /// Total committee weight.
+        total: u128,
+    },
+}
+
+/// Verifies that `signatures` are a quorum of `committee` on `state`; returns the signed weight.
+///
+/// The caller is responsible for `committee` being the one that signs `state` (the committee
+/// whose commitment the headers of `state.epoch` carry).
+pub fn verify_quorum(
+    committee: &Committee,
+    state: &LightClientState,
+    signatures: &[StateSignature],
+) -> Result<u128, QuorumError> {
+    let message = state.message()?;
+    let slots = committee.slots();
+    let mut seen = vec![false; slots.len()];
+    let mut signed = 0u128;
+    let mut checks = Vec::with_capacity(signatures.len());
+    for sig in signatures {
+        let index = sig.slot as usize;
+        let Some(slot) = slots.get(index) else {
+            return Err(QuorumError::UnknownSlot {
+                slot: sig.slot,
+                members: slots.len(),
+            });
+        };
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(QuorumError::DuplicateSlot(sig.slot));
+        }
+        signed += u128::from(slot.weight);
+        checks.push((sig, slot.key));
+    }
+    // Fail fast on weight before spending time on signatures.
+    if !committee.is_quorum(signed) {
+        return Err(QuorumError::InsufficientWeight {
+            signed,
+            total: committee.total_weight(),
+        });
+    }
+    let verify = |(sig, key): &(&StateSignature, crate::eddsa::PublicKey)| {
+        sig.signature
+            .verify(key, &message)
+            .map_err(|source| QuorumError::InvalidSignature {
+                slot: sig.slot,
+                source,
+            })
+    };
+    #[cfg(feature = "parallel")]
+    let results: Vec<Result<(), QuorumError>> = {
+        use rayon::prelude::*;
+        checks.par_iter().map(verify).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let results: Vec<Result<(), QuorumError>> = checks.iter().map(verify).collect();
+    // Report the first failure in input order, whatever order the checks ran in.
+    results.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{eddsa::SecretKey, primitives::*};
+    use alloy_primitives::B256;
+
+    fn setup(n: u8) -> (Vec<SecretKey>, Committee, LightClientState) {
+        let keys: Vec<SecretKey> = (0..n).map(|i| SecretKey::from_seed([i + 1; 32])).collect();
+        let committee =
+            Committee::equal_weight(keys.iter().map(|k| *k.public_key()), 8).expect("valid");
+        let state = LightClientState {
+            chain_id: ChainId(7),
+            epoch: Epoch(1),
+            height: Height(42),
+            history_root: B256::repeat_byte(0xee),
+            next_committee: committee.commitment_bytes(),
+        };
+        (keys, committee, state)
+    }
+
+    fn sign(keys: &[SecretKey], slots: &[u32], state: &LightClientState) -> Vec<StateSignature> {
+        let m = state.message().expect("valid state");
+        slots
+            .iter()
+            .map(|&slot| StateSignature {
+                slot,
+                signature: keys[slot as usize].sign(&m),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn strictly_more_than_two_thirds() {
+        let (keys, committee, state) = setup(6);
+        // 4 of 6 is exactly 2/3: not enough. 5 of 6 is.
+        assert_eq!(
+            verify_quorum(&committee, &state, &sign(&keys, &[0, 1, 2, 3], &state)),
+            Err(QuorumError::InsufficientWeight {
+                signed: 4,
+                total: 6
+            })
+        );
+        assert_eq!(
+            verify_quorum(&committee, &state, &sign(&keys, &[5, 0, 1, 2, 3], &state)),
+            Ok(5)
+        );
+    }
+
+    #[test]
+    fn every_malformed_set_is_rejected_with_its_reason() {
+        let (keys, committee, state) = setup(4);
+        let mut sigs = sign(&keys, &[0, 1, 2], &state);
+        sigs.push(sigs[0]);
+        assert_eq!(
+            verify_quorum(&committee, &state, &sigs),
+            Err(QuorumError::DuplicateSlot(0))
+        );
+        let mut sigs = sign(&keys, &[0, 1, 2], &state);
+        sigs[2].slot = 9;
+        assert_eq!(
+            verify_quorum(&committee, &state, &sigs),
+            Err(QuorumError::UnknownSlot {
+                slot: 9,
+                members: 4
+            })
+        );
+        // Slot 2's signature presented as slot 3's.
+        let mut sigs = sign(&keys, &[0, 1, 2], &state);
+        sigs[2].slot = 3;
+        assert!(matches!(
+            verify_quorum(&committee, &state, &sigs),
+            Err(QuorumError::InvalidSignature { slot: 3, .. })
+        ));
+        // Signatures on another height do not count.
+        let mut other = state.clone();
+        other.height = Height(43);
+        assert!(matches!(
+            verify_quorum(&committee, &state, &sign(&keys, &[0, 1, 2], &other)),
+            Err(QuorumError::InvalidSignature { slot: 0, .. })
+        ));
+        let mut bad = state.clone();
+        bad.next_committee = B256::repeat_byte(0xff);
+        assert!(matches!(
+            verify_quorum(&committee, &bad, &[]),
+            Err(QuorumError::State(_))
+        ));
+    }
+}

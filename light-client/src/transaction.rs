@@ -1,0 +1,67 @@
+//! Transactions: an opaque payload in a namespace.
+//!
+//! A transaction's hash is `keccak256(abi.encode(Transaction))` and is the digest of its leaf in
+//! the namespace's transaction tree. The leaf commits to `(namespace, payload)` only, so a
+//! contract can recompute it from the message alone; an owned namespace's authorization travels
+//! beside the transaction in the block (DESIGN §4).
+
+use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_sol_types::SolValue;
+
+use crate::{
+    abi::{self, CodecError, decode_canonical},
+    primitives::Namespace,
+};
+
+/// Default largest payload a network accepts (1 MiB); networks may configure another.
+pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
+
+/// A namespaced transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Transaction {
+    /// The rollup (lane) this transaction belongs to.
+    pub namespace: Namespace,
+    /// Opaque bytes; for a CIRC message, its ABI encoding.
+    pub payload: Bytes,
+}
+
+impl Transaction {
+    /// A transaction of `payload` in `namespace`.
+    pub fn new(namespace: Namespace, payload: impl Into<Bytes>) -> Self {
+        Self {
+            namespace,
+            payload: payload.into(),
+        }
+    }
+
+    /// The ABI struct form.
+    pub fn to_abi(&self) -> abi::Transaction {
+        abi::Transaction {
+            namespace: self.namespace.get(),
+            payload: self.payload.clone(),
+        }
+    }
+
+    /// Canonical encoding: `abi.encode(Transaction)`.
+    pub fn encode(&self) -> Vec<u8> {
+        self.to_abi().abi_encode()
+    }
+
+    /// `keccak256(abi.encode(Transaction))`: the transaction's id and Merkle leaf digest.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+
+    /// Decodes the canonical encoding of a transaction with a payload of at most
+    /// `max_payload` bytes.
+    pub fn decode(bytes: &[u8], max_payload: usize) -> Result<Self, CodecError> {
+        // Head (2 words) + length word + payload padded to whole words.
+        let limit = 96 + max_payload.div_ceil(32) * 32;
+        let tx = decode_canonical::<abi::Transaction>(bytes, limit)?;
+        Ok(Self {
+            namespace: Namespace(tx.namespace),
+            payload: tx.payload,
+        })
+    }
+}
