@@ -117,18 +117,44 @@ where
     T: SolType,
 {
     if bytes.len() > limit {
-        return Err(CodecError::TooLarge {
-            ty: T::SOL_NAME,
-            len: bytes.len(),
-            limit,
-        });
+        return Err(CodecError::TooLarge { ty: T::SOL_NAME, len: bytes.len(), limit });
     }
-    let value = T::abi_decode_validate(bytes).map_err(|e| CodecError::Abi {
-        ty: T::SOL_NAME,
-        reason: e.to_string(),
-    })?;
+    let value = T::abi_decode_validate(bytes)
+        .map_err(|e| CodecError::Abi { ty: T::SOL_NAME, reason: e.to_string() })?;
     if T::abi_encode(&value) != bytes {
         return Err(CodecError::NonCanonical { ty: T::SOL_NAME });
     }
     Ok(value)
 }
+
+/// Largest accepted encoding of a [`MerkleProof`]: head, array length and 64 siblings, with room
+/// to spare (a longer proof could never verify).
+pub const MAX_MERKLE_PROOF_LEN: usize = 96 + 32 * crate::merkle::MAX_PROOF_LEN + 64;
+/// Largest accepted encoding of a [`NamespaceProof`].
+pub const MAX_NAMESPACE_PROOF_LEN: usize = 4 * 32 + MAX_MERKLE_PROOF_LEN;
+/// Largest accepted encoding of a [`TransactionProof`].
+pub const MAX_TRANSACTION_PROOF_LEN: usize =
+    3 * 32 + MAX_MERKLE_PROOF_LEN + MAX_NAMESPACE_PROOF_LEN;
+/// Largest accepted encoding of a [`NamespaceAbsenceProof`] (at most two neighbours).
+pub const MAX_ABSENCE_PROOF_LEN: usize = 6 * 32 + 2 * (32 + MAX_NAMESPACE_PROOF_LEN);
+
+macro_rules! canonical_decoder {
+    ($ty:ident, $limit:expr) => {
+        impl $ty {
+            /// Decodes the canonical `abi.encode` form, refusing oversized input.
+            pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
+                decode_canonical::<$ty>(bytes, $limit)
+            }
+
+            /// The canonical `abi.encode` form.
+            pub fn encode(&self) -> Vec<u8> {
+                <$ty as SolType>::abi_encode(self)
+            }
+        }
+    };
+}
+
+canonical_decoder!(MerkleProof, MAX_MERKLE_PROOF_LEN);
+canonical_decoder!(NamespaceProof, MAX_NAMESPACE_PROOF_LEN);
+canonical_decoder!(TransactionProof, MAX_TRANSACTION_PROOF_LEN);
+canonical_decoder!(NamespaceAbsenceProof, MAX_ABSENCE_PROOF_LEN);

@@ -15,11 +15,19 @@
 //! equal-weight today (weight 1 each) but the commitment carries weights so a stake-weighted
 //! scheme needs no new circuit shape. The commitment is computed once, when the committee is
 //! built, and cached.
+//!
+//! A committee that verifies many states (a node, a relayer, a long-running light client) should
+//! call [`Committee::prepare`] once: it precomputes a fixed-base table per member key (64 KiB
+//! each), after which every signature check costs a few dozen point additions instead of a full
+//! scalar multiplication.
+
+use std::sync::OnceLock;
 
 use alloy_primitives::B256;
 use ark_ff::{AdditiveGroup, Field, PrimeField};
 
 use crate::{
+    babyjubjub::FixedBaseTable,
     eddsa::PublicKey,
     field::{Fr, fr_to_b256},
     poseidon,
@@ -71,13 +79,23 @@ pub struct CommitteeSlot {
 }
 
 /// A validated committee with its cached commitment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Committee {
     slots: Vec<CommitteeSlot>,
     capacity: usize,
     total_weight: u128,
     commitment: Fr,
+    tables: OnceLock<Vec<FixedBaseTable>>,
 }
+
+/// Two committees are equal when their members and capacity are; prepared tables are a cache.
+impl PartialEq for Committee {
+    fn eq(&self, other: &Self) -> bool {
+        self.slots == other.slots && self.capacity == other.capacity
+    }
+}
+
+impl Eq for Committee {}
 
 impl Committee {
     /// Builds a committee of `slots` padded to `capacity`.
@@ -86,10 +104,7 @@ impl Committee {
             return Err(CommitteeError::Empty);
         }
         if slots.len() > capacity || capacity > MAX_CAPACITY {
-            return Err(CommitteeError::Capacity {
-                members: slots.len(),
-                capacity,
-            });
+            return Err(CommitteeError::Capacity { members: slots.len(), capacity });
         }
         let mut seen = std::collections::HashMap::with_capacity(slots.len());
         for (i, slot) in slots.iter().enumerate() {
@@ -102,12 +117,7 @@ impl Committee {
         }
         let total_weight = slots.iter().map(|s| u128::from(s.weight)).sum();
         let commitment = commit(&slots, capacity);
-        Ok(Self {
-            slots,
-            capacity,
-            total_weight,
-            commitment,
-        })
+        Ok(Self { slots, capacity, total_weight, commitment, tables: OnceLock::new() })
     }
 
     /// An equal-weight committee (weight 1 per key).
@@ -115,12 +125,7 @@ impl Committee {
         keys: impl IntoIterator<Item = PublicKey>,
         capacity: usize,
     ) -> Result<Self, CommitteeError> {
-        Self::new(
-            keys.into_iter()
-                .map(|key| CommitteeSlot { key, weight: 1 })
-                .collect(),
-            capacity,
-        )
+        Self::new(keys.into_iter().map(|key| CommitteeSlot { key, weight: 1 }).collect(), capacity)
     }
 
     /// The members, in slot order.
@@ -146,6 +151,19 @@ impl Committee {
     /// The commitment as it appears in headers and contracts (big-endian `bytes32`).
     pub fn commitment_bytes(&self) -> B256 {
         fr_to_b256(&self.commitment)
+    }
+
+    /// Precomputes each member key's fixed-base table (once; later calls return at once).
+    pub fn prepare(&self) -> &Self {
+        self.tables.get_or_init(|| {
+            self.slots.iter().map(|s| FixedBaseTable::new(s.key.point())).collect()
+        });
+        self
+    }
+
+    /// The members' fixed-base tables, if [`prepare`](Self::prepare) has run.
+    pub fn tables(&self) -> Option<&[FixedBaseTable]> {
+        self.tables.get().map(Vec::as_slice)
     }
 
     /// Whether `signed` weight is more than two thirds of the total.

@@ -69,10 +69,7 @@ mod tests {
             assert_eq!(fr_from_b256(&fr_to_b256(&value)), Ok(value));
         }
         let modulus = B256::from_slice(&Fr::MODULUS.to_bytes_be());
-        assert_eq!(
-            fr_from_b256(&modulus),
-            Err(FieldError::NotCanonical(modulus))
-        );
+        assert_eq!(fr_from_b256(&modulus), Err(FieldError::NotCanonical(modulus)));
         assert!(fr_from_b256(&B256::repeat_byte(0xff)).is_err());
     }
 

@@ -83,30 +83,19 @@ impl HistoryTree {
 
     /// Root over headers `0..=height` (what the light-client state of `height` carries).
     pub fn root_at(&self, height: Height) -> Result<B256, HistoryError> {
-        let unknown = HistoryError::Unknown {
-            len: self.len(),
-            height: height.get(),
-        };
+        let unknown = HistoryError::Unknown { len: self.len(), height: height.get() };
         let size = height.get().checked_add(1).ok_or(unknown.clone())?;
         self.tree.root_at(size).ok_or(unknown)
     }
 
     /// Proof of header `height` against the root over `0..=root_height`.
     pub fn prove(&self, height: Height, root_height: Height) -> Result<MerkleProof, HistoryError> {
-        let unknown = |h: Height| HistoryError::Unknown {
-            len: self.len(),
-            height: h.get(),
-        };
+        let unknown = |h: Height| HistoryError::Unknown { len: self.len(), height: h.get() };
         if height > root_height {
             return Err(unknown(height));
         }
-        let size = root_height
-            .get()
-            .checked_add(1)
-            .ok_or(unknown(root_height))?;
-        self.tree
-            .prove_at(height.get(), size)
-            .ok_or(unknown(root_height))
+        let size = root_height.get().checked_add(1).ok_or(unknown(root_height))?;
+        self.tree.prove_at(height.get(), size).ok_or(unknown(root_height))
     }
 }
 
@@ -119,10 +108,7 @@ pub fn verify_history_proof(
     root_height: Height,
 ) -> Result<(), HistoryError> {
     if proof.index != height.get() {
-        return Err(HistoryError::WrongHeight {
-            proof: proof.index,
-            expected: height.get(),
-        });
+        return Err(HistoryError::WrongHeight { proof: proof.index, expected: height.get() });
     }
     if Some(proof.count) != root_height.get().checked_add(1) {
         return Err(HistoryError::WrongRootHeight {

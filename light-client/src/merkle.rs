@@ -151,10 +151,7 @@ impl MerkleTree {
 
     /// The leaf node (`H(0x00 ‖ d)`) at `index`, if present.
     pub fn leaf_node(&self, index: u64) -> Option<B256> {
-        self.levels
-            .first()?
-            .get(usize::try_from(index).ok()?)
-            .copied()
+        self.levels.first()?.get(usize::try_from(index).ok()?).copied()
     }
 
     /// Published root over all leaves.
@@ -167,11 +164,7 @@ impl MerkleTree {
         if size > self.len() {
             return None;
         }
-        let tree_hash = if size == 0 {
-            B256::ZERO
-        } else {
-            self.subtree_hash(0, size)
-        };
+        let tree_hash = if size == 0 { B256::ZERO } else { self.subtree_hash(0, size) };
         Some(committed_root(size, &tree_hash))
     }
 
@@ -187,11 +180,7 @@ impl MerkleTree {
         }
         let mut siblings = Vec::new();
         self.path(index, 0, size, &mut siblings);
-        Some(MerkleProof {
-            index,
-            count: size,
-            siblings,
-        })
+        Some(MerkleProof { index, count: size, siblings })
     }
 
     /// RFC 9162 `PATH(m, D[start:end])`, deepest sibling first.
@@ -214,16 +203,13 @@ impl MerkleTree {
     /// `start` is always aligned to the largest power of two below the range's size.
     fn subtree_hash(&self, start: u64, end: u64) -> B256 {
         let n = end - start;
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
             // In range: `end <= len()` and level `k` holds floor(len / 2^k) nodes.
             return self.levels[level][(start / n) as usize];
         }
         let k = split_point(n);
-        node_hash(
-            &self.subtree_hash(start, start + k),
-            &self.subtree_hash(start + k, end),
-        )
+        node_hash(&self.subtree_hash(start, start + k), &self.subtree_hash(start + k, end))
     }
 }
 
@@ -274,10 +260,7 @@ impl MerkleProof {
     pub fn verify(&self, leaf_digest: &B256, root: &B256) -> Result<(), MerkleError> {
         let computed = self.compute_root(leaf_digest)?;
         if computed != *root {
-            return Err(MerkleError::RootMismatch {
-                computed,
-                expected: *root,
-            });
+            return Err(MerkleError::RootMismatch { computed, expected: *root });
         }
         Ok(())
     }
@@ -324,9 +307,7 @@ mod tests {
             for index in 0..size {
                 let proof = tree.prove_at(index, size).expect("index in range");
                 assert!(proof.siblings.len() <= 64 - (size - 1).leading_zeros() as usize);
-                proof
-                    .verify(&all[index as usize], &root)
-                    .expect("valid proof");
+                proof.verify(&all[index as usize], &root).expect("valid proof");
             }
         }
     }
@@ -341,11 +322,7 @@ mod tests {
         assert!(proof.siblings.is_empty());
         proof.verify(&digests(1)[0], &one.root()).expect("valid");
         // Same digest, claimed count 2 with no siblings: the shape check refuses it.
-        let lying = MerkleProof {
-            index: 0,
-            count: 2,
-            siblings: vec![],
-        };
+        let lying = MerkleProof { index: 0, count: 2, siblings: vec![] };
         assert_eq!(
             lying.compute_root(&digests(1)[0]),
             Err(MerkleError::PathTooShort { len: 0, count: 2 })
@@ -373,34 +350,14 @@ mod tests {
         );
         let mut long = tree.prove(0).expect("in range");
         long.siblings.push(B256::ZERO);
-        assert!(matches!(
-            long.verify(&all[0], &root),
-            Err(MerkleError::PathTooLong { .. })
-        ));
+        assert!(matches!(long.verify(&all[0], &root), Err(MerkleError::PathTooLong { .. })));
         let mut short = tree.prove(0).expect("in range");
         short.siblings.pop();
-        assert!(matches!(
-            short.verify(&all[0], &root),
-            Err(MerkleError::PathTooShort { .. })
-        ));
-        let huge = MerkleProof {
-            index: 0,
-            count: u64::MAX,
-            siblings: vec![B256::ZERO; 65],
-        };
-        assert!(matches!(
-            huge.verify(&all[0], &root),
-            Err(MerkleError::PathTooLong { .. })
-        ));
+        assert!(matches!(short.verify(&all[0], &root), Err(MerkleError::PathTooShort { .. })));
+        let huge = MerkleProof { index: 0, count: u64::MAX, siblings: vec![B256::ZERO; 65] };
+        assert!(matches!(huge.verify(&all[0], &root), Err(MerkleError::PathTooLong { .. })));
         // Leaf 0 of a tree of 2^64 - 1 leaves is 64 levels deep: the longest valid shape.
-        let max = MerkleProof {
-            index: 0,
-            count: u64::MAX,
-            siblings: vec![B256::ZERO; 64],
-        };
-        assert!(matches!(
-            max.verify(&all[0], &root),
-            Err(MerkleError::RootMismatch { .. })
-        ));
+        let max = MerkleProof { index: 0, count: u64::MAX, siblings: vec![B256::ZERO; 64] };
+        assert!(matches!(max.verify(&all[0], &root), Err(MerkleError::RootMismatch { .. })));
     }
 }

@@ -100,21 +100,11 @@ impl PayloadTree {
                     txCount: tree.len(),
                     txRoot: tree.root(),
                 };
-                NamespaceEntry {
-                    leaf,
-                    tx_hashes,
-                    tree,
-                }
+                NamespaceEntry { leaf, tx_hashes, tree }
             })
             .collect();
-        let digests: Vec<B256> = entries
-            .iter()
-            .map(|e| namespace_leaf_digest(&e.leaf))
-            .collect();
-        Self {
-            tree: MerkleTree::from_digests(&digests),
-            entries,
-        }
+        let digests: Vec<B256> = entries.iter().map(|e| namespace_leaf_digest(&e.leaf)).collect();
+        Self { tree: MerkleTree::from_digests(&digests), entries }
     }
 
     /// `payloadRoot`.
@@ -128,16 +118,12 @@ impl PayloadTree {
     }
 
     fn position(&self, namespace: Namespace) -> Result<usize, usize> {
-        self.entries
-            .binary_search_by_key(&namespace.get(), |e| e.leaf.namespace)
+        self.entries.binary_search_by_key(&namespace.get(), |e| e.leaf.namespace)
     }
 
     fn entry_proof(&self, position: usize) -> Option<NamespaceProof> {
         let entry = self.entries.get(position)?;
-        Some(NamespaceProof {
-            leaf: entry.leaf.clone(),
-            proof: self.tree.prove(position as u64)?,
-        })
+        Some(NamespaceProof { leaf: entry.leaf.clone(), proof: self.tree.prove(position as u64)? })
     }
 
     /// Proof of `namespace`'s leaf, or `None` if the block has no transaction in it.
@@ -156,16 +142,13 @@ impl PayloadTree {
 
     /// Proof of the first transaction with `hash` in the block.
     pub fn transaction_proof_by_hash(&self, hash: &B256) -> Option<TransactionProof> {
-        self.entries
-            .iter()
-            .enumerate()
-            .find_map(|(position, entry)| {
-                let index = entry.tx_hashes.iter().position(|h| h == hash)?;
-                Some(TransactionProof {
-                    txProof: entry.tree.prove(index as u64)?,
-                    namespaceProof: self.entry_proof(position)?,
-                })
+        self.entries.iter().enumerate().find_map(|(position, entry)| {
+            let index = entry.tx_hashes.iter().position(|h| h == hash)?;
+            Some(TransactionProof {
+                txProof: entry.tree.prove(index as u64)?,
+                namespaceProof: self.entry_proof(position)?,
             })
+        })
     }
 
     /// Proof that `namespace` has no transaction in this block, or `None` if it has.
@@ -176,10 +159,7 @@ impl PayloadTree {
             .flatten()
             .filter_map(|position| self.entry_proof(position))
             .collect();
-        Some(NamespaceAbsenceProof {
-            leafCount: self.tree.len(),
-            neighbours,
-        })
+        Some(NamespaceAbsenceProof { leafCount: self.tree.len(), neighbours })
     }
 }
 
@@ -238,9 +218,7 @@ impl TransactionProof {
                 leaf: leaf.txCount,
             });
         }
-        self.txProof
-            .verify(tx_hash, &leaf.txRoot)
-            .map_err(PayloadError::TransactionPath)?;
+        self.txProof.verify(tx_hash, &leaf.txRoot).map_err(PayloadError::TransactionPath)?;
         self.namespaceProof.verify(payload_root)
     }
 
@@ -281,11 +259,7 @@ impl NamespaceAbsenceProof {
             }
             _ => false,
         };
-        if excluded {
-            Ok(())
-        } else {
-            Err(not_excluded())
-        }
+        if excluded { Ok(()) } else { Err(not_excluded()) }
     }
 }
 
@@ -319,23 +293,14 @@ mod tests {
             assert!(proof.verify(&other, &root).is_err());
         }
         for ns in [10, 20, 30] {
-            let members: Vec<Transaction> = txs
-                .iter()
-                .filter(|t| t.namespace == Namespace(ns))
-                .cloned()
-                .collect();
+            let members: Vec<Transaction> =
+                txs.iter().filter(|t| t.namespace == Namespace(ns)).cloned().collect();
             let proof = tree.namespace_proof(Namespace(ns)).expect("present");
             proof.verify_complete(&members, &root).expect("complete");
-            assert_eq!(
-                proof.verify_complete(&members[1..], &root),
-                Err(PayloadError::Incomplete)
-            );
+            assert_eq!(proof.verify_complete(&members[1..], &root), Err(PayloadError::Incomplete));
             let mut reordered = members.clone();
             reordered.swap(0, 1);
-            assert_eq!(
-                proof.verify_complete(&reordered, &root),
-                Err(PayloadError::Incomplete)
-            );
+            assert_eq!(proof.verify_complete(&reordered, &root), Err(PayloadError::Incomplete));
         }
     }
 
@@ -352,27 +317,16 @@ mod tests {
         }
         // A proof for 15 (between 10 and 20) does not exclude 25.
         let proof = tree.absence_proof(Namespace(15)).expect("absent");
-        assert_eq!(
-            proof.verify(Namespace(25), &root),
-            Err(PayloadError::NotExcluded(25))
-        );
-        assert_eq!(
-            proof.verify(Namespace(10), &root),
-            Err(PayloadError::NamespacePresent(10))
-        );
+        assert_eq!(proof.verify(Namespace(25), &root), Err(PayloadError::NotExcluded(25)));
+        assert_eq!(proof.verify(Namespace(10), &root), Err(PayloadError::NamespacePresent(10)));
         // Dropping a neighbour does not make a proof for "below everything".
         let mut one_sided = proof.clone();
         one_sided.neighbours.remove(0);
-        assert_eq!(
-            one_sided.verify(Namespace(15), &root),
-            Err(PayloadError::NotExcluded(15))
-        );
+        assert_eq!(one_sided.verify(Namespace(15), &root), Err(PayloadError::NotExcluded(15)));
 
         let empty = PayloadTree::new(&[]);
         let proof = empty.absence_proof(Namespace(1)).expect("absent");
-        proof
-            .verify(Namespace(1), &empty.root())
-            .expect("empty payload");
+        proof.verify(Namespace(1), &empty.root()).expect("empty payload");
         assert!(proof.verify(Namespace(1), &root).is_err());
     }
 }

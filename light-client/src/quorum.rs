@@ -5,7 +5,8 @@
 //! part (unknown slot, repeated slot, invalid signature) rejects the whole set rather than being
 //! skipped, so what passes here is exactly what the prover can prove.
 //!
-//! With the `parallel` feature the signatures are checked on all cores.
+//! Signatures are checked with the committee's prepared key tables when it has them
+//! ([`Committee::prepare`]), and on all cores with the `parallel` feature.
 
 use crate::{
     committee::Committee,
@@ -75,31 +76,26 @@ pub fn verify_quorum(
     for sig in signatures {
         let index = sig.slot as usize;
         let Some(slot) = slots.get(index) else {
-            return Err(QuorumError::UnknownSlot {
-                slot: sig.slot,
-                members: slots.len(),
-            });
+            return Err(QuorumError::UnknownSlot { slot: sig.slot, members: slots.len() });
         };
         if std::mem::replace(&mut seen[index], true) {
             return Err(QuorumError::DuplicateSlot(sig.slot));
         }
         signed += u128::from(slot.weight);
-        checks.push((sig, slot.key));
+        checks.push((sig, index));
     }
     // Fail fast on weight before spending time on signatures.
     if !committee.is_quorum(signed) {
-        return Err(QuorumError::InsufficientWeight {
-            signed,
-            total: committee.total_weight(),
-        });
+        return Err(QuorumError::InsufficientWeight { signed, total: committee.total_weight() });
     }
-    let verify = |(sig, key): &(&StateSignature, crate::eddsa::PublicKey)| {
-        sig.signature
-            .verify(key, &message)
-            .map_err(|source| QuorumError::InvalidSignature {
-                slot: sig.slot,
-                source,
-            })
+    let tables = committee.tables();
+    let verify = |&(sig, index): &(&StateSignature, usize)| {
+        let key = &slots[index].key;
+        match tables {
+            Some(tables) => sig.signature.verify_prepared(key, &tables[index], &message),
+            None => sig.signature.verify(key, &message),
+        }
+        .map_err(|source| QuorumError::InvalidSignature { slot: sig.slot, source })
     };
     #[cfg(feature = "parallel")]
     let results: Vec<Result<(), QuorumError>> = {
@@ -137,10 +133,7 @@ mod tests {
         let m = state.message().expect("valid state");
         slots
             .iter()
-            .map(|&slot| StateSignature {
-                slot,
-                signature: keys[slot as usize].sign(&m),
-            })
+            .map(|&slot| StateSignature { slot, signature: keys[slot as usize].sign(&m) })
             .collect()
     }
 
@@ -150,10 +143,7 @@ mod tests {
         // 4 of 6 is exactly 2/3: not enough. 5 of 6 is.
         assert_eq!(
             verify_quorum(&committee, &state, &sign(&keys, &[0, 1, 2, 3], &state)),
-            Err(QuorumError::InsufficientWeight {
-                signed: 4,
-                total: 6
-            })
+            Err(QuorumError::InsufficientWeight { signed: 4, total: 6 })
         );
         assert_eq!(
             verify_quorum(&committee, &state, &sign(&keys, &[5, 0, 1, 2, 3], &state)),
@@ -162,22 +152,38 @@ mod tests {
     }
 
     #[test]
+    fn prepared_committee_gives_the_same_verdicts() {
+        let (keys, committee, state) = setup(4);
+        let mut tampered = sign(&keys, &[0, 1, 2], &state);
+        tampered[1].slot = 3;
+        let cold = (
+            verify_quorum(&committee, &state, &sign(&keys, &[0, 1, 2], &state)),
+            verify_quorum(&committee, &state, &tampered),
+        );
+        assert!(committee.tables().is_none());
+        committee.prepare();
+        assert!(committee.tables().is_some());
+        let warm = (
+            verify_quorum(&committee, &state, &sign(&keys, &[0, 1, 2], &state)),
+            verify_quorum(&committee, &state, &tampered),
+        );
+        assert_eq!(cold, warm);
+        assert_eq!(warm.0, Ok(3));
+        assert!(warm.1.is_err());
+    }
+
+    #[test]
     fn every_malformed_set_is_rejected_with_its_reason() {
         let (keys, committee, state) = setup(4);
+        committee.prepare();
         let mut sigs = sign(&keys, &[0, 1, 2], &state);
         sigs.push(sigs[0]);
-        assert_eq!(
-            verify_quorum(&committee, &state, &sigs),
-            Err(QuorumError::DuplicateSlot(0))
-        );
+        assert_eq!(verify_quorum(&committee, &state, &sigs), Err(QuorumError::DuplicateSlot(0)));
         let mut sigs = sign(&keys, &[0, 1, 2], &state);
         sigs[2].slot = 9;
         assert_eq!(
             verify_quorum(&committee, &state, &sigs),
-            Err(QuorumError::UnknownSlot {
-                slot: 9,
-                members: 4
-            })
+            Err(QuorumError::UnknownSlot { slot: 9, members: 4 })
         );
         // Slot 2's signature presented as slot 3's.
         let mut sigs = sign(&keys, &[0, 1, 2], &state);
@@ -195,9 +201,6 @@ mod tests {
         ));
         let mut bad = state.clone();
         bad.next_committee = B256::repeat_byte(0xff);
-        assert!(matches!(
-            verify_quorum(&committee, &bad, &[]),
-            Err(QuorumError::State(_))
-        ));
+        assert!(matches!(verify_quorum(&committee, &bad, &[]), Err(QuorumError::State(_))));
     }
 }

@@ -105,12 +105,6 @@ impl LightClientState {
     pub fn message(&self) -> Result<Fr, StateError> {
         let next = fr_from_b256(&self.next_committee)?;
         let (root_hi, root_lo) = split_b256(&self.history_root);
-        Ok(poseidon::hash_fixed([
-            state_tag(),
-            self.packed_counters(),
-            root_hi,
-            root_lo,
-            next,
-        ]))
+        Ok(poseidon::hash_fixed([state_tag(), self.packed_counters(), root_hi, root_lo, next]))
     }
 }

@@ -29,18 +29,12 @@ pub struct Transaction {
 impl Transaction {
     /// A transaction of `payload` in `namespace`.
     pub fn new(namespace: Namespace, payload: impl Into<Bytes>) -> Self {
-        Self {
-            namespace,
-            payload: payload.into(),
-        }
+        Self { namespace, payload: payload.into() }
     }
 
     /// The ABI struct form.
     pub fn to_abi(&self) -> abi::Transaction {
-        abi::Transaction {
-            namespace: self.namespace.get(),
-            payload: self.payload.clone(),
-        }
+        abi::Transaction { namespace: self.namespace.get(), payload: self.payload.clone() }
     }
 
     /// Canonical encoding: `abi.encode(Transaction)`.
@@ -56,12 +50,17 @@ impl Transaction {
     /// Decodes the canonical encoding of a transaction with a payload of at most
     /// `max_payload` bytes.
     pub fn decode(bytes: &[u8], max_payload: usize) -> Result<Self, CodecError> {
-        // Head (2 words) + length word + payload padded to whole words.
-        let limit = 96 + max_payload.div_ceil(32) * 32;
+        // Offset of the dynamic struct, its head (2 words), the length word, and the payload
+        // padded to whole words.
+        let limit = 128 + max_payload.div_ceil(32) * 32;
         let tx = decode_canonical::<abi::Transaction>(bytes, limit)?;
-        Ok(Self {
-            namespace: Namespace(tx.namespace),
-            payload: tx.payload,
-        })
+        if tx.payload.len() > max_payload {
+            return Err(CodecError::TooLarge {
+                ty: "Transaction.payload",
+                len: tx.payload.len(),
+                limit: max_payload,
+            });
+        }
+        Ok(Self { namespace: Namespace(tx.namespace), payload: tx.payload })
     }
 }

@@ -1,0 +1,88 @@
+use proptest::prelude::*;
+use trestle_light_client::{
+    B256, ChainId, Epoch, Header, Height, LightClientState, Namespace, PublicKey, Signature,
+    Transaction, View,
+    abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
+    field::fr_to_b256,
+};
+
+fn b256() -> impl Strategy<Value = B256> {
+    any::<[u8; 32]>().prop_map(B256::from)
+}
+
+fn header() -> impl Strategy<Value = Header> {
+    (any::<[u64; 5]>(), b256(), b256(), b256(), b256()).prop_map(
+        |(n, parent, payload, history, committee)| Header {
+            chain_id: ChainId(n[0]),
+            epoch: Epoch(n[1]),
+            height: Height(n[2]),
+            view: View(n[3]),
+            timestamp_ms: n[4],
+            parent,
+            payload_root: payload,
+            history_root: history,
+            committee,
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn header_encoding_round_trips_and_is_canonical(h in header(), byte in 0..288usize, flip in 1..=255u8) {
+        let encoded = h.encode();
+        prop_assert_eq!(encoded.len(), 288);
+        prop_assert_eq!(Header::decode(&encoded).unwrap(), h.clone());
+        // Any change either decodes to a different header or is rejected (dirty padding).
+        let mut changed = encoded.clone();
+        changed[byte] ^= flip;
+        if let Ok(other) = Header::decode(&changed) {
+            prop_assert_ne!(other.hash(), h.hash());
+        }
+        let mut longer = encoded;
+        longer.push(0);
+        prop_assert!(Header::decode(&longer).is_err());
+    }
+
+    #[test]
+    fn transaction_encoding_round_trips(ns in any::<u64>(), payload in prop::collection::vec(any::<u8>(), 0..200)) {
+        let tx = Transaction::new(Namespace(ns), payload.clone());
+        prop_assert_eq!(Transaction::decode(&tx.encode(), payload.len()).unwrap(), tx.clone());
+        if let Some(smaller) = payload.len().checked_sub(1) {
+            prop_assert!(Transaction::decode(&tx.encode(), smaller).is_err());
+        }
+    }
+
+    #[test]
+    fn state_encoding_round_trips(c in any::<[u64; 3]>(), root in b256(), next in any::<u64>()) {
+        let state = LightClientState {
+            chain_id: ChainId(c[0]),
+            epoch: Epoch(c[1]),
+            height: Height(c[2]),
+            history_root: root,
+            next_committee: fr_to_b256(&next.into()),
+        };
+        prop_assert_eq!(LightClientState::decode(&state.encode()).unwrap(), state.clone());
+        prop_assert!(state.message().is_ok());
+    }
+
+    /// Decoders of outside bytes never panic and accept only canonical encodings.
+    #[test]
+    fn decoders_survive_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..700)) {
+        if let Ok(h) = Header::decode(&bytes) { prop_assert_eq!(h.encode(), bytes.clone()); }
+        if let Ok(s) = LightClientState::decode(&bytes) { prop_assert_eq!(s.encode(), bytes.clone()); }
+        if let Ok(t) = Transaction::decode(&bytes, 1 << 20) { prop_assert_eq!(t.encode(), bytes.clone()); }
+        if let Ok(p) = MerkleProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
+        if let Ok(p) = NamespaceProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
+        if let Ok(p) = TransactionProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
+        if let Ok(p) = NamespaceAbsenceProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
+        if let Ok(k) = PublicKey::from_bytes(&bytes) { prop_assert_eq!(k.to_bytes().to_vec(), bytes.clone()); }
+        if let Ok(s) = Signature::from_bytes(&bytes) { prop_assert_eq!(s.to_bytes().to_vec(), bytes.clone()); }
+    }
+
+    /// Well-formed but random proof structures are rejected by verification, never panic.
+    #[test]
+    fn random_proofs_are_rejected(index in any::<u64>(), count in any::<u64>(), siblings in prop::collection::vec(b256(), 0..70), leaf in b256(), root in b256()) {
+        let proof = MerkleProof { index, count, siblings };
+        prop_assert!(proof.verify(&leaf, &root).is_err());
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @notice The forge cheatcodes these tests use, declared by hand (forge-std is not available
+/// offline). Signatures must match forge's exactly; add more as tests need them.
+interface Vm {
+    function assume(bool condition) external pure;
+    function expectRevert() external;
+    function expectRevert(bytes calldata revertData) external;
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition, string calldata error) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
+}
+
+/// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks
+/// revert (through the assert cheatcodes), which is how forge detects a failed test.
+abstract contract Test {
+    /// @dev Address of forge's cheatcode contract: address(bytes20(uint160(uint256(keccak256("hevm cheat code"))))).
+    Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+
+    /// @notice Marks this contract as a test contract for tools that look for it.
+    bool public constant IS_TEST = true;
+
+    /// @dev Maps a fuzzed `x` into [min, max]; values already in range are kept, so the fuzzer's
+    /// edge cases (0, 1, max, ...) stay edge cases.
+    function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        require(min <= max, "bound: min > max");
+        if (x >= min && x <= max) return x;
+        uint256 size = max - min + 1; // cannot be 0: the whole range was handled above
+        return min + (x % size);
+    }
+}

@@ -1,0 +1,6 @@
+//! Run, query and prove a trestle confirmation network from the command line.
+//!
+//! The `trestle` binary is thin wiring over the workspace crates; this library holds the parts of
+//! it that tests call directly.
+
+pub mod vectors;
