@@ -38,6 +38,7 @@ pub fn all() -> Vec<Fixture> {
         ("circomlib.json", circomlib()),
         ("committee.json", committee()),
         ("state.json", state()),
+        ("chain.json", chain()),
     ]
     .into_iter()
     .map(|(name, value)| Fixture { name, contents: pretty(&value) })
@@ -187,6 +188,7 @@ fn payload() -> Value {
             json!({
                 "namespace": tx.namespace.get(),
                 "payload": tx.payload,
+                "encoded": hex::encode_prefixed(tx.encode()),
                 "hash": tx.hash(),
                 "txProof": proof_json(&proof.txProof),
                 "namespaceProof": namespace_proof_json(&proof.namespaceProof),
@@ -370,5 +372,85 @@ fn state() -> Value {
         "committee": committee_json(&committee),
         "signatures": signatures,
         "signedWeight": signed as u64,
+    })
+}
+
+/// A short chain of real blocks: headers carrying real payload and history roots, the signed
+/// state after the last one, and end-to-end proofs tx ∈ namespace ∈ payloadRoot ∈ header ∈
+/// historyRoot of that state — what a mailbox checks on delivery.
+fn chain() -> Value {
+    let committee = sample_committee(4, 10);
+    let mut history = HistoryTree::new();
+    let mut headers: Vec<Header> = Vec::new();
+    let mut blocks: Vec<Vec<Transaction>> = Vec::new();
+    for height in 0u64..6 {
+        let txs: Vec<Transaction> = (0..height * 2)
+            .map(|i| {
+                let namespace = Namespace(if i % 3 == 0 { 10 } else { 20 + height % 2 });
+                Transaction::new(
+                    namespace,
+                    digest("chain-tx", height * 100 + i).0[..(i as usize + 3)].to_vec(),
+                )
+            })
+            .collect();
+        let header = Header {
+            chain_id: ChainId(31_337),
+            epoch: Epoch(0),
+            height: Height(height),
+            view: View(height * 2 + 1),
+            timestamp_ms: 1_760_000_000_000 + height * 250,
+            parent: headers.last().map_or(B256::ZERO, Header::hash),
+            payload_root: PayloadTree::new(&txs).root(),
+            history_root: history.root(),
+            committee: committee.commitment_bytes(),
+        };
+        history.append(&header.hash());
+        headers.push(header);
+        blocks.push(txs);
+    }
+    let tip = Height(headers.len() as u64 - 1);
+    let state = LightClientState {
+        chain_id: ChainId(31_337),
+        epoch: Epoch(0),
+        height: tip,
+        history_root: history.root_at(tip).unwrap_or_else(|e| unreachable!("{e}")),
+        next_committee: committee.commitment_bytes(),
+    };
+    let mut proofs = Vec::new();
+    for (height, txs) in blocks.iter().enumerate() {
+        let payload = PayloadTree::new(txs);
+        for tx in txs.iter().step_by(3) {
+            let tx_proof = payload
+                .transaction_proof_by_hash(&tx.hash())
+                .unwrap_or_else(|| unreachable!("block transactions prove"));
+            let history_proof = history
+                .prove(Height(height as u64), tip)
+                .unwrap_or_else(|e| unreachable!("recorded heights prove: {e}"));
+            proofs.push(json!({
+                "height": height,
+                "namespace": tx.namespace.get(),
+                "payload": tx.payload,
+                "txHash": tx.hash(),
+                "transactionProof": {
+                    "txProof": proof_json(&tx_proof.txProof),
+                    "namespaceProof": namespace_proof_json(&tx_proof.namespaceProof),
+                },
+                "encodedTransactionProof": hex::encode_prefixed(tx_proof.abi_encode()),
+                "historyProof": proof_json(&history_proof),
+            }));
+        }
+    }
+    let message = state.message().unwrap_or_else(|e| unreachable!("{e}"));
+    json!({
+        "headers": headers.iter().map(|h| json!({ "header": header_json(h), "hash": h.hash() })).collect::<Vec<_>>(),
+        "state": {
+            "chainId": state.chain_id.get(),
+            "epoch": state.epoch.get(),
+            "height": state.height.get(),
+            "historyRoot": state.history_root,
+            "nextCommittee": state.next_committee,
+        },
+        "message": fr_to_b256(&message),
+        "proofs": proofs,
     })
 }

@@ -432,6 +432,76 @@ contract GoldenVectorsTest is Fixtures {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // chain.json: real blocks, end to end
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice On a chain of real blocks, every header's hash is Rust's, links to its parent and
+    /// carries the history root over the headers before it; and every transaction proves
+    /// tx ∈ namespace ∈ payloadRoot ∈ header ∈ historyRoot of the signed state in one call, but
+    /// not against a root of another height.
+    function test_chain_transactionsProveIntoTheStateHistoryRoot() public view {
+        string memory json = _readFixture("chain.json");
+        (Header[] memory headers, bytes32[] memory hashes) = _chainHeaders(json);
+        LightClientState memory state = _state(json, ".state");
+        vm.assertEq(state.historyRoot, MerkleReference.root(hashes), "state history root over 0..=tip");
+        uint256 proofs = _length(json, ".proofs");
+        vm.assertLe(10, proofs, "chain proofs");
+        for (uint256 i = 0; i < proofs; ++i) {
+            _checkChainProof(json, _at(".proofs", i), headers, state);
+        }
+    }
+
+    function _chainHeaders(string memory json)
+        internal
+        view
+        returns (Header[] memory headers, bytes32[] memory hashes)
+    {
+        uint256 n = _length(json, ".headers");
+        vm.assertLe(6, n, "chain headers");
+        headers = new Header[](n);
+        hashes = new bytes32[](n);
+        for (uint256 h = 0; h < n; ++h) {
+            string memory key = _at(".headers", h);
+            headers[h] = _header(json, _dot(key, "header"));
+            hashes[h] = harness.hashHeader(headers[h]);
+            vm.assertEq(hashes[h], _b32(json, _dot(key, "hash")), "header hash");
+            vm.assertEq(headers[h].height, h, "contiguous heights");
+            vm.assertEq(headers[h].parent, h == 0 ? bytes32(0) : hashes[h - 1], "parent link");
+            bytes32[] memory before = new bytes32[](h);
+            for (uint256 i = 0; i < h; ++i) {
+                before[i] = hashes[i];
+            }
+            vm.assertEq(headers[h].historyRoot, MerkleReference.root(before), "history root over 0..h-1");
+        }
+    }
+
+    function _checkChainProof(
+        string memory json,
+        string memory key,
+        Header[] memory headers,
+        LightClientState memory state
+    ) internal view {
+        Header memory header = headers[_u64(json, _dot(key, "height"))];
+        Transaction memory transaction = Transaction({
+            namespace: _u64(json, _dot(key, "namespace")), payload: vm.parseJsonBytes(json, _dot(key, "payload"))
+        });
+        TransactionProof memory txProof = _transactionProof(json, _dot(key, "transactionProof"));
+        vm.assertEq(abi.encode(txProof), vm.parseJsonBytes(json, _dot(key, "encodedTransactionProof")), "proof");
+        MerkleTree.Proof memory historyProof = _merkleProof(json, _dot(key, "historyProof"));
+        bytes32 txHash = harness.verifyTransactionInHistory(
+            transaction, header, txProof, historyProof, state.historyRoot, state.height
+        );
+        vm.assertEq(txHash, _b32(json, _dot(key, "txHash")), "tx hash");
+        // The tip header's own history root covers one header less: the same proof must not pass.
+        bytes32 previousRoot = headers[headers.length - 1].historyRoot;
+        try harness.verifyTransactionInHistory(
+            transaction, header, txProof, historyProof, previousRoot, state.height - 1
+        ) {
+            vm.assertTrue(false, "accepted the previous history root");
+        } catch {}
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // state.json and committee.json
     // ---------------------------------------------------------------------------------------------
 
