@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
+import {MerkleReference} from "./utils/MerkleReference.sol";
 import {MerkleTree} from "../src/lib/MerkleTree.sol";
 
 /// @notice Exposes MerkleTree's internal functions externally, so tests pass proofs as calldata
@@ -57,94 +58,11 @@ contract MerkleTreeTest is Test {
     // Reference implementation
     // ------------------------------------------------------------------------------------------
 
-    function _leafNode(bytes32 digest) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(bytes1(0x00), digest));
-    }
-
-    function _node(bytes32 left, bytes32 right) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(bytes1(0x01), left, right));
-    }
-
-    /// @dev Largest power of two strictly below n (n >= 2).
-    function _split(uint256 n) internal pure returns (uint256 k) {
-        k = 1;
-        while (k << 1 < n) k <<= 1;
-    }
-
-    /// @dev MTH of leaves[lo:hi] (hi > lo).
-    function _mth(bytes32[] memory leaves, uint256 lo, uint256 hi) internal pure returns (bytes32) {
-        if (hi - lo == 1) return _leafNode(leaves[lo]);
-        uint256 k = _split(hi - lo);
-        return _node(_mth(leaves, lo, lo + k), _mth(leaves, lo + k, hi));
-    }
-
-    function _root(bytes32[] memory leaves) internal pure returns (bytes32) {
-        bytes32 mth = leaves.length == 0 ? bytes32(0) : _mth(leaves, 0, leaves.length);
-        return keccak256(abi.encodePacked(bytes1(0x02), uint64(leaves.length), mth));
-    }
-
-    /// @dev Audit path (bottom-up) of leaf m of leaves[lo:hi].
-    function _path(bytes32[] memory leaves, uint256 m, uint256 lo, uint256 hi)
-        internal
-        pure
-        returns (bytes32[] memory path)
-    {
-        if (hi - lo == 1) return new bytes32[](0);
-        uint256 k = _split(hi - lo);
-        bytes32[] memory sub;
-        bytes32 sibling;
-        if (m < k) {
-            sub = _path(leaves, m, lo, lo + k);
-            sibling = _mth(leaves, lo + k, hi);
-        } else {
-            sub = _path(leaves, m - k, lo + k, hi);
-            sibling = _mth(leaves, lo, lo + k);
-        }
-        path = new bytes32[](sub.length + 1);
-        for (uint256 i = 0; i < sub.length; i++) {
-            path[i] = sub[i];
-        }
-        path[sub.length] = sibling;
-    }
-
-    function _proof(bytes32[] memory leaves, uint256 index) internal pure returns (MerkleTree.Proof memory) {
-        return MerkleTree.Proof({
-            index: _u64(index), count: _u64(leaves.length), siblings: _path(leaves, index, 0, leaves.length)
-        });
-    }
-
     function _leaves(uint256 n, bytes32 seed) internal pure returns (bytes32[] memory leaves) {
         leaves = new bytes32[](n);
         for (uint256 i = 0; i < n; i++) {
             leaves[i] = keccak256(abi.encode(seed, i));
         }
-    }
-
-    /// @dev Audit path length of leaf m in a tree of n leaves, by recursion on the tree shape.
-    function _refLength(uint256 m, uint256 n) internal pure returns (uint256) {
-        if (n == 1) return 0;
-        uint256 k = _split(n);
-        return 1 + (m < k ? _refLength(m, k) : _refLength(m - k, n - k));
-    }
-
-    /// @dev MTH from a leaf node and its audit path siblings[0:len], by recursion on the tree shape
-    /// (works for any n < 2^64 since it never materialises the tree).
-    function _refMth(uint256 m, uint256 n, bytes32 leafNode, bytes32[] memory siblings, uint256 len)
-        internal
-        pure
-        returns (bytes32)
-    {
-        if (n == 1) return leafNode;
-        uint256 k = _split(n);
-        if (m < k) return _node(_refMth(m, k, leafNode, siblings, len - 1), siblings[len - 1]);
-        return _node(siblings[len - 1], _refMth(m - k, n - k, leafNode, siblings, len - 1));
-    }
-
-    function _u64(uint256 x) internal pure returns (uint64) {
-        require(x <= type(uint64).max, "does not fit in uint64");
-        // casting to 'uint64' is safe because of the check above
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(x);
     }
 
     /// @dev A random tree of 1..=maxN leaves, a leaf in it and its proof.
@@ -154,7 +72,7 @@ contract MerkleTreeTest is Test {
         returns (bytes32[] memory leaves, MerkleTree.Proof memory proof)
     {
         leaves = _leaves(bound(nSeed, 1, maxN), seed);
-        proof = _proof(leaves, bound(indexSeed, 0, leaves.length - 1));
+        proof = MerkleReference.proof(leaves, bound(indexSeed, 0, leaves.length - 1));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -183,22 +101,30 @@ contract MerkleTreeTest is Test {
         );
         bytes32[] memory one = new bytes32[](1);
         one[0] = leaves[0];
-        vm.assertEq(_root(one), 0xe47b66592194c2d0a120bfcaf53e35a8cd46ed87da98181a5319739b6cd1e48b, "n=1");
+        vm.assertEq(
+            MerkleReference.root(one), 0xe47b66592194c2d0a120bfcaf53e35a8cd46ed87da98181a5319739b6cd1e48b, "n=1"
+        );
         bytes32[] memory three = new bytes32[](3);
         for (uint256 i = 0; i < 3; i++) {
             three[i] = leaves[i];
         }
-        vm.assertEq(_root(three), 0x8fc394d449b819309f279bbcc49076a9442f43a2caf1e4fd87ae848602230dff, "n=3");
-        vm.assertEq(_root(leaves), 0xa92cb96a352abd6cd5d707acadaa11d6a1593340f905eb321ca75fc718a1d941, "n=5");
+        vm.assertEq(
+            MerkleReference.root(three), 0x8fc394d449b819309f279bbcc49076a9442f43a2caf1e4fd87ae848602230dff, "n=3"
+        );
+        vm.assertEq(
+            MerkleReference.root(leaves), 0xa92cb96a352abd6cd5d707acadaa11d6a1593340f905eb321ca75fc718a1d941, "n=5"
+        );
         for (uint256 i = 0; i < 5; i++) {
-            vm.assertTrue(harness.verify(leaves[i], _proof(leaves, i), _root(leaves)), "n=5 proof");
+            vm.assertTrue(
+                harness.verify(leaves[i], MerkleReference.proof(leaves, i), MerkleReference.root(leaves)), "n=5 proof"
+            );
         }
     }
 
     /// @notice The library's assembly hashes equal the abi.encodePacked definitions.
     function testFuzz_hashes_matchSpec(bytes32 a, bytes32 b, uint64 count) public view {
-        vm.assertEq(harness.hashLeaf(a), _leafNode(a), "hashLeaf");
-        vm.assertEq(harness.hashNode(a, b), _node(a, b), "hashNode");
+        vm.assertEq(harness.hashLeaf(a), MerkleReference.leafNode(a), "hashLeaf");
+        vm.assertEq(harness.hashNode(a, b), MerkleReference.node(a, b), "hashNode");
         vm.assertEq(
             harness.committedRoot(count, a), keccak256(abi.encodePacked(bytes1(0x02), count, a)), "committedRoot"
         );
@@ -212,13 +138,17 @@ contract MerkleTreeTest is Test {
     function test_verify_everyLeafOfSmallTrees() public view {
         for (uint256 n = 1; n <= 17; n++) {
             bytes32[] memory leaves = _leaves(n, bytes32(n));
-            bytes32 root = _root(leaves);
+            bytes32 root = MerkleReference.root(leaves);
             for (uint256 i = 0; i < n; i++) {
-                MerkleTree.Proof memory proof = _proof(leaves, i);
+                MerkleTree.Proof memory proof = MerkleReference.proof(leaves, i);
                 vm.assertTrue(harness.verify(leaves[i], proof, root), "verify");
                 harness.verifyOrRevert(leaves[i], proof, root);
                 vm.assertEq(harness.computeRoot(leaves[i], proof), root, "computeRoot");
-                vm.assertEq(harness.proofLength(_u64(i), _u64(n)), proof.siblings.length, "proofLength");
+                vm.assertEq(
+                    harness.proofLength(MerkleReference.u64(i), MerkleReference.u64(n)),
+                    proof.siblings.length,
+                    "proofLength"
+                );
             }
         }
     }
@@ -226,7 +156,7 @@ contract MerkleTreeTest is Test {
     /// @notice A random leaf of a random tree verifies.
     function testFuzz_verify_randomTree(uint256 nSeed, uint256 indexSeed, bytes32 seed) public view {
         (bytes32[] memory leaves, MerkleTree.Proof memory proof) = _randomProof(nSeed, indexSeed, seed, 1000);
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertTrue(harness.verify(leaves[proof.index], proof, root), "verify");
         harness.verifyOrRevert(leaves[proof.index], proof, root);
     }
@@ -237,14 +167,15 @@ contract MerkleTreeTest is Test {
         public
         view
     {
-        count = _u64(bound(count, 1, type(uint64).max));
-        index = _u64(bound(index, 0, count - 1));
-        uint256 len = _refLength(index, count);
+        count = MerkleReference.u64(bound(count, 1, type(uint64).max));
+        index = MerkleReference.u64(bound(index, 0, count - 1));
+        uint256 len = MerkleReference.pathLength(index, count);
         vm.assertEq(harness.proofLength(index, count), len, "proofLength");
         MerkleTree.Proof memory proof = MerkleTree.Proof({index: index, count: count, siblings: _leaves(len, seed)});
-        bytes32 mth = _refMth(index, count, _leafNode(leaf), proof.siblings, len);
         vm.assertEq(
-            harness.computeRoot(leaf, proof), keccak256(abi.encodePacked(bytes1(0x02), count, mth)), "computeRoot"
+            harness.computeRoot(leaf, proof),
+            MerkleReference.rootFromPath(index, count, leaf, proof.siblings),
+            "computeRoot"
         );
     }
 
@@ -264,7 +195,7 @@ contract MerkleTreeTest is Test {
 
     /// @notice The empty tree has a root, but no proof verifies against it.
     function test_verify_revertsWhenTreeIsEmpty() public {
-        bytes32 root = _root(new bytes32[](0));
+        bytes32 root = MerkleReference.root(new bytes32[](0));
         MerkleTree.Proof memory proof = MerkleTree.Proof({index: 0, count: 0, siblings: new bytes32[](0)});
         vm.assertFalse(harness.verify(bytes32(0), proof, root), "verify");
         vm.expectRevert(abi.encodeWithSelector(MerkleTree.IndexOutOfRange.selector, 0, 0));
@@ -274,9 +205,9 @@ contract MerkleTreeTest is Test {
     /// @notice An index at or past the leaf count is rejected before any hashing.
     function testFuzz_verify_revertsWhenIndexOutOfRange(uint256 nSeed, uint64 index) public {
         bytes32[] memory leaves = _leaves(bound(nSeed, 1, 17), bytes32(0));
-        MerkleTree.Proof memory proof = _proof(leaves, leaves.length - 1);
-        proof.index = _u64(bound(index, leaves.length, type(uint64).max));
-        bytes32 root = _root(leaves);
+        MerkleTree.Proof memory proof = MerkleReference.proof(leaves, leaves.length - 1);
+        proof.index = MerkleReference.u64(bound(index, leaves.length, type(uint64).max));
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertFalse(harness.verify(leaves[leaves.length - 1], proof, root), "verify");
         vm.expectRevert(abi.encodeWithSelector(MerkleTree.IndexOutOfRange.selector, proof.index, proof.count));
         harness.verifyOrRevert(leaves[leaves.length - 1], proof, root);
@@ -290,7 +221,7 @@ contract MerkleTreeTest is Test {
         bytes32 leaf = leaves[proof.index];
         vm.assume(otherIndex != proof.index);
         proof.index = otherIndex;
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertFalse(harness.verify(leaf, proof, root), "verify");
         vm.expectRevert();
         harness.verifyOrRevert(leaf, proof, root);
@@ -304,7 +235,7 @@ contract MerkleTreeTest is Test {
         bytes32 leaf = leaves[proof.index];
         vm.assume(otherCount != proof.count);
         proof.count = otherCount;
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertFalse(harness.verify(leaf, proof, root), "verify");
         vm.expectRevert();
         harness.verifyOrRevert(leaf, proof, root);
@@ -322,7 +253,7 @@ contract MerkleTreeTest is Test {
         vm.assume(proof.siblings.length > 0 && mask != bytes32(0));
         uint256 j = bound(siblingSeed, 0, proof.siblings.length - 1);
         proof.siblings[j] ^= mask;
-        _assertRootMismatch(leaves[proof.index], proof, _root(leaves));
+        _assertRootMismatch(leaves[proof.index], proof, MerkleReference.root(leaves));
     }
 
     /// @notice Changing any bit of the leaf fails with RootMismatch.
@@ -331,7 +262,7 @@ contract MerkleTreeTest is Test {
     {
         (bytes32[] memory leaves, MerkleTree.Proof memory proof) = _randomProof(nSeed, indexSeed, seed, 64);
         vm.assume(mask != bytes32(0));
-        _assertRootMismatch(leaves[proof.index] ^ mask, proof, _root(leaves));
+        _assertRootMismatch(leaves[proof.index] ^ mask, proof, MerkleReference.root(leaves));
     }
 
     /// @notice A valid proof checked against another root fails with RootMismatch.
@@ -339,7 +270,7 @@ contract MerkleTreeTest is Test {
         public
     {
         (bytes32[] memory leaves, MerkleTree.Proof memory proof) = _randomProof(nSeed, indexSeed, seed, 64);
-        vm.assume(root != _root(leaves));
+        vm.assume(root != MerkleReference.root(leaves));
         _assertRootMismatch(leaves[proof.index], proof, root);
     }
 
@@ -353,7 +284,7 @@ contract MerkleTreeTest is Test {
             shorter[i] = proof.siblings[i];
         }
         proof.siblings = shorter;
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertFalse(harness.verify(leaves[proof.index], proof, root), "verify");
         vm.expectRevert(abi.encodeWithSelector(MerkleTree.ProofTooShort.selector, len - 1, len));
         harness.verifyOrRevert(leaves[proof.index], proof, root);
@@ -371,7 +302,7 @@ contract MerkleTreeTest is Test {
         }
         longer[len] = extra;
         proof.siblings = longer;
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         vm.assertFalse(harness.verify(leaves[proof.index], proof, root), "verify");
         vm.expectRevert(abi.encodeWithSelector(MerkleTree.ProofTooLong.selector, len + 1, len));
         harness.verifyOrRevert(leaves[proof.index], proof, root);
@@ -380,11 +311,11 @@ contract MerkleTreeTest is Test {
     /// @notice The first node of a two-leaf tree cannot pass for a leaf: domain separation.
     function test_verify_revertsWhenInnerNodeGivenAsLeaf() public {
         bytes32[] memory leaves = _leaves(4, keccak256("x"));
-        bytes32 root = _root(leaves);
+        bytes32 root = MerkleReference.root(leaves);
         // Pretend the 4-leaf tree is a 2-leaf tree whose "leaf digests" are its inner nodes.
-        bytes32 left = _node(_leafNode(leaves[0]), _leafNode(leaves[1]));
+        bytes32 left = MerkleReference.node(MerkleReference.leafNode(leaves[0]), MerkleReference.leafNode(leaves[1]));
         bytes32[] memory siblings = new bytes32[](1);
-        siblings[0] = _node(_leafNode(leaves[2]), _leafNode(leaves[3]));
+        siblings[0] = MerkleReference.node(MerkleReference.leafNode(leaves[2]), MerkleReference.leafNode(leaves[3]));
         MerkleTree.Proof memory proof = MerkleTree.Proof({index: 0, count: 4, siblings: siblings});
         vm.assertFalse(harness.verify(left, proof, root), "count 4");
         proof.count = 2;
