@@ -1,9 +1,11 @@
 //! Errors of the circuit crate.
 //!
 //! Gadgets that add constraints return [`ark_relations::gr1cs::SynthesisError`] as every
-//! arkworks gadget does; [`CircuitError`] covers everything that can go wrong *outside*
+//! arkworks gadget does; [`CircuitError`] covers what can go wrong in the gadgets *outside*
 //! constraint synthesis: loading parameters, building constant tables, native point
-//! arithmetic on invalid inputs.
+//! arithmetic on invalid inputs. Each phase of the light-client circuit has its own error:
+//! [`WitnessError`] (building the circuit), [`SetupError`], [`KeyFileError`], [`ProveError`],
+//! [`VerifyError`] and [`ExportError`].
 
 use ark_relations::gr1cs::SynthesisError;
 
@@ -39,4 +41,193 @@ pub enum CircuitError {
     /// Constraint synthesis failed.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(#[from] SynthesisError),
+}
+
+/// Why public inputs could not be formed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The committee commitment is not a canonical field element.
+    #[error("committee commitment is not a field element: {0}")]
+    Committee(trestle_light_client::field::FieldError),
+    /// The state's `nextCommittee` is not a canonical field element.
+    #[error("nextCommittee is not a field element: {0}")]
+    NextCommittee(trestle_light_client::field::FieldError),
+}
+
+/// Why a circuit or its assignment could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WitnessError {
+    /// The capacity is zero or above [`MAX_CAPACITY`](crate::circuit::MAX_CAPACITY).
+    #[error("capacity {0} is outside 1..={max}", max = crate::circuit::MAX_CAPACITY)]
+    Capacity(usize),
+    /// The public inputs could not be formed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A signature names a slot the committee does not have.
+    #[error("slot {slot} is outside the committee of {members}")]
+    UnknownSlot {
+        /// The slot named.
+        slot: u32,
+        /// Committee size.
+        members: usize,
+    },
+    /// Two signatures name the same slot.
+    #[error("slot {0} signed twice")]
+    DuplicateSlot(u32),
+    /// Constraint synthesis failed.
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+}
+
+/// Why a key file could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// Reading or writing the file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file does not start with a trestle key header, or the header is malformed.
+    #[error("key file {path}: bad header: {reason}")]
+    Header {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file holds another kind of key (a verifying key where a proving key was expected,
+    /// or the reverse).
+    #[error("key file {path}: holds a {found} key, expected a {expected} key")]
+    WrongKind {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The kind in the header.
+        found: String,
+        /// The kind asked for.
+        expected: &'static str,
+    },
+    /// The key is for another capacity than the caller asked for.
+    #[error("key file {path}: key for capacity {found}, expected {expected}")]
+    Capacity {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Capacity in the header.
+        found: usize,
+        /// Capacity asked for.
+        expected: usize,
+    },
+    /// The key bytes are not a valid compressed key (bad encoding, point off the curve or
+    /// outside its subgroup, trailing bytes, wrong number of public inputs).
+    #[error("key file {path}: invalid key: {reason}")]
+    Invalid {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Why Groth16 setup failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The circuit could not be built for this capacity.
+    #[error(transparent)]
+    Circuit(#[from] WitnessError),
+    /// Constraint synthesis or the setup itself failed.
+    #[error("setup failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+}
+
+/// Why no proof was produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProveError {
+    /// The committee's capacity is not the one the proving key was made for.
+    #[error("committee capacity {committee} differs from the proving key's capacity {key}")]
+    CapacityMismatch {
+        /// The committee's capacity.
+        committee: usize,
+        /// The proving key's capacity.
+        key: usize,
+    },
+    /// The proving key does not have one input point per public input plus one.
+    #[error("proving key has {found} input points, expected {expected}")]
+    KeyShape {
+        /// Points in the key.
+        found: usize,
+        /// Points expected.
+        expected: usize,
+    },
+    /// The signatures are not a valid quorum of the committee on the state (checked natively
+    /// before any proving work).
+    #[error("not a valid quorum: {0}")]
+    Quorum(#[from] trestle_light_client::quorum::QuorumError),
+    /// The witness could not be built.
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    /// Groth16 proving failed.
+    #[error("proving failed: {0}")]
+    Synthesis(#[from] SynthesisError),
+    /// The assignment does not satisfy the circuit (checked before proving in builds with
+    /// debug assertions only).
+    #[error("the witness does not satisfy the circuit")]
+    Unsatisfied,
+    /// The proof produced does not verify under the proving key's own verifying key (a
+    /// proving key that does not match the circuit, or a bug).
+    #[error("the proof produced does not verify (proving key does not match the circuit?)")]
+    SelfCheck,
+}
+
+/// Why a proof was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The public inputs could not be formed from the state and committee.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The verifying key does not have one point per public input plus one.
+    #[error("verifying key has {found} input points, expected {expected}")]
+    KeyShape {
+        /// Points in the key.
+        found: usize,
+        /// Points expected.
+        expected: usize,
+    },
+    /// The proof bytes are not a valid compressed proof.
+    #[error("malformed proof: {0}")]
+    MalformedProof(String),
+    /// The pairing check failed: the proof does not prove this statement.
+    #[error("proof rejected")]
+    Rejected,
+}
+
+/// Why an export could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Writing a file failed.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The verifying key has the wrong number of public-input points.
+    #[error("verifying key has {found} input points, expected {expected}")]
+    KeyShape {
+        /// Points in the key.
+        found: usize,
+        /// Points expected.
+        expected: usize,
+    },
+    /// A point is the identity (has no affine coordinates to export).
+    #[error("cannot export the point at infinity")]
+    Infinity,
+    /// JSON serialization failed.
+    #[error("json: {0}")]
+    Json(String),
+    /// Setup or proving for a fixture failed.
+    #[error("{0}")]
+    Fixture(String),
 }

@@ -12,15 +12,31 @@
 //!   circomlib's `EdDSAPoseidonVerifier`,
 //! * [`gadgets::bits`] — bit decompositions and comparisons against constants.
 //!
-//! The full light-client circuit, setup, proving and the exporters come later.
+//! On top of them:
+//! * [`circuit`] — [`LightClientCircuit`], the statement proven for a committee capacity `N`;
+//! * [`setup`] — Groth16 setup (an INSECURE seeded dev setup) and key files;
+//! * [`prove`] — [`Prover`]: signed light-client state → proof;
+//! * [`verify`] — [`Verifier`]: state + committee commitment + proof → accept/reject;
+//! * [`export`] — the generated Solidity verifier, snarkjs JSON files and forge fixtures.
 
 #![forbid(unsafe_code)]
 
+pub mod circuit;
 pub mod error;
+pub mod export;
 pub mod gadgets;
+pub mod prove;
+pub mod setup;
+pub mod verify;
 
+pub use circuit::{LightClientCircuit, PublicInputs};
 pub use error::CircuitError;
+pub use prove::Prover;
+pub use verify::Verifier;
 
 /// The field every circuit of this crate is defined over: the BN254 scalar field, which is
 /// also the base field of Baby Jubjub.
 pub type Fr = ark_bn254::Fr;
+
+#[cfg(test)]
+mod tests;

@@ -97,12 +97,28 @@ pub fn enforce_le_constant<B: BigInteger>(
     bound: &B,
     enabled: &Boolean<Fr>,
 ) -> Result<(), SynthesisError> {
-    if matches!(enabled, Boolean::Constant(false)) || bound_exceeds_bits(bound, bits.len()) {
+    if matches!(enabled, Boolean::Constant(false)) {
+        return Ok(());
+    }
+    enforce_le_constant_if(bits, bound, &FpVar::from(enabled.clone()))
+}
+
+/// [`enforce_le_constant`] with the condition given as a field element `enabled`: enforced
+/// when `enabled ≠ 0`, vacuous when `enabled = 0`. The caller constrains `enabled` (usually
+/// to be boolean); a non-boolean non-zero value enforces the bound as well (the flag argument
+/// of [`enforce_le_constant`] holds for any non-zero start value). Same cost.
+pub fn enforce_le_constant_if<B: BigInteger>(
+    bits: &[Boolean<Fr>],
+    bound: &B,
+    enabled: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    if matches!(enabled, FpVar::Constant(c) if c.is_zero()) || bound_exceeds_bits(bound, bits.len())
+    {
         return Ok(());
     }
     let bound_bit = |i: usize| i < B::NUM_LIMBS * 64 && bound.get_bit(i);
     let fp_bits: Vec<FpVar<Fr>> = bits.iter().map(|b| FpVar::from(b.clone())).collect();
-    let mut eq: FpVar<Fr> = FpVar::from(enabled.clone());
+    let mut eq: FpVar<Fr> = enabled.clone();
     let mut hi = bits.len();
     while hi > 0 {
         let run_bit = bound_bit(hi - 1);

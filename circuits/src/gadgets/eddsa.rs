@@ -10,6 +10,8 @@
 //! [`EddsaPoseidonVerifier::verify_if`] enforces all of this only when `enabled` holds; when it
 //! does not, *every* witness satisfies the constraints (all zeros, garbage, a wrong
 //! signature…), so unused or non-signing committee slots need no special witness.
+//! [`EddsaPoseidonVerifier::verify_if_flag`] is the same check with the condition given as a
+//! field element the caller constrains to be boolean (the light-client circuit's signer flags).
 //!
 //! # Preconditions
 //! When `enabled`, `A` must be a curve point whose multiple `4·A` is a non-identity point of
@@ -66,9 +68,7 @@ use ark_ff::{BigInt, BigInteger, Zero};
 use ark_r1cs_std::{
     alloc::{AllocVar, AllocationMode},
     boolean::Boolean,
-    eq::EqGadget,
-    fields::fp::FpVar,
-    select::CondSelectGadget,
+    fields::{FieldVar, fp::FpVar},
 };
 use ark_relations::gr1cs::{Namespace, SynthesisError};
 
@@ -77,7 +77,7 @@ use super::{
     babyjubjub::{
         AffinePoint, BASE8, MontgomeryPoint, MontgomeryPointVar, PointVar, SUBGROUP_ORDER, TORSION8,
     },
-    bits::{enforce_le_constant, to_canonical_bits_le, witness_bits_le},
+    bits::{enforce_le_constant_if, to_canonical_bits_le, witness_bits_le},
     one,
     poseidon::PoseidonGadget,
 };
@@ -342,6 +342,26 @@ impl EddsaPoseidonVerifier {
         message: &FpVar<Fr>,
         signature: &SignatureVar,
     ) -> Result<(), SynthesisError> {
+        self.verify_if_flag(&FpVar::from(enabled.clone()), public_key, message, signature)
+    }
+
+    /// [`verify_if`](Self::verify_if) with the condition given as a field element: the
+    /// verification is enforced when `enabled = 1` and vacuous when `enabled = 0`. The caller
+    /// must constrain `enabled` to be boolean; for any other value the constraints are
+    /// unrelated to a signature check (the key is replaced by the affine combination
+    /// `B8 + enabled·(A − B8)` of coordinates). Same cost as [`verify_if`](Self::verify_if):
+    /// every use of the condition is linear in it.
+    ///
+    /// This form lets a circuit allocate its condition bits as plain field elements, so that a
+    /// test can assign a non-boolean value and observe that the caller's booleanity
+    /// constraint rejects it.
+    pub fn verify_if_flag(
+        &self,
+        enabled: &FpVar<Fr>,
+        public_key: &PointVar,
+        message: &FpVar<Fr>,
+        signature: &SignatureVar,
+    ) -> Result<(), SynthesisError> {
         let r8 = &signature.r8;
         // e = Poseidon(R8.x, R8.y, A.x, A.y, M) and its canonical bits: always satisfiable.
         let e = self.poseidon.hash(&[
@@ -355,11 +375,15 @@ impl EddsaPoseidonVerifier {
 
         // S: 251 bits, packing and S ≤ l − 1 only when enabled.
         let (s_bits, s_packed) = witness_bits_le(&signature.s, SCALAR_BITS)?;
-        s_packed.conditional_enforce_equal(&signature.s, enabled)?;
-        enforce_le_constant(&s_bits, &self.l_minus_one, enabled)?;
+        enforce_equal_if(&s_packed, &signature.s, enabled)?;
+        enforce_le_constant_if(&s_bits, &self.l_minus_one, enabled)?;
 
         // A' = A when enabled, else B8: the ladder then never sees an invalid point.
-        let a = PointVar::conditionally_select(enabled, public_key, &PointVar::constant(BASE8))?;
+        let base8 = PointVar::constant(BASE8);
+        let a = PointVar {
+            x: select_flag(enabled, &public_key.x, &base8.x)?,
+            y: select_flag(enabled, &public_key.y, &base8.y)?,
+        };
         let h = a.to_montgomery()?.double()?.double()?; // 4·A'
         let h_sigma = h.add_unchecked(&MontgomeryPointVar::constant(self.sigma))?;
 
@@ -374,8 +398,31 @@ impl EddsaPoseidonVerifier {
             .to_edwards()?
             .add_low_order(&self.two_sigma)
             .map_err(|_| SynthesisError::Unsatisfiable)?;
-        expected_r8.conditional_enforce_equal(r8, enabled)
+        enforce_equal_if(&expected_r8.x, &r8.x, enabled)?;
+        enforce_equal_if(&expected_r8.y, &r8.y, enabled)
     }
+}
+
+/// `(a − b)·enabled = 0`: `a = b` when `enabled ≠ 0`. One constraint (none if all constant).
+fn enforce_equal_if(
+    a: &FpVar<Fr>,
+    b: &FpVar<Fr>,
+    enabled: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    let diff = affine_combination([(one(), a), (-one(), b)], Fr::zero())?;
+    diff.mul_equals(enabled, &FpVar::Constant(Fr::zero()))
+}
+
+/// `f + enabled·(t − f)`: `t` when `enabled = 1`, `f` when `enabled = 0`. One constraint
+/// (none if `enabled` is constant).
+fn select_flag(
+    enabled: &FpVar<Fr>,
+    t: &FpVar<Fr>,
+    f: &FpVar<Fr>,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let diff = affine_combination([(one(), t), (-one(), f)], Fr::zero())?;
+    let product = enabled * &diff;
+    affine_combination([(one(), f), (one(), &product)], Fr::zero())
 }
 
 #[cfg(test)]

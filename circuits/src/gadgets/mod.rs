@@ -16,7 +16,7 @@
 //! | [`babyjubjub::MontgomeryPointVar::double_and_add_unchecked`] | 5 |
 //! | [`babyjubjub::PointVar::to_montgomery`] / [`babyjubjub::MontgomeryPointVar::to_edwards`] | 2 |
 //! | [`bits::enforce_le_constant`] | one per run of equal bits of the constant |
-//! | [`eddsa::EddsaPoseidonVerifier::verify_if`] | see [`eddsa`] |
+//! | [`eddsa::EddsaPoseidonVerifier::verify_if`] (and `verify_if_flag`, its field-element-condition form) | see [`eddsa`] |
 //!
 //! Linear operations never cost constraints: they build (symbolic) linear combinations,
 //! and [`affine_combination`] folds a whole weighted sum into a single one.

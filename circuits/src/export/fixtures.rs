@@ -1,0 +1,163 @@
+//! The generated files committed to the repository, and the deterministic signed state behind
+//! them.
+//!
+//! * [`DEVNET_VERIFIER_PATH`]: the Solidity verifier
+//!   for the devnet's capacity ([`DEVNET_CAPACITY`]) and INSECURE dev setup
+//!   ([`INSECURE_DEV_SEED`]);
+//! * [`PROOF_FIXTURE_PATH`]: a proof of [`fixture_signed_state`] under that key, proved with a
+//!   seeded RNG ([`FIXTURE_PROVING_SEED`]), for the forge tests.
+//!
+//! Both are byte-stable functions of the code: the test `generated_files_are_up_to_date`
+//! regenerates them and fails on any difference; run it with `TRESTLE_REGENERATE=1` to
+//! rewrite them (`TRESTLE_REGENERATE=1 cargo test -p trestle-circuits generated_files`).
+
+use std::path::{Path, PathBuf};
+
+use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
+use serde_json::{Value, json};
+use trestle_light_client::{
+    B256, Committee, LightClientState, SecretKey, StateSignature,
+    primitives::{ChainId, Epoch, Height},
+};
+
+use super::{
+    hex_word,
+    snarkjs::to_text,
+    solidity::{DEVNET_VERIFIER_PATH, Provenance, proof_calldata, verifier_contract},
+};
+use crate::{
+    circuit::PublicInputs,
+    error::ExportError,
+    prove::Prover,
+    setup::{DEVNET_CAPACITY, INSECURE_DEV_SEED, Keys, insecure_dev_setup},
+};
+
+/// Where the forge proof fixture lives, relative to the repository root.
+pub const PROOF_FIXTURE_PATH: &str = "solidity/test/fixtures/groth16/proof.json";
+
+/// Seed of the RNG the fixture proof is made with (Groth16's `r`, `s`).
+pub const FIXTURE_PROVING_SEED: [u8; 32] = *b"trestle groth16 fixture proof rn";
+
+/// A state, its committee and a quorum of signatures on it.
+#[derive(Clone, Debug)]
+pub struct SignedState {
+    /// The state.
+    pub state: LightClientState,
+    /// The committee that signed it (`next_committee` is its own commitment).
+    pub committee: Committee,
+    /// The members' secret keys, in slot order.
+    pub keys: Vec<SecretKey>,
+    /// The signatures: every member except slot `⌈capacity / 2⌉ − 1`'s, or a smallest
+    /// quorum if that leaves too many (see [`fixture_signed_state`]).
+    pub signatures: Vec<StateSignature>,
+}
+
+/// The deterministic member key of slot `index`.
+pub fn fixture_key(index: usize) -> SecretKey {
+    let mut seed = [0x5a; 32];
+    seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
+    SecretKey::from_seed(seed)
+}
+
+/// A full equal-weight committee of `capacity` deterministic keys signing a fixed state:
+/// all members but the smallest number needed to keep a quorum of exactly
+/// `⌊2·capacity / 3⌋ + 1` signers sign (for 4: slots 0, 1 and 3).
+pub fn fixture_signed_state(capacity: usize) -> Result<SignedState, ExportError> {
+    let keys: Vec<SecretKey> = (0..capacity).map(fixture_key).collect();
+    let committee = Committee::equal_weight(keys.iter().map(|k| *k.public_key()), capacity)
+        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let mut root = [0u8; 32];
+    for (i, byte) in root.iter_mut().enumerate() {
+        *byte = (i as u8).wrapping_mul(29).wrapping_add(0x83);
+    }
+    let state = LightClientState {
+        chain_id: ChainId(1337),
+        epoch: Epoch(2),
+        height: Height(1000),
+        history_root: B256::from(root),
+        next_committee: committee.commitment_bytes(),
+    };
+    let message = state.message().map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let quorum = 2 * capacity / 3 + 1;
+    // Signers: the first quorum − 1 slots and the last one (a gap in the middle).
+    let signers = (0..quorum.saturating_sub(1)).chain(std::iter::once(capacity - 1));
+    let signatures = signers
+        .map(|slot| StateSignature { slot: slot as u32, signature: keys[slot].sign(&message) })
+        .collect();
+    Ok(SignedState { state, committee, keys, signatures })
+}
+
+/// The INSECURE dev keys of the devnet capacity.
+pub fn devnet_keys() -> Result<Keys, ExportError> {
+    insecure_dev_setup(DEVNET_CAPACITY, INSECURE_DEV_SEED)
+        .map_err(|e| ExportError::Fixture(e.to_string()))
+}
+
+/// The devnet verifier contract for `keys` (made by [`devnet_keys`]).
+pub fn devnet_verifier(keys: &Keys) -> Result<String, ExportError> {
+    let provenance = Provenance {
+        capacity: keys.capacity,
+        origin: format!(
+            "INSECURE dev setup from the public seed {:?} (setup::INSECURE_DEV_SEED): anyone can \
+             forge proofs for this key; devnets and tests only.",
+            String::from_utf8_lossy(&INSECURE_DEV_SEED)
+        ),
+    };
+    verifier_contract(&keys.verifying_key, &provenance)
+}
+
+/// The forge proof fixture (JSON text) for `keys`: the fixture state, its public inputs and
+/// the proof in the verifier's calldata layout, all as `0x` hex words.
+pub fn proof_fixture(keys: &Keys) -> Result<String, ExportError> {
+    let signed = fixture_signed_state(keys.capacity)?;
+    let prover = Prover::new(keys.proving_key.clone(), keys.capacity)
+        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let mut rng = ChaCha20Rng::from_seed(FIXTURE_PROVING_SEED);
+    let proof = prover
+        .prove(&signed.state, &signed.committee, &signed.signatures, &mut rng)
+        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let inputs = PublicInputs::new(&signed.state, &signed.committee.commitment_bytes())
+        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let words = |xs: &[_]| Value::Array(xs.iter().map(|x| Value::String(hex_word(x))).collect());
+    let calldata = proof_calldata(&proof)?;
+    let state = &signed.state;
+    to_text(&json!({
+        "comment": "Groth16 proof of the light-client circuit (capacity 4) under the INSECURE dev \
+                    setup key of solidity/src/generated/LightClientVerifier.sol. Generated by \
+                    trestle-circuits (export::fixtures); do not edit.",
+        "capacity": keys.capacity,
+        "state": {
+            "chainId": state.chain_id.get(),
+            "epoch": state.epoch.get(),
+            "height": state.height.get(),
+            "historyRoot": state.history_root.to_string(),
+            "nextCommittee": state.next_committee.to_string(),
+        },
+        "committee": signed.committee.commitment_bytes().to_string(),
+        "signers": signed.signatures.iter().map(|s| s.slot).collect::<Vec<_>>(),
+        "publicInputs": words(&inputs.to_field_elements()),
+        "proof": Value::Array(calldata.iter().map(|x| Value::String(hex_word(x))).collect()),
+    }))
+}
+
+/// Every generated file as `(path relative to the repository root, contents)`.
+pub fn generated_files() -> Result<Vec<(PathBuf, String)>, ExportError> {
+    let keys = devnet_keys()?;
+    Ok(vec![
+        (PathBuf::from(DEVNET_VERIFIER_PATH), devnet_verifier(&keys)?),
+        (PathBuf::from(PROOF_FIXTURE_PATH), proof_fixture(&keys)?),
+    ])
+}
+
+/// Writes [`generated_files`] under `repo_root`.
+pub fn write_generated_files(repo_root: &Path) -> Result<(), ExportError> {
+    for (path, contents) in generated_files()? {
+        let path = repo_root.join(path);
+        let io = |source| ExportError::Io { path: path.clone(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::write(&path, contents).map_err(io)?;
+    }
+    Ok(())
+}

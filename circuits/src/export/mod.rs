@@ -1,0 +1,51 @@
+//! Exports of keys and proofs for other verifiers.
+//!
+//! * [`solidity`] — a Solidity Groth16 verifier generated from a verifying key (the committed
+//!   `solidity/src/generated/LightClientVerifier.sol` is the devnet's), and the calldata
+//!   form of a proof;
+//! * [`snarkjs`] — snarkjs' `verification_key.json`, `proof.json` and `public.json`;
+//! * [`fixtures`] — the deterministic devnet proof the forge tests read
+//!   (`solidity/test/fixtures/groth16/`).
+//!
+//! Everything generated from [`insecure_dev_setup`](crate::setup::insecure_dev_setup) keys is
+//! labelled INSECURE in its header: such a verifier accepts forged proofs from anyone who
+//! reads the seed.
+
+pub mod fixtures;
+pub mod snarkjs;
+pub mod solidity;
+
+use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+
+use crate::error::ExportError;
+
+/// Affine coordinates of a G1 point (the identity has none).
+pub(crate) fn g1_xy(p: &G1Affine) -> Result<(Fq, Fq), ExportError> {
+    p.xy().ok_or(ExportError::Infinity)
+}
+
+/// Affine coordinates of a G2 point (the identity has none).
+pub(crate) fn g2_xy(p: &G2Affine) -> Result<(Fq2, Fq2), ExportError> {
+    p.xy().ok_or(ExportError::Infinity)
+}
+
+/// Decimal string of a field element (snarkjs' form).
+pub(crate) fn decimal<F: PrimeField>(x: &F) -> String {
+    x.into_bigint().to_string()
+}
+
+/// `0x` + 64 lowercase hex digits of a field element (Solidity's and forge's form).
+pub(crate) fn hex_word<F: PrimeField>(x: &F) -> String {
+    let bytes = x.into_bigint().to_bytes_be();
+    let mut out = String::with_capacity(66);
+    out.push_str("0x");
+    for _ in bytes.len()..32 {
+        out.push_str("00");
+    }
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
