@@ -25,12 +25,59 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Light-client circuit keys and their exports.
+    #[command(subcommand)]
+    Circuit(CircuitCommand),
+}
+
+#[derive(Subcommand)]
+enum CircuitCommand {
+    /// INSECURE development setup: Groth16 keys derived from a public seed, for devnets and
+    /// tests only (whoever knows the seed can prove false statements). Writes the proving and
+    /// verifying keys, the Solidity verifier and a snarkjs verification key into OUT.
+    Setup {
+        /// Committee capacity of the circuit (number of signer slots).
+        #[arg(long, default_value_t = trestle_circuits::setup::DEVNET_CAPACITY)]
+        capacity: usize,
+        /// Directory for the key files and exports.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
+        Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
     }
+}
+
+fn circuit_setup(capacity: usize, out: &std::path::Path) -> anyhow::Result<()> {
+    use trestle_circuits::{export, setup};
+    eprintln!(
+        "WARNING: INSECURE development setup (capacity {capacity}): the toxic waste derives from a \
+         public seed, so anyone can forge proofs for these keys. Devnets and tests only."
+    );
+    let started = std::time::Instant::now();
+    let keys = setup::write_insecure_dev_keys(out, capacity, setup::INSECURE_DEV_SEED)
+        .context("INSECURE dev setup")?;
+    let (pk, vk) = setup::insecure_dev_key_paths(out, capacity);
+    eprintln!("setup took {:.1} s", started.elapsed().as_secs_f64());
+    let provenance = export::solidity::Provenance {
+        capacity,
+        origin: format!("INSECURE dev setup, capacity {capacity}, public seed: for devnets only"),
+    };
+    let verifier = export::solidity::verifier_contract(&keys.verifying_key, &provenance)?;
+    let verifier_path = out.join("LightClientVerifier.INSECURE-DEV.sol");
+    fs::write(&verifier_path, verifier)?;
+    let snarkjs_vk =
+        export::snarkjs::to_text(&export::snarkjs::verification_key(&keys.verifying_key)?)?;
+    let snarkjs_path = out.join("verification_key.INSECURE-DEV.json");
+    fs::write(&snarkjs_path, snarkjs_vk)?;
+    for path in [pk, vk, verifier_path, snarkjs_path] {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn vectors(out: &std::path::Path, check: bool) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 mod circomlib;
+mod cli;
 mod vectors;
 
 use std::path::{Path, PathBuf};
