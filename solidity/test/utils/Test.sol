@@ -25,6 +25,26 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function snapshotGasLastCall(string calldata group, string calldata name) external returns (uint256 gasUsed);
     function snapshotValue(string calldata group, string calldata name, uint256 value) external;
+
+    // Added for the LightClient and Mailbox tests.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+    function assertEq(bool left, bool right, string calldata error) external pure;
+    function assertEq(address left, address right, string calldata error) external pure;
+    function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+    function expectEmit() external;
+    function expectEmit(address emitter) external;
+    function expectCall(address callee, bytes calldata data) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+    function prank(address msgSender) external;
+    function chainId(uint256 newChainId) external;
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function getNonce(address account) external view returns (uint64 nonce);
+    function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
 }
 
 /// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {LightClient} from "../src/LightClient.sol";
+import {Mailbox} from "../src/Mailbox.sol";
+import {Counter} from "../src/demo/Counter.sol";
+import {LightClientVerifier} from "../src/generated/LightClientVerifier.sol";
+import {IStateProofVerifier} from "../src/interfaces/IStateProofVerifier.sol";
+import {LightClientState} from "../src/lib/Protocol.sol";
+
+/// @notice The forge cheatcodes this script uses (forge-std is not available offline).
+/// Signatures match forge's.
+interface ScriptVm {
+    function envString(string calldata name) external view returns (string memory value);
+    function envOr(string calldata name, address defaultValue) external view returns (address value);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function readFile(string calldata path) external view returns (string memory data);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function toString(uint256 value) external pure returns (string memory);
+    function startBroadcast() external;
+    function stopBroadcast() external;
+    function serializeAddress(string calldata objectKey, string calldata valueKey, address value)
+        external
+        returns (string memory json);
+    function serializeUint(string calldata objectKey, string calldata valueKey, uint256 value)
+        external
+        returns (string memory json);
+    function writeJson(string calldata json, string calldata path) external;
+    function createDir(string calldata path, bool recursive) external;
+}
+
+/// @title Deploy
+/// @notice Deploys trestle's contracts on an EVM chain: the Groth16 verifier (unless one is given),
+/// the LightClient started at a genesis read from JSON, the Mailbox (sources registered from the
+/// same JSON) and the demo Counter recipient; writes their addresses as JSON.
+/// @dev Environment:
+/// - GENESIS_JSON (required): path of the genesis file, relative to solidity/.
+/// - DEPLOYMENT_JSON (optional): where to write the addresses; default deployments/<chainid>.json.
+/// - VERIFIER (optional): an already deployed IStateProofVerifier to use instead of a new one.
+/// - MAILBOX_OWNER (optional): who ends up owning the mailbox's source registry; default the
+///   broadcasting account (which registers the sources either way).
+/// Both files must lie under solidity/deployments/, the only directory foundry.toml's
+/// fs_permissions open to scripts (forge does not let the environment widen them).
+/// Genesis file (numbers as JSON numbers or decimal strings, hashes as 0x-hex):
+///   { "state": { "chainId", "epoch", "height", "historyRoot", "nextCommittee" },
+///     "committee": "0x..", "epochLength": 1000,
+///     "sources": [ { "chainId": 31337, "namespace": 100 }, ... ]   (optional) }
+/// "state" and "committee" have the shape of test/fixtures/groth16/proof.json's.
+/// Output: { "chainId", "trestleChainId", "epochLength", "genesisHeight", "deployer",
+///   "mailboxOwner", "verifier", "lightClient", "mailbox", "counter" }.
+/// Usage: GENESIS_JSON=deployments/genesis.json tools/forge script script/Deploy.s.sol
+///   --rpc-url <url> --broadcast --private-key <key>
+contract Deploy {
+    /// @dev Address of forge's cheatcode contract.
+    ScriptVm internal constant vm = ScriptVm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+
+    /// @notice Marks this contract as a forge script.
+    bool public constant IS_SCRIPT = true;
+
+    /// @notice The deployed contracts.
+    struct Deployment {
+        address verifier;
+        address lightClient;
+        address mailbox;
+        address counter;
+    }
+
+    /// @notice Reads the genesis, deploys, registers the sources, writes the addresses.
+    /// @return d The deployed contracts (also printed by forge).
+    function run() external returns (Deployment memory d) {
+        string memory json = vm.readFile(vm.envString("GENESIS_JSON"));
+        LightClientState memory genesis = LightClientState({
+            chainId: _u64(vm.parseJsonUint(json, ".state.chainId")),
+            epoch: _u64(vm.parseJsonUint(json, ".state.epoch")),
+            height: _u64(vm.parseJsonUint(json, ".state.height")),
+            historyRoot: vm.parseJsonBytes32(json, ".state.historyRoot"),
+            nextCommittee: vm.parseJsonBytes32(json, ".state.nextCommittee")
+        });
+        bytes32 committee = vm.parseJsonBytes32(json, ".committee");
+        uint64 epochLength = _u64(vm.parseJsonUint(json, ".epochLength"));
+        address deployer = msg.sender;
+        address owner = vm.envOr("MAILBOX_OWNER", deployer);
+
+        vm.startBroadcast();
+        d.verifier = vm.envOr("VERIFIER", address(0));
+        if (d.verifier == address(0)) d.verifier = address(new LightClientVerifier());
+        LightClient lightClient = new LightClient(genesis, committee, epochLength, IStateProofVerifier(d.verifier));
+        Mailbox mailbox = new Mailbox(lightClient, deployer);
+        for (uint256 i = 0; vm.keyExistsJson(json, _source(i, "")); ++i) {
+            mailbox.setSourceNamespace(
+                _u64(vm.parseJsonUint(json, _source(i, ".chainId"))),
+                _u64(vm.parseJsonUint(json, _source(i, ".namespace")))
+            );
+        }
+        if (owner != deployer) mailbox.transferOwnership(owner);
+        Counter counter = new Counter(mailbox);
+        vm.stopBroadcast();
+
+        d.lightClient = address(lightClient);
+        d.mailbox = address(mailbox);
+        d.counter = address(counter);
+        _write(d, genesis, epochLength, deployer, owner);
+    }
+
+    /// @dev Writes the deployment JSON, creating its directory if needed.
+    function _write(
+        Deployment memory d,
+        LightClientState memory genesis,
+        uint64 epochLength,
+        address deployer,
+        address owner
+    ) internal {
+        string memory key = "deployment";
+        vm.serializeUint(key, "chainId", block.chainid);
+        vm.serializeUint(key, "trestleChainId", genesis.chainId);
+        vm.serializeUint(key, "epochLength", epochLength);
+        vm.serializeUint(key, "genesisHeight", genesis.height);
+        vm.serializeAddress(key, "deployer", deployer);
+        vm.serializeAddress(key, "mailboxOwner", owner);
+        vm.serializeAddress(key, "verifier", d.verifier);
+        vm.serializeAddress(key, "lightClient", d.lightClient);
+        vm.serializeAddress(key, "mailbox", d.mailbox);
+        string memory out = vm.serializeAddress(key, "counter", d.counter);
+        string memory path =
+            vm.envOr("DEPLOYMENT_JSON", string.concat("deployments/", vm.toString(block.chainid), ".json"));
+        string memory dir = _dirname(path);
+        if (bytes(dir).length != 0) vm.createDir(dir, true);
+        vm.writeJson(out, path);
+    }
+
+    /// @dev The part of `path` before its last "/" (empty if none).
+    function _dirname(string memory path) internal pure returns (string memory dir) {
+        bytes memory p = bytes(path);
+        uint256 end = p.length;
+        while (end > 0 && p[end - 1] != "/") {
+            --end;
+        }
+        if (end <= 1) return "";
+        bytes memory d = new bytes(end - 1);
+        for (uint256 i = 0; i < d.length; ++i) {
+            d[i] = p[i];
+        }
+        return string(d);
+    }
+
+    /// @dev `.sources[i]` followed by `field`.
+    function _source(uint256 i, string memory field) internal pure returns (string memory) {
+        return string.concat(".sources[", vm.toString(i), "]", field);
+    }
+
+    /// @dev `x` as a uint64, checked.
+    function _u64(uint256 x) internal pure returns (uint64) {
+        require(x <= type(uint64).max, "Deploy: value does not fit in uint64");
+        // casting to 'uint64' is safe because of the check above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(x);
+    }
+}
