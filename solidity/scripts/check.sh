@@ -23,6 +23,9 @@ echo "== forge fmt --check"
 echo "== forge build --deny warnings --force"
 "$forge" build --deny warnings --force
 
+echo "== relayer ABIs match the compiler (tools/export-abi.mjs --check)"
+node tools/export-abi.mjs --check
+
 echo "== forge test $*"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
