@@ -1,4 +1,46 @@
 //! Order and finalize namespaced rollup transactions with simplex BFT, serving headers and proofs.
 //!
-//! Empty until the node issue lands: the validator (commonware simplex consensus, p2p, storage,
-//! JSON-RPC API) is built here on top of `trestle-light-client`.
+//! A trestle validator is a commonware application (DESIGN §3): simplex consensus orders block
+//! digests, marshal disseminates and backfills the blocks and hands finalized ones back in
+//! height order, and the [`application`] builds and checks blocks and keeps the finalized chain
+//! (history tree, signed light-client states).
+//!
+//! * [`block`]: the block type, its canonical encoding and its consensus digest;
+//! * [`rules`]: the validity rules, pure functions shared by proposer and verifier;
+//! * [`history`]: the compact history accumulator used for unfinalized branches;
+//! * [`mempool`]: the bounded, deduplicating transaction pool and its typed rejections;
+//! * [`application`]: the actor (ingress/mailbox, actor, config) consensus talks to;
+//! * [`engine`]: wiring of one validator over any runtime and p2p channels.
+//!
+//! Protocol code talks only to commonware traits (`Clock`, `Spawner`, `Storage`, p2p
+//! `Sender`/`Receiver`): tests run it in the deterministic runtime over the simulated network,
+//! binaries in the tokio runtime over the authenticated network. See `node/NOTES.md` for what we
+//! learned about commonware 2026.10.0 (wiring, timeouts, pitfalls).
+
+pub mod application;
+pub mod block;
+pub mod engine;
+pub mod history;
+pub mod mempool;
+pub mod rules;
+
+use commonware_consensus::{
+    marshal::{core::Mailbox as MarshalMailbox, standard::Standard},
+    simplex::types::Context,
+};
+use commonware_cryptography::ed25519;
+
+/// The consensus certificate scheme: ed25519, attributable, one signature per voter.
+pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+
+/// The context simplex gives the application with each proposal.
+pub type ConsensusContext = Context<block::Digest, ed25519::PublicKey>;
+
+/// Marshal's mailbox for trestle blocks (finalized blocks and certificates by height).
+pub type Marshal = MarshalMailbox<Scheme, Standard<block::Block>>;
+
+pub use application::{Actor, Config as ApplicationConfig, Mailbox, SignedState, Status};
+pub use block::{Block, BlockLimits, BlockTransaction, Digest};
+pub use engine::{Channels, EngineConfig, EngineError, Node, Timeouts, start, start_with};
+pub use mempool::{Mempool, MempoolConfig, SubmitError};
+pub use rules::{BlockError, ChainParams};

@@ -1,0 +1,272 @@
+//! Messages to the application actor and the [`Mailbox`] that sends them.
+//!
+//! The mailbox is what consensus talks to: it implements commonware's marshal
+//! [`Application`](commonware_consensus::Application) (propose / verify, wrapped by marshal's
+//! `Inline` into simplex's `Automaton` + `Relay` + `Reporter`) and marshal's finalized-block
+//! [`Reporter`]. It is also the node's handle for submissions and queries.
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::{Duration, UNIX_EPOCH},
+};
+
+use alloy_primitives::B256;
+use commonware_actor::Feedback;
+use commonware_consensus::{
+    Application, Heightable as _, Reporter, Viewable as _,
+    marshal::{Update, ancestry::Ancestry},
+    types::Height as CwHeight,
+};
+use commonware_cryptography::{Digested, Digestible as _};
+use commonware_runtime::Clock;
+use commonware_utils::{
+    acknowledgement::Exact,
+    channel::{mpsc, oneshot},
+};
+use futures::StreamExt as _;
+use trestle_light_client::{Header, Height, LightClientState, Signature, View};
+
+use crate::{
+    ConsensusContext, Marshal, Scheme,
+    block::{Block, BlockTransaction, Digest},
+    mempool::SubmitError,
+};
+
+/// What the actor knows about a block digest.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lookup {
+    /// The block is finalized or verified locally (so children can be checked against it).
+    pub(crate) known: bool,
+    /// The actor's finalized height.
+    pub(crate) finalized: Height,
+}
+
+/// Finalization progress of a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// Latest finalized height.
+    pub finalized_height: Height,
+    /// Hash of the latest finalized header.
+    pub finalized_hash: B256,
+    /// Transactions pending in the mempool.
+    pub mempool_len: usize,
+}
+
+/// A light-client state this validator signed after finalizing its height.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedState {
+    /// The state.
+    pub state: LightClientState,
+    /// This validator's EdDSA-Poseidon signature on `state.message()`.
+    pub signature: Signature,
+}
+
+/// Requests to the actor.
+pub(crate) enum Message {
+    /// Is this digest known?
+    Lookup { digest: Digest, response: oneshot::Sender<Lookup> },
+    /// Build a block on `parent` for `view`.
+    Propose {
+        view: View,
+        parent: Digest,
+        /// Unknown ancestors of the parent, newest first (the parent itself first if unknown).
+        ancestors: Vec<Digested<Block>>,
+        now_ms: u64,
+        response: oneshot::Sender<Option<Digested<Block>>>,
+    },
+    /// Verify `block`, proposed in `view`.
+    Verify {
+        view: View,
+        block: Digested<Block>,
+        /// Unknown ancestors of the block, newest first.
+        ancestors: Vec<Digested<Block>>,
+        response: oneshot::Sender<bool>,
+    },
+    /// Marshal delivered the next finalized block.
+    Finalized { block: Digested<Block>, ack: Exact },
+    /// Progress query.
+    Status { response: oneshot::Sender<Status> },
+    /// Finalized header at a height.
+    Header { height: Height, response: oneshot::Sender<Option<Header>> },
+    /// This validator's signed light-client state at a height.
+    SignedState { height: Height, response: oneshot::Sender<Option<SignedState>> },
+}
+
+/// A mempool submission.
+pub(crate) struct Submission {
+    pub(crate) transaction: BlockTransaction,
+    pub(crate) response: oneshot::Sender<Result<B256, SubmitError>>,
+}
+
+/// Handle to the application actor.
+#[derive(Clone)]
+pub struct Mailbox {
+    control: mpsc::UnboundedSender<Message>,
+    submissions: mpsc::Sender<Submission>,
+    max_clock_drift: Duration,
+    /// Marshal's mailbox, set when the actor starts (finalized blocks are read from marshal's
+    /// archive rather than duplicated in the application).
+    marshal: Arc<OnceLock<Marshal>>,
+}
+
+/// Longest ancestry walk a single request may make before giving up (a node this far behind
+/// waits for marshal to finalize blocks rather than verifying a long unfinalized branch).
+const MAX_WALK: usize = 1_024;
+
+impl Mailbox {
+    pub(crate) fn new(
+        control: mpsc::UnboundedSender<Message>,
+        submissions: mpsc::Sender<Submission>,
+        max_clock_drift: Duration,
+        marshal: Arc<OnceLock<Marshal>>,
+    ) -> Self {
+        Self { control, submissions, max_clock_drift, marshal }
+    }
+
+    async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Option<T> {
+        let (response, receiver) = oneshot::channel();
+        self.control.send(make(response)).ok()?;
+        receiver.await.ok()
+    }
+
+    /// Submits a transaction to this node's mempool.
+    pub async fn submit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
+        let (response, receiver) = oneshot::channel();
+        self.submissions
+            .try_send(Submission { transaction, response })
+            .map_err(|_| SubmitError::Unavailable)?;
+        receiver.await.map_err(|_| SubmitError::Unavailable)?
+    }
+
+    /// Finalization progress (`None` if the actor stopped).
+    pub async fn status(&self) -> Option<Status> {
+        self.request(|response| Message::Status { response }).await
+    }
+
+    /// The finalized header at `height`, if finalized here.
+    pub async fn header(&self, height: Height) -> Option<Header> {
+        self.request(|response| Message::Header { height, response }).await.flatten()
+    }
+
+    /// The finalized block at `height`, if finalized and stored here.
+    pub async fn block(&self, height: Height) -> Option<Block> {
+        let marshal = self.marshal.get()?;
+        let block = marshal.get_block(CwHeight::new(height.get())).await?;
+        Some(block.inner().clone())
+    }
+
+    /// This validator's signed light-client state at `height`, if it signed one.
+    pub async fn signed_state(&self, height: Height) -> Option<SignedState> {
+        self.request(|response| Message::SignedState { height, response }).await.flatten()
+    }
+
+    async fn lookup(&self, digest: Digest) -> Option<Lookup> {
+        self.request(|response| Message::Lookup { digest, response }).await
+    }
+
+    /// Pulls blocks from `ancestry` until the actor knows the next one needed, starting with
+    /// the block `needed`. Returns the unknown blocks newest first, or `None` if the ancestry
+    /// ends, is inconsistent, or the actor stopped.
+    async fn unknown_ancestors(
+        &self,
+        mut needed: Digest,
+        ancestry: &mut impl Ancestry<Block>,
+    ) -> Option<Vec<Digested<Block>>> {
+        let mut unknown = Vec::new();
+        loop {
+            let lookup = self.lookup(needed).await?;
+            if lookup.known {
+                return Some(unknown);
+            }
+            if unknown.len() >= MAX_WALK {
+                return None;
+            }
+            let block = ancestry.next().await?;
+            if block.digest() != needed {
+                return None;
+            }
+            needed = block.inner().parent_digest();
+            let at_or_below_finalized = block.height().get() <= lookup.finalized.get();
+            unknown.push(block);
+            if at_or_below_finalized {
+                // Below the finalized tip and unknown: a conflicting branch. The actor rejects.
+                return Some(unknown);
+            }
+        }
+    }
+}
+
+fn now_ms(clock: &impl Clock) -> u64 {
+    clock
+        .current()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl<E: Clock> Application<E> for Mailbox {
+    type SigningScheme = Scheme;
+    type Context = ConsensusContext;
+    type Block = Block;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        (clock, context): (E, ConsensusContext),
+        mut ancestry: impl Ancestry<Block>,
+        _input: (),
+    ) -> Option<Digested<Block>> {
+        let parent = context.parent.1;
+        let ancestors = self.unknown_ancestors(parent, &mut ancestry).await?;
+        let view = View(context.view().get());
+        let now_ms = now_ms(&clock);
+        self.request(|response| Message::Propose { view, parent, ancestors, now_ms, response })
+            .await
+            .flatten()
+    }
+
+    async fn verify(
+        &mut self,
+        (clock, context): (E, ConsensusContext),
+        mut ancestry: impl Ancestry<Block>,
+    ) -> bool {
+        // Shutdown or an inconsistent ancestry: keep the request pending (never a false
+        // "invalid"); consensus drops it when it moves on.
+        let Some(block) = ancestry.next().await else {
+            return futures::future::pending().await;
+        };
+        // A block from the future is not invalid, only early: wait until it is within the
+        // allowed drift, as every honest validator eventually does.
+        let drift_ms = u64::try_from(self.max_clock_drift.as_millis()).unwrap_or(u64::MAX);
+        let earliest = block.inner().header().timestamp_ms.saturating_sub(drift_ms);
+        if now_ms(&clock) < earliest {
+            clock.sleep_until(UNIX_EPOCH + Duration::from_millis(earliest)).await;
+        }
+        let Some(ancestors) =
+            self.unknown_ancestors(block.inner().parent_digest(), &mut ancestry).await
+        else {
+            return futures::future::pending().await;
+        };
+        let view = View(context.view().get());
+        match self.request(|response| Message::Verify { view, block, ancestors, response }).await {
+            Some(valid) => valid,
+            None => futures::future::pending().await,
+        }
+    }
+}
+
+impl Reporter for Mailbox {
+    type Activity = Update<Block>;
+
+    fn report(&mut self, activity: Self::Activity) -> Feedback {
+        match activity {
+            Update::Block(block, ack) => {
+                match self.control.send(Message::Finalized { block, ack }) {
+                    Ok(()) => Feedback::Ok,
+                    Err(_) => Feedback::Closed,
+                }
+            }
+            Update::Tip(..) => Feedback::Ok,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The trestle application: builds and verifies blocks, tracks the finalized chain, signs
+//! light-client states.
+//!
+//! Split commonware-style into [`Actor`] (state and event loop), [`Mailbox`] (ingress: the
+//! handle consensus, marshal and the node use) and [`Config`].
+//!
+//! # How it plugs into consensus
+//!
+//! ```text
+//! simplex ──Automaton/Relay/Reporter──▶ marshal::standard::Inline ──Application──▶ Mailbox ─▶ Actor
+//! marshal actor ──Reporter<Update<Block>> (finalized blocks, in height order)──▶ Mailbox ─▶ Actor
+//! ```
+//!
+//! * `propose(context, ancestry)`: the mailbox walks the ancestry stream until it reaches a
+//!   block the actor knows (normally the parent itself), then the actor builds the child:
+//!   height = parent + 1, view = the consensus view, timestamp = max(parent, local clock),
+//!   `historyRoot` from the parent's history frontier, transactions from the mempool minus those
+//!   already in unfinalized ancestors.
+//! * `verify(context, ancestry)`: a block from the future (beyond `max_clock_drift`) is held,
+//!   not rejected; otherwise the actor recomputes every header field from the parent
+//!   ([`rules::check_block`](crate::rules::check_block)) and checks the view. `false` is only
+//!   returned for permanently invalid blocks; shutdown keeps the request pending.
+//! * Finalized blocks arrive from marshal exactly in height order (at least once; duplicates
+//!   are ignored); the actor appends them to the history tree, signs the light-client state
+//!   and acknowledges, after which marshal records them as processed. On restart the actor
+//!   replays marshal's processed blocks before serving requests.
+
+mod actor;
+mod config;
+mod ingress;
+
+pub use actor::Actor;
+pub use config::Config;
+pub use ingress::{Mailbox, SignedState, Status};

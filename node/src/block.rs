@@ -1,0 +1,465 @@
+//! Blocks: a header, its transactions and their owner authorizations.
+//!
+//! # Digest
+//!
+//! The consensus digest (what simplex votes on and certificates sign) is
+//!
+//! ```text
+//! digest = keccak256("trestle.block.v1" ‖ header.hash() ‖ parentDigest ‖ authorizationsHash)
+//! ```
+//!
+//! * `header.hash()` is the protocol header hash (DESIGN §4); the header's `payloadRoot` binds
+//!   every transaction, and decoding rejects a block whose transactions do not rebuild it, so a
+//!   decoded block can never pair a header with other transactions.
+//! * `parentDigest` is the digest of the parent *block* (the header only names the parent
+//!   *header* hash). Commonware walks ancestry by block digest, so the block carries it and the
+//!   digest binds it, making digests a hash chain of their own.
+//! * `authorizationsHash = keccak256(a_0 ‖ a_1 ‖ …)` over every transaction in block order, with
+//!   `a_i = 0x00` for an unowned namespace and `0x01 ‖ signature` for an owned one. Authorizations
+//!   are not in the header (a contract recomputes a transaction leaf from the message alone), but
+//!   they are bound here so nobody can swap them in transit under the same digest.
+//!
+//! To link a consensus certificate to a header one therefore needs the header plus the two extra
+//! 32-byte words; heights, headers and history proofs never need the block digest.
+//!
+//! # Encoding (commonware-codec, canonical)
+//!
+//! ```text
+//! header          288 bytes, abi.encode(Header) (the same bytes Solidity hashes)
+//! parentDigest    32 bytes
+//! txCount         varint
+//! per tx:         namespace u64 BE ‖ payload (varint length ‖ bytes) ‖ authorization Option
+//!                 (0x00, or 0x01 ‖ 64-byte ed25519 signature)
+//! ```
+//!
+//! Decoding enforces [`BlockLimits`] (transaction count, per-payload and per-block payload
+//! bytes) and rebuilds `payloadRoot`; anything else is a decoding error, never a panic.
+
+use std::sync::Arc;
+
+use alloy_primitives::{B256, keccak256};
+use bytes::BufMut;
+use commonware_codec::{
+    Buf, EncodeSize, Error as CodecError, MaxEncodeSize, RangeCfg, Read, ReadExt, Write,
+    varint::UInt,
+};
+use commonware_consensus::{BoundedBlock, Heightable, types::Height as CwHeight};
+use commonware_cryptography::{Digestible, ed25519, keccak256::Digest as Keccak};
+use trestle_light_client::{
+    Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN,
+    transaction::DEFAULT_MAX_PAYLOAD,
+};
+
+/// The consensus digest of a block (32 bytes, keccak256).
+pub type Digest = Keccak;
+
+/// Domain tag of block digests.
+pub const BLOCK_TAG: &[u8] = b"trestle.block.v1";
+
+/// Namespace (domain tag) of owner authorizations: an owner signs
+/// `ed25519(AUTHORIZATION_NAMESPACE, txHash)`.
+pub const AUTHORIZATION_NAMESPACE: &[u8] = b"trestle.tx-auth.v1";
+
+/// Length of an ed25519 signature on the wire.
+const SIGNATURE_LEN: usize = 64;
+
+/// Converts a protocol hash into a consensus digest.
+pub fn digest_from_b256(hash: &B256) -> Digest {
+    Keccak(hash.0)
+}
+
+/// Converts a consensus digest into a protocol hash.
+pub fn b256_from_digest(digest: &Digest) -> B256 {
+    B256::from(digest.0)
+}
+
+/// Size limits a network enforces on blocks (and therefore on what its decoders accept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockLimits {
+    /// Most transactions in one block.
+    pub max_transactions: usize,
+    /// Largest payload of one transaction, in bytes.
+    pub max_payload: usize,
+    /// Largest sum of payload bytes in one block.
+    pub max_block_payload: usize,
+}
+
+impl Default for BlockLimits {
+    fn default() -> Self {
+        Self {
+            max_transactions: 1024,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            max_block_payload: 4 * DEFAULT_MAX_PAYLOAD,
+        }
+    }
+}
+
+impl BlockLimits {
+    /// Upper bound on the encoded size of any block these limits admit.
+    pub fn max_encoded_size(&self) -> usize {
+        // Length prefixes are `u32` varints.
+        let prefix = UInt::<u32>::MAX_ENCODE_SIZE;
+        let per_tx = 8 + prefix + 1 + SIGNATURE_LEN;
+        (HEADER_LEN + 32 + prefix)
+            .saturating_add(self.max_transactions.saturating_mul(per_tx))
+            .saturating_add(self.max_block_payload)
+    }
+}
+
+/// A transaction as carried in a block: the transaction and, for an owned namespace, the
+/// owner's signature over its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockTransaction {
+    /// The transaction (what the payload tree commits to).
+    pub transaction: Transaction,
+    /// The namespace owner's ed25519 signature over the transaction hash (domain
+    /// [`AUTHORIZATION_NAMESPACE`]); `None` for unowned namespaces.
+    pub authorization: Option<ed25519::Signature>,
+}
+
+impl BlockTransaction {
+    /// A transaction of an unowned namespace.
+    pub fn unowned(transaction: Transaction) -> Self {
+        Self { transaction, authorization: None }
+    }
+}
+
+/// A block. Immutable once built: the constructor computes `payloadRoot` and the digest, and
+/// decoding checks them, so every `Block` value is internally consistent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    header: Header,
+    parent_digest: Digest,
+    transactions: Arc<Vec<BlockTransaction>>,
+    header_hash: B256,
+    digest: Digest,
+}
+
+/// The header fields a block builder chooses; `payloadRoot` is derived from the transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderFields {
+    /// Network id.
+    pub chain_id: trestle_light_client::ChainId,
+    /// Committee period.
+    pub epoch: trestle_light_client::Epoch,
+    /// Height (parent + 1).
+    pub height: trestle_light_client::Height,
+    /// Consensus view of the proposal.
+    pub view: trestle_light_client::View,
+    /// Proposer timestamp (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+    /// Parent header hash.
+    pub parent: B256,
+    /// History root over headers `0..height`.
+    pub history_root: B256,
+    /// Committee commitment.
+    pub committee: B256,
+}
+
+impl Block {
+    /// Builds a block, computing `payloadRoot` from `transactions`.
+    pub fn new(
+        fields: HeaderFields,
+        parent_digest: Digest,
+        transactions: Vec<BlockTransaction>,
+    ) -> Self {
+        let payload_root = PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root();
+        let header = Header {
+            chain_id: fields.chain_id,
+            epoch: fields.epoch,
+            height: fields.height,
+            view: fields.view,
+            timestamp_ms: fields.timestamp_ms,
+            parent: fields.parent,
+            payload_root,
+            history_root: fields.history_root,
+            committee: fields.committee,
+        };
+        Self::from_parts(header, parent_digest, transactions)
+    }
+
+    /// Assembles a block from a header as given (no check that `payloadRoot` matches). Only for
+    /// callers that checked it (the decoder) or that build deliberately wrong blocks (tests).
+    #[doc(hidden)]
+    pub fn from_parts(
+        header: Header,
+        parent_digest: Digest,
+        transactions: Vec<BlockTransaction>,
+    ) -> Self {
+        let header_hash = header.hash();
+        let digest = compute_digest(&header_hash, &parent_digest, &transactions);
+        Self { header, parent_digest, transactions: Arc::new(transactions), header_hash, digest }
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// `keccak256(abi.encode(header))`.
+    pub fn header_hash(&self) -> B256 {
+        self.header_hash
+    }
+
+    /// Digest of the parent block.
+    pub fn parent_digest(&self) -> Digest {
+        self.parent_digest
+    }
+
+    /// Transactions in block order, with their authorizations.
+    pub fn transactions(&self) -> &[BlockTransaction] {
+        &self.transactions
+    }
+
+    /// Sum of the transactions' payload bytes.
+    pub fn payload_bytes(&self) -> usize {
+        self.transactions.iter().map(|t| t.transaction.payload.len()).sum()
+    }
+}
+
+/// `keccak256(a_0 ‖ a_1 ‖ …)` over the authorizations in block order (see the module docs).
+pub fn authorizations_hash(transactions: &[BlockTransaction]) -> B256 {
+    let mut buf = Vec::with_capacity(transactions.len());
+    for tx in transactions {
+        match &tx.authorization {
+            None => buf.push(0u8),
+            Some(sig) => {
+                buf.push(1u8);
+                buf.extend_from_slice(sig.as_ref());
+            }
+        }
+    }
+    keccak256(buf)
+}
+
+fn compute_digest(
+    header_hash: &B256,
+    parent_digest: &Digest,
+    transactions: &[BlockTransaction],
+) -> Digest {
+    let auth = authorizations_hash(transactions);
+    let mut buf = Vec::with_capacity(BLOCK_TAG.len() + 96);
+    buf.extend_from_slice(BLOCK_TAG);
+    buf.extend_from_slice(header_hash.as_slice());
+    buf.extend_from_slice(&parent_digest.0);
+    buf.extend_from_slice(auth.as_slice());
+    digest_from_b256(&keccak256(buf))
+}
+
+impl Write for BlockTransaction {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.transaction.namespace.get().write(buf);
+        self.transaction.payload.0.write(buf);
+        self.authorization.write(buf);
+    }
+}
+
+impl EncodeSize for BlockTransaction {
+    fn encode_size(&self) -> usize {
+        8 + self.transaction.payload.0.encode_size() + self.authorization.encode_size()
+    }
+}
+
+impl Read for BlockTransaction {
+    /// Largest payload.
+    type Cfg = usize;
+
+    fn read_cfg(buf: &mut impl Buf, max_payload: &usize) -> Result<Self, CodecError> {
+        let namespace = Namespace(u64::read(buf)?);
+        let payload = bytes::Bytes::read_cfg(buf, &RangeCfg::from(..=*max_payload))?;
+        let authorization = Option::<ed25519::Signature>::read(buf)?;
+        Ok(Self { transaction: Transaction::new(namespace, payload), authorization })
+    }
+}
+
+impl Write for Block {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.header.encode());
+        self.parent_digest.write(buf);
+        self.transactions.as_slice().write(buf);
+    }
+}
+
+impl EncodeSize for Block {
+    fn encode_size(&self) -> usize {
+        HEADER_LEN + self.parent_digest.encode_size() + self.transactions.as_slice().encode_size()
+    }
+}
+
+impl Read for Block {
+    type Cfg = BlockLimits;
+
+    fn read_cfg(buf: &mut impl Buf, limits: &BlockLimits) -> Result<Self, CodecError> {
+        let raw = <[u8; HEADER_LEN]>::read(buf)?;
+        let header =
+            Header::decode(&raw).map_err(|_| CodecError::Invalid("Block", "header encoding"))?;
+        let parent_digest = Digest::read(buf)?;
+        let transactions = Vec::<BlockTransaction>::read_cfg(
+            buf,
+            &(RangeCfg::from(..=limits.max_transactions), limits.max_payload),
+        )?;
+        let total: usize = transactions.iter().map(|t| t.transaction.payload.len()).sum();
+        if total > limits.max_block_payload {
+            return Err(CodecError::Invalid("Block", "payload bytes over the block limit"));
+        }
+        let root = PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root();
+        if root != header.payload_root {
+            return Err(CodecError::Invalid("Block", "payloadRoot does not match transactions"));
+        }
+        Ok(Self::from_parts(header, parent_digest, transactions))
+    }
+}
+
+impl Digestible for Block {
+    type Digest = Digest;
+
+    fn digest(&self) -> Digest {
+        self.digest
+    }
+}
+
+impl Heightable for Block {
+    fn height(&self) -> CwHeight {
+        CwHeight::new(self.header.height.get())
+    }
+}
+
+impl commonware_consensus::Block for Block {
+    fn parent(&self) -> Digest {
+        self.parent_digest
+    }
+}
+
+impl BoundedBlock for Block {
+    fn max_encode_size(limits: &BlockLimits) -> usize {
+        limits.max_encoded_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_codec::{Decode as _, Encode as _};
+    use commonware_cryptography::Signer as _;
+    use trestle_light_client::{ChainId, Epoch, Height, View};
+
+    fn fields() -> HeaderFields {
+        HeaderFields {
+            chain_id: ChainId(7),
+            epoch: Epoch(0),
+            height: Height(3),
+            view: View(5),
+            timestamp_ms: 1_000,
+            parent: B256::repeat_byte(1),
+            history_root: B256::repeat_byte(2),
+            committee: B256::repeat_byte(3),
+        }
+    }
+
+    fn sample() -> Block {
+        let key = ed25519::PrivateKey::from_seed(1);
+        let owned = Transaction::new(Namespace(9), vec![1u8, 2, 3]);
+        let sig = key.sign(AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        Block::new(
+            fields(),
+            Keccak([4u8; 32]),
+            vec![
+                BlockTransaction::unowned(Transaction::new(Namespace(2), vec![0u8; 10])),
+                BlockTransaction { transaction: owned, authorization: Some(sig) },
+            ],
+        )
+    }
+
+    #[test]
+    fn roundtrip_is_canonical_and_keeps_digest() {
+        let block = sample();
+        let bytes = block.encode();
+        assert_eq!(bytes.len(), block.encode_size());
+        let decoded = Block::decode_cfg(bytes.clone(), &BlockLimits::default()).expect("decodes");
+        assert_eq!(decoded, block);
+        assert_eq!(decoded.digest(), block.digest());
+        assert_eq!(decoded.encode(), bytes);
+        assert!(bytes.len() <= BlockLimits::default().max_encoded_size());
+    }
+
+    #[test]
+    fn digest_binds_header_parent_and_authorizations() {
+        let block = sample();
+        let mut other_parent = Block::from_parts(
+            block.header().clone(),
+            Keccak([5u8; 32]),
+            block.transactions().to_vec(),
+        );
+        assert_ne!(other_parent.digest(), block.digest());
+        let mut txs = block.transactions().to_vec();
+        txs[1].authorization = None;
+        other_parent = Block::from_parts(block.header().clone(), block.parent_digest(), txs);
+        assert_ne!(other_parent.digest(), block.digest());
+        let mut header = block.header().clone();
+        header.view = View(6);
+        let other = Block::from_parts(header, block.parent_digest(), block.transactions().to_vec());
+        assert_ne!(other.digest(), block.digest());
+    }
+
+    #[test]
+    fn decoding_rejects_tampering_and_oversize() {
+        let block = sample();
+        // A transaction swapped under the same header: payloadRoot mismatch.
+        let mut txs = block.transactions().to_vec();
+        txs[0].transaction.payload = vec![9u8; 10].into();
+        let forged = Block::from_parts(block.header().clone(), block.parent_digest(), txs);
+        assert!(Block::decode_cfg(forged.encode(), &BlockLimits::default()).is_err());
+        // Limits.
+        let tight = BlockLimits { max_transactions: 1, ..BlockLimits::default() };
+        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        let tight = BlockLimits { max_payload: 5, ..BlockLimits::default() };
+        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        let tight = BlockLimits { max_block_payload: 12, ..BlockLimits::default() };
+        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        // Truncation and trailing bytes.
+        let bytes = block.encode();
+        for cut in [0, 1, HEADER_LEN, bytes.len() - 1] {
+            assert!(Block::decode_cfg(bytes.slice(..cut), &BlockLimits::default()).is_err());
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert!(Block::decode_cfg(long, &BlockLimits::default()).is_err());
+        // Garbage never panics.
+        for len in [0usize, 10, 300, 400] {
+            let _ = Block::decode_cfg(vec![0xffu8; len], &BlockLimits::default());
+        }
+    }
+
+    /// Random byte flips, truncations and extensions of a valid encoding either fail to decode
+    /// or decode to a block that re-encodes to exactly the input (canonical), never panic.
+    #[test]
+    fn mutated_encodings_fail_or_are_canonical() {
+        let limits = BlockLimits::default();
+        let bytes = sample().encode().to_vec();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5_000 {
+            let mut mutated = bytes.clone();
+            match next() % 4 {
+                0 => {
+                    let i = (next() as usize) % mutated.len();
+                    mutated[i] ^= 1 << (next() % 8);
+                }
+                1 => mutated.truncate((next() as usize) % mutated.len()),
+                2 => mutated.extend((0..next() % 8).map(|_| next() as u8)),
+                _ => {
+                    let i = (next() as usize) % mutated.len();
+                    mutated[i] = next() as u8;
+                }
+            }
+            if let Ok(block) = Block::decode_cfg(mutated.clone(), &limits) {
+                assert_eq!(block.encode().to_vec(), mutated, "non-canonical decoding accepted");
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! Wiring of one validator: application actor, marshal (+ buffered broadcast and backfill
+//! resolver), and simplex consensus, over any commonware runtime and p2p channels.
+//!
+//! Channels (one per concern; the same numbers on every validator):
+//!
+//! | channel | user | carries |
+//! |---|---|---|
+//! | [`CHANNEL_VOTES`] | simplex | notarize / nullify / finalize votes |
+//! | [`CHANNEL_CERTIFICATES`] | simplex | notarizations, nullifications, finalizations |
+//! | [`CHANNEL_RESOLVER`] | simplex | fetches of missing certificates |
+//! | [`CHANNEL_BROADCAST`] | marshal's buffered broadcast | proposed blocks |
+//! | [`CHANNEL_BACKFILL`] | marshal's resolver | blocks/finalizations a lagging node lacks |
+//!
+//! Storage partitions are prefixed with [`EngineConfig::partition_prefix`]: simplex's journal
+//! (`{prefix}-simplex`), marshal's caches and metadata (`{prefix}-marshal-*`) and the two
+//! immutable archives of finalized blocks and finalizations (`{prefix}-blocks-*`,
+//! `{prefix}-finalizations-*`). Restarting with the same prefix resumes from them.
+
+use std::{
+    num::{NonZeroU16, NonZeroU64, NonZeroUsize},
+    time::Duration,
+};
+
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    Application,
+    marshal::{
+        self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline,
+    },
+    simplex::{self, elector::RoundRobin},
+    types::{Epoch as CwEpoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    Digestible as _, Signer as _,
+    certificate::{ConstantProvider, Verifier as _},
+    ed25519,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
+use commonware_storage::archive::immutable;
+use commonware_utils::{NonZeroDuration, ordered::Set};
+use rand::CryptoRng;
+
+use crate::{
+    ConsensusContext, Marshal, Scheme,
+    application::{self, Actor as AppActor, Mailbox},
+    block::{Block, BlockLimits},
+    rules,
+};
+
+/// Simplex votes.
+pub const CHANNEL_VOTES: u64 = 0;
+/// Simplex certificates.
+pub const CHANNEL_CERTIFICATES: u64 = 1;
+/// Simplex certificate fetches.
+pub const CHANNEL_RESOLVER: u64 = 2;
+/// Marshal's block broadcast.
+pub const CHANNEL_BROADCAST: u64 = 3;
+/// Marshal's backfill.
+pub const CHANNEL_BACKFILL: u64 = 4;
+
+/// Consensus timeouts. Simplex requires `leader < certification < skip` and
+/// `timeout_retry < skip`.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// How long to wait for the leader's proposal.
+    pub leader: Duration,
+    /// How long to wait for a view to certify before voting to skip it.
+    pub certification: Duration,
+    /// How often to rebroadcast a nullify vote while stuck in a view.
+    pub timeout_retry: Duration,
+    /// How long a leader may be inactive before its views are skipped immediately.
+    pub skip: Duration,
+    /// How long to wait for a peer to answer a fetch.
+    pub fetch: Duration,
+}
+
+impl Timeouts {
+    /// Checks the ordering simplex asserts (it panics otherwise).
+    pub fn validate(&self) -> Result<(), EngineError> {
+        if self.leader.is_zero() || self.timeout_retry.is_zero() || self.fetch.is_zero() {
+            return Err(EngineError::Timeouts("leader, timeout_retry and fetch must be non-zero"));
+        }
+        if self.certification <= self.leader {
+            return Err(EngineError::Timeouts("certification must exceed leader"));
+        }
+        if self.skip <= self.certification || self.skip <= self.timeout_retry {
+            return Err(EngineError::Timeouts("skip must exceed certification and timeout_retry"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            leader: Duration::from_secs(1),
+            certification: Duration::from_secs(2),
+            timeout_retry: Duration::from_secs(5),
+            skip: Duration::from_secs(10),
+            fetch: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Everything a validator needs besides its runtime context and network channels.
+#[derive(Clone, Debug)]
+pub struct EngineConfig<B, P> {
+    /// Consensus (and p2p) identity.
+    pub identity: ed25519::PrivateKey,
+    /// Every validator's consensus key (order does not matter; it is sorted).
+    pub participants: Vec<ed25519::PublicKey>,
+    /// Domain separation of consensus signatures (unique per network).
+    pub namespace: Vec<u8>,
+    /// Prefix of every storage partition of this validator.
+    pub partition_prefix: String,
+    /// The application's configuration.
+    pub application: application::Config,
+    /// Consensus timeouts.
+    pub timeouts: Timeouts,
+    /// Blocks misbehaving peers (the p2p oracle's or network's control handle).
+    pub blocker: B,
+    /// Tells marshal's broadcast and backfill which peers exist.
+    pub peer_provider: P,
+    /// Capacity of the internal mailboxes.
+    pub mailbox_size: NonZeroUsize,
+}
+
+/// Why a validator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The identity key is not one of the participants.
+    #[error("identity {0} is not a participant")]
+    NotAParticipant(Box<ed25519::PublicKey>),
+    /// The participant list has duplicates or is empty.
+    #[error("participants must be distinct and non-empty")]
+    Participants,
+    /// The timeouts violate simplex's ordering (`leader < certification < skip`,
+    /// `timeout_retry < skip`, all non-zero).
+    #[error("invalid timeouts: {0}")]
+    Timeouts(&'static str),
+    /// A storage archive failed to open.
+    #[error("storage: {0}")]
+    Storage(#[from] commonware_storage::archive::Error),
+}
+
+/// A running validator.
+pub struct Node {
+    /// The application (submissions, queries).
+    pub application: Mailbox,
+    /// Marshal (finalized blocks and certificates by height).
+    pub marshal: Marshal,
+    /// Task handles (abort to stop; they are also aborted with the spawning task).
+    pub handles: Vec<Handle<()>>,
+}
+
+/// One `(sender, receiver)` pair per channel (see the module docs).
+pub struct Channels<S, R> {
+    /// [`CHANNEL_VOTES`].
+    pub votes: (S, R),
+    /// [`CHANNEL_CERTIFICATES`].
+    pub certificates: (S, R),
+    /// [`CHANNEL_RESOLVER`].
+    pub resolver: (S, R),
+    /// [`CHANNEL_BROADCAST`].
+    pub broadcast: (S, R),
+    /// [`CHANNEL_BACKFILL`].
+    pub backfill: (S, R),
+}
+
+/// Largest network message this node sends or accepts with `limits` and `participants`
+/// validators (configure the p2p layer's `max_size` with at least this).
+pub fn max_message_size(limits: &BlockLimits, participants: u32) -> u32 {
+    let marshal = marshal::max_payload_size::<marshal::standard::Standard<Block>, Scheme>(
+        participants,
+        limits,
+    );
+    let simplex = simplex::max_payload_size::<Scheme, crate::block::Digest>(participants);
+    u32::try_from(marshal.max(simplex)).unwrap_or(u32::MAX)
+}
+
+const PAGE_SIZE: NonZeroU16 = NonZeroU16::new(4096).expect("non-zero");
+const PAGE_CACHE_PAGES: NonZeroUsize = NonZeroUsize::new(64).expect("non-zero");
+const WRITE_BUFFER: NonZeroUsize = NonZeroUsize::new(64 * 1024).expect("non-zero");
+const ITEMS_PER_SECTION: NonZeroU64 = NonZeroU64::new(1024).expect("non-zero");
+
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        freezer_table_partition: format!("{prefix}-{name}-freezer-table"),
+        freezer_table_initial_size: 1024,
+        freezer_table_resize_frequency: 10,
+        freezer_table_resize_chunk_size: 1024,
+        freezer_key_partition: format!("{prefix}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{prefix}-{name}-freezer-value"),
+        freezer_value_target_size: 64 * 1024 * 1024,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{prefix}-{name}-ordinal"),
+        items_per_section: ITEMS_PER_SECTION,
+        freezer_key_write_buffer: WRITE_BUFFER,
+        freezer_value_write_buffer: WRITE_BUFFER,
+        ordinal_write_buffer: WRITE_BUFFER,
+        replay_buffer: WRITE_BUFFER,
+        codec_config,
+    }
+}
+
+/// Starts a validator: application, marshal (broadcast + backfill), simplex.
+pub async fn start<E, B, P, S, R>(
+    context: E,
+    config: EngineConfig<B, P>,
+    channels: Channels<S, R>,
+) -> Result<Node, EngineError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
+    P: Provider<PublicKey = ed25519::PublicKey> + Clone,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+{
+    start_with(context, config, channels, |mailbox| mailbox).await
+}
+
+/// Like [`start`], but consensus proposes and verifies through `wrap(mailbox)` instead of the
+/// mailbox itself (finalized blocks still go straight to the application). This is the seam for
+/// fault injection in simulations (a Byzantine proposer) and for instrumentation.
+pub async fn start_with<E, B, P, S, R, A>(
+    context: E,
+    config: EngineConfig<B, P>,
+    channels: Channels<S, R>,
+    wrap: impl FnOnce(Mailbox) -> A,
+) -> Result<Node, EngineError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
+    P: Provider<PublicKey = ed25519::PublicKey> + Clone,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+    A: Application<
+            E,
+            SigningScheme = Scheme,
+            Context = ConsensusContext,
+            Block = Block,
+            Input = (),
+        >,
+{
+    config.timeouts.validate()?;
+    let fetch_timeout = NonZeroDuration::new(config.timeouts.fetch)
+        .ok_or(EngineError::Timeouts("fetch must be non-zero"))?;
+    let me = config.identity.public_key();
+    let participants =
+        Set::try_from(config.participants.clone()).map_err(|_| EngineError::Participants)?;
+    let scheme = Scheme::signer(&config.namespace, participants, config.identity.clone())
+        .ok_or_else(|| EngineError::NotAParticipant(Box::new(me.clone())))?;
+    let prefix = config.partition_prefix.clone();
+    let limits = config.application.params.limits;
+    let genesis = rules::genesis(&config.application.params);
+    let genesis_digest = genesis.digest();
+    let epocher = FixedEpocher::new(NonZeroU64::MAX);
+
+    // Application.
+    let (app, application) =
+        AppActor::new(context.child("application"), config.application.clone());
+
+    // Marshal: backfill resolver, buffered broadcast, archives, actor.
+    let resolver = marshal_resolver::init(
+        context.child("marshal_resolver"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: config.peer_provider.clone(),
+            blocker: config.blocker.clone(),
+            mailbox_size: config.mailbox_size,
+            fetch_timeout,
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+    let (broadcast, buffer) = buffered::Engine::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size: config.mailbox_size,
+            deque_size: 16,
+            priority: false,
+            codec_config: limits,
+            peer_provider: config.peer_provider.clone(),
+            strategy: Sequential,
+        },
+    );
+    let broadcast_handle = broadcast.start(channels.broadcast);
+
+    let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations"),
+        archive_config(&prefix, "finalizations", &page_cache, scheme.certificate_codec_config()),
+    )
+    .await?;
+    let blocks = immutable::Archive::init(
+        context.child("blocks"),
+        archive_config(&prefix, "blocks", &page_cache, limits),
+    )
+    .await?;
+    let provider = ConstantProvider::<Scheme, CwEpoch>::new(scheme.clone());
+    let (marshal_actor, marshal, _floor) = MarshalActor::init(
+        context.child("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider,
+            epocher: epocher.clone(),
+            start: marshal::Start::Genesis(commonware_cryptography::Digested::precomputed(
+                genesis,
+                genesis_digest,
+            )),
+            partition_prefix: format!("{prefix}-marshal"),
+            mailbox_size: config.mailbox_size,
+            view_retention: ViewDelta::new(10),
+            prunable_items_per_section: NonZeroU64::new(10).expect("non-zero"),
+            page_cache: page_cache.clone(),
+            replay_buffer: WRITE_BUFFER,
+            key_write_buffer: WRITE_BUFFER,
+            value_write_buffer: WRITE_BUFFER,
+            block_codec_config: limits,
+            max_repair: NonZeroUsize::new(16).expect("non-zero"),
+            max_pending_acks: NonZeroUsize::new(16).expect("non-zero"),
+            strategy: Sequential,
+        },
+    )
+    .await;
+    let marshal_handle = marshal_actor.start(application.clone(), buffer, resolver);
+    let app_handle = app.start(marshal.clone());
+
+    // Consensus.
+    let inline =
+        Inline::new(context.child("inline"), wrap(application.clone()), marshal.clone(), epocher);
+    let engine = simplex::Engine::new(
+        context.child("simplex"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
+            blocker: config.blocker,
+            automaton: inline.clone(),
+            relay: inline.clone(),
+            reporter: inline,
+            strategy: Sequential,
+            partition: format!("{prefix}-simplex"),
+            mailbox_size: config.mailbox_size,
+            epoch: CwEpoch::zero(),
+            floor: simplex::Floor::Genesis(genesis_digest),
+            replay_buffer: WRITE_BUFFER,
+            write_buffer: WRITE_BUFFER,
+            page_cache,
+            leader_timeout: config.timeouts.leader,
+            certification_timeout: config.timeouts.certification,
+            timeout_retry: config.timeouts.timeout_retry,
+            fetch_timeout,
+            fetch_retry_delay: Duration::from_millis(100),
+            view_retention: ViewDelta::new(10),
+            skip: simplex::SkipPolicy::Enabled {
+                timeout: config.timeouts.skip,
+                budget: simplex::SkipBudget::Participants,
+            },
+            forward: simplex::ForwardPolicy::SilentLeader,
+            track_historical_votes: false,
+        },
+    );
+    let simplex_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
+
+    Ok(Node {
+        application,
+        marshal,
+        handles: vec![broadcast_handle, marshal_handle, app_handle, simplex_handle],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_validated_instead_of_panicking_in_simplex() {
+        Timeouts::default().validate().expect("defaults are valid");
+        let base = Timeouts::default();
+        let bad = [
+            Timeouts { leader: Duration::ZERO, ..base },
+            Timeouts { certification: base.leader, ..base },
+            Timeouts { skip: base.certification, ..base },
+            Timeouts { timeout_retry: base.skip, ..base },
+            Timeouts { fetch: Duration::ZERO, ..base },
+        ];
+        for t in bad {
+            assert!(matches!(t.validate(), Err(EngineError::Timeouts(_))), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn message_size_covers_the_largest_block() {
+        let limits = BlockLimits::default();
+        assert!(max_message_size(&limits, 4) as usize >= limits.max_encoded_size());
+    }
+}

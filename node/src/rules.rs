@@ -1,0 +1,400 @@
+//! The block validity rules, as pure functions (no I/O, no clock).
+//!
+//! A proposer builds with [`next_fields`]; every validator runs [`check_block`] on a proposal
+//! and recomputes every header field from the parent and the network parameters. The only
+//! inputs that do not come from the chain itself are the consensus view (checked by
+//! [`check_view`]) and the local clock (the caller delays a block from the future; see
+//! [`crate::application`]).
+
+use std::collections::{BTreeMap, HashSet};
+
+use alloy_primitives::B256;
+use commonware_cryptography::{Digestible as _, ed25519};
+use trestle_light_client::{ChainId, Epoch, Height, Namespace, PayloadTree, View};
+
+use crate::{
+    block::{Block, BlockLimits, Digest, HeaderFields},
+    history::Frontier,
+    mempool::{SubmitError, check_authorization},
+};
+
+/// The parameters every validator of a network agrees on.
+#[derive(Clone, Debug)]
+pub struct ChainParams {
+    /// Network id.
+    pub chain_id: ChainId,
+    /// The (only, for now) epoch.
+    pub epoch: Epoch,
+    /// Poseidon commitment of the epoch's light-client committee.
+    pub committee: B256,
+    /// Block size limits.
+    pub limits: BlockLimits,
+    /// Owned namespaces and their owners' keys.
+    pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
+    /// Timestamp of the genesis header (ms since the Unix epoch).
+    pub genesis_timestamp_ms: u64,
+}
+
+/// What a child needs to know about its parent: a block already known to be valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parent {
+    /// The parent block's digest.
+    pub digest: Digest,
+    /// The parent header's hash.
+    pub header_hash: B256,
+    /// The parent's height.
+    pub height: Height,
+    /// The parent's view.
+    pub view: View,
+    /// The parent's timestamp.
+    pub timestamp_ms: u64,
+    /// History over headers `0..=parent.height` (so its root is the child's `historyRoot`).
+    pub history: Frontier,
+}
+
+impl Parent {
+    /// The parent record of `block`, given the history *before* it (over `0..block.height`).
+    pub fn of(block: &Block, history_before: &Frontier) -> Self {
+        Self {
+            digest: block.digest(),
+            header_hash: block.header_hash(),
+            height: block.header().height,
+            view: block.header().view,
+            timestamp_ms: block.header().timestamp_ms,
+            history: history_before.with(&block.header_hash()),
+        }
+    }
+}
+
+/// Why a block is invalid. Every variant is permanent: the same block on the same parent is
+/// never valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The block names another parent block.
+    #[error("parent digest {found:?} is not the parent's {expected:?}")]
+    ParentDigest {
+        /// Digest of the actual parent.
+        expected: Digest,
+        /// Digest the block names.
+        found: Digest,
+    },
+    /// `header.parent` is not the parent header's hash.
+    #[error("header.parent {found} is not the parent header hash {expected}")]
+    ParentHash {
+        /// Hash of the parent header.
+        expected: B256,
+        /// Hash the header names.
+        found: B256,
+    },
+    /// `header.chainId` is not this network's.
+    #[error("chain id {found} (expected {expected})")]
+    ChainId {
+        /// This network's id.
+        expected: u64,
+        /// The header's.
+        found: u64,
+    },
+    /// `header.epoch` is not the current epoch.
+    #[error("epoch {found} (expected {expected})")]
+    Epoch {
+        /// The current epoch.
+        expected: u64,
+        /// The header's.
+        found: u64,
+    },
+    /// `header.height` is not the parent's plus one.
+    #[error("height {found} (expected {expected})")]
+    Height {
+        /// Parent height + 1.
+        expected: u64,
+        /// The header's.
+        found: u64,
+    },
+    /// `header.view` is not the consensus view of the proposal, or not above the parent's.
+    #[error("view {found} (expected {expected})")]
+    View {
+        /// The proposal's consensus view.
+        expected: u64,
+        /// The header's.
+        found: u64,
+    },
+    /// The timestamp is below the parent's (timestamps never decrease).
+    #[error("timestamp {found} is below the parent's {parent}")]
+    Timestamp {
+        /// The parent's timestamp.
+        parent: u64,
+        /// The header's.
+        found: u64,
+    },
+    /// `payloadRoot` does not commit to the block's transactions.
+    #[error("payloadRoot does not match the transactions")]
+    PayloadRoot,
+    /// `historyRoot` is not the root over headers `0..height`.
+    #[error("historyRoot {found} (expected {expected})")]
+    HistoryRoot {
+        /// The root over the parent chain.
+        expected: B256,
+        /// The header's.
+        found: B256,
+    },
+    /// `committee` is not the epoch's committee commitment.
+    #[error("committee {found} (expected {expected})")]
+    Committee {
+        /// The epoch's commitment.
+        expected: B256,
+        /// The header's.
+        found: B256,
+    },
+    /// Too many transactions or payload bytes.
+    #[error("block exceeds its limits ({transactions} transactions, {bytes} payload bytes)")]
+    TooLarge {
+        /// Transactions in the block.
+        transactions: usize,
+        /// Payload bytes in the block.
+        bytes: usize,
+    },
+    /// A transaction appears twice in the block.
+    #[error("transaction {0} appears twice")]
+    DuplicateTransaction(B256),
+    /// A transaction is already in the chain (finalized, or in an unfinalized ancestor).
+    #[error("transaction {0} is already in the chain")]
+    AlreadyIncluded(B256),
+    /// A transaction's payload or authorization is not admissible.
+    #[error("transaction {index}: {reason}")]
+    Transaction {
+        /// Position in the block.
+        index: usize,
+        /// The admission rule it breaks.
+        reason: SubmitError,
+    },
+}
+
+/// The header fields of the child of `parent` proposed in `view` at local time `now_ms`.
+pub fn next_fields(params: &ChainParams, parent: &Parent, view: View, now_ms: u64) -> HeaderFields {
+    HeaderFields {
+        chain_id: params.chain_id,
+        epoch: params.epoch,
+        height: Height(parent.height.get() + 1),
+        view,
+        timestamp_ms: now_ms.max(parent.timestamp_ms),
+        parent: parent.header_hash,
+        history_root: parent.history.root(),
+        committee: params.committee,
+    }
+}
+
+/// Checks everything about `block` that follows from its parent and the network parameters.
+pub fn check_block(params: &ChainParams, parent: &Parent, block: &Block) -> Result<(), BlockError> {
+    let header = block.header();
+    if block.parent_digest() != parent.digest {
+        return Err(BlockError::ParentDigest {
+            expected: parent.digest,
+            found: block.parent_digest(),
+        });
+    }
+    if header.parent != parent.header_hash {
+        return Err(BlockError::ParentHash { expected: parent.header_hash, found: header.parent });
+    }
+    if header.chain_id != params.chain_id {
+        return Err(BlockError::ChainId {
+            expected: params.chain_id.get(),
+            found: header.chain_id.get(),
+        });
+    }
+    if header.epoch != params.epoch {
+        return Err(BlockError::Epoch { expected: params.epoch.get(), found: header.epoch.get() });
+    }
+    let height = parent.height.get() + 1;
+    if header.height.get() != height {
+        return Err(BlockError::Height { expected: height, found: header.height.get() });
+    }
+    if header.view <= parent.view {
+        return Err(BlockError::View { expected: parent.view.get() + 1, found: header.view.get() });
+    }
+    if header.timestamp_ms < parent.timestamp_ms {
+        return Err(BlockError::Timestamp {
+            parent: parent.timestamp_ms,
+            found: header.timestamp_ms,
+        });
+    }
+    let history = parent.history.root();
+    if header.history_root != history {
+        return Err(BlockError::HistoryRoot { expected: history, found: header.history_root });
+    }
+    if header.committee != params.committee {
+        return Err(BlockError::Committee { expected: params.committee, found: header.committee });
+    }
+    let transactions = block.transactions();
+    let bytes = block.payload_bytes();
+    if transactions.len() > params.limits.max_transactions
+        || bytes > params.limits.max_block_payload
+    {
+        return Err(BlockError::TooLarge { transactions: transactions.len(), bytes });
+    }
+    let mut seen = HashSet::with_capacity(transactions.len());
+    for (index, tx) in transactions.iter().enumerate() {
+        let len = tx.transaction.payload.len();
+        if len > params.limits.max_payload {
+            return Err(BlockError::Transaction {
+                index,
+                reason: SubmitError::Oversized { len, limit: params.limits.max_payload },
+            });
+        }
+        let hash = tx.transaction.hash();
+        if !seen.insert(hash) {
+            return Err(BlockError::DuplicateTransaction(hash));
+        }
+        check_authorization(&params.owners, tx)
+            .map_err(|reason| BlockError::Transaction { index, reason })?;
+    }
+    if PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root() != header.payload_root {
+        return Err(BlockError::PayloadRoot);
+    }
+    Ok(())
+}
+
+/// Checks that the header carries the consensus view it was proposed in.
+pub fn check_view(block: &Block, view: View) -> Result<(), BlockError> {
+    if block.header().view != view {
+        return Err(BlockError::View { expected: view.get(), found: block.header().view.get() });
+    }
+    Ok(())
+}
+
+/// The genesis block of a network: height 0, view 0, no transactions, zero parent, empty
+/// history.
+pub fn genesis(params: &ChainParams) -> Block {
+    Block::new(
+        HeaderFields {
+            chain_id: params.chain_id,
+            epoch: params.epoch,
+            height: Height(0),
+            view: View(0),
+            timestamp_ms: params.genesis_timestamp_ms,
+            parent: B256::ZERO,
+            history_root: Frontier::new().root(),
+            committee: params.committee,
+        },
+        commonware_cryptography::keccak256::Digest([0u8; 32]),
+        Vec::new(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::BlockTransaction;
+    use commonware_cryptography::{Signer as _, keccak256::Digest as Keccak};
+    use trestle_light_client::{Header, Transaction};
+
+    fn params() -> (ChainParams, ed25519::PrivateKey) {
+        let owner = ed25519::PrivateKey::from_seed(11);
+        let params = ChainParams {
+            chain_id: ChainId(5),
+            epoch: Epoch(0),
+            committee: B256::repeat_byte(7),
+            limits: BlockLimits { max_transactions: 4, max_payload: 8, max_block_payload: 16 },
+            owners: BTreeMap::from([(Namespace(50), owner.public_key())]),
+            genesis_timestamp_ms: 1_000,
+        };
+        (params, owner)
+    }
+
+    fn child(params: &ChainParams, parent: &Parent, txs: Vec<BlockTransaction>) -> Block {
+        Block::new(
+            next_fields(params, parent, View(parent.view.get() + 2), 2_000),
+            parent.digest,
+            txs,
+        )
+    }
+
+    /// Rebuilds `block` with one header field changed.
+    fn tweak(block: &Block, f: impl FnOnce(&mut Header)) -> Block {
+        let mut header = block.header().clone();
+        f(&mut header);
+        Block::from_parts(header, block.parent_digest(), block.transactions().to_vec())
+    }
+
+    #[test]
+    fn built_blocks_verify_and_every_field_is_checked() {
+        let (params, owner) = params();
+        let genesis = genesis(&params);
+        let root = Parent::of(&genesis, &Frontier::new());
+        let owned = Transaction::new(Namespace(50), b"m".to_vec());
+        let sig = owner.sign(crate::block::AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        let txs = vec![
+            BlockTransaction::unowned(Transaction::new(Namespace(1), b"a".to_vec())),
+            BlockTransaction { transaction: owned, authorization: Some(sig) },
+        ];
+        let block = child(&params, &root, txs.clone());
+        check_block(&params, &root, &block).expect("valid");
+        check_view(&block, View(2)).expect("view");
+        assert!(check_view(&block, View(3)).is_err());
+        // Chained: history root of height 2 covers headers 0 and 1.
+        let one = Parent::of(&block, &root.history);
+        let two = child(&params, &one, vec![]);
+        check_block(&params, &one, &two).expect("valid");
+        let mut tree = trestle_light_client::HistoryTree::new();
+        tree.append(&genesis.header_hash());
+        tree.append(&block.header_hash());
+        assert_eq!(two.header().history_root, tree.root());
+
+        let bad = [
+            tweak(&block, |h| h.chain_id = ChainId(6)),
+            tweak(&block, |h| h.epoch = Epoch(1)),
+            tweak(&block, |h| h.height = Height(2)),
+            tweak(&block, |h| h.view = View(0)),
+            tweak(&block, |h| h.timestamp_ms = 999),
+            tweak(&block, |h| h.parent = B256::repeat_byte(1)),
+            tweak(&block, |h| h.payload_root = B256::repeat_byte(1)),
+            tweak(&block, |h| h.history_root = B256::repeat_byte(1)),
+            tweak(&block, |h| h.committee = B256::repeat_byte(1)),
+            Block::from_parts(block.header().clone(), Keccak([9; 32]), txs.clone()),
+        ];
+        for (i, b) in bad.iter().enumerate() {
+            assert!(check_block(&params, &root, b).is_err(), "tweak {i} accepted");
+        }
+        // Authorization removed (digest changes, header does not).
+        let mut stripped = txs.clone();
+        stripped[1].authorization = None;
+        let b = Block::from_parts(block.header().clone(), root.digest, stripped);
+        assert!(matches!(
+            check_block(&params, &root, &b),
+            Err(BlockError::Transaction {
+                index: 1,
+                reason: SubmitError::MissingAuthorization(50)
+            })
+        ));
+        // Duplicates and limits.
+        let dup = child(&params, &root, vec![txs[0].clone(), txs[0].clone()]);
+        assert!(matches!(
+            check_block(&params, &root, &dup),
+            Err(BlockError::DuplicateTransaction(_))
+        ));
+        let big: Vec<_> = (0..5u8)
+            .map(|i| BlockTransaction::unowned(Transaction::new(Namespace(1), vec![i])))
+            .collect();
+        let big = child(&params, &root, big);
+        assert!(matches!(check_block(&params, &root, &big), Err(BlockError::TooLarge { .. })));
+        let oversized = child(
+            &params,
+            &root,
+            vec![BlockTransaction::unowned(Transaction::new(Namespace(1), vec![0u8; 9]))],
+        );
+        assert!(matches!(
+            check_block(&params, &root, &oversized),
+            Err(BlockError::Transaction { index: 0, reason: SubmitError::Oversized { .. } })
+        ));
+    }
+
+    #[test]
+    fn timestamps_never_decrease() {
+        let (params, _) = params();
+        let genesis = genesis(&params);
+        let root = Parent::of(&genesis, &Frontier::new());
+        let fields = next_fields(&params, &root, View(1), 5);
+        assert_eq!(fields.timestamp_ms, params.genesis_timestamp_ms);
+        let fields = next_fields(&params, &root, View(1), 5_000);
+        assert_eq!(fields.timestamp_ms, 5_000);
+    }
+}

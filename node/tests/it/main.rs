@@ -1,0 +1,7 @@
+//! Deterministic simulations of trestle validators (one test binary, reth-style).
+//!
+//! Every scenario runs in commonware's deterministic runtime over its simulated network and is
+//! seeded; the same seed replays the same execution.
+
+mod common;
+mod simulation;
