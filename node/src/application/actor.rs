@@ -50,6 +50,7 @@ impl Known {
 struct State {
     params: ChainParams,
     signer: Option<SecretKey>,
+    signed_states: Option<mpsc::UnboundedSender<SignedState>>,
     mempool: Mempool,
     /// Finalized tip and verified blocks above it, by digest.
     known: HashMap<Digest, Known>,
@@ -134,6 +135,7 @@ impl State {
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
             signer: config.signer,
+            signed_states: config.signed_states,
             known: HashMap::new(),
             finalized: HashMap::new(),
             headers: Vec::new(),
@@ -391,6 +393,10 @@ impl State {
         self.known.retain(|d, k| k.parent.height > height || *d == digest);
         self.tip = digest;
         let signed = self.sign(height);
+        if let (Some(sink), Some(signed)) = (&self.signed_states, &signed) {
+            // A closed sink means the node is shutting down; the state stays queryable here.
+            let _ = sink.send(signed.clone());
+        }
         self.signed.push(signed);
         debug!(height = height.get(), transactions = block.transactions().len(), "finalized");
     }

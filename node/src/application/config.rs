@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use commonware_utils::channel::mpsc;
 use trestle_light_client::SecretKey;
 
+use super::SignedState;
 use crate::{mempool::MempoolConfig, rules::ChainParams};
 
 /// Application actor configuration.
@@ -22,6 +24,9 @@ pub struct Config {
     /// Capacity of the submission queue (requests beyond it are refused as
     /// [`SubmitError::Unavailable`](crate::mempool::SubmitError::Unavailable)).
     pub submission_queue: usize,
+    /// Where to hand each light-client state this validator signs (for gossip and
+    /// persistence), in height order. `None` keeps them only in the actor.
+    pub signed_states: Option<mpsc::UnboundedSender<SignedState>>,
 }
 
 impl Config {
@@ -35,6 +40,7 @@ impl Config {
             max_clock_drift: Duration::from_secs(1),
             signer: None,
             submission_queue: 1_024,
+            signed_states: None,
         }
     }
 }
