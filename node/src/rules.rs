@@ -33,6 +33,18 @@ pub struct ChainParams {
     pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
     /// Timestamp of the genesis header (ms since the Unix epoch).
     pub genesis_timestamp_ms: u64,
+    /// Least time between a block and its parent (ms): a child's timestamp is at least the
+    /// parent's plus this. It paces an idle network (empty blocks are allowed) and bounds how
+    /// fast even a Byzantine leader can grow the chain. 0 lets blocks follow each other as
+    /// fast as consensus finishes them.
+    pub min_block_interval_ms: u64,
+}
+
+impl ChainParams {
+    /// Earliest timestamp a child of a block with `parent_timestamp_ms` may carry.
+    pub fn earliest_child_timestamp(&self, parent_timestamp_ms: u64) -> u64 {
+        parent_timestamp_ms.saturating_add(self.min_block_interval_ms)
+    }
 }
 
 /// What a child needs to know about its parent: a block already known to be valid.
@@ -118,11 +130,14 @@ pub enum BlockError {
         /// The header's.
         found: u64,
     },
-    /// The timestamp is below the parent's (timestamps never decrease).
-    #[error("timestamp {found} is below the parent's {parent}")]
+    /// The timestamp is below the parent's plus the minimum block interval (timestamps never
+    /// decrease, and blocks are paced).
+    #[error("timestamp {found} is below the earliest allowed {earliest} (parent {parent})")]
     Timestamp {
         /// The parent's timestamp.
         parent: u64,
+        /// The parent's timestamp plus the minimum block interval.
+        earliest: u64,
         /// The header's.
         found: u64,
     },
@@ -170,13 +185,17 @@ pub enum BlockError {
 }
 
 /// The header fields of the child of `parent` proposed in `view` at local time `now_ms`.
+///
+/// The timestamp is the later of `now_ms` and the parent's plus the minimum block interval; a
+/// proposer should not publish the block before its clock reaches that timestamp (verifiers
+/// hold blocks from the future).
 pub fn next_fields(params: &ChainParams, parent: &Parent, view: View, now_ms: u64) -> HeaderFields {
     HeaderFields {
         chain_id: params.chain_id,
         epoch: params.epoch,
         height: Height(parent.height.get() + 1),
         view,
-        timestamp_ms: now_ms.max(parent.timestamp_ms),
+        timestamp_ms: now_ms.max(params.earliest_child_timestamp(parent.timestamp_ms)),
         parent: parent.header_hash,
         history_root: parent.history.root(),
         committee: params.committee,
@@ -211,9 +230,11 @@ pub fn check_block(params: &ChainParams, parent: &Parent, block: &Block) -> Resu
     if header.view <= parent.view {
         return Err(BlockError::View { expected: parent.view.get() + 1, found: header.view.get() });
     }
-    if header.timestamp_ms < parent.timestamp_ms {
+    let earliest = params.earliest_child_timestamp(parent.timestamp_ms);
+    if header.timestamp_ms < earliest {
         return Err(BlockError::Timestamp {
             parent: parent.timestamp_ms,
+            earliest,
             found: header.timestamp_ms,
         });
     }
@@ -296,6 +317,7 @@ mod tests {
             limits: BlockLimits { max_transactions: 4, max_payload: 8, max_block_payload: 16 },
             owners: BTreeMap::from([(Namespace(50), owner.public_key())]),
             genesis_timestamp_ms: 1_000,
+            min_block_interval_ms: 0,
         };
         (params, owner)
     }
@@ -396,5 +418,26 @@ mod tests {
         assert_eq!(fields.timestamp_ms, params.genesis_timestamp_ms);
         let fields = next_fields(&params, &root, View(1), 5_000);
         assert_eq!(fields.timestamp_ms, 5_000);
+    }
+
+    #[test]
+    fn blocks_are_paced_by_the_minimum_interval() {
+        let (mut params, _) = params();
+        params.min_block_interval_ms = 250;
+        let genesis = genesis(&params);
+        let root = Parent::of(&genesis, &Frontier::new());
+        // A proposer whose clock is early still stamps the earliest allowed time.
+        let fields = next_fields(&params, &root, View(1), 1_100);
+        assert_eq!(fields.timestamp_ms, 1_250);
+        let block = Block::new(fields, root.digest, Vec::new());
+        assert_eq!(check_block(&params, &root, &block), Ok(()));
+        // A block stamped inside the interval is invalid (a leader cannot outpace the rule).
+        let early = tweak(&block, |h| h.timestamp_ms = 1_249);
+        assert_eq!(
+            check_block(&params, &root, &early),
+            Err(BlockError::Timestamp { parent: 1_000, earliest: 1_250, found: 1_249 })
+        );
+        // Empty blocks are fine.
+        assert!(block.transactions().is_empty());
     }
 }

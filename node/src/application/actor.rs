@@ -438,6 +438,7 @@ mod tests {
             limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
             owners: BTreeMap::new(),
             genesis_timestamp_ms: 0,
+            min_block_interval_ms: 0,
         }
     }
 

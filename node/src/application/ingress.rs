@@ -220,9 +220,18 @@ impl<E: Clock> Application<E> for Mailbox {
         let ancestors = self.unknown_ancestors(parent, &mut ancestry).await?;
         let view = View(context.view().get());
         let now_ms = now_ms(&clock);
-        self.request(|response| Message::Propose { view, parent, ancestors, now_ms, response })
+        let block = self
+            .request(|response| Message::Propose { view, parent, ancestors, now_ms, response })
             .await
-            .flatten()
+            .flatten()?;
+        // The block may be stamped ahead of the local clock (the parent's timestamp plus the
+        // minimum block interval): publish it only once that time has come, so that honest
+        // proposers pace the chain and verifiers never have to hold it.
+        let timestamp = block.inner().header().timestamp_ms;
+        if now_ms < timestamp {
+            clock.sleep_until(UNIX_EPOCH + Duration::from_millis(timestamp)).await;
+        }
+        Some(block)
     }
 
     async fn verify(

@@ -65,6 +65,7 @@ pub(crate) fn keys(n: usize) -> Keys {
         limits: limits(),
         owners: BTreeMap::from([(OWNED_NAMESPACE, owner_key().public_key())]),
         genesis_timestamp_ms: 0,
+        min_block_interval_ms: 0,
     };
     Keys { identities, light, params, committee }
 }
