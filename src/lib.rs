@@ -3,4 +3,5 @@
 //! The `trestle` binary is thin wiring over the workspace crates; this library holds the parts of
 //! it that tests call directly.
 
+pub mod devnet;
 pub mod vectors;

@@ -28,6 +28,35 @@ enum Command {
     /// Light-client circuit keys and their exports.
     #[command(subcommand)]
     Circuit(CircuitCommand),
+    /// Start a local network: N validators on loopback (keys and genesis generated on first
+    /// run, resumed from disk afterwards). Ctrl-C stops everything cleanly.
+    Devnet {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Directory holding the devnet's keys, configuration, storage and logs.
+        #[arg(long, default_value = ".devnet")]
+        data_dir: PathBuf,
+    },
+    /// Run one validator.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Generate validator keys: writes the secret key file, prints the genesis entry.
+    Keygen {
+        /// Where to write the key file (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Run a validator from its node configuration (TOML).
+    Run {
+        /// The node configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -49,6 +78,20 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
         Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
+        Command::Devnet { validators, data_dir } => trestle::devnet::run(&data_dir, validators),
+        Command::Node(NodeCommand::Run { config }) => {
+            let prepared = trestle_node::service::prepare(&config)
+                .with_context(|| format!("loading {}", config.display()))?;
+            Ok(trestle_node::service::run(prepared)?)
+        }
+        Command::Keygen { out } => {
+            let entry = trestle_node::service::keygen(&out)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}", serde_json::to_string_pretty(&entry)?);
+            }
+            Ok(())
+        }
     }
 }
 
