@@ -23,6 +23,7 @@ pub mod engine;
 pub mod history;
 pub mod mempool;
 pub mod rules;
+pub mod signatures;
 
 use commonware_consensus::{
     marshal::{core::Mailbox as MarshalMailbox, standard::Standard},
