@@ -10,11 +10,13 @@
 //! | [`CHANNEL_RESOLVER`] | simplex | fetches of missing certificates |
 //! | [`CHANNEL_BROADCAST`] | marshal's buffered broadcast | proposed blocks |
 //! | [`CHANNEL_BACKFILL`] | marshal's resolver | blocks/finalizations a lagging node lacks |
+//! | [`CHANNEL_SIGNATURES`] | [`signatures`](crate::signatures) | light-client state signatures |
 //!
 //! Storage partitions are prefixed with [`EngineConfig::partition_prefix`]: simplex's journal
 //! (`{prefix}-simplex`), marshal's caches and metadata (`{prefix}-marshal-*`) and the two
 //! immutable archives of finalized blocks and finalizations (`{prefix}-blocks-*`,
-//! `{prefix}-finalizations-*`). Restarting with the same prefix resumes from them.
+//! `{prefix}-finalizations-*`). Restarting with the same prefix resumes from them. The
+//! signatures actor uses its own [`signatures::Config::partition_prefix`].
 
 use std::{
     num::{NonZeroU16, NonZeroU64, NonZeroUsize},
@@ -44,9 +46,9 @@ use rand::CryptoRng;
 
 use crate::{
     ConsensusContext, Marshal, Scheme,
-    application::{self, Actor as AppActor, Mailbox},
+    application::{self, Actor as AppActor, Mailbox, SignedState},
     block::{Block, BlockLimits},
-    rules,
+    rules, signatures,
 };
 
 /// Simplex votes.
@@ -59,6 +61,8 @@ pub const CHANNEL_RESOLVER: u64 = 2;
 pub const CHANNEL_BROADCAST: u64 = 3;
 /// Marshal's backfill.
 pub const CHANNEL_BACKFILL: u64 = 4;
+/// Light-client state signatures.
+pub const CHANNEL_SIGNATURES: u64 = 5;
 
 /// Consensus timeouts. Simplex requires `leader < certification < skip` and
 /// `timeout_retry < skip`.
@@ -125,6 +129,11 @@ pub struct EngineConfig<B, P> {
     pub peer_provider: P,
     /// Capacity of the internal mailboxes.
     pub mailbox_size: NonZeroUsize,
+    /// Gossip and persistence of light-client state signatures. The signatures actor runs when
+    /// this is set and the application has a [`signer`](application::Config::signer); it
+    /// receives the signed states (a sink already in `application.signed_states` still gets
+    /// every one of them too).
+    pub signatures: Option<signatures::Config>,
 }
 
 /// Why a validator could not start.
@@ -143,6 +152,9 @@ pub enum EngineError {
     /// A storage archive failed to open.
     #[error("storage: {0}")]
     Storage(#[from] commonware_storage::archive::Error),
+    /// The signatures actor could not start.
+    #[error(transparent)]
+    Signatures(#[from] signatures::Error),
 }
 
 /// A running validator.
@@ -151,6 +163,9 @@ pub struct Node {
     pub application: Mailbox,
     /// Marshal (finalized blocks and certificates by height).
     pub marshal: Marshal,
+    /// Collected light-client state signatures (`None` when the signatures actor does not
+    /// run: no signer or no [`EngineConfig::signatures`]).
+    pub signatures: Option<signatures::Mailbox>,
     /// Task handles (abort to stop; they are also aborted with the spawning task).
     pub handles: Vec<Handle<()>>,
 }
@@ -167,6 +182,8 @@ pub struct Channels<S, R> {
     pub broadcast: (S, R),
     /// [`CHANNEL_BACKFILL`].
     pub backfill: (S, R),
+    /// [`CHANNEL_SIGNATURES`] (unused when the signatures actor does not run).
+    pub signatures: (S, R),
 }
 
 /// Largest network message this node sends or accepts with `limits` and `participants`
@@ -177,7 +194,8 @@ pub fn max_message_size(limits: &BlockLimits, participants: u32) -> u32 {
         limits,
     );
     let simplex = simplex::max_payload_size::<Scheme, crate::block::Digest>(participants);
-    u32::try_from(marshal.max(simplex)).unwrap_or(u32::MAX)
+    let largest = marshal.max(simplex).max(signatures::MAX_MESSAGE_SIZE);
+    u32::try_from(largest).unwrap_or(u32::MAX)
 }
 
 const PAGE_SIZE: NonZeroU16 = NonZeroU16::new(4096).expect("non-zero");
@@ -265,9 +283,22 @@ where
     let genesis_digest = genesis.digest();
     let epocher = FixedEpocher::new(NonZeroU64::MAX);
 
+    // Signatures: fed by the application's signed states.
+    let mut app_config = config.application.clone();
+    let mut signatures_actor = None;
+    if let (Some(_), Some(sigs_config)) = (&app_config.signer, config.signatures.clone()) {
+        let (actor, mailbox) =
+            signatures::Actor::init(context.child("signatures"), sigs_config).await?;
+        let (sink, own) = commonware_utils::channel::mpsc::unbounded_channel::<SignedState>();
+        let own = match app_config.signed_states.replace(sink) {
+            None => own,
+            Some(caller) => tee(&context, own, caller),
+        };
+        signatures_actor = Some((actor, mailbox, own));
+    }
+
     // Application.
-    let (app, application) =
-        AppActor::new(context.child("application"), config.application.clone());
+    let (app, application) = AppActor::new(context.child("application"), app_config);
 
     // Marshal: backfill resolver, buffered broadcast, archives, actor.
     let resolver = marshal_resolver::init(
@@ -338,6 +369,11 @@ where
     .await;
     let marshal_handle = marshal_actor.start(application.clone(), buffer, resolver);
     let app_handle = app.start(marshal.clone());
+    let mut handles = Vec::new();
+    let signatures = signatures_actor.map(|(actor, mailbox, own)| {
+        handles.push(actor.start(own, channels.signatures, config.blocker.clone()));
+        mailbox
+    });
 
     // Consensus.
     let inline =
@@ -375,11 +411,27 @@ where
     );
     let simplex_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
 
-    Ok(Node {
-        application,
-        marshal,
-        handles: vec![broadcast_handle, marshal_handle, app_handle, simplex_handle],
-    })
+    handles.extend([broadcast_handle, marshal_handle, app_handle, simplex_handle]);
+    Ok(Node { application, marshal, signatures, handles })
+}
+
+/// Forwards every signed state to the caller's sink and returns a receiver of the same
+/// states for the signatures actor.
+fn tee<E: Spawner>(
+    context: &E,
+    mut from: commonware_utils::channel::mpsc::UnboundedReceiver<SignedState>,
+    caller: commonware_utils::channel::mpsc::UnboundedSender<SignedState>,
+) -> commonware_utils::channel::mpsc::UnboundedReceiver<SignedState> {
+    let (sink, to) = commonware_utils::channel::mpsc::unbounded_channel();
+    context.child("signed_states_tee").spawn(move |_| async move {
+        while let Some(signed) = from.recv().await {
+            let _ = caller.send(signed.clone());
+            if sink.send(signed).is_err() {
+                break;
+            }
+        }
+    });
+    to
 }
 
 #[cfg(test)]

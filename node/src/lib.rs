@@ -24,6 +24,7 @@ pub mod history;
 pub mod mempool;
 pub mod rules;
 pub mod service;
+pub mod signatures;
 
 use commonware_consensus::{
     marshal::{core::Mailbox as MarshalMailbox, standard::Standard},

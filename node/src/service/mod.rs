@@ -37,6 +37,7 @@ use crate::{
     application::Config as ApplicationConfig,
     engine::{self, Channels, EngineConfig},
     mempool::MempoolConfig,
+    signatures,
 };
 
 /// Why a validator process stopped with an error.
@@ -150,6 +151,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             resolver: network.register(engine::CHANNEL_RESOLVER, quota),
             broadcast: network.register(engine::CHANNEL_BROADCAST, quota),
             backfill: network.register(engine::CHANNEL_BACKFILL, quota),
+            signatures: network.register(engine::CHANNEL_SIGNATURES, quota),
         };
         network.start();
 
@@ -161,6 +163,18 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             ..application.mempool
         };
         application.signer = Some(keys.light_client.clone());
+        let slots = genesis
+            .consensus_keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| Some((key.clone(), u32::try_from(i).ok()?)))
+            .collect();
+        let signatures = signatures::Config::new(
+            me.clone(),
+            genesis.committee.clone(),
+            slots,
+            "trestle-signatures".into(),
+        );
         let node = engine::start(
             context.child("engine"),
             EngineConfig {
@@ -173,6 +187,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
                 blocker: oracle.clone(),
                 peer_provider: oracle.clone(),
                 mailbox_size: NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
+                signatures: Some(signatures),
             },
             channels,
         )

@@ -18,7 +18,7 @@ use trestle_light_client::{
 };
 use trestle_node::{
     ApplicationConfig, BlockLimits, ChainParams, Channels, ConsensusContext, EngineConfig, Mailbox,
-    Scheme, Timeouts, block::Block, engine,
+    Scheme, Timeouts, block::Block, engine, signatures,
 };
 
 /// A peer's identity in the simulated network.
@@ -26,6 +26,9 @@ pub(crate) type Pk = ed25519::PublicKey;
 
 /// Rate limit per channel and peer (generous; the simulator queues everything it delivers).
 const QUOTA: Quota = Quota::per_second(NZU32!(1_024));
+
+/// A channel no validator uses (the engine's signatures channel for rogue signers).
+const UNUSED_CHANNEL: u64 = 99;
 
 /// Namespace owned by a sequencer in every test network.
 pub(crate) const OWNED_NAMESPACE: Namespace = Namespace(1_000);
@@ -103,6 +106,8 @@ pub(crate) fn timeouts() -> Timeouts {
 pub(crate) struct Running {
     /// Application handle.
     pub(crate) mailbox: Mailbox,
+    /// Signatures actor handle (`None` for a validator that does not run it).
+    pub(crate) signatures: Option<signatures::Mailbox>,
     /// The task that owns every actor of the validator (abort = crash).
     pub(crate) task: Handle<()>,
 }
@@ -117,8 +122,22 @@ pub(crate) struct Cluster {
     pub(crate) nodes: Vec<Option<Running>>,
     /// Header hashes of the blocks Byzantine validators proposed.
     pub(crate) forged: Arc<Mutex<Vec<B256>>>,
+    /// Validators started without the signatures actor; their signatures channel is handed to
+    /// the callback instead (to gossip whatever a test wants).
+    pub(crate) rogue_signers: BTreeMap<usize, RogueSigner>,
     restarts: Vec<u32>,
 }
+
+/// What a validator without a signatures actor does with its signatures channel: called once
+/// per start with the validator's context, application mailbox and channel.
+pub(crate) type RogueSigner = Arc<
+    dyn Fn(
+            deterministic::Context,
+            Mailbox,
+            (simulated::Sender<Pk, deterministic::Context>, simulated::Receiver<Pk>),
+        ) + Send
+        + Sync,
+>;
 
 impl Cluster {
     /// Starts a network of `n` honest validators linked by `link`.
@@ -132,6 +151,19 @@ impl Cluster {
         n: usize,
         link: Link,
         byzantine: &[usize],
+    ) -> Self {
+        Self::start_full(context, n, link, byzantine, BTreeMap::new()).await
+    }
+
+    /// Starts a network of `n` validators; those in `byzantine` propose invalid blocks, those
+    /// in `rogue_signers` run no signatures actor and hand their signatures channel to the
+    /// callback.
+    pub(crate) async fn start_full(
+        context: &deterministic::Context,
+        n: usize,
+        link: Link,
+        byzantine: &[usize],
+        rogue_signers: BTreeMap<usize, RogueSigner>,
     ) -> Self {
         let keys = keys(n);
         let participants: Vec<Pk> = keys.identities.iter().map(|k| k.public_key()).collect();
@@ -152,6 +184,7 @@ impl Cluster {
             keys,
             nodes: (0..n).map(|_| None).collect(),
             forged: Arc::default(),
+            rogue_signers,
             restarts: vec![0; n],
         };
         cluster.link_all(link).await;
@@ -216,15 +249,26 @@ impl Cluster {
         let me = identity.public_key();
         let control = self.oracle.control(me.clone());
         let register = async |channel| control.register(channel, QUOTA).await.expect("register");
+        let rogue = self.rogue_signers.get(&i).cloned();
         let channels = Channels {
             votes: register(engine::CHANNEL_VOTES).await,
             certificates: register(engine::CHANNEL_CERTIFICATES).await,
             resolver: register(engine::CHANNEL_RESOLVER).await,
             broadcast: register(engine::CHANNEL_BROADCAST).await,
             backfill: register(engine::CHANNEL_BACKFILL).await,
+            signatures: match rogue {
+                // Without the actor the engine ignores this channel; the rogue gets the real one.
+                Some(_) => register(UNUSED_CHANNEL).await,
+                None => register(engine::CHANNEL_SIGNATURES).await,
+            },
+        };
+        let rogue_channel = match rogue {
+            Some(_) => Some(register(engine::CHANNEL_SIGNATURES).await),
+            None => None,
         };
         let mut application = ApplicationConfig::new(self.keys.params.clone());
         application.signer = Some(self.keys.light[i].clone());
+        let signatures = rogue.is_none().then(|| self.signatures_config(i));
         let config = EngineConfig {
             identity,
             participants: self.participants(),
@@ -235,6 +279,7 @@ impl Cluster {
             blocker: self.oracle.control(me),
             peer_provider: self.oracle.manager(),
             mailbox_size: commonware_utils::NZUsize!(1_024),
+            signatures,
         };
         let (ready, receiver) = oneshot::channel();
         let forged = byzantine.then(|| self.forged.clone());
@@ -245,14 +290,30 @@ impl Cluster {
             .with_attribute("run", self.restarts[i])
             .spawn(move |context| async move {
                 let wrap = |inner| Byzantine { inner, forged };
+                let rogue_context = context.child("rogue");
                 let node = engine::start_with(context, config, channels, wrap)
                     .await
                     .expect("validator starts");
-                let _ = ready.send(node.application.clone());
+                if let (Some(rogue), Some(channel)) = (rogue, rogue_channel) {
+                    rogue(rogue_context, node.application.clone(), channel);
+                }
+                let _ = ready.send((node.application.clone(), node.signatures.clone()));
                 futures::future::pending::<()>().await;
             });
-        let mailbox = receiver.await.expect("validator started");
-        self.nodes[i] = Some(Running { mailbox, task });
+        let (mailbox, signatures) = receiver.await.expect("validator started");
+        self.nodes[i] = Some(Running { mailbox, signatures, task });
+    }
+
+    /// The signatures actor configuration of validator `i`.
+    pub(crate) fn signatures_config(&self, i: usize) -> signatures::Config {
+        let slots =
+            self.participants().into_iter().enumerate().map(|(s, pk)| (pk, s as u32)).collect();
+        signatures::Config::new(
+            self.keys.identities[i].public_key(),
+            self.keys.committee.clone(),
+            slots,
+            format!("validator-{i}-signatures"),
+        )
     }
 
     /// Crashes validator `i`: every task it runs is aborted; its storage stays.

@@ -1,0 +1,98 @@
+//! Configuration of the signatures actor.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    num::{NonZeroU64, NonZeroUsize},
+    time::Duration,
+};
+
+use commonware_cryptography::ed25519;
+use trestle_light_client::Committee;
+
+use super::Error;
+
+/// Default number of recent heights whose signatures are kept.
+pub const DEFAULT_RETENTION: u64 = 10_000;
+
+/// Signatures actor configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This validator's consensus (p2p) key; its slot is `slots[public_key]`.
+    pub public_key: ed25519::PublicKey,
+    /// The light-client committee that signs the states of this epoch.
+    pub committee: Committee,
+    /// Committee slot of each validator, by consensus (p2p) key. A gossiped signature is
+    /// attributed to the slot of its authenticated sender, so a peer can only submit its own.
+    pub slots: BTreeMap<ed25519::PublicKey, u32>,
+    /// Signatures of the last `retention` heights (below our finalized tip) are kept.
+    pub retention: NonZeroU64,
+    /// Epoch length in heights (epoch `e` covers `e·len ..= (e+1)·len - 1`). The signatures of
+    /// an epoch's last height are kept forever. `None`: one unbounded epoch (retention only).
+    pub epoch_length: Option<NonZeroU64>,
+    /// Prefix of the storage partitions (`{prefix}-recent`, `{prefix}-epochs`).
+    pub partition_prefix: String,
+    /// Capacity of the mailbox (queries).
+    pub mailbox_size: NonZeroUsize,
+    /// Signatures for heights more than this far above our finalized tip are ignored.
+    pub max_ahead: u64,
+    /// At most this many signatures for heights we have not finalized yet are held.
+    pub max_pending: usize,
+    /// How often we ask peers for the signatures we miss among the last
+    /// [`catch_up`](Self::catch_up) heights.
+    pub sync_interval: Duration,
+    /// How far below our tip we look for missing signatures to request.
+    pub catch_up: u64,
+}
+
+impl Config {
+    /// A configuration with default bounds: retention [`DEFAULT_RETENTION`], one unbounded
+    /// epoch, 64 heights ahead, 4096 pending signatures, a sync round every second over the
+    /// last 1024 heights.
+    pub fn new(
+        public_key: ed25519::PublicKey,
+        committee: Committee,
+        slots: BTreeMap<ed25519::PublicKey, u32>,
+        partition_prefix: String,
+    ) -> Self {
+        Self {
+            public_key,
+            committee,
+            slots,
+            retention: NonZeroU64::new(DEFAULT_RETENTION).unwrap_or(NonZeroU64::MIN),
+            epoch_length: None,
+            partition_prefix,
+            mailbox_size: NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
+            max_ahead: 64,
+            max_pending: 4_096,
+            sync_interval: Duration::from_secs(1),
+            catch_up: 1_024,
+        }
+    }
+
+    /// Checks that the slot mapping fits the committee (distinct slots, each a member) and
+    /// that this validator has a slot; returns that slot.
+    pub fn validate(&self) -> Result<u32, Error> {
+        let members = self.committee.slots().len();
+        let mut seen = BTreeSet::new();
+        for &slot in self.slots.values() {
+            if slot as usize >= members {
+                return Err(Error::Config("a slot is outside the committee"));
+            }
+            if !seen.insert(slot) {
+                return Err(Error::Config("two validators share a slot"));
+            }
+        }
+        if self.sync_interval.is_zero() {
+            return Err(Error::Config("sync_interval must be non-zero"));
+        }
+        if self.max_pending == 0 {
+            return Err(Error::Config("max_pending must be non-zero"));
+        }
+        self.slots.get(&self.public_key).copied().ok_or(Error::Config("this validator has no slot"))
+    }
+
+    /// Whether `height` is the last height of its epoch (kept forever).
+    pub fn is_epoch_end(&self, height: u64) -> bool {
+        self.epoch_length.is_some_and(|len| (height % len.get()) == len.get() - 1)
+    }
+}
