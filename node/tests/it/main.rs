@@ -4,4 +4,5 @@
 //! seeded; the same seed replays the same execution.
 
 mod common;
+mod rpc;
 mod simulation;
