@@ -9,8 +9,13 @@ use std::{
 };
 
 use alloy_primitives::keccak256;
-use commonware_cryptography::Signer as _;
-use commonware_p2p::simulated::{self, Network};
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
+use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::ordered::Map;
 use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
 use serde_json::{Value, json};
 use trestle_light_client::{
@@ -195,28 +200,40 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         let keys = keys(1);
         let identity = keys.identities[0].clone();
         let me = identity.public_key();
-        let (network, oracle) = Network::new_with_peers(
-            context.child("network"),
-            simulated::Config {
-                max_size: engine::max_message_size(&keys.params.limits, 1),
-                max_peers_per_set: commonware_utils::NZUsize!(1),
-                disconnect_on_block: true,
-                tracked_peer_sets: commonware_utils::NZUsize!(1),
+        // A real authenticated p2p network on loopback (one peer: itself).
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let handshake = Cups::<_, ChaCha20Poly1305>::new(
+            Sake {
+                signer: identity.clone(),
+                synchrony_bound: Duration::from_secs(5),
+                max_handshake_age: Duration::from_secs(10),
+                version: sake::Version::V1,
             },
-            vec![me.clone()],
-        )
-        .await;
-        network.start();
-        let control = oracle.control(me.clone());
+            cups::Version::V1,
+        );
+        let p2p = lookup::Config::local(
+            handshake,
+            b"trestle-rpc-test-p2p",
+            listen,
+            commonware_utils::NZUsize!(1),
+            engine::max_message_size(&keys.params.limits, 1),
+            commonware_utils::NZUsize!(1_024),
+        );
+        let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
+        let peers = Map::try_from(vec![(me.clone(), Address::from(listen))]).expect("peer map");
+        let _ = oracle.track(0, peers);
         let quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_024));
-        let register = async |channel| control.register(channel, quota).await.expect("register");
+        let mut register = |channel| network.register(channel, quota);
         let channels = Channels {
-            votes: register(engine::CHANNEL_VOTES).await,
-            certificates: register(engine::CHANNEL_CERTIFICATES).await,
-            resolver: register(engine::CHANNEL_RESOLVER).await,
-            broadcast: register(engine::CHANNEL_BROADCAST).await,
-            backfill: register(engine::CHANNEL_BACKFILL).await,
+            votes: register(engine::CHANNEL_VOTES),
+            certificates: register(engine::CHANNEL_CERTIFICATES),
+            resolver: register(engine::CHANNEL_RESOLVER),
+            broadcast: register(engine::CHANNEL_BROADCAST),
+            backfill: register(engine::CHANNEL_BACKFILL),
         };
+        network.start();
         let (blocks_tx, blocks_rx) = commonware_utils::channel::mpsc::unbounded_channel();
         let mut application = ApplicationConfig::new(keys.params.clone());
         application.signer = Some(keys.light[0].clone());
@@ -228,8 +245,8 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             partition_prefix: "rpc".into(),
             application,
             timeouts: timeouts(),
-            blocker: oracle.control(me.clone()),
-            peer_provider: oracle.manager(),
+            blocker: oracle.clone(),
+            peer_provider: oracle.clone(),
             mailbox_size: commonware_utils::NZUsize!(1_024),
         };
         let node = engine::start(context.child("validator"), config, channels)
