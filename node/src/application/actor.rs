@@ -586,7 +586,10 @@ mod tests {
         let at = ask(&mut b, |response| Message::TransactionHeight { hash, response });
         assert_eq!(at, Some(Height(1)));
         let unknown = B256::repeat_byte(7);
-        assert_eq!(ask(&mut b, |response| Message::TransactionHeight { hash: unknown, response }), None);
+        assert_eq!(
+            ask(&mut b, |response| Message::TransactionHeight { hash: unknown, response }),
+            None
+        );
         assert_eq!(b.submit(tx(b"indexed")), Err(SubmitError::AlreadyFinalized(hash)));
 
         // History proofs against every later root verify with the light client.
@@ -618,8 +621,10 @@ mod tests {
             }
         }
         // Above the tip or reversed: refused, not panicking.
-        assert!(ask(&mut b, |response| Message::LightClientState { height: Height(4), response })
-            .is_none());
+        assert!(
+            ask(&mut b, |response| Message::LightClientState { height: Height(4), response })
+                .is_none()
+        );
         let beyond = ask(&mut b, |response| Message::HistoryProof {
             height: Height(1),
             root_height: Height(4),
@@ -638,11 +643,13 @@ mod tests {
             response,
         });
         assert!(huge.is_err());
-        assert!(ask(&mut b, |response| Message::LightClientState {
-            height: Height(u64::MAX),
-            response
-        })
-        .is_none());
+        assert!(
+            ask(&mut b, |response| Message::LightClientState {
+                height: Height(u64::MAX),
+                response
+            })
+            .is_none()
+        );
     }
 
     #[test]

@@ -237,7 +237,11 @@ impl Mailbox {
 
     /// The transactions of `namespace` in the finalized block at `height` with their namespace
     /// proof, or an absence proof; `None` if the height is not finalized here.
-    pub async fn namespace(&self, height: Height, namespace: Namespace) -> Option<NamespaceContents> {
+    pub async fn namespace(
+        &self,
+        height: Height,
+        namespace: Namespace,
+    ) -> Option<NamespaceContents> {
         let block = self.block(height).await?;
         namespace_contents(&block, namespace)
     }

@@ -49,9 +49,7 @@ use jsonrpsee::{
 };
 use tokio::sync::broadcast;
 use tracing::{debug, warn};
-use trestle_light_client::{
-    Height, Namespace, PublicKey, Signature, Transaction,
-};
+use trestle_light_client::{Height, Namespace, PublicKey, Signature, Transaction};
 
 pub use types::*;
 
@@ -326,8 +324,7 @@ pub trait TrestleApi {
 
     /// The light-client state after finalizing `height`.
     #[method(name = "lightClientState")]
-    async fn light_client_state(&self, height: u64)
-    -> RpcResult<Option<LightClientStateResponse>>;
+    async fn light_client_state(&self, height: u64) -> RpcResult<Option<LightClientStateResponse>>;
 
     /// The light-client state of `height` with the signatures known for it.
     #[method(name = "stateSignatures")]
@@ -479,11 +476,11 @@ impl<S: StateSignatureSource> TrestleApiServer for Api<S> {
             None => None,
             Some(bytes) => {
                 let signature = ed25519::Signature::decode(bytes.0.clone()).map_err(|_| {
-                        invalid_params(format!(
-                            "authorization must be a 64-byte ed25519 signature, got {} bytes",
-                            bytes.len()
-                        ))
-                    })?;
+                    invalid_params(format!(
+                        "authorization must be a 64-byte ed25519 signature, got {} bytes",
+                        bytes.len()
+                    ))
+                })?;
                 Some(signature)
             }
         };
@@ -509,8 +506,7 @@ impl<S: StateSignatureSource> TrestleApiServer for Api<S> {
 
     async fn finality(&self, height: u64) -> RpcResult<Option<FinalityResponse>> {
         let Some(block) = self.application.block(Height(height)).await else { return Ok(None) };
-        let Some(finalization) = self.marshal.get_finalization(CwHeight::new(height)).await
-        else {
+        let Some(finalization) = self.marshal.get_finalization(CwHeight::new(height)).await else {
             return Ok(None);
         };
         let response = BlockResponse::new(&block);
@@ -583,10 +579,7 @@ impl<S: StateSignatureSource> TrestleApiServer for Api<S> {
         }
     }
 
-    async fn light_client_state(
-        &self,
-        height: u64,
-    ) -> RpcResult<Option<LightClientStateResponse>> {
+    async fn light_client_state(&self, height: u64) -> RpcResult<Option<LightClientStateResponse>> {
         let state = self.application.light_client_state(Height(height)).await;
         Ok(state.as_ref().map(LightClientStateResponse::new))
     }

@@ -11,12 +11,12 @@ use std::{
 use alloy_primitives::keccak256;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
 use commonware_utils::ordered::Map;
-use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
 use serde_json::{Value, json};
 use trestle_light_client::{
     B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
@@ -26,9 +26,9 @@ use trestle_node::{
     block::BLOCK_TAG,
     engine,
     rpc::{
-        self, BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse,
-        HistoryProofResponse, LightClientStateResponse, LocalSignatures, NamespaceResponse,
-        RpcConfig, StateSignaturesResponse, TxInclusionResponse,
+        self, BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
+        LightClientStateResponse, LocalSignatures, NamespaceResponse, RpcConfig,
+        StateSignaturesResponse, TxInclusionResponse,
     },
 };
 
@@ -376,8 +376,7 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             let response: HistoryProofResponse =
                 typed(call(addr, "trestle_historyProof", json!([height, tip])).await);
             assert_eq!(response.root, decoded_state.history_root);
-            let header: HeaderResponse =
-                typed(call(addr, "trestle_header", json!([height])).await);
+            let header: HeaderResponse = typed(call(addr, "trestle_header", json!([height])).await);
             assert_eq!(response.header_hash, header.hash);
             let proof = response.proof.decode().expect("strict Merkle proof");
             verify_history_proof(
@@ -426,9 +425,7 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
         }
         assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
-        assert!(
-            call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null()
-        );
+        assert!(call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null());
 
         // Namespace subscription: a new transaction in namespace 2 arrives with its proof.
         let payload = b"subscribed".to_vec();
@@ -478,14 +475,18 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             ("trestle_submit", json!([{"namespace": -1, "payload": "0x00"}])),
             ("trestle_submit", json!([{"payload": "0x00"}])),
             ("trestle_submit", json!([{"namespace": 1, "payload": "0x00", "extra": 1}])),
-            ("trestle_submit", json!([{"namespace": 1, "payload": "0x00",
-                "authorization": "0x0102"}])),
+            (
+                "trestle_submit",
+                json!([{"namespace": 1, "payload": "0x00",
+                "authorization": "0x0102"}]),
+            ),
         ];
         for (method, params) in bad_params {
             call_error(addr, method, params, INVALID_PARAMS).await;
         }
         call_error(addr, "trestle_nope", json!([]), -32601).await;
-        let too_big = r#"{"jsonrpc":"2.0","id":1,"method":"trestle_header","params":[18446744073709551616]}"#;
+        let too_big =
+            r#"{"jsonrpc":"2.0","id":1,"method":"trestle_header","params":[18446744073709551616]}"#;
         let (_, response) = call_raw(addr, too_big.into()).await;
         assert_eq!(response["error"]["code"].as_i64(), Some(INVALID_PARAMS), "{response}");
         let oversized = format!("0x{}", "00".repeat(limits().max_payload + 1));
@@ -515,10 +516,9 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         let (_, garbage) = call_raw(addr, "{not json".into()).await;
         assert_eq!(garbage["error"]["code"].as_i64(), Some(-32700), "{garbage}");
         let huge = "x".repeat(rpc_config.max_request_body_size() as usize + 1);
-        let (status, _) =
-            tokio::task::spawn_blocking(move || http_post(addr, huge.as_bytes()))
-                .await
-                .expect("client thread");
+        let (status, _) = tokio::task::spawn_blocking(move || http_post(addr, huge.as_bytes()))
+            .await
+            .expect("client thread");
         assert_eq!(status, 413, "oversized body accepted");
 
         // Still serving.
