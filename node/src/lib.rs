@@ -10,7 +10,8 @@
 //! * [`history`]: the compact history accumulator used for unfinalized branches;
 //! * [`mempool`]: the bounded, deduplicating transaction pool and its typed rejections;
 //! * [`application`]: the actor (ingress/mailbox, actor, config) consensus talks to;
-//! * [`engine`]: wiring of one validator over any runtime and p2p channels.
+//! * [`engine`]: wiring of one validator over any runtime and p2p channels;
+//! * [`rpc`]: the JSON-RPC server (HTTP + WebSocket) and its JSON types.
 //!
 //! Protocol code talks only to commonware traits (`Clock`, `Spawner`, `Storage`, p2p
 //! `Sender`/`Receiver`): tests run it in the deterministic runtime over the simulated network,
@@ -22,6 +23,7 @@ pub mod block;
 pub mod engine;
 pub mod history;
 pub mod mempool;
+pub mod rpc;
 pub mod rules;
 pub mod service;
 pub mod signatures;

@@ -51,6 +51,7 @@ struct State {
     params: ChainParams,
     signer: Option<SecretKey>,
     signed_states: Option<mpsc::UnboundedSender<SignedState>>,
+    finalized_blocks: Option<mpsc::UnboundedSender<Block>>,
     mempool: Mempool,
     /// Finalized tip and verified blocks above it, by digest.
     known: HashMap<Digest, Known>,
@@ -66,9 +67,9 @@ struct State {
     tip: Digest,
     /// Signed light-client states by height.
     signed: Vec<Option<SignedState>>,
-    /// Hashes of every finalized transaction (a transaction appears at most once in the
-    /// chain). In memory for now; a persistent index replaces it with the RPC's tx lookup.
-    finalized_txs: HashSet<B256>,
+    /// Every finalized transaction by hash, with the height of its block (a transaction
+    /// appears at most once in the chain). In memory for now (rebuilt by recovery).
+    finalized_txs: HashMap<B256, Height>,
 }
 
 /// The application actor. Create with [`Actor::new`], wire the returned [`Mailbox`] into
@@ -136,6 +137,7 @@ impl State {
             params: config.params,
             signer: config.signer,
             signed_states: config.signed_states,
+            finalized_blocks: config.finalized_blocks,
             known: HashMap::new(),
             finalized: HashMap::new(),
             headers: Vec::new(),
@@ -143,7 +145,7 @@ impl State {
             frontier: Frontier::new(),
             tip: genesis.digest(),
             signed: Vec::new(),
-            finalized_txs: HashSet::new(),
+            finalized_txs: HashMap::new(),
         };
         state.apply_finalized(&genesis);
         state
@@ -151,7 +153,7 @@ impl State {
 
     fn submit(&mut self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
         let hash = transaction.transaction.hash();
-        if self.finalized_txs.contains(&hash) {
+        if self.finalized_txs.contains_key(&hash) {
             return Err(SubmitError::AlreadyFinalized(hash));
         }
         self.mempool.submit(transaction)
@@ -185,7 +187,7 @@ impl State {
         let ancestors = self.unfinalized_txs(parent);
         let known = Known::new(block, &entry.parent.history);
         for hash in &known.tx_hashes {
-            if self.finalized_txs.contains(hash) || ancestors.contains(hash) {
+            if self.finalized_txs.contains_key(hash) || ancestors.contains(hash) {
                 return Err(BlockError::AlreadyIncluded(*hash));
             }
         }
@@ -254,6 +256,15 @@ impl State {
                 let signed = usize::try_from(height.get()).ok().and_then(|h| self.signed.get(h));
                 let _ = response.send(signed.cloned().flatten());
             }
+            Message::TransactionHeight { hash, response } => {
+                let _ = response.send(self.finalized_txs.get(&hash).copied());
+            }
+            Message::HistoryProof { height, root_height, response } => {
+                let _ = response.send(self.history.prove(height, root_height));
+            }
+            Message::LightClientState { height, response } => {
+                let _ = response.send(self.light_client_state(height));
+            }
         }
     }
 
@@ -305,7 +316,7 @@ impl State {
         let limits = self.params.limits;
         let transactions =
             self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash| {
-                ancestors.contains(hash) || finalized_txs.contains(hash)
+                ancestors.contains(hash) || finalized_txs.contains_key(hash)
             });
         let fields = rules::next_fields(&self.params, &parent_entry.parent, view, now_ms);
         let block = Block::new(fields, parent, transactions);
@@ -388,7 +399,7 @@ impl State {
         self.headers.push(block.header().clone());
         self.finalized.insert(digest, height);
         self.mempool.finalized(known.tx_hashes.iter());
-        self.finalized_txs.extend(known.tx_hashes.iter().copied());
+        self.finalized_txs.extend(known.tx_hashes.iter().map(|hash| (*hash, height)));
         self.known.insert(digest, known);
         self.known.retain(|d, k| k.parent.height > height || *d == digest);
         self.tip = digest;
@@ -398,18 +409,27 @@ impl State {
             let _ = sink.send(signed.clone());
         }
         self.signed.push(signed);
+        if let Some(sink) = &self.finalized_blocks {
+            // A closed sink means nobody listens any more (shutdown); nothing is lost here.
+            let _ = sink.send(block.clone());
+        }
         debug!(height = height.get(), transactions = block.transactions().len(), "finalized");
+    }
+
+    /// The light-client state after finalizing `height` (`None` above the finalized tip).
+    fn light_client_state(&self, height: Height) -> Option<LightClientState> {
+        Some(LightClientState {
+            chain_id: self.params.chain_id,
+            epoch: self.params.epoch,
+            height,
+            history_root: self.history.root_at(height).ok()?,
+            next_committee: self.params.committee,
+        })
     }
 
     fn sign(&self, height: Height) -> Option<SignedState> {
         let signer = self.signer.as_ref()?;
-        let state = LightClientState {
-            chain_id: self.params.chain_id,
-            epoch: self.params.epoch,
-            height,
-            history_root: self.history.root(),
-            next_committee: self.params.committee,
-        };
+        let state = self.light_client_state(height)?;
         match state.message() {
             Ok(message) => Some(SignedState { signature: signer.sign(&message), state }),
             Err(err) => {
@@ -425,7 +445,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use alloy_primitives::B256;
-    use trestle_light_client::{ChainId, Epoch, Namespace, Transaction};
+    use commonware_utils::channel::oneshot;
+    use trestle_light_client::{
+        ChainId, Epoch, Namespace, PayloadTree, Transaction, history::HistoryError,
+    };
 
     use super::*;
     use crate::block::BlockLimits;
@@ -525,5 +548,141 @@ mod tests {
         let stray = a.propose(View(9), a.tip, &[], 900).expect("built");
         b.apply_finalized(stray.inner());
         assert_eq!(b.finalized_height(), Height(5));
+    }
+
+    /// Sends `make(response)` to the state's handler and returns the answer.
+    fn ask<T>(state: &mut State, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> T {
+        let (response, mut receiver) = oneshot::channel();
+        state.handle(make(response));
+        receiver.try_recv().expect("answered synchronously")
+    }
+
+    #[test]
+    fn queries_index_transactions_prove_history_and_stream_blocks() {
+        let mut a = validator();
+        let (sink, mut blocks) = mpsc::unbounded_channel();
+        let mut config = Config::new(params());
+        config.finalized_blocks = Some(sink);
+        let mut b = State::new(config); // not a signer
+        assert_eq!(blocks.try_recv().expect("genesis sent").header().height, Height(0));
+
+        let hash = a.submit(tx(b"indexed")).expect("admitted");
+        let mut parent = a.tip;
+        let mut tree = HistoryTree::new();
+        tree.append(&rules::genesis(&a.params).header_hash());
+        let mut hashes = vec![rules::genesis(&a.params).header_hash()];
+        for view in 1..=3u64 {
+            let block = a.propose(View(view), parent, &[], view * 100).expect("built");
+            assert!(b.verify(View(view), &block, &[]));
+            b.apply_finalized(block.inner());
+            b.apply_finalized(block.inner()); // a duplicate is neither applied nor sent
+            assert_eq!(&blocks.try_recv().expect("finalized block sent"), block.inner());
+            tree.append(&block.inner().header_hash());
+            hashes.push(block.inner().header_hash());
+            parent = block.digest();
+        }
+        assert!(blocks.try_recv().is_err(), "duplicates were sent");
+
+        // Transaction index: the hash maps to the block that included it (height 1).
+        let at = ask(&mut b, |response| Message::TransactionHeight { hash, response });
+        assert_eq!(at, Some(Height(1)));
+        let unknown = B256::repeat_byte(7);
+        assert_eq!(
+            ask(&mut b, |response| Message::TransactionHeight { hash: unknown, response }),
+            None
+        );
+        assert_eq!(b.submit(tx(b"indexed")), Err(SubmitError::AlreadyFinalized(hash)));
+
+        // History proofs against every later root verify with the light client.
+        for root_height in 0..=3u64 {
+            let state = ask(&mut b, |response| Message::LightClientState {
+                height: Height(root_height),
+                response,
+            })
+            .expect("state of a finalized height");
+            assert_eq!(state.height, Height(root_height));
+            assert_eq!(state.chain_id, b.params.chain_id);
+            assert_eq!(state.next_committee, b.params.committee);
+            assert_eq!(state.history_root, tree.root_at(Height(root_height)).expect("root"));
+            for height in 0..=root_height {
+                let proof = ask(&mut b, |response| Message::HistoryProof {
+                    height: Height(height),
+                    root_height: Height(root_height),
+                    response,
+                })
+                .expect("proof");
+                trestle_light_client::history::verify_history_proof(
+                    &proof,
+                    &hashes[height as usize],
+                    Height(height),
+                    &state.history_root,
+                    Height(root_height),
+                )
+                .expect("history proof verifies");
+            }
+        }
+        // Above the tip or reversed: refused, not panicking.
+        assert!(
+            ask(&mut b, |response| Message::LightClientState { height: Height(4), response })
+                .is_none()
+        );
+        let beyond = ask(&mut b, |response| Message::HistoryProof {
+            height: Height(1),
+            root_height: Height(4),
+            response,
+        });
+        assert!(matches!(beyond, Err(HistoryError::Unknown { .. })), "{beyond:?}");
+        let reversed = ask(&mut b, |response| Message::HistoryProof {
+            height: Height(3),
+            root_height: Height(2),
+            response,
+        });
+        assert!(reversed.is_err());
+        let huge = ask(&mut b, |response| Message::HistoryProof {
+            height: Height(0),
+            root_height: Height(u64::MAX),
+            response,
+        });
+        assert!(huge.is_err());
+        assert!(
+            ask(&mut b, |response| Message::LightClientState {
+                height: Height(u64::MAX),
+                response
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn namespace_contents_prove_presence_and_absence() {
+        let mut a = validator();
+        for (ns, payload) in [(1u64, b"a"), (3, b"b"), (1, b"c")] {
+            a.submit(BlockTransaction::unowned(Transaction::new(Namespace(ns), payload.to_vec())))
+                .expect("admitted");
+        }
+        let block = a.propose(View(1), a.tip, &[], 10).expect("built");
+        let root = block.inner().header().payload_root;
+        match crate::application::namespace_contents(block.inner(), Namespace(1)) {
+            Some(crate::application::NamespaceContents::Present { proof, transactions }) => {
+                assert_eq!(transactions.len(), 2);
+                let txs: Vec<_> = transactions.iter().map(|t| t.transaction.clone()).collect();
+                proof.verify_complete(&txs, &root).expect("complete namespace proof");
+            }
+            other => panic!("namespace 1 not present: {other:?}"),
+        }
+        for absent in [0u64, 2, 4, u64::MAX] {
+            match crate::application::namespace_contents(block.inner(), Namespace(absent)) {
+                Some(crate::application::NamespaceContents::Absent(proof)) => {
+                    proof.verify(Namespace(absent), &root).expect("absence proof");
+                }
+                other => panic!("namespace {absent} not absent: {other:?}"),
+            }
+        }
+        // A transaction proof by hash, as the mailbox builds it.
+        let wanted = block.inner().transactions()[1].transaction.clone();
+        let proof = PayloadTree::new(block.inner().transactions().iter().map(|t| &t.transaction))
+            .transaction_proof_by_hash(&wanted.hash())
+            .expect("proof");
+        proof.verify(&wanted, &root).expect("transaction proof");
     }
 }

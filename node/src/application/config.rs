@@ -6,7 +6,7 @@ use commonware_utils::channel::mpsc;
 use trestle_light_client::SecretKey;
 
 use super::SignedState;
-use crate::{mempool::MempoolConfig, rules::ChainParams};
+use crate::{block::Block, mempool::MempoolConfig, rules::ChainParams};
 
 /// Application actor configuration.
 #[derive(Clone, Debug)]
@@ -27,6 +27,10 @@ pub struct Config {
     /// Where to hand each light-client state this validator signs (for gossip and
     /// persistence), in height order. `None` keeps them only in the actor.
     pub signed_states: Option<mpsc::UnboundedSender<SignedState>>,
+    /// Where to hand each finalized block (for subscriptions), in height order, after the
+    /// actor applied it. Blocks are replayed on restart (recovery), so a consumer may see a
+    /// height again. `None` sends nothing.
+    pub finalized_blocks: Option<mpsc::UnboundedSender<Block>>,
 }
 
 impl Config {
@@ -41,6 +45,7 @@ impl Config {
             signer: None,
             submission_queue: 1_024,
             signed_states: None,
+            finalized_blocks: None,
         }
     }
 }

@@ -24,7 +24,11 @@ use commonware_utils::{
     channel::{mpsc, oneshot},
 };
 use futures::StreamExt as _;
-use trestle_light_client::{Header, Height, LightClientState, Signature, View};
+use trestle_light_client::{
+    Header, Height, LightClientState, Namespace, PayloadTree, Signature, View,
+    abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
+    history::HistoryError,
+};
 
 use crate::{
     ConsensusContext, Marshal, Scheme,
@@ -61,6 +65,43 @@ pub struct SignedState {
     pub signature: Signature,
 }
 
+/// Why a history proof could not be produced.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryProofError {
+    /// The application actor stopped (the node is shutting down).
+    #[error("application stopped")]
+    Stopped,
+    /// The finalized history does not cover the heights asked for (or `height > root_height`).
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// A namespace's part of a finalized block: its transactions and their proof, or a proof that
+/// the block has none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespaceContents {
+    /// The block has transactions in the namespace.
+    Present {
+        /// The namespace leaf and its path to `payloadRoot`.
+        proof: NamespaceProof,
+        /// The namespace's transactions in block order (they rebuild the leaf's `txRoot`).
+        transactions: Vec<BlockTransaction>,
+    },
+    /// The block has no transaction in the namespace.
+    Absent(NamespaceAbsenceProof),
+}
+
+/// A finalized transaction with its inclusion proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludedTransaction {
+    /// The finalized block containing it.
+    pub block: Block,
+    /// The transaction (with its authorization, if its namespace is owned).
+    pub transaction: BlockTransaction,
+    /// Its path to the block's `payloadRoot`.
+    pub proof: TransactionProof,
+}
+
 /// Requests to the actor.
 pub(crate) enum Message {
     /// Is this digest known?
@@ -90,6 +131,16 @@ pub(crate) enum Message {
     Header { height: Height, response: oneshot::Sender<Option<Header>> },
     /// This validator's signed light-client state at a height.
     SignedState { height: Height, response: oneshot::Sender<Option<SignedState>> },
+    /// Height of the finalized block containing a transaction.
+    TransactionHeight { hash: B256, response: oneshot::Sender<Option<Height>> },
+    /// Proof of header `height` against the history root of `root_height`.
+    HistoryProof {
+        height: Height,
+        root_height: Height,
+        response: oneshot::Sender<Result<MerkleProof, HistoryError>>,
+    },
+    /// The light-client state after finalizing a height.
+    LightClientState { height: Height, response: oneshot::Sender<Option<LightClientState>> },
 }
 
 /// A mempool submission.
@@ -160,6 +211,52 @@ impl Mailbox {
         self.request(|response| Message::SignedState { height, response }).await.flatten()
     }
 
+    /// Height of the finalized block that contains the transaction `hash`, if any.
+    pub async fn transaction_height(&self, hash: B256) -> Option<Height> {
+        self.request(|response| Message::TransactionHeight { hash, response }).await.flatten()
+    }
+
+    /// Proof that header `height` is in the history under the root over headers
+    /// `0..=root_height` (the root the light-client state of `root_height` carries).
+    pub async fn history_proof(
+        &self,
+        height: Height,
+        root_height: Height,
+    ) -> Result<MerkleProof, HistoryProofError> {
+        self.request(|response| Message::HistoryProof { height, root_height, response })
+            .await
+            .ok_or(HistoryProofError::Stopped)?
+            .map_err(HistoryProofError::from)
+    }
+
+    /// The light-client state after finalizing `height` (chain id, epoch, height, history root
+    /// over `0..=height`, next committee), whether or not this node signs states.
+    pub async fn light_client_state(&self, height: Height) -> Option<LightClientState> {
+        self.request(|response| Message::LightClientState { height, response }).await.flatten()
+    }
+
+    /// The transactions of `namespace` in the finalized block at `height` with their namespace
+    /// proof, or an absence proof; `None` if the height is not finalized here.
+    pub async fn namespace(
+        &self,
+        height: Height,
+        namespace: Namespace,
+    ) -> Option<NamespaceContents> {
+        let block = self.block(height).await?;
+        namespace_contents(&block, namespace)
+    }
+
+    /// A finalized transaction by hash, with the block containing it and its inclusion proof.
+    pub async fn transaction(&self, hash: B256) -> Option<IncludedTransaction> {
+        let height = self.transaction_height(hash).await?;
+        let block = self.block(height).await?;
+        let proof = PayloadTree::new(block.transactions().iter().map(|t| &t.transaction))
+            .transaction_proof_by_hash(&hash)?;
+        let transaction =
+            block.transactions().iter().find(|t| t.transaction.hash() == hash)?.clone();
+        Some(IncludedTransaction { block, transaction, proof })
+    }
+
     async fn lookup(&self, digest: Digest) -> Option<Lookup> {
         self.request(|response| Message::Lookup { digest, response }).await
     }
@@ -194,6 +291,24 @@ impl Mailbox {
             }
         }
     }
+}
+
+/// `namespace`'s transactions in `block` with their proof, or the proof of their absence
+/// (`None` only if the payload tree could produce neither, which a valid block never causes).
+pub fn namespace_contents(block: &Block, namespace: Namespace) -> Option<NamespaceContents> {
+    let tree = PayloadTree::new(block.transactions().iter().map(|t| &t.transaction));
+    Some(match tree.namespace_proof(namespace) {
+        Some(proof) => NamespaceContents::Present {
+            proof,
+            transactions: block
+                .transactions()
+                .iter()
+                .filter(|t| t.transaction.namespace == namespace)
+                .cloned()
+                .collect(),
+        },
+        None => NamespaceContents::Absent(tree.absence_proof(namespace)?),
+    })
 }
 
 fn now_ms(clock: &impl Clock) -> u64 {

@@ -31,4 +31,7 @@ mod ingress;
 
 pub use actor::Actor;
 pub use config::Config;
-pub use ingress::{Mailbox, SignedState, Status};
+pub use ingress::{
+    HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, SignedState, Status,
+    namespace_contents,
+};

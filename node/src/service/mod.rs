@@ -37,7 +37,7 @@ use crate::{
     application::Config as ApplicationConfig,
     engine::{self, Channels, EngineConfig},
     mempool::MempoolConfig,
-    signatures,
+    rpc, signatures,
 };
 
 /// Why a validator process stopped with an error.
@@ -49,6 +49,9 @@ pub enum ServiceError {
     /// The engine could not start (storage, keys not in the committee, …).
     #[error("engine: {0}")]
     Engine(#[from] engine::EngineError),
+    /// The JSON-RPC server could not start (address in use, …).
+    #[error("rpc: {0}")]
+    Rpc(#[from] rpc::RpcError),
     /// The runtime failed to stop cleanly in time.
     #[error("shutdown: {0}")]
     Shutdown(String),
@@ -163,6 +166,8 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             ..application.mempool
         };
         application.signer = Some(keys.light_client.clone());
+        let (finalized_blocks, finalized_rx) = commonware_utils::channel::mpsc::unbounded_channel();
+        application.finalized_blocks = Some(finalized_blocks);
         let slots = genesis
             .consensus_keys
             .iter()
@@ -192,6 +197,24 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             channels,
         )
         .await?;
+        let mut rpc_config = rpc::RpcConfig::new(limits);
+        rpc_config.committees = vec![rpc::CommitteeInfo::new(
+            genesis.params.epoch.get(),
+            &genesis.committee,
+            &genesis.consensus_keys,
+        )];
+        let Some(signature_source) = node.signatures.clone() else {
+            return Err(ServiceError::Shutdown("the signatures actor did not start".into()));
+        };
+        let server = rpc::start(
+            config.rpc,
+            rpc_config,
+            node.application.clone(),
+            node.marshal.clone(),
+            signature_source,
+            Some(finalized_rx),
+        )
+        .await?;
         info!(
             %me,
             p2p = %config.p2p,
@@ -202,6 +225,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
 
         wait_for_signal().await;
         info!("stopping");
+        server.stop();
         drop(node);
         context.stop(0, Some(SHUTDOWN_TIMEOUT)).await.map_err(|e| {
             warn!(error = %e, "shutdown timed out");

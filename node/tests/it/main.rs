@@ -4,5 +4,6 @@
 //! seeded; the same seed replays the same execution.
 
 mod common;
+mod rpc;
 mod signatures;
 mod simulation;

@@ -1,0 +1,413 @@
+//! JSON shapes of the RPC's parameters and results (DESIGN §8).
+//!
+//! Bytes are 0x-prefixed hex, `u64` fields decimal JSON numbers, field names camelCase. Every
+//! result that carries a protocol object also carries its canonical encoding in `encoded`
+//! (ABI for what Solidity reads, commonware-codec for blocks and certificates): clients should
+//! decode that strictly with `trestle-light-client` (the `decode` helpers here do) rather than
+//! trust the readable fields, which are a convenience.
+//!
+//! Every type is `Serialize + Deserialize`: the server and its clients (CLI, relayer, tests)
+//! share them.
+
+use alloy_primitives::{B256, Bytes};
+use commonware_codec::Encode as _;
+use serde::{Deserialize, Serialize};
+use trestle_light_client::{
+    Header, LightClientState, PublicKey, Signature,
+    abi::{self, CodecError},
+    state::StateError,
+};
+
+use crate::block::{Block, BlockTransaction, authorizations_hash, b256_from_digest};
+
+/// `trestle_submit`'s parameter: a transaction and, for an owned namespace, its owner's
+/// ed25519 signature over the transaction hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Namespace.
+    pub namespace: u64,
+    /// Opaque payload.
+    pub payload: Bytes,
+    /// 64-byte ed25519 signature of the namespace owner (`null` for unowned namespaces).
+    #[serde(default)]
+    pub authorization: Option<Bytes>,
+}
+
+/// A header with its hash and canonical encoding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderResponse {
+    /// The header's fields.
+    pub header: Header,
+    /// `keccak256(encoded)`.
+    pub hash: B256,
+    /// `abi.encode(header)` (288 bytes).
+    pub encoded: Bytes,
+}
+
+impl HeaderResponse {
+    /// Builds the response for `header`.
+    pub fn new(header: &Header) -> Self {
+        Self { header: header.clone(), hash: header.hash(), encoded: header.encode().into() }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<Header, CodecError> {
+        Header::decode(&self.encoded)
+    }
+}
+
+/// A transaction as carried in a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionResponse {
+    /// Namespace.
+    pub namespace: u64,
+    /// Payload.
+    pub payload: Bytes,
+    /// Transaction hash (`keccak256(encoded)`).
+    pub hash: B256,
+    /// The owner's ed25519 signature over `hash` (owned namespaces only).
+    pub authorization: Option<Bytes>,
+    /// `abi.encode(Transaction)`.
+    pub encoded: Bytes,
+}
+
+impl TransactionResponse {
+    /// Builds the response for `tx`.
+    pub fn new(tx: &BlockTransaction) -> Self {
+        Self {
+            namespace: tx.transaction.namespace.get(),
+            payload: tx.transaction.payload.clone(),
+            hash: tx.transaction.hash(),
+            authorization: tx.authorization.as_ref().map(|s| Bytes::copy_from_slice(s.as_ref())),
+            encoded: tx.transaction.encode().into(),
+        }
+    }
+
+    /// Strictly decodes `encoded` (payloads up to `max_payload` bytes).
+    pub fn decode(
+        &self,
+        max_payload: usize,
+    ) -> Result<trestle_light_client::Transaction, CodecError> {
+        trestle_light_client::Transaction::decode(&self.encoded, max_payload)
+    }
+}
+
+/// A finalized block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockResponse {
+    /// The header.
+    pub header: HeaderResponse,
+    /// Consensus digest of the block (what the finalization certificate signs).
+    pub digest: B256,
+    /// Digest of the parent block.
+    pub parent_digest: B256,
+    /// Hash of the transactions' authorizations (see `block.rs`).
+    pub authorizations_hash: B256,
+    /// Transactions in block order.
+    pub transactions: Vec<TransactionResponse>,
+    /// The block's commonware-codec encoding (decode with the network's block limits).
+    pub encoded: Bytes,
+}
+
+impl BlockResponse {
+    /// Builds the response for `block`.
+    pub fn new(block: &Block) -> Self {
+        use commonware_cryptography::Digestible as _;
+        Self {
+            header: HeaderResponse::new(block.header()),
+            digest: b256_from_digest(&block.digest()),
+            parent_digest: b256_from_digest(&block.parent_digest()),
+            authorizations_hash: authorizations_hash(block.transactions()),
+            transactions: block.transactions().iter().map(TransactionResponse::new).collect(),
+            encoded: block.encode().to_vec().into(),
+        }
+    }
+}
+
+/// The finalization certificate of a height, with what links it to the header:
+/// `digest = keccak256("trestle.block.v1" ‖ headerHash ‖ parentDigest ‖ authorizationsHash)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinalityResponse {
+    /// Height of the finalized block.
+    pub height: u64,
+    /// Consensus epoch of the certificate.
+    pub epoch: u64,
+    /// Consensus view of the finalized proposal.
+    pub view: u64,
+    /// View of the parent proposal.
+    pub parent_view: u64,
+    /// The block digest the certificate signs.
+    pub digest: B256,
+    /// Hash of the finalized header.
+    pub header_hash: B256,
+    /// Digest of the parent block.
+    pub parent_digest: B256,
+    /// Hash of the block's authorizations.
+    pub authorizations_hash: B256,
+    /// Indices (in the sorted participant set) of the validators whose signatures it carries.
+    pub signers: Vec<u32>,
+    /// The commonware-codec encoding of the simplex `Finalization` (ed25519 scheme).
+    pub encoded: Bytes,
+}
+
+/// A Merkle proof in a committed-count tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerkleProofResponse {
+    /// Leaf index.
+    pub index: u64,
+    /// Leaf count of the tree.
+    pub count: u64,
+    /// Sibling hashes, leaf to root.
+    pub siblings: Vec<B256>,
+    /// `abi.encode(MerkleProof)`.
+    pub encoded: Bytes,
+}
+
+impl MerkleProofResponse {
+    /// Builds the response for `proof`.
+    pub fn new(proof: &abi::MerkleProof) -> Self {
+        Self {
+            index: proof.index,
+            count: proof.count,
+            siblings: proof.siblings.clone(),
+            encoded: proof.encode().into(),
+        }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<abi::MerkleProof, CodecError> {
+        abi::MerkleProof::decode(&self.encoded)
+    }
+}
+
+/// A namespace leaf and its path to `payloadRoot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceProofResponse {
+    /// Namespace.
+    pub namespace: u64,
+    /// Number of the namespace's transactions in the block.
+    pub tx_count: u64,
+    /// Root of the namespace's transaction tree.
+    pub tx_root: B256,
+    /// Path of the leaf to `payloadRoot`.
+    pub proof: MerkleProofResponse,
+    /// `abi.encode(NamespaceProof)`.
+    pub encoded: Bytes,
+}
+
+impl NamespaceProofResponse {
+    /// Builds the response for `proof`.
+    pub fn new(proof: &abi::NamespaceProof) -> Self {
+        Self {
+            namespace: proof.leaf.namespace,
+            tx_count: proof.leaf.txCount,
+            tx_root: proof.leaf.txRoot,
+            proof: MerkleProofResponse::new(&proof.proof),
+            encoded: proof.encode().into(),
+        }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<abi::NamespaceProof, CodecError> {
+        abi::NamespaceProof::decode(&self.encoded)
+    }
+}
+
+/// Proof that a namespace has no transaction in a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbsenceProofResponse {
+    /// Number of namespace leaves in the block.
+    pub leaf_count: u64,
+    /// The neighbouring namespace leaves (zero, one or two).
+    pub neighbours: Vec<NamespaceProofResponse>,
+    /// `abi.encode(NamespaceAbsenceProof)`.
+    pub encoded: Bytes,
+}
+
+impl AbsenceProofResponse {
+    /// Builds the response for `proof`.
+    pub fn new(proof: &abi::NamespaceAbsenceProof) -> Self {
+        Self {
+            leaf_count: proof.leafCount,
+            neighbours: proof.neighbours.iter().map(NamespaceProofResponse::new).collect(),
+            encoded: proof.encode().into(),
+        }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<abi::NamespaceAbsenceProof, CodecError> {
+        abi::NamespaceAbsenceProof::decode(&self.encoded)
+    }
+}
+
+/// A namespace's part of a finalized block (`trestle_namespaceProof`, and each notification of
+/// `trestle_subscribeNamespace`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceResponse {
+    /// The block's header (its `payloadRoot` is what the proofs lead to).
+    pub header: HeaderResponse,
+    /// Namespace asked about.
+    pub namespace: u64,
+    /// Its transactions in block order (empty when absent).
+    pub transactions: Vec<TransactionResponse>,
+    /// The namespace proof (when present).
+    pub proof: Option<NamespaceProofResponse>,
+    /// The absence proof (when the block has no transaction in the namespace).
+    pub absence_proof: Option<AbsenceProofResponse>,
+}
+
+/// A transaction proof: the transaction's path in its namespace plus the namespace proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionProofResponse {
+    /// Path of the transaction in its namespace's transaction tree.
+    pub tx_proof: MerkleProofResponse,
+    /// The namespace proof.
+    pub namespace_proof: NamespaceProofResponse,
+    /// `abi.encode(TransactionProof)`.
+    pub encoded: Bytes,
+}
+
+impl TransactionProofResponse {
+    /// Builds the response for `proof`.
+    pub fn new(proof: &abi::TransactionProof) -> Self {
+        Self {
+            tx_proof: MerkleProofResponse::new(&proof.txProof),
+            namespace_proof: NamespaceProofResponse::new(&proof.namespaceProof),
+            encoded: proof.encode().into(),
+        }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<abi::TransactionProof, CodecError> {
+        abi::TransactionProof::decode(&self.encoded)
+    }
+}
+
+/// `trestle_txProof`'s result: a finalized transaction, its block header and its proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxInclusionResponse {
+    /// Height of the block containing it.
+    pub height: u64,
+    /// That block's header.
+    pub header: HeaderResponse,
+    /// The transaction.
+    pub transaction: TransactionResponse,
+    /// Its proof against `header.payloadRoot`.
+    pub proof: TransactionProofResponse,
+}
+
+/// `trestle_historyProof`'s result: header `height` under the history root of `rootHeight`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryProofResponse {
+    /// Height of the proven header.
+    pub height: u64,
+    /// Height whose light-client state carries `root`.
+    pub root_height: u64,
+    /// Hash of the proven header.
+    pub header_hash: B256,
+    /// History root over headers `0..=rootHeight`.
+    pub root: B256,
+    /// The proof.
+    pub proof: MerkleProofResponse,
+}
+
+/// A light-client state with its canonical encoding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LightClientStateResponse {
+    /// The state's fields.
+    pub state: LightClientState,
+    /// `abi.encode(LightClientState)`.
+    pub encoded: Bytes,
+}
+
+impl LightClientStateResponse {
+    /// Builds the response for `state`.
+    pub fn new(state: &LightClientState) -> Self {
+        Self { state: state.clone(), encoded: state.encode().into() }
+    }
+
+    /// Strictly decodes `encoded`.
+    pub fn decode(&self) -> Result<LightClientState, StateError> {
+        LightClientState::decode(&self.encoded)
+    }
+}
+
+/// One validator's EdDSA-Poseidon signature on a light-client state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateSignatureResponse {
+    /// The signer's slot in the committee.
+    pub slot: u32,
+    /// The signer's light-client public key (64 bytes, circomlib coordinates).
+    pub public_key: PublicKey,
+    /// The signature (96 bytes).
+    pub signature: Signature,
+}
+
+/// `trestle_stateSignatures`' result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateSignaturesResponse {
+    /// The signed state.
+    pub state: LightClientStateResponse,
+    /// The signatures collected so far (possibly fewer than a quorum).
+    pub signatures: Vec<StateSignatureResponse>,
+}
+
+/// One committee member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitteeMember {
+    /// The member's ed25519 consensus public key (32 bytes).
+    pub consensus_key: Bytes,
+    /// The member's light-client (Baby Jubjub EdDSA-Poseidon) public key.
+    pub light_client_key: PublicKey,
+    /// Voting weight.
+    pub weight: u64,
+}
+
+/// An epoch's committee (`trestle_committee`'s result).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitteeInfo {
+    /// Epoch.
+    pub epoch: u64,
+    /// Poseidon commitment of the light-client committee (what headers carry).
+    pub commitment: B256,
+    /// Members in slot order.
+    pub members: Vec<CommitteeMember>,
+}
+
+impl CommitteeInfo {
+    /// Describes `committee` for `epoch`; `consensus_keys[i]` is the ed25519 key of slot `i`.
+    pub fn new(
+        epoch: u64,
+        committee: &trestle_light_client::Committee,
+        consensus_keys: &[commonware_cryptography::ed25519::PublicKey],
+    ) -> Self {
+        let members = committee
+            .slots()
+            .iter()
+            .zip(consensus_keys)
+            .map(|(slot, key)| CommitteeMember {
+                consensus_key: Bytes::copy_from_slice(key.as_ref()),
+                light_client_key: slot.key,
+                weight: slot.weight,
+            })
+            .collect();
+        Self { epoch, commitment: committee.commitment_bytes(), members }
+    }
+}

@@ -1,0 +1,535 @@
+//! The JSON-RPC server over a real single-validator network (tokio runtime, simulated p2p):
+//! submissions, queries whose proofs verify with the light client, subscriptions over
+//! WebSocket, and malformed requests that get errors while the server keeps serving.
+
+use std::{
+    io::{Read as _, Write as _},
+    net::{SocketAddr, TcpStream},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::keccak256;
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
+use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::ordered::Map;
+use serde_json::{Value, json};
+use trestle_light_client::{
+    B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
+};
+use trestle_node::{
+    ApplicationConfig, Channels, EngineConfig,
+    block::BLOCK_TAG,
+    engine,
+    rpc::{
+        self, BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
+        LightClientStateResponse, NamespaceResponse, RpcConfig, StateSignaturesResponse,
+        TxInclusionResponse,
+    },
+};
+
+use crate::common::{keys, limits, timeouts};
+
+/// How long any wait in this test may take before it fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// Socket timeout of the test's HTTP and WebSocket clients.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One raw HTTP/1.1 POST of `body`; returns the status code and the body.
+fn http_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    // The server may refuse an oversized body before reading it all.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// A JSON-RPC call over HTTP (in a blocking thread); returns the whole response object.
+async fn call_raw(addr: SocketAddr, body: String) -> (u16, Value) {
+    tokio::task::spawn_blocking(move || {
+        let (status, body) = http_post(addr, body.as_bytes());
+        let value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        (status, value)
+    })
+    .await
+    .expect("client thread")
+}
+
+/// `method(params)`; panics on a JSON-RPC error.
+async fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let (status, response) = call_raw(addr, request.to_string()).await;
+    assert_eq!(status, 200, "{method}: {response}");
+    assert!(response.get("error").is_none(), "{method} failed: {response}");
+    response["result"].clone()
+}
+
+/// `method(params)` must fail with JSON-RPC error `code`; returns the message.
+async fn call_error(addr: SocketAddr, method: &str, params: Value, code: i64) -> String {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let (_, response) = call_raw(addr, request.to_string()).await;
+    let error = &response["error"];
+    assert_eq!(error["code"].as_i64(), Some(code), "{method}({params}): {response}");
+    let message = format!("{} {}", error["message"], error["data"]);
+    assert!(!message.trim().is_empty());
+    message
+}
+
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).expect("response has the documented shape")
+}
+
+/// Polls `method(params)` until its result is not `null`.
+async fn wait_for(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let start = Instant::now();
+    loop {
+        let result = call(addr, method, params.clone()).await;
+        if !result.is_null() {
+            return result;
+        }
+        assert!(start.elapsed() < DEADLINE, "{method}({params}) still null after {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A minimal WebSocket client (text frames, client-masked, no extensions).
+struct Ws(TcpStream);
+
+impl Ws {
+    fn connect(addr: SocketAddr) -> Self {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("handshake");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("handshake response");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 101"), "no upgrade: {head}");
+        Self(stream)
+    }
+
+    fn send(&mut self, value: &Value) {
+        let payload = value.to_string().into_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&[0, 0, 0, 0]); // a zero mask leaves the payload as is
+        frame.extend_from_slice(&payload);
+        self.0.write_all(&frame).expect("send frame");
+    }
+
+    fn recv(&mut self) -> Value {
+        loop {
+            let mut head = [0u8; 2];
+            self.0.read_exact(&mut head).expect("frame head");
+            let len = match head[1] & 0x7f {
+                126 => {
+                    let mut b = [0u8; 2];
+                    self.0.read_exact(&mut b).expect("len");
+                    u64::from(u16::from_be_bytes(b))
+                }
+                127 => {
+                    let mut b = [0u8; 8];
+                    self.0.read_exact(&mut b).expect("len");
+                    u64::from_be_bytes(b)
+                }
+                n => u64::from(n),
+            };
+            let mut payload = vec![0u8; len as usize];
+            self.0.read_exact(&mut payload).expect("frame payload");
+            match head[0] & 0x0f {
+                0x1 => return serde_json::from_slice(&payload).expect("JSON frame"),
+                0x8 => panic!("server closed the WebSocket"),
+                _ => continue, // ping / pong
+            }
+        }
+    }
+}
+
+/// Runs `f` on a blocking thread with a WebSocket client.
+async fn with_ws<T: Send + 'static>(
+    addr: SocketAddr,
+    f: impl FnOnce(&mut Ws) -> T + Send + 'static,
+) -> T {
+    tokio::task::spawn_blocking(move || f(&mut Ws::connect(addr))).await.expect("ws thread")
+}
+
+#[test]
+fn rpc_serves_verifiable_data_and_survives_bad_requests() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let storage = tempfile::tempdir().expect("temp dir");
+    let runner = cw_tokio::Runner::new(
+        cw_tokio::Config::new().with_storage_directory(storage.path().to_path_buf()),
+    );
+    runner.start(|context| async move {
+        // One validator is a valid simplex committee.
+        let keys = keys(1);
+        let identity = keys.identities[0].clone();
+        let me = identity.public_key();
+        // A real authenticated p2p network on loopback (one peer: itself).
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let handshake = Cups::<_, ChaCha20Poly1305>::new(
+            Sake {
+                signer: identity.clone(),
+                synchrony_bound: Duration::from_secs(5),
+                max_handshake_age: Duration::from_secs(10),
+                version: sake::Version::V1,
+            },
+            cups::Version::V1,
+        );
+        let p2p = lookup::Config::local(
+            handshake,
+            b"trestle-rpc-test-p2p",
+            listen,
+            commonware_utils::NZUsize!(1),
+            engine::max_message_size(&keys.params.limits, 1),
+            commonware_utils::NZUsize!(1_024),
+        );
+        let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
+        let peers = Map::try_from(vec![(me.clone(), Address::from(listen))]).expect("peer map");
+        let _ = oracle.track(0, peers);
+        let quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_024));
+        let mut register = |channel| network.register(channel, quota);
+        let channels = Channels {
+            votes: register(engine::CHANNEL_VOTES),
+            certificates: register(engine::CHANNEL_CERTIFICATES),
+            resolver: register(engine::CHANNEL_RESOLVER),
+            broadcast: register(engine::CHANNEL_BROADCAST),
+            backfill: register(engine::CHANNEL_BACKFILL),
+            signatures: register(engine::CHANNEL_SIGNATURES),
+        };
+        network.start();
+        let (blocks_tx, blocks_rx) = commonware_utils::channel::mpsc::unbounded_channel();
+        let mut application = ApplicationConfig::new(keys.params.clone());
+        application.signer = Some(keys.light[0].clone());
+        application.finalized_blocks = Some(blocks_tx);
+        let config = EngineConfig {
+            identity,
+            participants: vec![me.clone()],
+            namespace: b"trestle-rpc-test".to_vec(),
+            partition_prefix: "rpc".into(),
+            application,
+            timeouts: timeouts(),
+            blocker: oracle.clone(),
+            peer_provider: oracle.clone(),
+            mailbox_size: commonware_utils::NZUsize!(1_024),
+            signatures: Some(trestle_node::signatures::Config::new(
+                me.clone(),
+                keys.committee.clone(),
+                [(me.clone(), 0)].into_iter().collect(),
+                "rpc-signatures".into(),
+            )),
+        };
+        let node = engine::start(context.child("validator"), config, channels)
+            .await
+            .expect("validator starts");
+        let committee_info = CommitteeInfo::new(0, &keys.committee, std::slice::from_ref(&me));
+        let mut rpc_config = RpcConfig::new(limits());
+        rpc_config.committees = vec![committee_info.clone()];
+        let signatures = node.signatures.clone().expect("the signatures actor runs");
+        let server = rpc::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            rpc_config.clone(),
+            node.application.clone(),
+            node.marshal.clone(),
+            signatures,
+            Some(blocks_rx),
+        )
+        .await
+        .expect("RPC server starts");
+        let addr = server.local_addr();
+
+        // Headers stream over WebSocket: consecutive heights.
+        let headers = with_ws(addr, |ws| {
+            ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeHeaders"}));
+            let ack = ws.recv();
+            assert!(ack["result"].is_string() || ack["result"].is_number(), "{ack}");
+            (0..3)
+                .map(|_| {
+                    let note = ws.recv();
+                    assert_eq!(note["method"], "trestle_subscribeHeaders", "{note}");
+                    typed::<HeaderResponse>(note["params"]["result"].clone())
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        for pair in headers.windows(2) {
+            assert_eq!(pair[1].header.height.get(), pair[0].header.height.get() + 1);
+            assert_eq!(pair[1].header.parent, pair[0].hash);
+        }
+        for h in &headers {
+            assert_eq!(h.decode().expect("strict header"), h.header);
+            assert_eq!(keccak256(&h.encoded), h.hash);
+        }
+
+        // Submissions in three namespaces.
+        let mut submitted = Vec::new();
+        for k in 0..6u64 {
+            let namespace = 1 + k % 3;
+            let payload = vec![k as u8; 10 + k as usize];
+            let tx = Transaction::new(Namespace(namespace), payload.clone());
+            let params = json!([{
+                "namespace": namespace,
+                "payload": format!("0x{}", alloy_primitives::hex::encode(&payload)),
+                "authorization": null,
+            }]);
+            let hash: B256 = typed(call(addr, "trestle_submit", params.clone()).await);
+            assert_eq!(hash, tx.hash());
+            submitted.push(tx);
+        }
+
+        // Each transaction gets finalized with a proof that verifies against its header.
+        let mut heights = Vec::new();
+        for tx in &submitted {
+            let included: TxInclusionResponse =
+                typed(wait_for(addr, "trestle_txProof", json!([tx.hash()])).await);
+            let header = included.header.decode().expect("strict header");
+            assert_eq!(header.height.get(), included.height);
+            let decoded = included.transaction.decode(limits().max_payload).expect("strict tx");
+            assert_eq!(&decoded, tx);
+            let proof = included.proof.decode().expect("strict transaction proof");
+            proof.verify(tx, &header.payload_root).expect("transaction proof verifies");
+            heights.push(included.height);
+        }
+        let tip: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
+        assert!(tip >= *heights.iter().max().expect("heights"));
+
+        // Namespace proofs: complete for each namespace, absence for another.
+        for &height in &heights {
+            for namespace in 1..=3u64 {
+                let response: NamespaceResponse =
+                    typed(call(addr, "trestle_namespaceProof", json!([height, namespace])).await);
+                let header = response.header.decode().expect("strict header");
+                match (&response.proof, &response.absence_proof) {
+                    (Some(proof), None) => {
+                        let txs: Vec<Transaction> = response
+                            .transactions
+                            .iter()
+                            .map(|t| t.decode(limits().max_payload).expect("strict tx"))
+                            .collect();
+                        proof
+                            .decode()
+                            .expect("strict namespace proof")
+                            .verify_complete(&txs, &header.payload_root)
+                            .expect("namespace proof verifies");
+                    }
+                    (None, Some(absence)) => {
+                        absence
+                            .decode()
+                            .expect("strict absence proof")
+                            .verify(Namespace(namespace), &header.payload_root)
+                            .expect("absence proof verifies");
+                    }
+                    other => panic!("exactly one proof expected: {other:?}"),
+                }
+            }
+            let absent: NamespaceResponse =
+                typed(call(addr, "trestle_namespaceProof", json!([height, 99])).await);
+            let header = absent.header.decode().expect("strict header");
+            absent
+                .absence_proof
+                .expect("absence proof")
+                .decode()
+                .expect("strict absence proof")
+                .verify(Namespace(99), &header.payload_root)
+                .expect("absence proof verifies");
+        }
+
+        // History proofs against the light-client state of the tip.
+        let state: LightClientStateResponse =
+            typed(call(addr, "trestle_lightClientState", json!([tip])).await);
+        let decoded_state = state.decode().expect("strict state");
+        assert_eq!(decoded_state, state.state);
+        assert_eq!(decoded_state.height, Height(tip));
+        assert_eq!(decoded_state.next_committee, keys.params.committee);
+        for &height in heights.iter().chain([0, tip].iter()) {
+            let response: HistoryProofResponse =
+                typed(call(addr, "trestle_historyProof", json!([height, tip])).await);
+            assert_eq!(response.root, decoded_state.history_root);
+            let header: HeaderResponse = typed(call(addr, "trestle_header", json!([height])).await);
+            assert_eq!(response.header_hash, header.hash);
+            let proof = response.proof.decode().expect("strict Merkle proof");
+            verify_history_proof(
+                &proof,
+                &header.hash,
+                Height(height),
+                &decoded_state.history_root,
+                Height(tip),
+            )
+            .expect("history proof verifies");
+        }
+
+        // Blocks and certificates link to headers.
+        for &height in &heights {
+            let block: BlockResponse = typed(call(addr, "trestle_block", json!([height])).await);
+            let finality: FinalityResponse =
+                typed(call(addr, "trestle_finality", json!([height])).await);
+            let mut preimage = BLOCK_TAG.to_vec();
+            preimage.extend_from_slice(block.header.hash.as_slice());
+            preimage.extend_from_slice(block.parent_digest.as_slice());
+            preimage.extend_from_slice(block.authorizations_hash.as_slice());
+            assert_eq!(keccak256(&preimage), block.digest);
+            assert_eq!(finality.digest, block.digest);
+            assert_eq!(finality.header_hash, block.header.hash);
+            assert_eq!(finality.signers, vec![0]);
+            assert_eq!(finality.view, block.header.header.view.get());
+            assert!(!finality.encoded.is_empty());
+        }
+
+        // Signatures on the state form a quorum of the one-member committee.
+        let signed: StateSignaturesResponse =
+            typed(wait_for(addr, "trestle_stateSignatures", json!([tip])).await);
+        let signatures: Vec<StateSignature> = signed
+            .signatures
+            .iter()
+            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
+            .collect();
+        trestle_light_client::verify_quorum(&keys.committee, &decoded_state, &signatures)
+            .expect("quorum verifies");
+        let committee: CommitteeInfo = typed(call(addr, "trestle_committee", json!([0])).await);
+        assert_eq!(committee, committee_info);
+        assert!(call(addr, "trestle_committee", json!([7])).await.is_null());
+
+        // Not (yet) finalized: null.
+        for method in ["trestle_header", "trestle_block", "trestle_finality"] {
+            assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
+        }
+        assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
+        assert!(call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null());
+
+        // Namespace subscription: a new transaction in namespace 2 arrives with its proof.
+        let payload = b"subscribed".to_vec();
+        let expected = Transaction::new(Namespace(2), payload.clone());
+        let note = with_ws(addr, move |ws| {
+            ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeNamespace",
+                "params": [2]}));
+            let ack = ws.recv();
+            assert!(ack.get("result").is_some(), "{ack}");
+            let submit = json!({"jsonrpc": "2.0", "id": 2, "method": "trestle_submit",
+                "params": [{"namespace": 2,
+                    "payload": format!("0x{}", alloy_primitives::hex::encode(&payload))}]});
+            let (status, _) = http_post(addr, submit.to_string().as_bytes());
+            assert_eq!(status, 200);
+            let note = ws.recv();
+            assert_eq!(note["method"], "trestle_subscribeNamespace", "{note}");
+            typed::<NamespaceResponse>(note["params"]["result"].clone())
+        })
+        .await;
+        let header = note.header.decode().expect("strict header");
+        let txs: Vec<Transaction> = note
+            .transactions
+            .iter()
+            .map(|t| t.decode(limits().max_payload).expect("strict tx"))
+            .collect();
+        assert!(txs.contains(&expected));
+        note.proof
+            .expect("namespace proof")
+            .decode()
+            .expect("strict namespace proof")
+            .verify_complete(&txs, &header.payload_root)
+            .expect("notified namespace proof verifies");
+
+        // Malformed requests: errors, never a crash.
+        const INVALID_PARAMS: i64 = -32602;
+        let bad_params = [
+            ("trestle_header", json!(["12"])),
+            ("trestle_header", json!([-1])),
+            ("trestle_header", json!([1.5])),
+            ("trestle_header", json!([])),
+            ("trestle_namespaceProof", json!([1])),
+            ("trestle_txProof", json!(["0x1234"])),
+            ("trestle_txProof", json!(["0xzz"])),
+            ("trestle_historyProof", json!([5, 2])),
+            ("trestle_submit", json!([{"namespace": 1, "payload": "0xabc"}])),
+            ("trestle_submit", json!([{"namespace": 1, "payload": "nothex"}])),
+            ("trestle_submit", json!([{"namespace": -1, "payload": "0x00"}])),
+            ("trestle_submit", json!([{"payload": "0x00"}])),
+            ("trestle_submit", json!([{"namespace": 1, "payload": "0x00", "extra": 1}])),
+            (
+                "trestle_submit",
+                json!([{"namespace": 1, "payload": "0x00",
+                "authorization": "0x0102"}]),
+            ),
+        ];
+        for (method, params) in bad_params {
+            call_error(addr, method, params, INVALID_PARAMS).await;
+        }
+        call_error(addr, "trestle_nope", json!([]), -32601).await;
+        let too_big =
+            r#"{"jsonrpc":"2.0","id":1,"method":"trestle_header","params":[18446744073709551616]}"#;
+        let (_, response) = call_raw(addr, too_big.into()).await;
+        assert_eq!(response["error"]["code"].as_i64(), Some(INVALID_PARAMS), "{response}");
+        let oversized = format!("0x{}", "00".repeat(limits().max_payload + 1));
+        call_error(
+            addr,
+            "trestle_submit",
+            json!([{"namespace": 1, "payload": oversized}]),
+            i64::from(rpc::codes::OVERSIZED),
+        )
+        .await;
+        call_error(
+            addr,
+            "trestle_submit",
+            json!([{"namespace": crate::common::OWNED_NAMESPACE.get(), "payload": "0x01"}]),
+            i64::from(rpc::codes::MISSING_AUTHORIZATION),
+        )
+        .await;
+        let again = format!("0x{}", alloy_primitives::hex::encode(&submitted[0].payload));
+        call_error(
+            addr,
+            "trestle_submit",
+            json!([{"namespace": submitted[0].namespace.get(), "payload": again}]),
+            i64::from(rpc::codes::ALREADY_FINALIZED),
+        )
+        .await;
+        // Not JSON, and a body beyond the limit.
+        let (_, garbage) = call_raw(addr, "{not json".into()).await;
+        assert_eq!(garbage["error"]["code"].as_i64(), Some(-32700), "{garbage}");
+        let huge = "x".repeat(rpc_config.max_request_body_size() as usize + 1);
+        let (status, _) = tokio::task::spawn_blocking(move || http_post(addr, huge.as_bytes()))
+            .await
+            .expect("client thread");
+        assert_eq!(status, 413, "oversized body accepted");
+
+        // Still serving.
+        let after: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
+        assert!(after >= tip);
+        server.stop();
+    });
+}
