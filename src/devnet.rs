@@ -23,7 +23,9 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::{Deserialize, Serialize};
+use trestle_node::rpc::TrestleApiClient as _;
 use trestle_node::service::{
     Genesis, GenesisLimits, Keys, NodeConfig, PeerConfig, TimeoutsConfig, generate_keys,
 };
@@ -321,21 +323,71 @@ async fn monitor(devnet: &DevnetFile, children: &mut [Child]) -> anyhow::Result<
     }
 }
 
-/// The live status line.
+/// The live status line: every validator's finalized height and the finality latency of the
+/// newest block as observed here (time since its proposer stamped it; includes this poll's delay).
 struct Status {
-    validators: usize,
+    clients: Vec<Option<HttpClient>>,
+    last_height: u64,
+    latencies: std::collections::VecDeque<u64>,
 }
 
 impl Status {
     fn new(devnet: &DevnetFile) -> Self {
-        Self { validators: devnet.validators.len() }
+        let clients = devnet
+            .validators
+            .iter()
+            .map(|v| {
+                HttpClientBuilder::default()
+                    .request_timeout(Duration::from_secs(2))
+                    .build(&v.rpc_url)
+                    .ok()
+            })
+            .collect();
+        Self { clients, last_height: 0, latencies: std::collections::VecDeque::new() }
     }
 
     async fn refresh(&mut self, exited: &[usize]) {
+        let mut heights = Vec::with_capacity(self.clients.len());
+        for (i, client) in self.clients.iter().enumerate() {
+            let height = match client {
+                Some(client) if !exited.contains(&i) => client.block_height().await.ok(),
+                _ => None,
+            };
+            heights.push(height);
+        }
+        let Some(tip) = heights.iter().flatten().copied().max() else {
+            eprint!("\rwaiting for validators to answer…                         ");
+            return;
+        };
+        if tip > self.last_height {
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .unwrap_or(0);
+            let source =
+                heights.iter().position(|h| *h == Some(tip)).and_then(|i| self.clients[i].as_ref());
+            if let Some(Ok(Some(header))) = match source {
+                Some(client) => Some(client.header(tip).await),
+                None => None,
+            } {
+                if self.last_height > 0 {
+                    self.latencies.push_back(now_ms.saturating_sub(header.header.timestamp_ms));
+                    if self.latencies.len() > 50 {
+                        self.latencies.pop_front();
+                    }
+                }
+            }
+            self.last_height = tip;
+        }
+        let mut sorted: Vec<u64> = self.latencies.iter().copied().collect();
+        sorted.sort_unstable();
+        let p50 = sorted.get(sorted.len() / 2).map_or("-".to_owned(), |ms| format!("{ms} ms"));
+        let per_node: Vec<String> =
+            heights.iter().map(|h| h.map_or("down".to_owned(), |h| h.to_string())).collect();
         eprint!(
-            "\r{} of {} validators running   ",
-            self.validators - exited.len(),
-            self.validators
+            "\rheight {tip}  [{}]  finality ≈ {p50} (observed p50 of last {})   ",
+            per_node.join(" "),
+            sorted.len()
         );
     }
 }

@@ -41,6 +41,22 @@ enum Command {
     /// Run one validator.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Submit a transaction to a validator; prints its hash (and, with --wait, the height that
+    /// finalized it).
+    Submit {
+        /// The validator's JSON-RPC URL.
+        #[arg(long)]
+        rpc: String,
+        /// The namespace (unowned namespaces need no key).
+        #[arg(long)]
+        namespace: u64,
+        /// The payload, 0x-prefixed hex.
+        #[arg(long)]
+        data: String,
+        /// Wait until the transaction is finalized (at most this many seconds).
+        #[arg(long)]
+        wait: Option<u64>,
+    },
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -84,6 +100,7 @@ fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("loading {}", config.display()))?;
             Ok(trestle_node::service::run(prepared)?)
         }
+        Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
         Command::Keygen { out } => {
             let entry = trestle_node::service::keygen(&out)?;
             #[allow(clippy::print_stdout)]
@@ -145,4 +162,35 @@ fn vectors(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
         bail!("fixtures differ from the code: {}; run `cargo run -- vectors`", drifted.join(", "));
     }
     Ok(())
+}
+
+fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::Result<()> {
+    use jsonrpsee::http_client::HttpClientBuilder;
+    use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
+    let digits = data.strip_prefix("0x").context("--data must be 0x-prefixed hex")?;
+    let payload = hex::decode(digits).context("--data is not hex")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = HttpClientBuilder::default().build(rpc).context("--rpc")?;
+        let hash = client
+            .submit(SubmitRequest { namespace, payload: payload.into(), authorization: None })
+            .await
+            .context("the validator refused the transaction")?;
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{hash}");
+        }
+        let Some(seconds) = wait else { return Ok(()) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            if let Some(inclusion) = client.tx_proof(hash).await? {
+                eprintln!("finalized at height {}", inclusion.height);
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("not finalized within {seconds} s");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
 }

@@ -49,7 +49,7 @@ fn circuit_setup_writes_labelled_keys_that_load() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-fn tempdir(name: &str) -> std::path::PathBuf {
+pub(crate) fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("trestle-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir

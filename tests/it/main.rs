@@ -4,6 +4,7 @@
 
 mod circomlib;
 mod cli;
+mod devnet;
 mod vectors;
 
 use std::path::{Path, PathBuf};

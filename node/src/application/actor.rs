@@ -11,7 +11,7 @@ use alloy_primitives::B256;
 use commonware_consensus::{Heightable as _, types::Height as CwHeight};
 use commonware_cryptography::{Digested, Digestible as _};
 use commonware_macros::select;
-use commonware_runtime::{Handle, Spawner};
+use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner};
 use commonware_utils::{Acknowledgement as _, channel::mpsc};
 use tracing::{debug, error, info, warn};
 use trestle_light_client::{Header, Height, HistoryTree, LightClientState, SecretKey, View};
@@ -19,6 +19,7 @@ use trestle_light_client::{Header, Height, HistoryTree, LightClientState, Secret
 use super::{
     Config, Mailbox,
     ingress::{Lookup, Message, SignedState, Status, Submission},
+    metrics::Metrics,
 };
 use crate::{
     Marshal,
@@ -48,6 +49,8 @@ impl Known {
 
 /// The actor's state (everything but the channels and the runtime context).
 struct State {
+    /// Prometheus metrics (absent in unit tests that drive the state directly).
+    metrics: Option<Metrics>,
     params: ChainParams,
     signer: Option<SecretKey>,
     signed_states: Option<mpsc::UnboundedSender<SignedState>>,
@@ -74,7 +77,7 @@ struct State {
 
 /// The application actor. Create with [`Actor::new`], wire the returned [`Mailbox`] into
 /// marshal and consensus, then [`Actor::start`] it with marshal's mailbox.
-pub struct Actor<E: Spawner> {
+pub struct Actor<E: Spawner + Clock + RuntimeMetrics> {
     context: E,
     marshal: Arc<OnceLock<Marshal>>,
     control: mpsc::UnboundedReceiver<Message>,
@@ -82,7 +85,7 @@ pub struct Actor<E: Spawner> {
     state: State,
 }
 
-impl<E: Spawner> Actor<E> {
+impl<E: Spawner + Clock + RuntimeMetrics> Actor<E> {
     /// Creates the actor and its mailbox. The genesis block is derived from `config.params`.
     pub fn new(context: E, config: Config) -> (Self, Mailbox) {
         let (control_tx, control) = mpsc::unbounded_channel();
@@ -90,7 +93,8 @@ impl<E: Spawner> Actor<E> {
         let marshal = Arc::new(OnceLock::new());
         let mailbox =
             Mailbox::new(control_tx, submissions_tx, config.max_clock_drift, marshal.clone());
-        let state = State::new(config);
+        let mut state = State::new(config);
+        state.metrics = Some(Metrics::register(&context));
         (Self { context, marshal, control, submissions, state }, mailbox)
     }
 
@@ -99,11 +103,12 @@ impl<E: Spawner> Actor<E> {
     pub fn start(self, marshal: Marshal) -> Handle<()> {
         let Self { context, marshal: shared, control, submissions, state } = self;
         let _ = shared.set(marshal.clone());
-        context.spawn(move |_| run(state, control, submissions, marshal))
+        context.spawn(move |context| run(context, state, control, submissions, marshal))
     }
 }
 
 async fn run(
+    clock: impl Clock,
     mut state: State,
     mut control: mpsc::UnboundedReceiver<Message>,
     mut submissions: mpsc::Receiver<Submission>,
@@ -114,11 +119,14 @@ async fn run(
         select! {
             message = control.recv() => {
                 let Some(message) = message else { break };
-                state.handle(message);
+                state.handle(message, super::ingress::now_ms(&clock));
             },
             submission = submissions.recv() => {
                 let Some(Submission { transaction, response }) = submission else { break };
                 let _ = response.send(state.submit(transaction));
+                if let Some(metrics) = &state.metrics {
+                    metrics.mempool(state.mempool.len());
+                }
             },
         }
     }
@@ -133,6 +141,7 @@ impl State {
             mempool_config.max_payload.min(config.params.limits.max_payload);
         let genesis = rules::genesis(&config.params);
         let mut state = Self {
+            metrics: None,
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
             signer: config.signer,
@@ -218,7 +227,8 @@ impl State {
         }
     }
 
-    fn handle(&mut self, message: Message) {
+    /// Answers `message`; `now_ms` is the local time (for metrics only).
+    fn handle(&mut self, message: Message, now_ms: u64) {
         match message {
             Message::Lookup { digest, response } => {
                 let known =
@@ -234,8 +244,21 @@ impl State {
                 let _ = response.send(valid);
             }
             Message::Finalized { block, ack } => {
+                let before = self.finalized_height();
                 self.apply_finalized(block.inner());
                 ack.acknowledge();
+                if let Some(metrics) =
+                    self.metrics.as_ref().filter(|_| self.finalized_height() > before)
+                {
+                    let header = block.inner().header();
+                    metrics.finalized(
+                        header.height.get(),
+                        block.inner().transactions().len(),
+                        block.inner().payload_bytes(),
+                        now_ms.checked_sub(header.timestamp_ms),
+                    );
+                    metrics.mempool(self.mempool.len());
+                }
             }
             Message::Status { response } => {
                 let _ = response.send(Status {
@@ -369,6 +392,9 @@ impl State {
             }
             Err(err) => {
                 warn!(%err, height = block.height().get(), %view, "rejected proposal");
+                if let Some(metrics) = &self.metrics {
+                    metrics.rejected();
+                }
                 false
             }
         }
@@ -553,7 +579,7 @@ mod tests {
     /// Sends `make(response)` to the state's handler and returns the answer.
     fn ask<T>(state: &mut State, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> T {
         let (response, mut receiver) = oneshot::channel();
-        state.handle(make(response));
+        state.handle(make(response), 0);
         receiver.try_recv().expect("answered synchronously")
     }
 

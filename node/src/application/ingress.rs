@@ -311,7 +311,7 @@ pub fn namespace_contents(block: &Block, namespace: Namespace) -> Option<Namespa
     })
 }
 
-fn now_ms(clock: &impl Clock) -> u64 {
+pub(crate) fn now_ms(clock: &impl Clock) -> u64 {
     clock
         .current()
         .duration_since(UNIX_EPOCH)

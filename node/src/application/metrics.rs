@@ -1,7 +1,9 @@
 //! Prometheus metrics of the application (served by the runtime at `/metrics`, prefixed with
 //! the actor's context label).
 
-use commonware_runtime::telemetry::metrics::{Counter, Gauge, GaugeExt as _, Histogram, MetricsExt};
+use commonware_runtime::telemetry::metrics::{
+    Counter, Gauge, GaugeExt as _, Histogram, MetricsExt,
+};
 
 /// Finality latency buckets (seconds): sub-second confirmations are the product, so the low
 /// end is fine-grained.

@@ -28,6 +28,7 @@
 mod actor;
 mod config;
 mod ingress;
+mod metrics;
 
 pub use actor::Actor;
 pub use config::Config;
@@ -35,3 +36,4 @@ pub use ingress::{
     HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, SignedState, Status,
     namespace_contents,
 };
+pub use metrics::Metrics;

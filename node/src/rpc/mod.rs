@@ -192,6 +192,9 @@ pub enum RpcError {
     /// Binding the listening socket failed.
     #[error("cannot bind the RPC server: {0}")]
     Bind(#[source] std::io::Error),
+    /// The methods and subscriptions could not be combined (a name registered twice).
+    #[error("cannot assemble the RPC module: {0}")]
+    Module(String),
     /// The bound address could not be read back.
     #[error("cannot read the RPC server's address: {0}")]
     Address(#[source] std::io::Error),
@@ -263,7 +266,9 @@ pub async fn start<S: StateSignatureSource>(
         subscriptions: Arc::new(AtomicUsize::new(0)),
         max_subscriptions: config.max_subscriptions,
     };
-    let handle = server.start(api.into_rpc());
+    let mut module = TrestleSubscriptionsServer::into_rpc(api.clone());
+    module.merge(TrestleApiServer::into_rpc(api)).map_err(|e| RpcError::Module(e.to_string()))?;
+    let handle = server.start(module);
     debug!(%addr, "RPC server started");
     Ok(RpcServer { addr, handle })
 }
@@ -285,8 +290,9 @@ async fn forward_blocks(
     }
 }
 
-/// The trestle JSON-RPC API.
-#[rpc(server, namespace = "trestle")]
+/// The trestle JSON-RPC API: request/response methods. `TrestleApiClient` (generated) is its
+/// typed client, usable over HTTP.
+#[rpc(server, client, namespace = "trestle")]
 pub trait TrestleApi {
     /// Submits a transaction to the mempool; returns its hash.
     #[method(name = "submit")]
@@ -339,7 +345,12 @@ pub trait TrestleApi {
     /// The committee of `epoch`.
     #[method(name = "committee")]
     async fn committee(&self, epoch: u64) -> RpcResult<Option<CommitteeInfo>>;
+}
 
+/// The trestle JSON-RPC subscriptions (WebSocket), served on the same port as [`TrestleApi`].
+/// They are a trait of their own so that the methods' typed client works over plain HTTP.
+#[rpc(server, namespace = "trestle")]
+pub trait TrestleSubscriptions {
     /// Every finalized header, in height order.
     #[subscription(
         name = "subscribeHeaders",
@@ -358,6 +369,7 @@ pub trait TrestleApi {
     async fn subscribe_namespace(&self, namespace: u64) -> SubscriptionResult;
 }
 
+/// Every field is a handle; clones share the node's state (hence no `S: Clone` bound).
 struct Api<S> {
     application: Mailbox,
     marshal: Marshal,
@@ -367,6 +379,21 @@ struct Api<S> {
     blocks: broadcast::Sender<Arc<Block>>,
     subscriptions: Arc<AtomicUsize>,
     max_subscriptions: usize,
+}
+
+impl<S> Clone for Api<S> {
+    fn clone(&self) -> Self {
+        Self {
+            application: self.application.clone(),
+            marshal: self.marshal.clone(),
+            signatures: self.signatures.clone(),
+            max_payload: self.max_payload,
+            committees: self.committees.clone(),
+            blocks: self.blocks.clone(),
+            subscriptions: self.subscriptions.clone(),
+            max_subscriptions: self.max_subscriptions,
+        }
+    }
 }
 
 fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -614,7 +641,10 @@ impl<S: StateSignatureSource> TrestleApiServer for Api<S> {
     async fn committee(&self, epoch: u64) -> RpcResult<Option<CommitteeInfo>> {
         Ok(self.committees.iter().find(|c| c.epoch == epoch).cloned())
     }
+}
 
+#[jsonrpsee::core::async_trait]
+impl<S: StateSignatureSource> TrestleSubscriptionsServer for Api<S> {
     async fn subscribe_headers(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
         self.stream(pending, |block| Some(HeaderResponse::new(block.header()))).await
     }

@@ -1,0 +1,313 @@
+//! Multi-process tests: real validator processes on loopback (authenticated TCP p2p, on-disk
+//! storage, JSON-RPC), driven and checked from outside like a user would.
+//!
+//! Waits are bounded polls of the RPC with a deadline and a message saying what did not
+//! happen; nothing sleeps and hopes.
+
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::keccak256;
+use jsonrpsee::{
+    core::client::ClientT as _,
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+};
+use trestle::devnet::{self, DevnetFile};
+use trestle_light_client::{
+    Committee, CommitteeSlot, Height, Namespace, StateSignature, Transaction,
+    history::verify_history_proof, verify_quorum,
+};
+use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_trestle"))
+}
+
+/// A devnet started by the test; every process is killed when it is dropped.
+struct Net {
+    dir: PathBuf,
+    file: DevnetFile,
+    children: Vec<Option<Child>>,
+    clients: Vec<HttpClient>,
+}
+
+impl Net {
+    fn start(name: &str, validators: usize) -> Self {
+        let dir = crate::cli::tempdir(name);
+        let file = devnet::init(&dir, validators).expect("devnet files");
+        let children = file
+            .validators
+            .iter()
+            .map(|v| Some(devnet::spawn_validator(exe(), v).expect("spawn")))
+            .collect();
+        let clients = file
+            .validators
+            .iter()
+            .map(|v| HttpClientBuilder::default().build(&v.rpc_url).expect("client"))
+            .collect();
+        Self { dir, file, children, clients }
+    }
+
+    fn kill(&mut self, index: usize) {
+        if let Some(mut child) = self.children[index].take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+    }
+
+    fn restart(&mut self, index: usize) {
+        assert!(self.children[index].is_none(), "validator {index} is running");
+        self.children[index] =
+            Some(devnet::spawn_validator(exe(), &self.file.validators[index]).expect("spawn"));
+    }
+
+    async fn height(&self, index: usize) -> Option<u64> {
+        self.clients[index].block_height().await.ok()
+    }
+
+    fn log(&self, index: usize) -> String {
+        std::fs::read_to_string(&self.file.validators[index].log).unwrap_or_default()
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("devnet left in {} for inspection", self.dir.display());
+        }
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics with `what` after `limit`.
+async fn eventually<T, F: Future<Output = Option<T>>>(
+    limit: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn reach(net: &Net, index: usize, height: u64, limit: Duration) {
+    eventually(limit, &format!("validator {index} to finalize height {height}"), || async {
+        net.height(index).await.filter(|h| *h >= height)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_finalize_prove_survive_kill_9_and_resync() {
+    let mut net = Net::start("devnet-processes", 4);
+    for i in 0..4 {
+        reach(&net, i, 2, Duration::from_secs(90)).await;
+    }
+
+    // 100 transactions over 3 namespaces, submitted round-robin to every validator.
+    let namespaces = [Namespace(10), Namespace(20), Namespace(30)];
+    let mut submitted = Vec::new();
+    for i in 0..100usize {
+        let namespace = namespaces[i % 3];
+        let payload = format!("transaction {i} for namespace {namespace}").into_bytes();
+        let request = SubmitRequest {
+            namespace: namespace.get(),
+            payload: payload.clone().into(),
+            authorization: None,
+        };
+        let hash = net.clients[i % 4].submit(request).await.expect("submitted");
+        let tx = Transaction::new(namespace, payload);
+        assert_eq!(hash, tx.hash(), "the node returns the transaction hash");
+        submitted.push(tx);
+    }
+
+    // Every one is finalized, and its proof verifies natively against its header.
+    let mut highest = 0;
+    for tx in &submitted {
+        let inclusion = eventually(Duration::from_secs(60), "a transaction proof", || async {
+            net.clients[1].tx_proof(tx.hash()).await.ok().flatten()
+        })
+        .await;
+        let header = inclusion.header.decode().expect("canonical header");
+        assert_eq!(keccak256(&inclusion.header.encoded), inclusion.header.hash);
+        assert_eq!(header.height.get(), inclusion.height);
+        let proof = inclusion.proof.decode().expect("canonical proof");
+        proof.verify(tx, &header.payload_root).expect("transaction proof verifies");
+        highest = highest.max(inclusion.height);
+    }
+
+    // A later light-client state's history root covers every such header, and a quorum of
+    // the committee signed that state.
+    let committee_info = net.clients[0].committee(0).await.expect("rpc").expect("committee");
+    let committee = Committee::new(
+        committee_info
+            .members
+            .iter()
+            .map(|m| CommitteeSlot { key: m.light_client_key, weight: m.weight })
+            .collect(),
+        net.file.validators.len().max(trestle_circuits::setup::DEVNET_CAPACITY),
+    )
+    .expect("committee");
+    assert_eq!(committee.commitment_bytes(), committee_info.commitment);
+    let root_height = highest + 1;
+    reach(&net, 2, root_height, Duration::from_secs(30)).await;
+    let signed = eventually(Duration::from_secs(30), "a quorum of state signatures", || async {
+        let response = net.clients[2].state_signatures(root_height).await.ok().flatten()?;
+        let state = response.state.decode().ok()?;
+        let signatures: Vec<_> = response
+            .signatures
+            .iter()
+            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
+            .collect();
+        verify_quorum(&committee, &state, &signatures).ok().map(|_| state)
+    })
+    .await;
+    assert_eq!(signed.height, Height(root_height));
+    for tx in submitted.iter().step_by(7) {
+        let inclusion = net.clients[3].tx_proof(tx.hash()).await.expect("rpc").expect("included");
+        let history = net.clients[3]
+            .history_proof(inclusion.height, root_height)
+            .await
+            .expect("rpc")
+            .expect("history proof");
+        assert_eq!(history.root, signed.history_root);
+        let proof = history.proof.decode().expect("canonical proof");
+        verify_history_proof(
+            &proof,
+            &inclusion.header.hash,
+            Height(inclusion.height),
+            &signed.history_root,
+            Height(root_height),
+        )
+        .expect("header is in the signed history");
+    }
+
+    // Malformed requests get errors and the node keeps serving.
+    let bad: [(&str, jsonrpsee::core::params::ArrayParams); 4] = [
+        ("trestle_header", rpc_params!["not a number"]),
+        ("trestle_header", rpc_params![-1]),
+        ("trestle_txProof", rpc_params!["0x1234"]),
+        ("trestle_submit", rpc_params![serde_json::json!({"namespace": 1, "payload": "zz"})]),
+    ];
+    for (method, params) in bad {
+        let result: Result<serde_json::Value, _> = net.clients[0].request(method, params).await;
+        assert!(result.is_err(), "{method} accepted malformed parameters");
+    }
+    let garbage = raw_post(&net.file.validators[0].rpc_url, b"{\"jsonrpc\": \"2.0\", \"id\": ");
+    assert!(garbage.contains("error") || garbage.starts_with("HTTP/1.1 4"), "{garbage}");
+    assert!(net.height(0).await.is_some(), "validator 0 stopped answering");
+
+    // kill -9 one validator: the other three keep finalizing.
+    net.kill(3);
+    let before = net.height(0).await.expect("height");
+    for i in 0..3 {
+        reach(&net, i, before + 10, Duration::from_secs(60)).await;
+    }
+
+    // Restarted from its storage, it catches up and serves the same headers as the others.
+    net.restart(3);
+    let target = net.height(0).await.expect("height");
+    reach(&net, 3, target, Duration::from_secs(90)).await;
+    for height in (1..=target).step_by(usize::try_from(target / 50).unwrap_or(1).max(1)) {
+        let ours = net.clients[3].header(height).await.expect("rpc").expect("header");
+        let theirs = net.clients[0].header(height).await.expect("rpc").expect("header");
+        assert_eq!(ours.hash, theirs.hash, "validators disagree at height {height}");
+    }
+    assert!(!net.log(3).contains("panicked"), "validator 3 panicked:\n{}", net.log(3));
+}
+
+/// Sends `body` as a JSON POST to `url` over a plain TCP socket; returns the raw response.
+fn raw_post(url: &str, body: &[u8]) -> String {
+    use std::io::{Read as _, Write as _};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: \
+         {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(body).expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
+    let dir = crate::cli::tempdir("devnet-command");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut last = 0;
+    for round in 0..2 {
+        let mut devnet = Command::new(exe())
+            .args(["devnet", "--validators", "4", "--data-dir"])
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("trestle devnet");
+        let file = runtime.block_on(eventually(
+            Duration::from_secs(30),
+            "devnet.json with running pids",
+            || async {
+                DevnetFile::load(&dir).ok().filter(|f| f.validators.iter().all(|v| v.pid != 0))
+            },
+        ));
+        let client =
+            HttpClientBuilder::default().build(&file.validators[0].rpc_url).expect("client");
+        let height = runtime.block_on(eventually(
+            Duration::from_secs(90),
+            "the devnet to finalize past its previous run",
+            || async { client.block_height().await.ok().filter(|h| *h > last + 2) },
+        ));
+        assert!(height > last, "round {round}: height {height} did not resume past {last}");
+        last = height;
+        devnet::terminate(devnet.id());
+        let status = wait_exit(&mut devnet, Duration::from_secs(30));
+        assert!(status.success(), "devnet exited with {status}");
+        for v in &file.validators {
+            assert!(!alive(v.pid), "validator {} (pid {}) still running", v.index, v.pid);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process {} did not exit within {limit:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
