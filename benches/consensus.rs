@@ -57,8 +57,8 @@ use commonware_utils::{NZU32, NZUsize, channel::mpsc};
 use serde_json::{Value, json};
 use trestle_light_client::{B256, ChainId, Committee, Epoch, Height, Namespace, SecretKey};
 use trestle_node::{
-    ApplicationConfig, BlockLimits, BlockTransaction, ChainParams, Channels, EngineConfig,
-    Mailbox, SignedState, Timeouts, engine,
+    ApplicationConfig, BlockLimits, BlockTransaction, ChainParams, Channels, EngineConfig, Mailbox,
+    SignedState, Timeouts, engine,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -582,14 +582,15 @@ where
                                     tx
                                 })
                                 .collect();
-                            let results = futures::future::join_all(batch.into_iter().map(|tx| {
-                                let submitted = &submitted;
-                                let mailboxes = &mailboxes;
-                                async move {
-                                    submit(mailboxes, &[home], home, tx, now, submitted).await
-                                }
-                            }))
-                            .await;
+                            let results =
+                                futures::future::join_all(batch.into_iter().map(|tx| {
+                                    let submitted = &submitted;
+                                    let mailboxes = &mailboxes;
+                                    async move {
+                                        submit(mailboxes, &[home], home, tx, now, submitted).await
+                                    }
+                                }))
+                                .await;
                             let failed = results.iter().filter(|ok| !**ok).count() as u64;
                             *rejected.lock().expect("lock") += failed;
                             context.sleep(Duration::from_millis(10)).await;
@@ -617,14 +618,14 @@ where
     let mut txs_in_window = 0u64;
     let mut blocks_in_window = 0u64;
     let mut payload_total = 0u64;
-    for h in 1..=top {
+    let observer = times.first().cloned().unwrap_or_default();
+    for (h, &at) in observer.iter().enumerate().skip(1) {
         let block = mailboxes[0]
             .block(Height(h as u64))
             .await
             .ok_or_else(|| format!("validator 0 lacks finalized block {h}"))?;
         let bytes = block.payload_bytes() as u64;
         payload_total += bytes;
-        let at = times[0][h];
         if at > window_start && at <= window_end {
             blocks_in_window += 1;
             payload_in_window += bytes;
