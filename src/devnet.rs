@@ -366,15 +366,15 @@ impl Status {
                 .unwrap_or(0);
             let source =
                 heights.iter().position(|h| *h == Some(tip)).and_then(|i| self.clients[i].as_ref());
-            if let Some(Ok(Some(header))) = match source {
-                Some(client) => Some(client.header(tip).await),
+            let header = match source {
+                Some(client) => client.header(tip).await.ok().flatten(),
                 None => None,
-            } {
-                if self.last_height > 0 {
-                    self.latencies.push_back(now_ms.saturating_sub(header.header.timestamp_ms));
-                    if self.latencies.len() > 50 {
-                        self.latencies.pop_front();
-                    }
+            };
+            // The first observation after start-up may be an old block: skip it.
+            if let Some(header) = header.filter(|_| self.last_height > 0) {
+                self.latencies.push_back(now_ms.saturating_sub(header.header.timestamp_ms));
+                if self.latencies.len() > 50 {
+                    self.latencies.pop_front();
                 }
             }
             self.last_height = tip;
