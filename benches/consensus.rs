@@ -6,7 +6,7 @@
 //! cargo bench --bench consensus -- --scenario throughput --validators 10 --tx-bytes 65536
 //! ```
 //!
-//! Every run prints one JSON line. Mode `simulated` (the only one so far) runs N validators in
+//! Every run prints one JSON line. Mode `simulated` runs N validators in
 //! commonware's deterministic runtime over its simulated p2p network, so a run is reproducible
 //! from its seed and every time except `wall_s` is *simulated* time. The deterministic runtime
 //! is single-threaded: the wall-clock figures (`wall_s`, `payload_mib_per_s_wall`) are the CPU
@@ -34,10 +34,11 @@
 //! applied that height's finalized block, so the receive time is the finalization time (within
 //! one runtime cycle, `--cycle-us`). Block contents come from marshal (`Mailbox::block`).
 //!
-//! Adding a real-loopback mode: implement [`run_loopback`] (tokio runner, authenticated p2p on
-//! 127.0.0.1, one [`trestle_node::start`] per validator) and hand its mailboxes and signed-state
-//! receivers to [`drive`], which is generic over the runtime; the measurement and the JSON line
-//! are shared.
+//! Mode `loopback` ([`run_loopback`]) starts a devnet of real `trestle node run` processes on
+//! 127.0.0.1 (authenticated TCP p2p, on-disk storage) and drives them over JSON-RPC: latency is
+//! submit → `tx_proof` on the same validator; throughput is the finalized-bytes counter over the
+//! window; validator peak RSS is read from `/proc/<pid>/status`. An in-process tokio variant could
+//! instead hand its mailboxes and signed-state receivers to [`drive`], which is runtime-generic.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs, unreachable_pub)]
 
@@ -298,7 +299,7 @@ fn matrix() -> Vec<Vec<&'static str>> {
     // Real processes on 127.0.0.1 (10 validators on explicit flags only).
     let loopback = ["--mode", "loopback", "--validators", "4"];
     let loopback_runs: [&[&'static str]; 2] = [
-        &["--scenario", "latency", "--samples", "200", "--tx-bytes", "256"],
+        &["--scenario", "latency", "--samples", "100", "--tx-bytes", "256"],
         &["--scenario", "throughput", "--seconds", "10", "--tx-bytes", "65536"],
     ];
     for run in loopback_runs {
@@ -523,8 +524,8 @@ impl Processes {
 /// directory (authenticated TCP p2p on 127.0.0.1, on-disk storage), driven over JSON-RPC.
 fn run_loopback(args: &Args) -> Result<Value, String> {
     let nanos = since_epoch(SystemTime::now()).as_nanos();
-    let dir = std::env::temp_dir()
-        .join(format!("trestle-bench-loopback-{}-{nanos}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("trestle-bench-loopback-{}-{nanos}", std::process::id()));
     let mut processes = Processes { dir: dir.clone(), children: Vec::new() };
     let file = devnet::init_with(&dir, args.validators, args.interval_ms)
         .map_err(|e| format!("devnet files: {e:#}"))?;
