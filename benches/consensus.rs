@@ -6,7 +6,7 @@
 //! cargo bench --bench consensus -- --scenario throughput --validators 10 --tx-bytes 65536
 //! ```
 //!
-//! Every run prints one JSON line. Mode `simulated` (the only one so far) runs N validators in
+//! Every run prints one JSON line. Mode `simulated` runs N validators in
 //! commonware's deterministic runtime over its simulated p2p network, so a run is reproducible
 //! from its seed and every time except `wall_s` is *simulated* time. The deterministic runtime
 //! is single-threaded: the wall-clock figures (`wall_s`, `payload_mib_per_s_wall`) are the CPU
@@ -34,16 +34,18 @@
 //! applied that height's finalized block, so the receive time is the finalization time (within
 //! one runtime cycle, `--cycle-us`). Block contents come from marshal (`Mailbox::block`).
 //!
-//! Adding a real-loopback mode: implement [`run_loopback`] (tokio runner, authenticated p2p on
-//! 127.0.0.1, one [`trestle_node::start`] per validator) and hand its mailboxes and signed-state
-//! receivers to [`drive`], which is generic over the runtime; the measurement and the JSON line
-//! are shared.
+//! Mode `loopback` ([`run_loopback`]) starts a devnet of real `trestle node run` processes on
+//! 127.0.0.1 (authenticated TCP p2p, on-disk storage) and drives them over JSON-RPC: latency is
+//! submit → `tx_proof` on the same validator; throughput is the finalized-bytes counter over the
+//! window; validator peak RSS is read from `/proc/<pid>/status`. An in-process tokio variant could
+//! instead hand its mailboxes and signed-state receivers to [`drive`], which is runtime-generic.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs, unreachable_pub)]
 
 use std::{
     collections::{BTreeMap, HashMap},
-    process::Command,
+    path::{Path, PathBuf},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -54,11 +56,14 @@ use commonware_runtime::{
     Clock, Metrics, Quota, Runner as _, Spawner, Supervisor as _, deterministic,
 };
 use commonware_utils::{NZU32, NZUsize, channel::mpsc};
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde_json::{Value, json};
+use trestle::devnet::{self, DevnetFile};
 use trestle_light_client::{B256, ChainId, Committee, Epoch, Height, Namespace, SecretKey};
 use trestle_node::{
     ApplicationConfig, BlockLimits, BlockTransaction, ChainParams, Channels, EngineConfig, Mailbox,
     SignedState, Timeouts, engine,
+    rpc::{SubmitRequest, TrestleApiClient as _},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -108,6 +113,14 @@ struct Args {
     /// Deterministic runtime cycle: simulated time charged per busy scheduler iteration.
     cycle_us: u64,
     seed: u64,
+    /// Loopback: the devnet genesis' minimum block interval (ms).
+    interval_ms: u64,
+    /// Loopback latency: transactions submitted one at a time.
+    samples: usize,
+    /// Loopback: `tx_proof` poll period (ms).
+    poll_ms: u64,
+    /// Loopback throughput: concurrent submitters per validator.
+    submitters: usize,
 }
 
 impl Default for Args {
@@ -129,15 +142,20 @@ impl Default for Args {
             max_txs: 0,
             cycle_us: 100,
             seed: 1,
+            interval_ms: 10,
+            samples: 200,
+            poll_ms: 2,
+            submitters: 2,
         }
     }
 }
 
-const USAGE: &str = "usage: cargo bench --bench consensus [-- [--mode simulated] \
+const USAGE: &str = "usage: cargo bench --bench consensus [-- [--mode simulated|loopback] \
 [--scenario latency|throughput] [--validators N] [--link-ms MS] [--jitter-ms MS] \
 [--bandwidth-mbps MBIT (0 = unlimited)] [--seconds S] [--warmup-seconds S] [--tx-bytes B] \
 [--rate TX_PER_S] [--backlog-blocks K] [--submit all|one] [--block-kib KIB] [--max-txs N] \
-[--cycle-us US] [--seed S]]   (no arguments: the default matrix)";
+[--cycle-us US] [--seed S] [loopback: --interval-ms MS] [--samples N] [--poll-ms MS] \
+[--submitters K]]   (no arguments: the default matrix)";
 
 /// Parses the arguments; `Ok(None)` means "no run arguments: run the default matrix".
 fn parse_args(raw: &[String]) -> Result<Option<Args>, String> {
@@ -190,6 +208,10 @@ fn parse_args(raw: &[String]) -> Result<Option<Args>, String> {
             "--max-txs" => args.max_txs = num(value)? as usize,
             "--cycle-us" => args.cycle_us = num(value)?,
             "--seed" => args.seed = num(value)?,
+            "--interval-ms" => args.interval_ms = num(value)?,
+            "--samples" => args.samples = num(value)? as usize,
+            "--poll-ms" => args.poll_ms = num(value)?,
+            "--submitters" => args.submitters = num(value)? as usize,
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
@@ -201,6 +223,9 @@ fn parse_args(raw: &[String]) -> Result<Option<Args>, String> {
     }
     if args.scenario == Scenario::Latency && args.rate == 0 {
         return Err("rate must be positive".into());
+    }
+    if args.mode == Mode::Loopback && (args.samples == 0 || args.submitters == 0) {
+        return Err("samples and submitters must be positive".into());
     }
     Ok(Some(args))
 }
@@ -246,8 +271,9 @@ impl Args {
 // ---------------------------------------------------------------------------------------------
 // The default matrix
 
-/// The default matrix: latency and throughput with 4 and 10 validators over 50 ms links. Each
-/// run is a child process so that its peak RSS is its own.
+/// The default matrix: simulated latency and throughput with 4 and 10 validators over 50 ms
+/// links, then 4 validator processes on loopback (latency, then ~10 s of throughput). Each run
+/// is a child process so that its peak RSS is its own.
 fn matrix() -> Vec<Vec<&'static str>> {
     let common = ["--mode", "simulated", "--link-ms", "50", "--jitter-ms", "0"];
     let latency = ["--scenario", "latency", "--seconds", "20", "--rate", "100"];
@@ -262,13 +288,24 @@ fn matrix() -> Vec<Vec<&'static str>> {
         &["--validators", "4", "--seconds", "5", "--tx-bytes", "65536"],
         &["--validators", "10", "--seconds", "3", "--tx-bytes", "65536"],
     ];
-    runs.iter()
+    let mut matrix: Vec<Vec<&'static str>> = runs
+        .iter()
         .enumerate()
         .map(|(i, run)| {
             let scenario: &[&'static str] = if i < 3 { &latency } else { &throughput };
             common.iter().chain(scenario).chain(run.iter()).copied().collect()
         })
-        .collect()
+        .collect();
+    // Real processes on 127.0.0.1 (10 validators on explicit flags only).
+    let loopback = ["--mode", "loopback", "--validators", "4"];
+    let loopback_runs: [&[&'static str]; 2] = [
+        &["--scenario", "latency", "--samples", "100", "--tx-bytes", "256"],
+        &["--scenario", "throughput", "--seconds", "10", "--tx-bytes", "65536"],
+    ];
+    for run in loopback_runs {
+        matrix.push(loopback.iter().chain(run.iter()).copied().collect());
+    }
+    matrix
 }
 
 fn run_matrix() -> Result<(), String> {
@@ -446,12 +483,301 @@ fn run_simulated(args: &Args) -> Result<Value, String> {
     Ok(report)
 }
 
-/// The extension point for a real-loopback run (tokio runtime, authenticated p2p over
-/// 127.0.0.1): start the validators, then call [`drive`] with the tokio context.
-fn run_loopback(_args: &Args) -> Result<Value, String> {
-    Err("mode loopback is not implemented yet: start validators over commonware's tokio \
-         runtime and authenticated p2p on 127.0.0.1 and hand them to drive()"
-        .into())
+// ---------------------------------------------------------------------------------------------
+// Loopback mode: real validator processes
+
+/// The validator processes of a loopback run and their devnet directory: every process is
+/// stopped (SIGTERM, then reaped; killed after 15 s) and the directory deleted when this is
+/// dropped, on success and on error alike.
+struct Processes {
+    dir: PathBuf,
+    children: Vec<Child>,
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &self.children {
+            devnet::terminate(child.id());
+        }
+        for child in &mut self.children {
+            devnet::reap(child, Duration::from_secs(15));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Processes {
+    /// The last lines of every validator's log, for an error message.
+    fn log_tails(&self, file: &DevnetFile) -> String {
+        let mut out = String::new();
+        for v in &file.validators {
+            let log = std::fs::read_to_string(&v.log).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            out.push_str(&format!("\n--- node{} log (tail) ---\n", v.index));
+            out.push_str(&lines[lines.len().saturating_sub(5)..].join("\n"));
+        }
+        out
+    }
+}
+
+/// A loopback run: a fresh devnet of `--validators` `trestle node run` processes in a temporary
+/// directory (authenticated TCP p2p on 127.0.0.1, on-disk storage), driven over JSON-RPC.
+fn run_loopback(args: &Args) -> Result<Value, String> {
+    let nanos = since_epoch(SystemTime::now()).as_nanos();
+    let dir =
+        std::env::temp_dir().join(format!("trestle-bench-loopback-{}-{nanos}", std::process::id()));
+    let mut processes = Processes { dir: dir.clone(), children: Vec::new() };
+    let file = devnet::init_with(&dir, args.validators, args.interval_ms)
+        .map_err(|e| format!("devnet files: {e:#}"))?;
+    let exe = Path::new(env!("CARGO_BIN_EXE_trestle"));
+    for validator in &file.validators {
+        let child = devnet::spawn_validator(exe, validator).map_err(|e| format!("{e:#}"))?;
+        processes.children.push(child);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let wall = Instant::now();
+    let mut report = match runtime.block_on(drive_loopback(args, &file)) {
+        Ok(report) => report,
+        Err(e) => return Err(format!("{e}{}", processes.log_tails(&file))),
+    };
+    // Peak RSS of every validator, read while the processes still exist.
+    let rss: Vec<u64> = processes
+        .children
+        .iter()
+        .map(|c| peak_rss_of(&format!("/proc/{}/status", c.id())))
+        .collect();
+    report["validator_peak_rss_bytes"] = json!(rss.iter().copied().max().unwrap_or(0));
+    report["validator_peak_rss_bytes_each"] = json!(rss);
+    report["wall_s"] = json!(round(wall.elapsed().as_secs_f64(), 2));
+    drop(processes);
+    Ok(report)
+}
+
+/// A distinct submission: an 8-byte counter, then filler.
+fn request(counter: u64, bytes: usize) -> SubmitRequest {
+    let mut payload = vec![0xa5u8; bytes];
+    payload[..8].copy_from_slice(&counter.to_be_bytes());
+    SubmitRequest { namespace: 1 + (counter % 16), payload: payload.into(), authorization: None }
+}
+
+fn rpc_error(what: &str) -> impl Fn(jsonrpsee::core::ClientError) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+/// Reads a Prometheus counter (the first sample whose name ends with `suffix`) from a
+/// validator's metrics URL with a plain HTTP/1.0 GET.
+fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
+    use std::io::{Read as _, Write as _};
+    let rest = metrics_url.strip_prefix("http://")?;
+    let (addr, path) = rest.split_once('/')?;
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        let name = name.split('{').next()?;
+        if name.ends_with(suffix) { value.parse::<f64>().ok().map(|v| v as u64) } else { None }
+    })
+}
+
+/// Waits (bounded) until every validator answers `block_height` ≥ 2, then runs the scenario.
+async fn drive_loopback(args: &Args, file: &DevnetFile) -> Result<Value, String> {
+    let clients = file
+        .validators
+        .iter()
+        .map(|v| {
+            HttpClientBuilder::default()
+                .request_timeout(Duration::from_secs(10))
+                .build(&v.rpc_url)
+                .map_err(|e| format!("client for {}: {e}", v.rpc_url))
+        })
+        .collect::<Result<Vec<HttpClient>, String>>()?;
+    let limit = Duration::from_secs(120);
+    let deadline = Instant::now() + limit;
+    for (i, client) in clients.iter().enumerate() {
+        while !client.block_height().await.is_ok_and(|h| h >= 2) {
+            if Instant::now() > deadline {
+                return Err(format!("validator {i} did not reach height 2 within {limit:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let mut report = match args.scenario {
+        Scenario::Latency => loopback_latency(args, &clients).await?,
+        Scenario::Throughput => loopback_throughput(args, &clients, file).await?,
+    };
+    let limits = trestle_node::service::GenesisLimits::default();
+    report["bench"] = json!("consensus");
+    report["mode"] = json!("loopback");
+    report["validators"] = json!(clients.len());
+    report["interval_ms"] = json!(args.interval_ms);
+    report["tx_bytes"] = json!(args.tx_bytes);
+    report["submit"] = json!("one");
+    report["max_block_payload"] = json!(limits.max_block_payload);
+    report["max_block_txs"] = json!(limits.max_transactions);
+    Ok(report)
+}
+
+/// One transaction at a time, round-robin over the validators: submit, then poll `tx_proof`
+/// on the same validator every `--poll-ms` until it is finalized (30 s limit per sample).
+async fn loopback_latency(args: &Args, clients: &[HttpClient]) -> Result<Value, String> {
+    let n = clients.len();
+    let h0 = clients[0].block_height().await.map_err(rpc_error("block_height"))?;
+    let start = Instant::now();
+    let mut latencies = Vec::with_capacity(args.samples);
+    let mut pending = 0u64;
+    let mut rejected = 0u64;
+    for i in 0..args.samples {
+        let client = &clients[i % n];
+        let sent = Instant::now();
+        let Ok(hash) = client.submit(request(i as u64, args.tx_bytes)).await else {
+            rejected += 1;
+            continue;
+        };
+        let limit = sent + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(_)) = client.tx_proof(hash).await {
+                latencies.push(sent.elapsed().as_secs_f64() * 1e3);
+                break;
+            }
+            if Instant::now() > limit {
+                pending += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(args.poll_ms)).await;
+        }
+    }
+    let window_s = start.elapsed().as_secs_f64();
+    let h1 = clients[0].block_height().await.map_err(rpc_error("block_height"))?;
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> Value {
+        if latencies.is_empty() {
+            return Value::Null;
+        }
+        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
+        json!(round(latencies[rank.clamp(1, latencies.len()) - 1], 1))
+    };
+    let mean = if latencies.is_empty() {
+        Value::Null
+    } else {
+        json!(round(latencies.iter().sum::<f64>() / latencies.len() as f64, 1))
+    };
+    Ok(json!({
+        "scenario": "latency",
+        "window_s": round(window_s, 2),
+        "poll_ms": args.poll_ms,
+        "txs_submitted": latencies.len() as u64 + pending,
+        "txs_finalized": latencies.len(),
+        "txs_pending": pending,
+        "submit_rejected": rejected,
+        "p50_ms": pct(50.0),
+        "p99_ms": pct(99.0),
+        "mean_ms": mean,
+        "max_ms": latencies.last().map_or(Value::Null, |m| json!(round(*m, 1))),
+        "blocks_per_s": round(h1.saturating_sub(h0) as f64 / window_s, 2),
+        "finalized_height": h1,
+    }))
+}
+
+/// `--submitters` tasks per validator keep submitting distinct `--tx-bytes` payloads to it for
+/// `--seconds`, backing off 20 ms whenever its mempool is full; finalized payload is read from
+/// validator 0's `finalized_bytes` counter (or, failing that, summed from its blocks).
+async fn loopback_throughput(
+    args: &Args,
+    clients: &[HttpClient],
+    file: &DevnetFile,
+) -> Result<Value, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let metrics_url = file.validators[0].metrics_url.clone();
+    let h0 = clients[0].block_height().await.map_err(rpc_error("block_height"))?;
+    let bytes0 = metric(&metrics_url, "finalized_bytes_total");
+    let txs0 = metric(&metrics_url, "finalized_transactions_total");
+    let start = Instant::now();
+    let end = start + Duration::from_secs(args.seconds);
+    let accepted = Arc::new(AtomicU64::new(0));
+    let full = Arc::new(AtomicU64::new(0));
+    let rejected = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for (v, client) in clients.iter().enumerate() {
+        for k in 0..args.submitters {
+            let client = client.clone();
+            let (accepted, full, rejected) = (accepted.clone(), full.clone(), rejected.clone());
+            let tx_bytes = args.tx_bytes;
+            // Disjoint counter ranges per submitter keep every transaction distinct.
+            let mut counter = ((v * args.submitters + k) as u64) << 40;
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < end {
+                    match client.submit(request(counter, tx_bytes)).await {
+                        Ok(_) => {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                            counter += 1;
+                        }
+                        Err(e) => {
+                            let is_full = matches!(&e, jsonrpsee::core::ClientError::Call(obj)
+                                if obj.code() == trestle_node::rpc::codes::MEMPOOL_FULL);
+                            if is_full {
+                                full.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                rejected.fetch_add(1, Ordering::Relaxed);
+                                counter += 1;
+                            }
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.map_err(|e| format!("submitter: {e}"))?;
+    }
+    let window_s = start.elapsed().as_secs_f64();
+    let h1 = clients[0].block_height().await.map_err(rpc_error("block_height"))?;
+    let bytes1 = metric(&metrics_url, "finalized_bytes_total");
+    let txs1 = metric(&metrics_url, "finalized_transactions_total");
+    let (bytes, txs, source) = match (bytes0, bytes1, txs0, txs1) {
+        (Some(b0), Some(b1), Some(t0), Some(t1)) => {
+            (b1.saturating_sub(b0), t1.saturating_sub(t0), "metrics")
+        }
+        _ => {
+            let (mut bytes, mut txs) = (0u64, 0u64);
+            for h in h0 + 1..=h1 {
+                let block = clients[0]
+                    .block(h)
+                    .await
+                    .map_err(rpc_error("block"))?
+                    .ok_or_else(|| format!("validator 0 lacks finalized block {h}"))?;
+                txs += block.transactions.len() as u64;
+                bytes += block.transactions.iter().map(|t| t.payload.len() as u64).sum::<u64>();
+            }
+            (bytes, txs, "blocks")
+        }
+    };
+    let blocks = h1.saturating_sub(h0);
+    Ok(json!({
+        "scenario": "throughput",
+        "window_s": round(window_s, 2),
+        "submitters_per_validator": args.submitters,
+        "txs_submitted": accepted.load(Ordering::Relaxed),
+        "txs_finalized": txs,
+        "submit_full": full.load(Ordering::Relaxed),
+        "submit_rejected": rejected.load(Ordering::Relaxed),
+        "blocks_per_s": round(blocks as f64 / window_s, 2),
+        "txs_per_s": round(txs as f64 / window_s, 1),
+        "payload_mib_per_s_wall": round(bytes as f64 / window_s / MIB, 2),
+        "avg_block_payload_kib": if blocks == 0 { 0.0 } else {
+            round(bytes as f64 / blocks as f64 / 1024.0, 1)
+        },
+        "finalized_bytes_source": source,
+        "finalized_height": h1,
+        "payload_bytes_total": bytes,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,7 +1051,12 @@ where
 // ---------------------------------------------------------------------------------------------
 
 fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_rss_of("/proc/self/status")
+}
+
+/// `VmHWM` of a `/proc/<pid>/status` file, in bytes (0 if unreadable).
+fn peak_rss_of(status_path: &str) -> u64 {
+    std::fs::read_to_string(status_path)
         .ok()
         .and_then(|status| {
             status

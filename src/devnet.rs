@@ -103,6 +103,16 @@ fn node_dir(dir: &Path, index: usize) -> PathBuf {
 /// Creates the devnet's files if `dir` has no genesis yet; otherwise checks the existing one
 /// has `validators` validators. Returns the description of the (not yet started) devnet.
 pub fn init(dir: &Path, validators: usize) -> anyhow::Result<DevnetFile> {
+    init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS)
+}
+
+/// [`init`] with another minimum block interval (ms) in a newly created genesis (an existing
+/// genesis keeps its own); benchmarks use a short one.
+pub fn init_with(
+    dir: &Path,
+    validators: usize,
+    min_block_interval_ms: u64,
+) -> anyhow::Result<DevnetFile> {
     if validators == 0 {
         bail!("a devnet needs at least one validator");
     }
@@ -119,12 +129,12 @@ pub fn init(dir: &Path, validators: usize) -> anyhow::Result<DevnetFile> {
             );
         }
     } else {
-        create(dir, validators)?;
+        create(dir, validators, min_block_interval_ms)?;
     }
     describe(dir)
 }
 
-fn create(dir: &Path, validators: usize) -> anyhow::Result<()> {
+fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::Result<()> {
     let keys: Vec<Keys> = (0..validators).map(|_| generate_keys()).collect();
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -134,7 +144,7 @@ fn create(dir: &Path, validators: usize) -> anyhow::Result<()> {
         chain_id: DEVNET_CHAIN_ID,
         epoch: 0,
         timestamp_ms: now_ms,
-        min_block_interval_ms: DEVNET_BLOCK_INTERVAL_MS,
+        min_block_interval_ms,
         committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),
         validators: keys.iter().map(Keys::genesis_entry).collect(),
         owned_namespaces: Vec::new(),
