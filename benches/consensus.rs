@@ -656,18 +656,8 @@ async fn loopback_latency(args: &Args, clients: &[HttpClient]) -> Result<Value, 
     let window_s = start.elapsed().as_secs_f64();
     let h1 = clients[0].block_height().await.map_err(rpc_error("block_height"))?;
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> Value {
-        if latencies.is_empty() {
-            return Value::Null;
-        }
-        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
-        json!(round(latencies[rank.clamp(1, latencies.len()) - 1], 1))
-    };
-    let mean = if latencies.is_empty() {
-        Value::Null
-    } else {
-        json!(round(latencies.iter().sum::<f64>() / latencies.len() as f64, 1))
-    };
+    let pct = |p: f64| percentile(&latencies, p);
+    let mean = mean_ms(&latencies);
     Ok(json!({
         "scenario": "latency",
         "window_s": round(window_s, 2),
@@ -988,18 +978,8 @@ where
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> Value {
-        if latencies.is_empty() {
-            return Value::Null;
-        }
-        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
-        json!(round(latencies[rank.clamp(1, latencies.len()) - 1], 1))
-    };
-    let mean = if latencies.is_empty() {
-        Value::Null
-    } else {
-        json!(round(latencies.iter().sum::<f64>() / latencies.len() as f64, 1))
-    };
+    let pct = |p: f64| percentile(&latencies, p);
+    let mean = mean_ms(&latencies);
     let window_s = args.seconds as f64;
     let rejected = *rejected.lock().expect("lock");
 
@@ -1087,4 +1067,21 @@ fn main() {
         eprintln!("consensus bench: {e}");
         std::process::exit(2);
     }
+}
+
+/// The `p`-th percentile (nearest rank) of `sorted` milliseconds, rounded to 0.1; null if empty.
+fn percentile(sorted: &[f64], p: f64) -> Value {
+    if sorted.is_empty() {
+        return Value::Null;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    json!(round(sorted[rank.clamp(1, sorted.len()) - 1], 1))
+}
+
+/// The mean of `values` milliseconds, rounded to 0.1; null if empty.
+fn mean_ms(values: &[f64]) -> Value {
+    if values.is_empty() {
+        return Value::Null;
+    }
+    json!(round(values.iter().sum::<f64>() / values.len() as f64, 1))
 }
