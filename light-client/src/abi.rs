@@ -79,6 +79,17 @@ sol! {
         uint64 leafCount;
         NamespaceProof[] neighbours;
     }
+
+    /// A rollup block as the relayer's post role records it in the chain's block namespace
+    /// (the transaction payload is this struct's canonical encoding). `trestle confirm
+    /// --block N --hash H` looks for it.
+    #[derive(Debug, PartialEq, Eq)]
+    struct BlockRecord {
+        uint64 chainId;
+        uint64 number;
+        bytes32 hash;
+        bytes32 parentHash;
+    }
 }
 
 /// Why bytes from outside were not a canonical encoding.
@@ -158,3 +169,4 @@ canonical_decoder!(MerkleProof, MAX_MERKLE_PROOF_LEN);
 canonical_decoder!(NamespaceProof, MAX_NAMESPACE_PROOF_LEN);
 canonical_decoder!(TransactionProof, MAX_TRANSACTION_PROOF_LEN);
 canonical_decoder!(NamespaceAbsenceProof, MAX_ABSENCE_PROOF_LEN);
+canonical_decoder!(BlockRecord, 4 * 32);

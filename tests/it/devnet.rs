@@ -19,8 +19,7 @@ use jsonrpsee::{
 };
 use trestle::devnet::{self, DevnetFile};
 use trestle_light_client::{
-    Committee, CommitteeSlot, Height, Namespace, StateSignature, Transaction,
-    history::verify_history_proof, verify_quorum,
+    Height, Namespace, Transaction, history::verify_history_proof, verify_quorum,
 };
 use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
 
@@ -154,26 +153,17 @@ async fn four_processes_finalize_prove_survive_kill_9_and_resync() {
     // A later light-client state's history root covers every such header, and a quorum of
     // the committee signed that state.
     let committee_info = net.clients[0].committee(0).await.expect("rpc").expect("committee");
-    let committee = Committee::new(
-        committee_info
-            .members
-            .iter()
-            .map(|m| CommitteeSlot { key: m.light_client_key, weight: m.weight })
-            .collect(),
-        net.file.validators.len().max(trestle_circuits::setup::DEVNET_CAPACITY),
-    )
-    .expect("committee");
-    assert_eq!(committee.commitment_bytes(), committee_info.commitment);
+    let committee = committee_info.to_committee().expect("the members match the commitment");
+    assert_eq!(
+        committee.capacity(),
+        net.file.validators.len().max(trestle_circuits::setup::DEVNET_CAPACITY)
+    );
     let root_height = highest + 1;
     reach(&net, 2, root_height, Duration::from_secs(30)).await;
     let signed = eventually(Duration::from_secs(30), "a quorum of state signatures", || async {
         let response = net.clients[2].state_signatures(root_height).await.ok().flatten()?;
         let state = response.state.decode().ok()?;
-        let signatures: Vec<_> = response
-            .signatures
-            .iter()
-            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
-            .collect();
+        let signatures: Vec<_> = response.state_signatures();
         verify_quorum(&committee, &state, &signatures).ok().map(|_| state)
     })
     .await;

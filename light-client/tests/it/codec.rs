@@ -2,7 +2,7 @@ use proptest::prelude::*;
 use trestle_light_client::{
     B256, ChainId, Epoch, Header, Height, LightClientState, Namespace, PublicKey, Signature,
     Transaction, View,
-    abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
+    abi::{BlockRecord, MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     field::fr_to_b256,
 };
 
@@ -65,6 +65,23 @@ proptest! {
         prop_assert!(state.message().is_ok());
     }
 
+    #[test]
+    fn block_record_encoding_round_trips(n in any::<[u64; 2]>(), hash in b256(), parent in b256(), byte in 0..128usize) {
+        let record = BlockRecord { chainId: n[0], number: n[1], hash, parentHash: parent };
+        let encoded = record.encode();
+        prop_assert_eq!(encoded.len(), 128);
+        prop_assert_eq!(BlockRecord::decode(&encoded).unwrap(), record);
+        // Dirty padding of the uint64 fields and trailing bytes are refused.
+        let mut dirty = encoded.clone();
+        if byte < 24 || (32..56).contains(&byte) {
+            dirty[byte] = 1;
+            prop_assert!(BlockRecord::decode(&dirty).is_err());
+        }
+        let mut longer = encoded;
+        longer.push(0);
+        prop_assert!(BlockRecord::decode(&longer).is_err());
+    }
+
     /// Decoders of outside bytes never panic and accept only canonical encodings.
     #[test]
     fn decoders_survive_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..700)) {
@@ -75,6 +92,7 @@ proptest! {
         if let Ok(p) = NamespaceProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
         if let Ok(p) = TransactionProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
         if let Ok(p) = NamespaceAbsenceProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
+        if let Ok(r) = BlockRecord::decode(&bytes) { prop_assert_eq!(r.encode(), bytes.clone()); }
         if let Ok(k) = PublicKey::from_bytes(&bytes) { prop_assert_eq!(k.to_bytes().to_vec(), bytes.clone()); }
         if let Ok(s) = Signature::from_bytes(&bytes) { prop_assert_eq!(s.to_bytes().to_vec(), bytes.clone()); }
     }

@@ -24,6 +24,7 @@
 //! This module is the node's I/O edge: it runs on tokio (jsonrpsee's runtime) and talks to the
 //! protocol only through the application [`Mailbox`] and marshal's mailbox.
 
+pub mod fetch;
 pub mod types;
 
 use std::{

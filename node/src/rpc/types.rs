@@ -13,8 +13,9 @@ use alloy_primitives::{B256, Bytes};
 use commonware_codec::Encode as _;
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
-    Header, LightClientState, PublicKey, Signature,
+    Committee, CommitteeSlot, Header, LightClientState, PublicKey, Signature, StateSignature,
     abi::{self, CodecError},
+    committee::CommitteeError,
     state::StateError,
 };
 
@@ -387,6 +388,8 @@ pub struct CommitteeInfo {
     pub epoch: u64,
     /// Poseidon commitment of the light-client committee (what headers carry).
     pub commitment: B256,
+    /// Number of slots the commitment is padded to (the light-client circuit's capacity).
+    pub capacity: u64,
     /// Members in slot order.
     pub members: Vec<CommitteeMember>,
 }
@@ -408,6 +411,63 @@ impl CommitteeInfo {
                 weight: slot.weight,
             })
             .collect();
-        Self { epoch, commitment: committee.commitment_bytes(), members }
+        Self {
+            epoch,
+            commitment: committee.commitment_bytes(),
+            capacity: committee.capacity() as u64,
+            members,
+        }
     }
+
+    /// Rebuilds the light-client committee from the members and checks it against
+    /// `commitment`, so a client never works with a member list the commitment does not bind.
+    pub fn to_committee(&self) -> Result<Committee, CommitteeInfoError> {
+        let capacity = usize::try_from(self.capacity)
+            .map_err(|_| CommitteeInfoError::Capacity(self.capacity))?;
+        let slots = self
+            .members
+            .iter()
+            .map(|m| CommitteeSlot { key: m.light_client_key, weight: m.weight })
+            .collect();
+        let committee = Committee::new(slots, capacity)?;
+        let computed = committee.commitment_bytes();
+        if computed != self.commitment {
+            return Err(CommitteeInfoError::CommitmentMismatch {
+                computed,
+                claimed: self.commitment,
+            });
+        }
+        Ok(committee)
+    }
+}
+
+impl StateSignaturesResponse {
+    /// The signatures as the light-client kernel takes them (`verify_quorum`, the prover).
+    pub fn state_signatures(&self) -> Vec<StateSignature> {
+        self.signatures
+            .iter()
+            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
+            .collect()
+    }
+}
+
+/// Why a [`CommitteeInfo`] does not describe a valid committee.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitteeInfoError {
+    /// The capacity does not fit this platform's `usize`.
+    #[error("committee capacity {0} is too large")]
+    Capacity(u64),
+    /// The members do not form a committee of that capacity (too many, zero weight, …).
+    #[error("invalid committee: {0}")]
+    Committee(#[from] CommitteeError),
+    /// The members' commitment differs from the one the response claims.
+    #[error(
+        "committee commitment mismatch: members commit to {computed}, response claims {claimed}"
+    )]
+    CommitmentMismatch {
+        /// Commitment computed from the members.
+        computed: B256,
+        /// Commitment in the response.
+        claimed: B256,
+    },
 }
