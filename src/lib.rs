@@ -4,4 +4,5 @@
 //! it that tests call directly.
 
 pub mod devnet;
+pub mod prove;
 pub mod vectors;

@@ -57,6 +57,23 @@ enum Command {
         #[arg(long)]
         wait: Option<u64>,
     },
+    /// Prove a finalized light-client state with the light-client circuit: fetches the state,
+    /// its committee and the collected signatures from a validator, proves, verifies, and writes
+    /// the proof (LightClient.update calldata and snarkjs files) as JSON.
+    Prove {
+        /// The validator's JSON-RPC URL.
+        #[arg(long)]
+        rpc: String,
+        /// The height to prove, or `latest` (the newest height with a quorum of signatures).
+        #[arg(long)]
+        height: trestle::prove::Target,
+        /// Directory with the proving key (`trestle circuit setup --out DIR`).
+        #[arg(long)]
+        keys: PathBuf,
+        /// Where to write the proof (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -101,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             Ok(trestle_node::service::run(prepared)?)
         }
         Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
+        Command::Prove { rpc, height, keys, out } => trestle::prove::run(&rpc, height, &keys, &out),
         Command::Keygen { out } => {
             let entry = trestle_node::service::keygen(&out)?;
             #[allow(clippy::print_stdout)]

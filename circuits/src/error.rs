@@ -170,6 +170,21 @@ pub enum ProveError {
     /// Groth16 proving failed.
     #[error("proving failed: {0}")]
     Synthesis(#[from] SynthesisError),
+    /// Witness synthesis allocated a different number of variables than the setup's blank
+    /// circuit (a bug in the circuit, never a property of the input).
+    #[error(
+        "witness has {instance} instance and {witness} witness variables, the matrices {expected_instance} and {expected_witness}"
+    )]
+    WitnessShape {
+        /// Instance variables allocated while proving.
+        instance: usize,
+        /// Witness variables allocated while proving.
+        witness: usize,
+        /// Instance variables of the matrices.
+        expected_instance: usize,
+        /// Witness variables of the matrices.
+        expected_witness: usize,
+    },
     /// The assignment does not satisfy the circuit (checked before proving in builds with
     /// debug assertions only).
     #[error("the witness does not satisfy the circuit")]
@@ -227,6 +242,10 @@ pub enum ExportError {
     /// JSON serialization failed.
     #[error("json: {0}")]
     Json(String),
+    /// The state or committee cannot be public inputs (a value is not a canonical field
+    /// element).
+    #[error("public inputs: {0}")]
+    Inputs(#[from] InputError),
     /// Setup or proving for a fixture failed.
     #[error("{0}")]
     Fixture(String),

@@ -6,14 +6,34 @@
 //! (seconds); then it builds the witness, proves, and checks the proof against the proving
 //! key's own verifying key before returning it.
 //!
+//! # Why the prover keeps the constraint matrices
+//! ark-groth16's `prove` re-synthesizes the whole constraint system on every call: it builds
+//! every linear combination, inlines them (`finalize`) and copies out the R1CS matrices, only to
+//! use them in the R1CS-to-QAP witness map. The matrices depend on the capacity alone, so
+//! [`Prover::new`] derives them once from the blank circuit, and each proof synthesizes just the
+//! witness (`construct_matrices: false`: no linear combinations are stored) and goes straight to
+//! [`Groth16::create_proof_with_reduction_and_matrices`]. Nothing about soundness changes: a
+//! witness that does not satisfy the matrices still cannot produce a proof that verifies, and
+//! the self-check after proving catches a key or matrices that do not belong together.
+//!
 //! Randomness: the caller passes the RNG (Groth16's `r`, `s`). A seeded RNG makes proofs
 //! reproducible (the committed fixtures use one); a prover that wants zero knowledge passes a
 //! cryptographically secure one.
 
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, prepare_verifying_key};
+use ark_relations::{
+    gr1cs::{
+        ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
+        SynthesisError, SynthesisMode,
+    },
+    utils::matrix::Matrix,
+};
 use ark_snark::SNARK;
-use ark_std::rand::{CryptoRng, RngCore};
+use ark_std::{
+    UniformRand,
+    rand::{CryptoRng, RngCore},
+};
 use trestle_light_client::{Committee, LightClientState, StateSignature, verify_quorum};
 
 use crate::{
@@ -27,6 +47,38 @@ pub struct Prover {
     proving_key: ProvingKey<Bn254>,
     prepared: PreparedVerifyingKey<Bn254>,
     capacity: usize,
+    matrices: ConstraintMatrices,
+}
+
+/// The circuit's R1CS matrices `A, B, C` and its dimensions, for one capacity.
+#[derive(Clone, Debug)]
+struct ConstraintMatrices {
+    abc: Vec<Matrix<Fr>>,
+    num_instance_variables: usize,
+    num_witness_variables: usize,
+    num_constraints: usize,
+}
+
+impl ConstraintMatrices {
+    /// Synthesizes the blank circuit of `capacity` as Groth16's setup does and keeps its
+    /// matrices.
+    fn derive(capacity: usize) -> Result<Self, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        LightClientCircuit::new(capacity)?.generate_constraints(cs.clone())?;
+        cs.finalize();
+        let abc = cs
+            .to_matrices()?
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        Ok(Self {
+            abc,
+            num_instance_variables: cs.num_instance_variables(),
+            num_witness_variables: cs.num_witness_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    }
 }
 
 impl Prover {
@@ -38,7 +90,17 @@ impl Prover {
             return Err(ProveError::KeyShape { found, expected: NUM_PUBLIC_INPUTS + 1 });
         }
         let prepared = prepare_verifying_key(&proving_key.vk);
-        Ok(Self { proving_key, prepared, capacity })
+        let matrices = ConstraintMatrices::derive(capacity)?;
+        let variables = matrices.num_instance_variables + matrices.num_witness_variables;
+        // a_query has one point per variable; a key for another capacity fails here rather
+        // than in the prover's MSMs.
+        if proving_key.a_query.len() != variables {
+            return Err(ProveError::KeyShape {
+                found: proving_key.a_query.len(),
+                expected: variables,
+            });
+        }
+        Ok(Self { proving_key, prepared, capacity, matrices })
     }
 
     /// The capacity the proving key is for.
@@ -96,10 +158,52 @@ impl Prover {
         if cfg!(debug_assertions) && !circuit.clone().synthesize()?.is_satisfied()? {
             return Err(ProveError::Unsatisfied);
         }
-        let proof = Groth16::<Bn254>::prove(&self.proving_key, circuit, rng)?;
+        let proof = self.prove_with_matrices(circuit, rng)?;
         if !Groth16::<Bn254>::verify_with_processed_vk(&self.prepared, &inputs, &proof)? {
             return Err(ProveError::SelfCheck);
         }
         Ok(proof)
+    }
+
+    /// Synthesizes only the witness of `circuit` and proves with the cached matrices.
+    fn prove_with_matrices<R: RngCore + CryptoRng>(
+        &self,
+        circuit: LightClientCircuit,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
+        circuit.generate_constraints(cs.clone())?;
+        let full_assignment = {
+            let system = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            let instance = system.instance_assignment()?;
+            let witness = system.witness_assignment()?;
+            if instance.len() != self.matrices.num_instance_variables
+                || witness.len() != self.matrices.num_witness_variables
+            {
+                return Err(ProveError::WitnessShape {
+                    instance: instance.len(),
+                    witness: witness.len(),
+                    expected_instance: self.matrices.num_instance_variables,
+                    expected_witness: self.matrices.num_witness_variables,
+                });
+            }
+            [instance, witness].concat()
+        };
+        let r = Fr::rand(rng);
+        let s = Fr::rand(rng);
+        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            &self.proving_key,
+            r,
+            s,
+            &self.matrices.abc,
+            self.matrices.num_instance_variables,
+            self.matrices.num_constraints,
+            &full_assignment,
+        )?)
     }
 }

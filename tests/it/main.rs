@@ -5,6 +5,7 @@
 mod circomlib;
 mod cli;
 mod devnet;
+mod prove;
 mod vectors;
 
 use std::path::{Path, PathBuf};

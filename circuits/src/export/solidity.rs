@@ -17,9 +17,14 @@ use std::fmt::Write;
 
 use ark_bn254::{Bn254, Fq, Fq2};
 use ark_groth16::{Proof, VerifyingKey};
+use serde_json::{Value, json};
+use trestle_light_client::{B256, LightClientState};
 
 use super::{g1_xy, g2_xy, hex_word};
-use crate::{circuit::NUM_PUBLIC_INPUTS, error::ExportError};
+use crate::{
+    circuit::{NUM_PUBLIC_INPUTS, PublicInputs},
+    error::ExportError,
+};
 
 /// Where the committed devnet verifier lives, relative to the repository root.
 pub const DEVNET_VERIFIER_PATH: &str = "solidity/src/generated/LightClientVerifier.sol";
@@ -217,4 +222,34 @@ fn push_g2(out: &mut String, name: &str, x: Fq2, y: Fq2) {
         let _ =
             writeln!(out, "    uint256 internal constant {name}_{suffix} = {};", hex_word(&value));
     }
+}
+
+/// A proof as trestle's tools exchange it (JSON): the capacity, the proven state, the committee
+/// that signed it, the signers' slots, the public inputs and the proof in the verifier's
+/// `uint256[8]` calldata layout, all numbers of the contract's ABI as `0x` hex words. It is the
+/// shape of the forge proof fixture and of `trestle prove --out`.
+pub fn proof_document(
+    capacity: usize,
+    state: &LightClientState,
+    committee: &B256,
+    signers: &[u32],
+    proof: &Proof<Bn254>,
+) -> Result<Value, ExportError> {
+    let inputs = PublicInputs::new(state, committee)?;
+    let words = |xs: &[_]| Value::Array(xs.iter().map(|x| Value::String(hex_word(x))).collect());
+    let calldata = proof_calldata(proof)?;
+    Ok(json!({
+        "capacity": capacity,
+        "state": {
+            "chainId": state.chain_id.get(),
+            "epoch": state.epoch.get(),
+            "height": state.height.get(),
+            "historyRoot": state.history_root.to_string(),
+            "nextCommittee": state.next_committee.to_string(),
+        },
+        "committee": committee.to_string(),
+        "signers": signers,
+        "publicInputs": words(&inputs.to_field_elements()),
+        "proof": Value::Array(calldata.iter().map(|x| Value::String(hex_word(x))).collect()),
+    }))
 }
