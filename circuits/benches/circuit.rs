@@ -17,8 +17,6 @@
 
 use std::time::Instant;
 
-use ark_bn254::Bn254;
-use ark_groth16::Groth16;
 use ark_serialize::CanonicalSerialize;
 use ark_snark::SNARK;
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
@@ -26,6 +24,7 @@ use trestle_circuits::{
     Prover, Verifier,
     circuit::constraint_count,
     export::fixtures::fixture_signed_state,
+    reduction::LightClientGroth16,
     setup::{INSECURE_DEV_SEED, insecure_dev_setup},
 };
 
@@ -107,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &signed.signatures,
     )?;
     let (stock, stock_prove_s, stock_prove_cpu_s) =
-        timed(|| Groth16::<Bn254>::prove(prover.proving_key(), circuit, &mut rng));
+        timed(|| LightClientGroth16::prove(prover.proving_key(), circuit, &mut rng));
     stock?;
 
     let verifier = Verifier::new(&keys.verifying_key)?;

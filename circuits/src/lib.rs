@@ -14,6 +14,8 @@
 //!
 //! On top of them:
 //! * [`circuit`] — [`LightClientCircuit`], the statement proven for a committee capacity `N`;
+//! * [`reduction`] — the R1CS-to-QAP reduction setup and proving share (libsnark's with `A`
+//!   and `B` exchanged, so the cheaper side lands in G2);
 //! * [`setup`] — Groth16 setup (an INSECURE seeded dev setup) and key files;
 //! * [`prove`] — [`Prover`]: signed light-client state → proof;
 //! * [`verify`] — [`Verifier`]: state + committee commitment + proof → accept/reject;
@@ -26,6 +28,7 @@ pub mod error;
 pub mod export;
 pub mod gadgets;
 pub mod prove;
+pub mod reduction;
 pub mod setup;
 pub mod verify;
 

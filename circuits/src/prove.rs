@@ -12,7 +12,8 @@
 //! use them in the R1CS-to-QAP witness map. The matrices depend on the capacity alone, so
 //! [`Prover::new`] derives them once from the blank circuit, and each proof synthesizes just the
 //! witness (`construct_matrices: false`: no linear combinations are stored) and goes straight to
-//! [`Groth16::create_proof_with_reduction_and_matrices`]. Nothing about soundness changes: a
+//! the circuit's [reduction](crate::reduction) and its own Groth16 assembly over the proving
+//! key's queries without their zero points (see `SparseQueries`). Nothing about soundness changes: a
 //! witness that does not satisfy the matrices still cannot produce a proof that verifies, and
 //! the self-check after proving catches a key or matrices that do not belong together.
 //!
@@ -20,8 +21,12 @@
 //! reproducible (the committed fixtures use one); a prover that wants zero knowledge passes a
 //! cryptographically secure one.
 
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::PrimeField;
+use ark_groth16::r1cs_to_qap::R1CSToQAP;
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, prepare_verifying_key};
+use ark_poly::GeneralEvaluationDomain;
 use ark_relations::{
     gr1cs::{
         ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
@@ -39,6 +44,7 @@ use trestle_light_client::{Committee, LightClientState, StateSignature, verify_q
 use crate::{
     circuit::{LightClientCircuit, NUM_PUBLIC_INPUTS},
     error::ProveError,
+    reduction::{BSwappedReduction, qap_order},
 };
 
 /// A proving key for one capacity, ready to prove.
@@ -48,9 +54,11 @@ pub struct Prover {
     prepared: PreparedVerifyingKey<Bn254>,
     capacity: usize,
     matrices: ConstraintMatrices,
+    queries: SparseQueries,
 }
 
-/// The circuit's R1CS matrices `A, B, C` and its dimensions, for one capacity.
+/// The circuit's R1CS matrices (in the reduction's order, see [`qap_order`]) and its
+/// dimensions, for one capacity.
 #[derive(Clone, Debug)]
 struct ConstraintMatrices {
     abc: Vec<Matrix<Fr>>,
@@ -68,10 +76,11 @@ impl ConstraintMatrices {
         cs.set_mode(SynthesisMode::Setup);
         LightClientCircuit::new(capacity)?.generate_constraints(cs.clone())?;
         cs.finalize();
-        let abc = cs
-            .to_matrices()?
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or(SynthesisError::PredicateNotFound)?;
+        let abc = qap_order(
+            cs.to_matrices()?
+                .remove(R1CS_PREDICATE_LABEL)
+                .ok_or(SynthesisError::PredicateNotFound)?,
+        )?;
         Ok(Self {
             abc,
             num_instance_variables: cs.num_instance_variables(),
@@ -91,6 +100,7 @@ impl Prover {
         }
         let prepared = prepare_verifying_key(&proving_key.vk);
         let matrices = ConstraintMatrices::derive(capacity)?;
+        let queries = SparseQueries::new(&proving_key);
         let variables = matrices.num_instance_variables + matrices.num_witness_variables;
         // a_query has one point per variable; a key for another capacity fails here rather
         // than in the prover's MSMs.
@@ -100,7 +110,7 @@ impl Prover {
                 expected: variables,
             });
         }
-        Ok(Self { proving_key, prepared, capacity, matrices })
+        Ok(Self { proving_key, prepared, capacity, matrices, queries })
     }
 
     /// The capacity the proving key is for.
@@ -196,14 +206,99 @@ impl Prover {
         };
         let r = Fr::rand(rng);
         let s = Fr::rand(rng);
-        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-            &self.proving_key,
-            r,
-            s,
+        let h = BSwappedReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
             &self.matrices.abc,
             self.matrices.num_instance_variables,
             self.matrices.num_constraints,
             &full_assignment,
-        )?)
+        )?;
+        Ok(self.queries.prove(
+            &self.proving_key,
+            &full_assignment,
+            &h,
+            r,
+            s,
+            self.matrices.num_instance_variables,
+        ))
+    }
+}
+
+/// The proving key's `A`, `B` (G1) and `B` (G2) queries without their zero points.
+///
+/// ark-groth16 multiplies every query by the whole assignment, also where the query's point is
+/// the identity (a variable absent from that matrix): those terms add nothing but still cost a
+/// scalar decomposition and a bucket visit each. Dropping them once, when the prover is built,
+/// leaves each multi-scalar multiplication with the variables its matrix actually mentions.
+#[derive(Clone, Debug)]
+struct SparseQueries {
+    a: SparseQuery<G1Affine>,
+    b_g1: SparseQuery<G1Affine>,
+    b_g2: SparseQuery<G2Affine>,
+}
+
+/// The non-zero points of a query and the indices (into the full assignment `[1, inputs…,
+/// witness…]`) they belong to.
+#[derive(Clone, Debug)]
+struct SparseQuery<G: AffineRepr> {
+    indices: Vec<usize>,
+    bases: Vec<G>,
+}
+
+impl<G: AffineRepr> SparseQuery<G> {
+    fn new(query: &[G]) -> Self {
+        let (indices, bases) = query
+            .iter()
+            .enumerate()
+            .filter(|(_, point)| !point.is_zero())
+            .map(|(i, p)| (i, *p))
+            .unzip();
+        Self { indices, bases }
+    }
+
+    /// `Σ assignment[i] · query[i]` over the non-zero points.
+    fn msm(&self, assignment: &[<Fr as PrimeField>::BigInt]) -> G::Group
+    where
+        G::Group: VariableBaseMSM<MulBase = G, ScalarField = Fr>,
+    {
+        let scalars: Vec<_> = self.indices.iter().map(|&i| assignment[i]).collect();
+        G::Group::msm_bigint(&self.bases, &scalars)
+    }
+}
+
+impl SparseQueries {
+    fn new(key: &ProvingKey<Bn254>) -> Self {
+        Self {
+            a: SparseQuery::new(&key.a_query),
+            b_g1: SparseQuery::new(&key.b_g1_query),
+            b_g2: SparseQuery::new(&key.b_g2_query),
+        }
+    }
+
+    /// Groth16's prover (the paper's `A`, `B`, `C`) for the full assignment `[1, inputs…,
+    /// witness…]`, the QAP quotient's coefficients `h` and the blinding scalars `r`, `s`:
+    ///
+    /// ```text
+    /// A = α + Σ zᵢ·uᵢ(τ) + r·δ                      (G1)
+    /// B = β + Σ zᵢ·vᵢ(τ) + s·δ                      (G2, and in G1 for C)
+    /// C = Σ witnessᵢ·Lᵢ + Σ hᵢ·Hᵢ + s·A + r·B − r·s·δ (G1)
+    /// ```
+    fn prove(
+        &self,
+        key: &ProvingKey<Bn254>,
+        full_assignment: &[Fr],
+        h: &[Fr],
+        r: Fr,
+        s: Fr,
+        num_instance_variables: usize,
+    ) -> Proof<Bn254> {
+        let z: Vec<_> = full_assignment.iter().map(|x| x.into_bigint()).collect();
+        let h: Vec<_> = h.iter().map(|x| x.into_bigint()).collect();
+        let a = key.vk.alpha_g1 + self.a.msm(&z) + key.delta_g1 * r;
+        let b_g1 = key.beta_g1 + self.b_g1.msm(&z) + key.delta_g1 * s;
+        let b_g2 = key.vk.beta_g2 + self.b_g2.msm(&z) + key.vk.delta_g2 * s;
+        let l = G1Projective::msm_bigint(&key.l_query, &z[num_instance_variables..]);
+        let h_sum = G1Projective::msm_bigint(&key.h_query, &h[..key.h_query.len().min(h.len())]);
+        let c = l + h_sum + a * s + b_g1 * r - key.delta_g1 * (r * s);
+        Proof { a: a.into_affine(), b: b_g2.into_affine(), c: c.into_affine() }
     }
 }

@@ -30,7 +30,7 @@ use std::{
 };
 
 use ark_bn254::Bn254;
-use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::CircuitSpecificSetupSNARK;
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
@@ -38,6 +38,7 @@ use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use crate::{
     circuit::{LightClientCircuit, NUM_PUBLIC_INPUTS},
     error::{KeyFileError, SetupError},
+    reduction::LightClientGroth16,
 };
 
 /// The seed of the devnet's INSECURE setup. Public, so its keys prove nothing to anyone who
@@ -72,7 +73,7 @@ pub struct Keys {
 pub fn insecure_dev_setup(capacity: usize, seed: [u8; 32]) -> Result<Keys, SetupError> {
     let circuit = LightClientCircuit::new(capacity)?;
     let mut rng = ChaCha20Rng::from_seed(seed);
-    let (proving_key, verifying_key) = Groth16::<Bn254>::setup(circuit, &mut rng)?;
+    let (proving_key, verifying_key) = LightClientGroth16::setup(circuit, &mut rng)?;
     Ok(Keys { capacity, proving_key, verifying_key })
 }
 

@@ -53,18 +53,18 @@ contract LightClientVerifier {
     uint256 internal constant DELTA_X_RE = 0x1939ffa7b5361bb0e559b1cf04a4277f066f6fe370dc5de3e524476c022c1353;
     uint256 internal constant DELTA_Y_IM = 0x03cd9d71c13c3317bd4693e0a8f5b108144ef57cd359f12e54ec05035dd375aa;
     uint256 internal constant DELTA_Y_RE = 0x0a79e41793e70d1644a4b9e965e54fc3868632c6ff68feac9b7cb6ebe26ed6b5;
-    uint256 internal constant IC0_X = 0x2acb2bd401d4dafd40ca0610a58742a9e67df9ebcf90c96e8fe29f39e46dda36;
-    uint256 internal constant IC0_Y = 0x29d98b270e3d970694c2ac56daad38ef2e910a8acd9e0a2198732f16e7be8fc5;
-    uint256 internal constant IC1_X = 0x0b01d35818e774472a38f889e31deeaa54a489a2b3b12b78b8b8032caaf69108;
-    uint256 internal constant IC1_Y = 0x13e98f12ddabe5ee49b39f3dc72cb47342933787ef15d4abd1f16a3cb6478903;
-    uint256 internal constant IC2_X = 0x252f2bc7f3ddfcf79b7d421bdd74e0c5135f57403508f99b7f97a0b80b3b8f59;
-    uint256 internal constant IC2_Y = 0x133b5febb7b03abe96e05402d3cccee35f3b853fd56d189bd121108ed6871827;
-    uint256 internal constant IC3_X = 0x011075ebaed6b0788f77d701bc0777cb96dd4bf7396f7cf5d22e11d794620cc9;
-    uint256 internal constant IC3_Y = 0x303a1ea48a0028aabe68a6c1f26c072449127af5896efac357fb53effa119f9c;
-    uint256 internal constant IC4_X = 0x175515ed45a295ade69c56ca195bbaee643abe8fe1f4da3ae75ce84abc0c8108;
-    uint256 internal constant IC4_Y = 0x0c35bbc4c345680aeef364f87d15af890f606aeb06d37261ca8639e0b186850a;
-    uint256 internal constant IC5_X = 0x2b8b5e5e7da14c4e13d1495cca38d2ce0925126bc80b8417f257ad61dd2c3327;
-    uint256 internal constant IC5_Y = 0x139c2971d98dd2085cf08f38e991879cbd22aa32e3af84e224406580fb533144;
+    uint256 internal constant IC0_X = 0x0ab0a91ff688883e38094e8e08e7ccb6326e696e3601b5f86860ec75d3498e0e;
+    uint256 internal constant IC0_Y = 0x169316a8f4e2c99a103441b44ad8f0047709b63fbad4e8d1457d42dc9f1c7456;
+    uint256 internal constant IC1_X = 0x1aecde56145580cf9d6761ef15de07282c77b62e1d1e465a8e465ada54824f6c;
+    uint256 internal constant IC1_Y = 0x0df04076b2913ccd9cf00c02376f60226e494f3dabdef912bfa718fd81ecfe4e;
+    uint256 internal constant IC2_X = 0x1e36b7bf69042cd60c0e2f49eb71b90efbae793233ae0c0cdb67724783e371f4;
+    uint256 internal constant IC2_Y = 0x100368976c22106c48715f4fa7750706f0d9b359d379567c8327b29fe58b81ea;
+    uint256 internal constant IC3_X = 0x1125b178a329a71bf5b1488fe119e6fce0dc5c02bba88c3f16c0b7bb71c08547;
+    uint256 internal constant IC3_Y = 0x195ce513965e257628287c156d252ea0398b5f26861ea4ae13ef9f7de53aefd4;
+    uint256 internal constant IC4_X = 0x2b6486a1d6131682561533abaf9f5031ed2a0d1f9d523f029aa40130a24dcb54;
+    uint256 internal constant IC4_Y = 0x10d743c09a8f10be0bedbc1d86bbe7902619ada197a93fdd592e3d900adb734f;
+    uint256 internal constant IC5_X = 0x19deb670a7ae558bf2a82510bb57207892672c9421b8f2dad16533fe09e69bae;
+    uint256 internal constant IC5_Y = 0x1ffb81cb940cba4cf2829507e70926666fa9ab2e369fb38782131b46e775389a;
 
     /// @notice Verifies a Groth16 proof for the given public inputs.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].

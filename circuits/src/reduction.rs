@@ -1,0 +1,121 @@
+//! The circuit's R1CS-to-QAP reduction: libsnark's, with the roles of the `A` and `B` matrices
+//! exchanged.
+//!
+//! # Why
+//! In Groth16 the proving key holds the `B` polynomials twice, once in G1 and once in **G2**, and
+//! every proof computes a multi-scalar multiplication over that G2 query. A G2 operation costs
+//! about three G1 operations, and scalars that are small (bits, counters) are nearly free in
+//! arkworks' MSM, so what matters is how many variables with full-size values have a non-zero
+//! `B` polynomial. An R1CS constraint `a·b = c` is the same constraint as `b·a = c`, so
+//! exchanging the whole `A` and `B` matrices changes nothing about what is proven, only which
+//! side lands in G2. In this circuit (Poseidon S-boxes, ladder formulas) `A` touches about a
+//! quarter fewer full-size variables than `B` (measured with an honest witness at capacity 10:
+//! 12,551 against 16,590 columns), so the exchanged reduction moves the smaller side into G2.
+//!
+//! The exchange must be the same at setup and when proving: [`BSwappedReduction`] is the
+//! reduction parameter of [`Groth16`](ark_groth16::Groth16) in both, and the prover hands it the
+//! matrices in its order ([`qap_order`]). Verification does not involve the reduction.
+
+use ark_ff::PrimeField;
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_poly::EvaluationDomain;
+use ark_relations::gr1cs::{
+    ConstraintSystemRef, Matrix, R1CS_PREDICATE_LABEL, Result as R1CSResult, SynthesisError,
+};
+
+/// libsnark's reduction applied to the R1CS `(B, A, C)`; see the [module docs](self).
+#[derive(Clone, Copy, Debug)]
+pub struct BSwappedReduction;
+
+/// The circuit's matrices `[A, B, C]` in the order [`BSwappedReduction`] reduces them:
+/// `[B, A, C]`.
+pub fn qap_order<F: PrimeField>(circuit_order: Vec<Matrix<F>>) -> R1CSResult<Vec<Matrix<F>>> {
+    let [a, b, c]: [Matrix<F>; 3] =
+        circuit_order.try_into().map_err(|_| SynthesisError::PredicateNotFound)?;
+    Ok(vec![b, a, c])
+}
+
+/// The R1CS matrices of a finalized constraint system, in [`qap_order`].
+fn matrices_of<F: PrimeField>(cs: &ConstraintSystemRef<F>) -> R1CSResult<Vec<Matrix<F>>> {
+    let matrices =
+        cs.to_matrices()?.remove(R1CS_PREDICATE_LABEL).ok_or(SynthesisError::PredicateNotFound)?;
+    qap_order(matrices)
+}
+
+impl R1CSToQAP for BSwappedReduction {
+    fn instance_map_with_evaluation<F: PrimeField, D: EvaluationDomain<F>>(
+        cs: ConstraintSystemRef<F>,
+        t: &F,
+    ) -> R1CSResult<(Vec<F>, Vec<F>, Vec<F>, F, usize, usize)> {
+        let matrices = matrices_of(&cs)?;
+        let num_constraints = cs.num_constraints();
+        let num_inputs = cs.num_instance_variables();
+        let domain =
+            D::new(num_constraints + num_inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let vanishing_at_t = domain.evaluate_vanishing_polynomial(*t);
+        // L_i(t) for every point of the domain: row i of the QAP contributes
+        // coefficient · L_i(t) to the polynomial of each variable it mentions.
+        let lagrange = domain.evaluate_all_lagrange_coefficients(*t);
+        let num_variables = (num_inputs - 1) + cs.num_witness_variables();
+
+        let mut u = vec![F::zero(); num_variables + 1];
+        let mut v = vec![F::zero(); num_variables + 1];
+        let mut w = vec![F::zero(); num_variables + 1];
+        // libsnark's extra rows `input_i · 0 = 0` after the constraints keep the inputs'
+        // polynomials independent; like the witness map, they go to the first matrix.
+        u[..num_inputs].copy_from_slice(&lagrange[num_constraints..num_constraints + num_inputs]);
+        for (row, l_row) in lagrange.iter().enumerate().take(num_constraints) {
+            for (polys, matrix) in [&mut u, &mut v, &mut w].into_iter().zip(&matrices) {
+                for (coefficient, variable) in &matrix[row] {
+                    polys[*variable] += *l_row * coefficient;
+                }
+            }
+        }
+        Ok((u, v, w, vanishing_at_t, num_variables, domain.size()))
+    }
+
+    fn witness_map<F: PrimeField, D: EvaluationDomain<F>>(
+        prover: ConstraintSystemRef<F>,
+    ) -> R1CSResult<Vec<F>> {
+        let matrices = matrices_of(&prover)?;
+        let num_inputs = prover.num_instance_variables();
+        let num_constraints = prover.num_constraints();
+        let full_assignment = {
+            let system = prover.borrow().ok_or(SynthesisError::MissingCS)?;
+            [system.instance_assignment()?, system.witness_assignment()?].concat()
+        };
+        Self::witness_map_from_matrices::<F, D>(
+            &matrices,
+            num_inputs,
+            num_constraints,
+            &full_assignment,
+        )
+    }
+
+    /// `matrices` must be in [`qap_order`].
+    fn witness_map_from_matrices<F: PrimeField, D: EvaluationDomain<F>>(
+        matrices: &[Matrix<F>],
+        num_inputs: usize,
+        num_constraints: usize,
+        full_assignment: &[F],
+    ) -> R1CSResult<Vec<F>> {
+        LibsnarkReduction::witness_map_from_matrices::<F, D>(
+            matrices,
+            num_inputs,
+            num_constraints,
+            full_assignment,
+        )
+    }
+
+    fn h_query_scalars<F: PrimeField, D: EvaluationDomain<F>>(
+        max_power: usize,
+        t: F,
+        zt: F,
+        delta_inverse: F,
+    ) -> R1CSResult<Vec<F>> {
+        LibsnarkReduction::h_query_scalars::<F, D>(max_power, t, zt, delta_inverse)
+    }
+}
+
+/// Groth16 over BN254 with the circuit's reduction: what setup and proving use.
+pub type LightClientGroth16 = ark_groth16::Groth16<ark_bn254::Bn254, BSwappedReduction>;
