@@ -22,6 +22,22 @@ fn trestle(args: &[&str]) -> Output {
     Command::new(exe()).args(args).output().expect("run trestle")
 }
 
+/// `trestle prove --rpc RPC --height HEIGHT --keys KEYS --out OUT`.
+fn prove(rpc: &str, height: &str, keys: &Path, out: &Path) -> Output {
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    trestle(&[
+        "prove",
+        "--rpc",
+        rpc,
+        "--height",
+        height,
+        "--keys",
+        &path(keys),
+        "--out",
+        &path(out),
+    ])
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -65,19 +81,9 @@ fn prove_command_proves_a_finalized_devnet_state() {
     runtime.block_on(reach(&net, 0, 3, Duration::from_secs(60)));
     let rpc = net.file.validators[0].rpc_url.clone();
     let out = net.dir.join("proof.document.json");
-    let prove = trestle(&[
-        "prove",
-        "--rpc",
-        &rpc,
-        "--height",
-        "latest",
-        "--keys",
-        keys.to_str().expect("utf-8 path"),
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]);
-    let stderr = text(&prove.stderr);
-    assert!(prove.status.success(), "trestle prove failed:\n{stderr}");
+    let proved = prove(&rpc, "latest", &keys, &out);
+    let stderr = text(&proved.stderr);
+    assert!(proved.status.success(), "trestle prove failed:\n{stderr}");
     for progress in ["fetching", "a quorum", "loading the proving key", "proved in", "verified"] {
         assert!(stderr.contains(progress), "no {progress:?} progress line in:\n{stderr}");
     }
@@ -125,32 +131,12 @@ fn prove_command_proves_a_finalized_devnet_state() {
 
     // Requests that cannot be proven fail with a reason and write nothing.
     let missing = net.dir.join("missing.json");
-    let unfinalized = trestle(&[
-        "prove",
-        "--rpc",
-        &rpc,
-        "--height",
-        "100000000",
-        "--keys",
-        keys.to_str().expect("utf-8 path"),
-        "--out",
-        missing.to_str().expect("utf-8 path"),
-    ]);
+    let unfinalized = prove(&rpc, "100000000", &keys, &missing);
     assert!(!unfinalized.status.success());
     assert!(text(&unfinalized.stderr).contains("not finalized"), "{}", text(&unfinalized.stderr));
     let empty = net.dir.join("no-keys");
     std::fs::create_dir_all(&empty).expect("dir");
-    let keyless = trestle(&[
-        "prove",
-        "--rpc",
-        &rpc,
-        "--height",
-        &height.to_string(),
-        "--keys",
-        empty.to_str().expect("utf-8 path"),
-        "--out",
-        missing.to_str().expect("utf-8 path"),
-    ]);
+    let keyless = prove(&rpc, &height.to_string(), &empty, &missing);
     assert!(!keyless.status.success());
     assert!(text(&keyless.stderr).contains("no proving key"), "{}", text(&keyless.stderr));
     assert!(!missing.exists(), "a failed prove wrote a file");
