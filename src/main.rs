@@ -57,6 +57,11 @@ enum Command {
         #[arg(long)]
         wait: Option<u64>,
     },
+    /// Is a rollup's transaction (--tx) or block (--block N --hash H) confirmed by the network?
+    /// Prints the verdict and the proof, verified natively against the trust anchor. Exit
+    /// status: 0 confirmed, 1 not confirmed, 2 usage or other error, 3 confirmed only against
+    /// the node's own committee (no genesis anchor; --allow-unanchored makes that 0).
+    Confirm(trestle::confirm::ConfirmArgs),
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -101,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             Ok(trestle_node::service::run(prepared)?)
         }
         Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
+        Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
         Command::Keygen { out } => {
             let entry = trestle_node::service::keygen(&out)?;
             #[allow(clippy::print_stdout)]

@@ -28,15 +28,15 @@ fn exe() -> &'static Path {
 }
 
 /// A devnet started by the test; every process is killed when it is dropped.
-struct Net {
-    dir: PathBuf,
-    file: DevnetFile,
+pub(crate) struct Net {
+    pub(crate) dir: PathBuf,
+    pub(crate) file: DevnetFile,
     children: Vec<Option<Child>>,
-    clients: Vec<HttpClient>,
+    pub(crate) clients: Vec<HttpClient>,
 }
 
 impl Net {
-    fn start(name: &str, validators: usize) -> Self {
+    pub(crate) fn start(name: &str, validators: usize) -> Self {
         let dir = crate::cli::tempdir(name);
         let file = devnet::init(&dir, validators).expect("devnet files");
         let children = file
@@ -89,7 +89,7 @@ impl Drop for Net {
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics with `what` after `limit`.
-async fn eventually<T, F: Future<Output = Option<T>>>(
+pub(crate) async fn eventually<T, F: Future<Output = Option<T>>>(
     limit: Duration,
     what: &str,
     mut check: impl FnMut() -> F,
@@ -104,7 +104,7 @@ async fn eventually<T, F: Future<Output = Option<T>>>(
     }
 }
 
-async fn reach(net: &Net, index: usize, height: u64, limit: Duration) {
+pub(crate) async fn reach(net: &Net, index: usize, height: u64, limit: Duration) {
     eventually(limit, &format!("validator {index} to finalize height {height}"), || async {
         net.height(index).await.filter(|h| *h >= height)
     })
