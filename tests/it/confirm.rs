@@ -4,6 +4,7 @@
 use std::{path::Path, process::Command, time::Duration};
 
 use alloy_primitives::{B256, Bytes, keccak256};
+use commonware_cryptography::Signer as _;
 use trestle::confirm::{
     Anchor, AnchorSource, ConfirmError, EXIT_CONFIRMED, EXIT_NOT_CONFIRMED, EXIT_UNANCHORED,
     Evidence, Report, Subject, minimal_quorum, verify_confirmation,
@@ -14,7 +15,11 @@ use trestle_light_client::{
     history::HistoryError, payload::PayloadError, quorum::QuorumError,
     transaction::DEFAULT_MAX_PAYLOAD,
 };
-use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
+use trestle_node::{
+    block::AUTHORIZATION_NAMESPACE,
+    rpc::{SubmitRequest, TrestleApiClient as _},
+    service::Keys,
+};
 
 use crate::devnet::{Net, eventually, reach};
 
@@ -313,16 +318,22 @@ async fn confirm_command_against_a_devnet() {
     let genesis_path = net.file.genesis.display().to_string();
     let genesis = genesis_path.as_str();
 
-    // A rollup block record in a block namespace and a plain transaction elsewhere (both
-    // unowned: no authorization).
+    // A rollup block record in chain 901's block namespace (owned by the devnet's relayer key,
+    // so signed with it, as the relayer's post role does) and a plain unowned transaction.
+    assert_eq!(NAMESPACE.get(), trestle::chains::block_namespace(901));
+    let relayer = Keys::load(&trestle::devnet::relayer_key_path(&net.dir)).unwrap();
     let block = record(7);
     let record_tx = Transaction::new(NAMESPACE, block.encode());
     let plain_tx = Transaction::new(Namespace(77), b"a plain transaction".to_vec());
-    for tx in [&record_tx, &plain_tx] {
+    let authorization =
+        relayer.consensus.sign(AUTHORIZATION_NAMESPACE, record_tx.hash().as_slice());
+    for (tx, authorization) in
+        [(&record_tx, Some(Bytes::copy_from_slice(authorization.as_ref()))), (&plain_tx, None)]
+    {
         let request = SubmitRequest {
             namespace: tx.namespace.get(),
             payload: tx.payload.clone(),
-            authorization: None,
+            authorization,
         };
         assert_eq!(net.clients[1].submit(request).await.unwrap(), tx.hash());
     }
