@@ -378,9 +378,9 @@ pub async fn light_client_genesis(trestle_rpc: &str) -> Result<LightClientGenesi
     Ok(LightClientGenesis { state, committee: committee.commitment_bytes() })
 }
 
-/// `solidity/deployments/devnet-<tag>/`: where this devnet's deploy inputs and outputs go
-/// (forge scripts may only touch `solidity/deployments/`); the tag, derived from the devnet
-/// directory's absolute path, keeps concurrent devnets apart.
+/// `solidity/deployments/devnet-<tag>/`: where this devnet's deploy inputs and outputs go while
+/// forge runs (forge scripts may only touch `solidity/deployments/`); the tag, derived from the
+/// devnet directory's absolute path, keeps concurrent devnets apart. Removed after deploying.
 fn deployments_dir(devnet_dir: &Path) -> Result<PathBuf, ChainsError> {
     let absolute = std::path::absolute(devnet_dir).map_err(io_error(devnet_dir))?;
     let digest = keccak256(absolute.as_os_str().as_encoded_bytes());
@@ -461,6 +461,12 @@ pub fn deploy(
     let copy = home.join("deployment.json");
     fs::write(&copy, &text).map_err(io_error(&copy))?;
     fs::copy(&genesis_path, home.join("light-client-genesis.json")).map_err(io_error(&home))?;
+    // solidity/deployments/ is only forge's scratch space here: the copies above are the record.
+    let _ = fs::remove_dir_all(&absolute);
+    if let Some(parent) = absolute.parent() {
+        // Only succeeds once the devnet's last chain is done (the directory is empty).
+        let _ = fs::remove_dir(parent);
+    }
     let contracts = Contracts {
         verifier: output.verifier,
         light_client: output.light_client,

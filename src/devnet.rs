@@ -16,6 +16,7 @@
 //! DIR/chains.json               the EVM chains' ids and anvil ports (fixed at first run)
 //! DIR/chains/<id>/anvil.log     chain <id>'s anvil log
 //! DIR/chains/<id>/deployment.json, light-client-genesis.json   its contracts and their genesis
+//!                               (written by forge under solidity/deployments/, then moved here)
 //! ```
 //!
 //! Running again with the same directory resumes every validator from its storage; the EVM
