@@ -213,7 +213,7 @@ pub fn plan(dir: &Path) -> Result<Vec<ChainPlan>, ChainsError> {
     Ok(plans)
 }
 
-/// Runs `program args` in `cwd` to completion; an error carries the end of its output.
+/// Runs `command` in `cwd` to completion; an error carries the end of its output.
 fn run_tool(
     tool: &'static str,
     mut command: Command,
@@ -227,15 +227,9 @@ fn run_tool(
     if !output.status.success() {
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
-        let tail: String = text
-            .lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
+        // The end of the output is where tools say what went wrong.
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
         return Err(ChainsError::Tool { tool, message: format!("{}\n{tail}", output.status) });
     }
     Ok(output)
@@ -399,6 +393,19 @@ struct DeploymentOutput {
     genesis_height: u64,
 }
 
+/// One chain's deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    /// The contracts.
+    pub contracts: Contracts,
+    /// Who deployed them (anvil's dev account 0).
+    pub deployer: Address,
+    /// Trestle height of the light client's genesis state.
+    pub genesis_height: u64,
+    /// The deployment record (forge's output, copied under the devnet directory).
+    pub record: PathBuf,
+}
+
 /// Deploys trestle's contracts on the chain of `plan` with `solidity/script/Deploy.s.sol`:
 /// light client at `genesis`, mailbox sources = the other chains' message namespaces.
 pub fn deploy(
@@ -407,7 +414,7 @@ pub fn deploy(
     plan: &ChainPlan,
     all: &[ChainPlan],
     genesis: &LightClientGenesis,
-) -> Result<(Contracts, Address, u64, PathBuf), ChainsError> {
+) -> Result<Deployment, ChainsError> {
     let relative = deployments_dir(devnet_dir)?.join(plan.chain_id.to_string());
     let absolute = solidity.join(&relative);
     fs::create_dir_all(&absolute).map_err(io_error(&absolute))?;
@@ -473,5 +480,10 @@ pub fn deploy(
         mailbox: output.mailbox,
         counter: output.counter,
     };
-    Ok((contracts, output.deployer, output.genesis_height, copy))
+    Ok(Deployment {
+        contracts,
+        deployer: output.deployer,
+        genesis_height: output.genesis_height,
+        record: copy,
+    })
 }

@@ -483,8 +483,7 @@ async fn start_chains(
             "  deploying on chain {} (light client from trestle height {})…",
             plan.chain_id, genesis.state.height
         );
-        let (contracts, deployer, genesis_height, deployment) =
-            chains::deploy(solidity, dir, plan, &plans, &genesis)?;
+        let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis)?;
         described.push(DevnetChain {
             name: format!("evm-{}", plan.chain_id),
             chain_id: plan.chain_id,
@@ -492,11 +491,11 @@ async fn start_chains(
             pid: anvil.id(),
             message_namespace: chains::message_namespace(plan.chain_id),
             block_namespace: chains::block_namespace(plan.chain_id),
-            contracts,
-            genesis_height,
-            deployer,
+            contracts: deployment.contracts,
+            genesis_height: deployment.genesis_height,
+            deployer: deployment.deployer,
             log,
-            deployment,
+            deployment: deployment.record,
         });
     }
     Ok(described)
