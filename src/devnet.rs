@@ -5,14 +5,22 @@
 //!
 //! ```text
 //! DIR/genesis.json              the network's genesis (shared by every validator)
-//! DIR/devnet.json               what is running: chain id, every validator's endpoints and pid
+//! DIR/devnet.json               what is running: chain id, every validator's endpoints and pid,
+//!                               the EVM chains with their contracts and namespaces
 //! DIR/node{i}/keys.toml         validator i's secret keys (DEV ONLY, generated locally)
 //! DIR/node{i}/node.toml         validator i's configuration (ports fixed at first run)
 //! DIR/node{i}/data/             validator i's storage (journal, archives)
 //! DIR/node{i}/node.log          validator i's log
+//! DIR/relayer/owner.toml        the relayer's key (DEV ONLY; `trestle keygen` format): owner of
+//!                               every devnet chain's message and block namespace
+//! DIR/chains.json               the EVM chains' ids and anvil ports (fixed at first run)
+//! DIR/chains/<id>/anvil.log     chain <id>'s anvil log
+//! DIR/chains/<id>/deployment.json, light-client-genesis.json   its contracts and their genesis
+//!                               (written by forge under solidity/deployments/, then moved here)
 //! ```
 //!
-//! Running again with the same directory resumes every validator from its storage.
+//! Running again with the same directory resumes every validator from its storage; the EVM
+//! chains (anvil, in memory) start afresh and the contracts are redeployed (see [`crate::chains`]).
 
 use std::{
     fs,
@@ -27,8 +35,11 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::{Deserialize, Serialize};
 use trestle_node::rpc::TrestleApiClient as _;
 use trestle_node::service::{
-    Genesis, GenesisLimits, Keys, NodeConfig, PeerConfig, TimeoutsConfig, generate_keys,
+    Genesis, GenesisLimits, Keys, NodeConfig, OwnedNamespace, PeerConfig, TimeoutsConfig,
+    generate_keys,
 };
+
+use crate::chains::{self, DevnetChain};
 
 /// Chain id of devnets.
 pub const DEVNET_CHAIN_ID: u64 = 31_337;
@@ -72,6 +83,26 @@ pub struct DevnetFile {
     pub genesis: PathBuf,
     /// The validators.
     pub validators: Vec<DevnetValidator>,
+    /// The relayer's key file (owner of the chains' namespaces), if this devnet has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayer_key: Option<PathBuf>,
+    /// How chains map to namespaces (see [`NAMESPACE_CONVENTION`]).
+    #[serde(default)]
+    pub namespace_convention: String,
+    /// The EVM chains (empty until deployed, or with `--no-evm`).
+    #[serde(default)]
+    pub chains: Vec<DevnetChain>,
+}
+
+/// The namespace convention of devnet chains, as `devnet.json` states it.
+pub const NAMESPACE_CONVENTION: &str = concat!(
+    "EVM chain C: messageNamespace = C, blockNamespace = 1000000 + C; ",
+    "both owned by relayerKey (its ed25519 consensus key)"
+);
+
+/// The relayer's key file under the devnet directory.
+pub fn relayer_key_path(dir: &Path) -> PathBuf {
+    dir.join("relayer").join("owner.toml")
 }
 
 impl DevnetFile {
@@ -140,6 +171,20 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
+    // The relayer's key owns every devnet chain's namespaces, so only its post role writes
+    // block records and messages there.
+    let relayer = generate_keys();
+    let relayer_path = relayer_key_path(dir);
+    if let Some(parent) = relayer_path.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    relayer.save(&relayer_path)?;
+    let owner = relayer.genesis_entry().consensus_key;
+    let owned_namespaces = chains::DEVNET_EVM_CHAIN_IDS
+        .iter()
+        .flat_map(|&id| [chains::message_namespace(id), chains::block_namespace(id)])
+        .map(|namespace| OwnedNamespace { namespace, owner: owner.clone() })
+        .collect();
     let genesis = Genesis {
         chain_id: DEVNET_CHAIN_ID,
         epoch: 0,
@@ -147,7 +192,7 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
         min_block_interval_ms,
         committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),
         validators: keys.iter().map(Keys::genesis_entry).collect(),
-        owned_namespaces: Vec::new(),
+        owned_namespaces,
         limits: GenesisLimits::default(),
     };
     genesis.resolve()?;
@@ -216,7 +261,15 @@ pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
             log: home.join("node.log"),
         });
     }
-    Ok(DevnetFile { chain_id: genesis.chain_id, genesis: genesis_path, validators })
+    let relayer_key = Some(relayer_key_path(dir)).filter(|path| path.exists());
+    Ok(DevnetFile {
+        chain_id: genesis.chain_id,
+        genesis: genesis_path,
+        validators,
+        relayer_key,
+        namespace_convention: NAMESPACE_CONVENTION.to_owned(),
+        chains: Vec::new(),
+    })
 }
 
 /// Starts validator `validator` as a child process running `exe node run --config …`, its
@@ -260,16 +313,82 @@ pub fn reap(child: &mut Child, timeout: Duration) {
     let _ = child.wait();
 }
 
-/// `trestle devnet`: init (or resume) `dir`, start every validator, print endpoints and a live
-/// status line until Ctrl-C, then stop every validator cleanly.
-pub fn run(dir: &Path, validators: usize) -> anyhow::Result<()> {
+/// The `solidity/` directory of the source tree this binary was built from (the devnet runs
+/// from a checkout: `cargo run -- devnet`).
+pub fn default_solidity_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("solidity")
+}
+
+/// Child processes of a running devnet. Dropping it stops them all (SIGTERM, then SIGKILL after
+/// a grace period), so an error half-way through start-up leaves nothing running.
+#[derive(Default)]
+struct Processes {
+    validators: Vec<Child>,
+    anvils: Vec<Child>,
+}
+
+impl Processes {
+    fn stop(&mut self) {
+        for child in self.validators.iter().chain(&self.anvils) {
+            terminate(child.id());
+        }
+        for child in self.validators.iter_mut().chain(self.anvils.iter_mut()) {
+            reap(child, Duration::from_secs(15));
+        }
+        self.validators.clear();
+        self.anvils.clear();
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// SIGINT and SIGTERM, registered before anything is started so that a signal during start-up
+/// (deploying takes seconds) is remembered and handled, not fatal to this process alone.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// `trestle devnet`: init (or resume) `dir`, start every validator, then (unless `evm` is
+/// false) the EVM chains with trestle's contracts deployed from `solidity`; print endpoints and a
+/// live status line until Ctrl-C / SIGTERM, then stop everything cleanly.
+pub fn run(dir: &Path, validators: usize, evm: bool, solidity: &Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the status runtime")?;
+    let mut signals = {
+        let _context = runtime.enter();
+        Signals::register()?
+    };
     let mut devnet = init(dir, validators)?;
     let exe = std::env::current_exe().context("locating the trestle executable")?;
-    let mut children = Vec::with_capacity(devnet.validators.len());
+    let mut processes = Processes::default();
     for validator in &mut devnet.validators {
         let child = spawn_validator(&exe, validator)?;
         validator.pid = child.id();
-        children.push(child);
+        processes.validators.push(child);
     }
     devnet.save(dir)?;
     eprintln!(
@@ -287,45 +406,127 @@ pub fn run(dir: &Path, validators: usize) -> anyhow::Result<()> {
             v.log.display()
         );
     }
+    let mut interrupted = false;
+    if evm {
+        let started = Instant::now();
+        // A signal while deploying stops the devnet right after (blocking tool runs finish
+        // first); the signal is consumed here, so the status loop is skipped.
+        match runtime.block_on(async {
+            tokio::select! {
+                chains = start_chains(dir, solidity, &devnet, &mut processes) => chains.map(Some),
+                _ = signals.recv() => Ok(None),
+            }
+        })? {
+            Some(chains) => devnet.chains = chains,
+            None => interrupted = true,
+        }
+        devnet.save(dir)?;
+        for chain in &devnet.chains {
+            eprintln!(
+                "  {}  rpc {}  lightClient {}  mailbox {}  counter {}  namespaces msg {} / blocks {}",
+                chain.name,
+                chain.rpc_url,
+                chain.contracts.light_client,
+                chain.contracts.mailbox,
+                chain.contracts.counter,
+                chain.message_namespace,
+                chain.block_namespace
+            );
+        }
+        if !interrupted {
+            eprintln!("  EVM chains ready in {:.1} s", started.elapsed().as_secs_f64());
+        }
+    }
     eprintln!("  described in {}", dir.join("devnet.json").display());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the status runtime")?;
-    let outcome = runtime.block_on(monitor(&devnet, &mut children));
-    eprintln!("\nstopping validators…");
-    for child in &children {
-        terminate(child.id());
-    }
-    for child in &mut children {
-        reap(child, Duration::from_secs(15));
-    }
+    let outcome = if interrupted {
+        Ok(())
+    } else {
+        runtime.block_on(monitor(&devnet, &mut processes, &mut signals))
+    };
+    eprintln!("\nstopping validators and chains…");
+    processes.stop();
     for validator in &mut devnet.validators {
         validator.pid = 0;
+    }
+    for chain in &mut devnet.chains {
+        chain.pid = 0;
     }
     devnet.save(dir)?;
     eprintln!("stopped; run the same command again to resume from {}", dir.display());
     outcome
 }
 
+/// Starts every EVM chain of the devnet in `dir` and deploys trestle's contracts on it, with
+/// the light clients starting at the network's current state.
+async fn start_chains(
+    dir: &Path,
+    solidity: &Path,
+    devnet: &DevnetFile,
+    processes: &mut Processes,
+) -> anyhow::Result<Vec<DevnetChain>> {
+    chains::ensure_foundry(solidity)?;
+    let plans = chains::plan(dir)?;
+    let mut logs = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let (child, log) = chains::spawn_anvil(solidity, dir, plan)?;
+        processes.anvils.push(child);
+        logs.push(log);
+    }
+    for (plan, log) in plans.iter().zip(&logs) {
+        chains::wait_for_anvil(plan, log).await?;
+    }
+    let rpc = devnet.validators.first().map(|v| v.rpc_url.clone()).context("no validator")?;
+    let genesis = chains::light_client_genesis(&rpc).await?;
+    let mut described = Vec::with_capacity(plans.len());
+    for ((plan, log), anvil) in plans.iter().zip(logs).zip(&processes.anvils) {
+        eprintln!(
+            "  deploying on chain {} (light client from trestle height {})…",
+            plan.chain_id, genesis.state.height
+        );
+        let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis)?;
+        described.push(DevnetChain {
+            name: format!("evm-{}", plan.chain_id),
+            chain_id: plan.chain_id,
+            rpc_url: plan.rpc_url(),
+            pid: anvil.id(),
+            message_namespace: chains::message_namespace(plan.chain_id),
+            block_namespace: chains::block_namespace(plan.chain_id),
+            contracts: deployment.contracts,
+            genesis_height: deployment.genesis_height,
+            deployer: deployment.deployer,
+            log,
+            deployment: deployment.record,
+        });
+    }
+    Ok(described)
+}
+
 /// Prints a live status line until Ctrl-C / SIGTERM; returns an error if every validator died.
-async fn monitor(devnet: &DevnetFile, children: &mut [Child]) -> anyhow::Result<()> {
+async fn monitor(
+    devnet: &DevnetFile,
+    processes: &mut Processes,
+    signals: &mut Signals,
+) -> anyhow::Result<()> {
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
     let mut status = Status::new(devnet);
+    let mut reported_anvils = false;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = terminate.recv() => return Ok(()),
+            _ = signals.recv() => return Ok(()),
             _ = ticker.tick() => {
-                let exited: Vec<usize> = children
+                let exited: Vec<usize> = processes
+                    .validators
                     .iter_mut()
                     .enumerate()
                     .filter_map(|(i, c)| matches!(c.try_wait(), Ok(Some(_))).then_some(i))
                     .collect();
-                if exited.len() == children.len() {
+                if exited.len() == processes.validators.len() {
                     bail!("every validator exited; see the logs under {}", devnet.genesis.parent().unwrap_or(Path::new(".")).display());
+                }
+                let anvil_exited = processes.anvils.iter_mut().any(|c| matches!(c.try_wait(), Ok(Some(_))));
+                if anvil_exited && !reported_anvils {
+                    reported_anvils = true;
+                    eprintln!("\nan anvil exited; see the logs under {}", devnet.genesis.parent().unwrap_or(Path::new(".")).join("chains").display());
                 }
                 status.refresh(&exited).await;
             }

@@ -29,7 +29,8 @@ enum Command {
     #[command(subcommand)]
     Circuit(CircuitCommand),
     /// Start a local network: N validators on loopback (keys and genesis generated on first
-    /// run, resumed from disk afterwards). Ctrl-C stops everything cleanly.
+    /// run, resumed from disk afterwards) and two anvil chains (901, 902) with trestle's
+    /// contracts deployed (afresh each run). Ctrl-C stops everything cleanly.
     Devnet {
         /// Number of validators.
         #[arg(long, default_value_t = 4)]
@@ -37,6 +38,9 @@ enum Command {
         /// Directory holding the devnet's keys, configuration, storage and logs.
         #[arg(long, default_value = ".devnet")]
         data_dir: PathBuf,
+        /// Validators only: no EVM chains (anvil) and no contracts.
+        #[arg(long)]
+        no_evm: bool,
     },
     /// Run one validator.
     #[command(subcommand)]
@@ -74,6 +78,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Is a rollup's transaction (--tx) or block (--block N --hash H) confirmed by the network?
+    /// Prints the verdict and the proof, verified natively against the trust anchor. Exit
+    /// status: 0 confirmed, 1 not confirmed, 2 usage or other error, 3 confirmed only against
+    /// the node's own committee (no genesis anchor; --allow-unanchored makes that 0).
+    Confirm(trestle::confirm::ConfirmArgs),
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -111,7 +120,12 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
         Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
-        Command::Devnet { validators, data_dir } => trestle::devnet::run(&data_dir, validators),
+        Command::Devnet { validators, data_dir, no_evm } => trestle::devnet::run(
+            &data_dir,
+            validators,
+            !no_evm,
+            &trestle::devnet::default_solidity_dir(),
+        ),
         Command::Node(NodeCommand::Run { config }) => {
             let prepared = trestle_node::service::prepare(&config)
                 .with_context(|| format!("loading {}", config.display()))?;
@@ -119,6 +133,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
         Command::Prove { rpc, height, keys, out } => trestle::prove::run(&rpc, height, &keys, &out),
+        Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
         Command::Keygen { out } => {
             let entry = trestle_node::service::keygen(&out)?;
             #[allow(clippy::print_stdout)]

@@ -253,13 +253,19 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("trestle devnet");
+        // The first run may install Foundry (npm ci) and compile the contracts.
         let file = runtime.block_on(eventually(
-            Duration::from_secs(30),
-            "devnet.json with running pids",
+            Duration::from_secs(300),
+            "devnet.json with running validators and deployed chains",
             || async {
-                DevnetFile::load(&dir).ok().filter(|f| f.validators.iter().all(|v| v.pid != 0))
+                DevnetFile::load(&dir).ok().filter(|f| {
+                    f.validators.iter().all(|v| v.pid != 0)
+                        && f.chains.len() == 2
+                        && f.chains.iter().all(|c| c.pid != 0)
+                })
             },
         ));
+        runtime.block_on(check_chains(&file));
         let client =
             HttpClientBuilder::default().build(&file.validators[0].rpc_url).expect("client");
         let height = runtime.block_on(eventually(
@@ -275,8 +281,57 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
         for v in &file.validators {
             assert!(!alive(v.pid), "validator {} (pid {}) still running", v.index, v.pid);
         }
+        for c in &file.chains {
+            assert!(!alive(c.pid), "anvil of chain {} (pid {}) still running", c.chain_id, c.pid);
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Both EVM chains answer with their chain ids, every contract has code, each light client
+/// starts at the genesis height the devnet chose, and the namespaces follow the convention.
+async fn check_chains(file: &DevnetFile) {
+    use jsonrpsee::core::client::ClientT as _;
+    let ids: Vec<u64> = file.chains.iter().map(|c| c.chain_id).collect();
+    assert_eq!(ids, trestle::chains::DEVNET_EVM_CHAIN_IDS);
+    assert!(file.relayer_key.as_ref().is_some_and(|k| k.exists()));
+    let genesis = trestle_node::service::Genesis::load(&file.genesis).unwrap().0;
+    for chain in &file.chains {
+        let client = HttpClientBuilder::default().build(&chain.rpc_url).unwrap();
+        let chain_id: String = client.request("eth_chainId", rpc_params![]).await.unwrap();
+        assert_eq!(
+            u64::from_str_radix(chain_id.trim_start_matches("0x"), 16).unwrap(),
+            chain.chain_id
+        );
+        let contracts = &chain.contracts;
+        for address in
+            [contracts.verifier, contracts.light_client, contracts.mailbox, contracts.counter]
+        {
+            let code: String =
+                client.request("eth_getCode", rpc_params![address, "latest"]).await.unwrap();
+            assert!(code.len() > 2, "no code at {address} on chain {}", chain.chain_id);
+        }
+        let call = serde_json::json!({
+            "to": contracts.light_client,
+            "data": format!("0x{}", hex::encode(&keccak256("latestHeight()")[..4])),
+        });
+        let result: String = client.request("eth_call", rpc_params![call, "latest"]).await.unwrap();
+        let latest = u64::from_str_radix(result.trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(
+            latest, chain.genesis_height,
+            "LightClient.latestHeight() on chain {}",
+            chain.chain_id
+        );
+        assert!(chain.genesis_height >= 1);
+        assert_eq!(chain.message_namespace, chain.chain_id);
+        assert_eq!(chain.block_namespace, 1_000_000 + chain.chain_id);
+        for namespace in [chain.message_namespace, chain.block_namespace] {
+            assert!(
+                genesis.owned_namespaces.iter().any(|o| o.namespace == namespace),
+                "namespace {namespace} is not owned in the genesis"
+            );
+        }
+    }
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {

@@ -4,6 +4,7 @@
 
 mod circomlib;
 mod cli;
+mod confirm;
 mod devnet;
 mod prove;
 mod vectors;
