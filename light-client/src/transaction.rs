@@ -51,8 +51,8 @@ impl Transaction {
     /// `max_payload` bytes.
     pub fn decode(bytes: &[u8], max_payload: usize) -> Result<Self, CodecError> {
         // Offset of the dynamic struct, its head (2 words), the length word, and the payload
-        // padded to whole words.
-        let limit = 128 + max_payload.div_ceil(32) * 32;
+        // padded to whole words. Saturating: a caller may pass `usize::MAX` for "no limit".
+        let limit = max_payload.div_ceil(32).saturating_mul(32).saturating_add(128);
         let tx = decode_canonical::<abi::Transaction>(bytes, limit)?;
         if tx.payload.len() > max_payload {
             return Err(CodecError::TooLarge {

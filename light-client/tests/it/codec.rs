@@ -88,6 +88,7 @@ proptest! {
         if let Ok(h) = Header::decode(&bytes) { prop_assert_eq!(h.encode(), bytes.clone()); }
         if let Ok(s) = LightClientState::decode(&bytes) { prop_assert_eq!(s.encode(), bytes.clone()); }
         if let Ok(t) = Transaction::decode(&bytes, 1 << 20) { prop_assert_eq!(t.encode(), bytes.clone()); }
+        if let Ok(t) = Transaction::decode(&bytes, usize::MAX) { prop_assert_eq!(t.encode(), bytes.clone()); }
         if let Ok(p) = MerkleProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
         if let Ok(p) = NamespaceProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
         if let Ok(p) = TransactionProof::decode(&bytes) { prop_assert_eq!(p.encode(), bytes.clone()); }
