@@ -126,7 +126,7 @@ impl Deliverer {
         let already =
             mailbox.delivered(hash).call().await.map_err(|e| self.chain.contract_error(e))?;
         if already {
-            debug!(chain = self.chain.name(), message = %hash, "already delivered");
+            debug!(chain = self.chain.name(), hash = %hash, "already delivered");
             return self.finish(pending, "found delivered");
         }
         let Some(inclusion) = self
@@ -203,7 +203,7 @@ impl Deliverer {
             Ok(receipt) => {
                 info!(
                     chain = self.chain.name(),
-                    message = %hash,
+                    hash = %hash,
                     height,
                     tx = %receipt.transaction_hash,
                     gas = receipt.gas_used,
@@ -224,7 +224,7 @@ impl Deliverer {
         let height = pending.included_height.unwrap_or_default();
         if self.store.mark_delivered(pending.hash, height)? {
             self.metrics.delivered(self.chain.name());
-            debug!(chain = self.chain.name(), message = %pending.hash, how, "message done");
+            debug!(chain = self.chain.name(), hash = %pending.hash, how, "message done");
         }
         Ok(true)
     }

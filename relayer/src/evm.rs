@@ -48,16 +48,16 @@ pub enum EvmError {
     Rpc {
         /// The chain.
         chain: String,
-        /// What the transport said.
-        source: alloy::transports::TransportError,
+        /// What the transport said (boxed: alloy's errors are large).
+        source: Box<alloy::transports::TransportError>,
     },
     /// A contract call or transaction failed (including reverts seen at estimation).
     #[error("{chain}: contract: {source}")]
     Contract {
         /// The chain.
         chain: String,
-        /// What alloy said (revert data, if any, is in here).
-        source: alloy::contract::Error,
+        /// What alloy said (revert data, if any, is in here; boxed: alloy's errors are large).
+        source: Box<alloy::contract::Error>,
     },
     /// The transaction was mined but reverted.
     #[error("{chain}: transaction {tx} reverted")]
@@ -152,12 +152,12 @@ impl EvmChain {
 
     /// Wraps a transport error of this chain.
     pub fn rpc_error(&self, source: alloy::transports::TransportError) -> EvmError {
-        EvmError::Rpc { chain: self.config.name.clone(), source }
+        EvmError::Rpc { chain: self.config.name.clone(), source: Box::new(source) }
     }
 
     /// Wraps a contract error of this chain.
     pub fn contract_error(&self, source: alloy::contract::Error) -> EvmError {
-        EvmError::Contract { chain: self.config.name.clone(), source }
+        EvmError::Contract { chain: self.config.name.clone(), source: Box::new(source) }
     }
 
     /// Checks that the endpoint serves the configured chain.

@@ -46,6 +46,24 @@ use crate::{
     store::{Store, StoreError},
 };
 
+/// Log targets that must never be recorded: arkworks opens an INFO span (target `gr1cs`) for
+/// every constraint namespace while synthesizing a circuit and deliberately never closes it,
+/// so a subscriber that records them grows by gigabytes per proof.
+pub const PROVER_SPAN_TARGETS: [&str; 2] = ["gr1cs", "r1cs"];
+
+/// A log filter from `RUST_LOG` (default `default`), with [`PROVER_SPAN_TARGETS`] turned off
+/// whatever `RUST_LOG` says.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    for target in PROVER_SPAN_TARGETS {
+        if let Ok(directive) = format!("{target}=off").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 /// Why the relayer could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {

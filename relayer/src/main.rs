@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 use trestle_relayer::config::Config;
 
 /// Carry rollup blocks, proofs and messages between EVM chains and the trestle network.
@@ -32,11 +31,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    tracing_subscriber::fmt().with_env_filter(trestle_relayer::log_filter("info")).init();
     match Cli::parse().command {
         Command::Check { config } => {
             Config::load(&config).with_context(|| format!("{}", config.display()))?;

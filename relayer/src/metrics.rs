@@ -88,8 +88,7 @@ impl Metrics {
             proofs_submitted.clone(),
         );
         // Seconds: 0.5 s to ~2 min.
-        let proving_seconds =
-            Histogram::new([0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0].into_iter());
+        let proving_seconds = Histogram::new([0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]);
         registry.register("proving_seconds", "Time to prove one state", proving_seconds.clone());
         let deliveries = Family::<ChainLabel, Counter>::default();
         registry.register("deliveries", "Messages delivered", deliveries.clone());

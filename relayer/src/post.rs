@@ -165,7 +165,7 @@ impl Poster {
                 info!(
                     chain = %config.name,
                     block = number,
-                    message = %event.messageHash,
+                    hash = %event.messageHash,
                     dest = event.message.destChainId,
                     nonce = event.message.nonce,
                     tx = %tx.hash(),

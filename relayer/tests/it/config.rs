@@ -72,8 +72,8 @@ fn refused(from: &str, to: &str) -> ConfigError {
     load(dir.path(), &text.replacen(from, to, 1)).expect_err("refused")
 }
 
-fn assert_field(error: ConfigError, field: &str) {
-    match &error {
+fn assert_field(error: &ConfigError, field: &str) {
+    match error {
         ConfigError::Invalid { field: f, .. } | ConfigError::Key { field: f, .. } => {
             assert_eq!(f, field, "{error}")
         }
@@ -148,7 +148,7 @@ evm_key_file = "evm.key""#,
         ),
     ];
     for (from, to, field) in cases {
-        assert_field(refused(from, to), field);
+        assert_field(&refused(from, to), field);
     }
 }
 
@@ -164,5 +164,5 @@ fn roles_only_need_their_own_keys() {
     assert!(config.runs(Role::Post) && !config.runs(Role::Deliver));
 
     let text = text.replace(r#"roles = ["post"]"#, r#"roles = ["prove"]"#);
-    assert_field(load(dir.path(), &text).expect_err("no prover"), "prover");
+    assert_field(&load(dir.path(), &text).expect_err("no prover"), "prover");
 }

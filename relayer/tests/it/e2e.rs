@@ -33,7 +33,10 @@ use commonware_stream::{
     sake::{self, Sake},
 };
 use commonware_utils::ordered::Map;
-use trestle_circuits::setup::{DEVNET_CAPACITY, INSECURE_DEV_SEED, write_insecure_dev_keys};
+use trestle_circuits::setup::{
+    DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
+    write_insecure_dev_keys,
+};
 use trestle_node::{
     ApplicationConfig, Channels, EngineConfig, Timeouts, engine,
     rpc::{self, CommitteeInfo, RpcConfig, TrestleApiClient as _},
@@ -297,6 +300,28 @@ impl Drop for Network {
     }
 }
 
+/// The INSECURE dev keys for [`DEVNET_CAPACITY`], generated once into cargo's per-target
+/// scratch directory and reused by later runs (written to a fresh directory, then renamed, so
+/// concurrent runs never see half a key).
+fn dev_keys_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("relayer-insecure-dev-keys");
+    let (pk, _) = insecure_dev_key_paths(&dir, DEVNET_CAPACITY);
+    if read_proving_key(&pk, DEVNET_CAPACITY).is_ok() {
+        return dir;
+    }
+    let fresh = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("relayer-insecure-dev-keys.{}", std::process::id()));
+    let started = Instant::now();
+    write_insecure_dev_keys(&fresh, DEVNET_CAPACITY, INSECURE_DEV_SEED).expect("dev keys");
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "generated the INSECURE dev keys");
+    let _ = std::fs::remove_dir_all(&dir);
+    if std::fs::rename(&fresh, &dir).is_err() {
+        // Another run got there first; its keys are the same (same seed).
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+    dir
+}
+
 /// Removes a directory under `solidity/deployments/` on drop.
 struct Cleanup(PathBuf);
 
@@ -354,31 +379,25 @@ async fn deliveries_on(chain: &DynProvider, mailbox: Address) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_a_reaches_b_once_across_restarts() {
+    // The relayer's filter: arkworks' never-closed constraint spans stay off (see
+    // `PROVER_SPAN_TARGETS`), and the validator's consensus chatter below warnings.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(trestle_relayer::log_filter("warn,it=info,trestle_relayer=info"))
         .with_test_writer()
         .try_init();
     let work = tempfile::tempdir().expect("temp dir");
 
-    // The INSECURE dev keys (matching the committed verifier at capacity 4), made while the
-    // rest starts.
-    let keys_dir = work.path().join("keys");
-    let setup = {
-        let keys_dir = keys_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            write_insecure_dev_keys(&keys_dir, DEVNET_CAPACITY, INSECURE_DEV_SEED)
-                .expect("dev keys")
-        })
-    };
+    // The INSECURE dev keys (matching the committed verifier at capacity 4), or those of an
+    // earlier run.
+    let keys_dir = tokio::task::spawn_blocking(dev_keys_dir).await.expect("setup task");
+    tracing::info!(keys = %keys_dir.display(), "dev keys ready");
 
     // Two chains.
     let anvil_a = Anvil::start(CHAIN_A);
     let anvil_b = Anvil::start(CHAIN_B);
     anvil_a.ready(CHAIN_A).await;
     anvil_b.ready(CHAIN_B).await;
+    tracing::info!(a = %anvil_a.url, b = %anvil_b.url, "anvils ready");
 
     // The network: one validator; one owner key for all four namespaces.
     let validator = Keys::from_entropy([11; 32], [12; 32]);
@@ -399,7 +418,12 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
                 owner: owner.genesis_entry().consensus_key,
             })
             .collect(),
-        limits: GenesisLimits::default(),
+        // Small blocks: the node sizes buffers and messages from these limits.
+        limits: GenesisLimits {
+            max_transactions: 64,
+            max_payload: 4 * 1_024,
+            max_block_payload: 64 * 1_024,
+        },
     };
     let resolved = genesis.resolve().expect("genesis");
     let network = Network::start(work.path().join("network"), resolved, validator);
@@ -437,7 +461,7 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
         .expect("genesis.json");
     let on_a = deploy(&anvil_a.url, &dir, "a");
     let on_b = deploy(&anvil_b.url, &dir, "b");
-    setup.await.expect("setup task");
+    tracing::info!(?on_a, ?on_b, "contracts deployed");
 
     // The relayer's configuration, through the real file format.
     let config_path = work.path().join("relayer.toml");
@@ -476,10 +500,11 @@ initial_ms = 100
 max_ms = 1000
 
 [prover]
-keys_dir = "keys"
+keys_dir = "{}"
 capacity = {DEVNET_CAPACITY}
 {}{}"#,
         network.url(),
+        keys_dir.display(),
         chain("a", CHAIN_A, &anvil_a.url, &on_a, (NAMESPACES[0], NAMESPACES[1])),
         chain("b", CHAIN_B, &anvil_b.url, &on_b, (NAMESPACES[2], NAMESPACES[3])),
     );
