@@ -3,7 +3,8 @@
 //! authenticated p2p on loopback, the JSON-RPC server), the INSECURE dev Groth16 keys at the
 //! devnet capacity, and the relayer with every role. A `Mailbox.send` on A to the demo
 //! `Counter` on B gets executed on B exactly once; a message sent while the relayer is stopped
-//! is delivered after its restart, and nothing is delivered twice.
+//! is delivered after its restart (as the real binary), the binary survives SIGKILL and stops
+//! cleanly on SIGTERM, and nothing is delivered twice or lost.
 //!
 //! Needs the Foundry binaries from `solidity/` (`cd solidity && npm ci`); without them the test
 //! fails with that instruction rather than passing vacuously.
@@ -517,10 +518,7 @@ capacity = {DEVNET_CAPACITY}
     // 1. A message from A to B's counter is executed on B.
     let relayer = Relayer::start(&config_path);
     send_message(&chain_a, on_a.mailbox, on_b.counter, "hello").await;
-    eventually("the first message executes on B", || async {
-        (counter_total(&chain_b, on_b.counter).await == U256::from(1)).then_some(())
-    })
-    .await;
+    wait_for_total(&chain_b, on_b.counter, 1, "the first message executes on B").await;
     relayer.stop().await;
 
     // The store saw it through: nothing pending, one delivered, A's cursor past the send.
@@ -531,26 +529,84 @@ capacity = {DEVNET_CAPACITY}
         assert!(store.source_cursor("a").expect("cursor").is_some());
     }
 
-    // 2. A message sent while the relayer is down is delivered after the restart, and the
-    // first one is not delivered again.
+    // 2. A message sent while the relayer is down is delivered after the restart (now the
+    // real binary), and the first one is not delivered again. Then the binary is killed with
+    // SIGKILL right after that delivery, restarted, and a third message goes through.
     send_message(&chain_a, on_a.mailbox, on_b.counter, "while you were out").await;
-    let relayer = Relayer::start(&config_path);
-    eventually("the second message executes on B", || async {
-        (counter_total(&chain_b, on_b.counter).await == U256::from(2)).then_some(())
-    })
-    .await;
-    relayer.stop().await;
+    let binary = Binary::start(&config_path);
+    wait_for_total(&chain_b, on_b.counter, 2, "the second message executes on B").await;
+    binary.kill_9();
 
-    assert_eq!(deliveries_on(&chain_b, on_b.mailbox).await, 2, "each message delivered once");
-    assert_eq!(counter_total(&chain_b, on_b.counter).await, U256::from(2));
+    let binary = Binary::start(&config_path);
+    send_message(&chain_a, on_a.mailbox, on_b.counter, "after a crash").await;
+    wait_for_total(&chain_b, on_b.counter, 3, "the third message executes on B").await;
+    binary.terminate();
+
+    assert_eq!(deliveries_on(&chain_b, on_b.mailbox).await, 3, "each message delivered once");
+    assert_eq!(counter_total(&chain_b, on_b.counter).await, U256::from(3));
     let last = Counter::new(on_b.counter, chain_b.clone())
         .lastMessage()
         .call()
         .await
         .expect("lastMessage");
     assert_eq!(last.srcChainId, CHAIN_A);
-    assert_eq!(last.payload.as_ref(), b"while you were out");
+    assert_eq!(last.nonce, 2);
+    assert_eq!(last.payload.as_ref(), b"after a crash");
     let store = Store::open(&work.path().join("relayer.redb")).expect("store");
     assert!(store.pending().expect("pending").is_empty());
-    assert_eq!(store.delivered_count().expect("delivered"), 2);
+    assert_eq!(store.delivered_count().expect("delivered"), 3);
+}
+
+async fn wait_for_total(chain: &DynProvider, counter: Address, total: u64, what: &str) {
+    eventually(what, || async {
+        (counter_total(chain, counter).await == U256::from(total)).then_some(())
+    })
+    .await;
+}
+
+/// The `trestle-relayer` binary running `run --config`, as an operator would start it.
+struct Binary(Child);
+
+impl Binary {
+    fn start(config: &Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_trestle-relayer"))
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "warn,trestle_relayer=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("trestle-relayer starts");
+        Self(child)
+    }
+
+    /// SIGKILL: no chance to clean up.
+    fn kill_9(mut self) {
+        self.0.kill().expect("SIGKILL");
+        let _ = self.0.wait();
+    }
+
+    /// SIGTERM, then the process must exit cleanly.
+    fn terminate(mut self) {
+        let pid = self.0.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(status.success(), "SIGTERM sent");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait") {
+                assert!(status.success(), "the relayer exits cleanly on SIGTERM: {status}");
+                return;
+            }
+            assert!(start.elapsed() < DEADLINE, "the relayer did not stop on SIGTERM");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
