@@ -31,7 +31,11 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(trestle_relayer::log_filter("info")).init();
+    // Logs go to stderr, like every long-running tool's diagnostics.
+    tracing_subscriber::fmt()
+        .with_env_filter(trestle_relayer::log_filter("info"))
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Check { config } => {
             Config::load(&config).with_context(|| format!("{}", config.display()))?;

@@ -568,14 +568,20 @@ async fn wait_for_total(chain: &DynProvider, counter: Address, total: u64, what:
 struct Binary(Child);
 
 impl Binary {
+    /// Starts the binary; its logs are appended to `relayer.log` beside the configuration.
     fn start(config: &Path) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(config.with_file_name("relayer.log"))
+            .expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_trestle-relayer"))
             .arg("run")
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "warn,trestle_relayer=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("trestle-relayer starts");
         Self(child)

@@ -4,4 +4,5 @@
 
 mod config;
 mod e2e;
+mod metrics;
 mod store;
