@@ -1,4 +1,5 @@
-//! The relayer's configuration file (TOML) and its validation.
+//! The relayer's configuration file (TOML) and its validation (`relayer.example.toml` is a
+//! complete example).
 //!
 //! ```toml
 //! network_rpc = "http://127.0.0.1:9000"      # a trestle validator's JSON-RPC
@@ -209,7 +210,7 @@ pub struct ChainConfig {
     pub name: String,
     /// EVM chain id (unique; must be what the RPC endpoint reports).
     pub chain_id: u64,
-    /// EVM JSON-RPC URL (HTTP).
+    /// EVM JSON-RPC URL (plain `http://`: this build has no TLS on the EVM side).
     pub rpc: String,
     /// The chain's `Mailbox`.
     pub mailbox: Address,
@@ -413,6 +414,14 @@ impl Config {
                 ));
             }
             check_http_url(&field("rpc"), &chain.rpc)?;
+            if chain.rpc.starts_with("https:") {
+                // alloy's reqwest transport is built without TLS (see the root Cargo.toml);
+                // refuse here rather than fail on the first request.
+                return Err(invalid(
+                    field("rpc"),
+                    "this build reaches EVM chains over plain http only (no TLS yet)",
+                ));
+            }
             if chain.mailbox.is_zero() {
                 return Err(invalid(field("mailbox"), "the zero address is not a mailbox"));
             }

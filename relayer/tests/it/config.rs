@@ -126,6 +126,7 @@ fn each_mistake_names_its_field() {
         (r#"name = "b""#, r#"name = "b c""#, "chains[1].name"),
         ("chain_id = 31338", "chain_id = 31337", "chains[1].chain_id"),
         (r#"rpc = "http://127.0.0.1:8546""#, r#"rpc = "ftp://x""#, "chains[1].rpc"),
+        (r#"rpc = "http://127.0.0.1:8546""#, r#"rpc = "https://x""#, "chains[1].rpc"),
         (
             r#"mailbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3""#,
             r#"mailbox = "0x0000000000000000000000000000000000000000""#,
@@ -165,4 +166,13 @@ fn roles_only_need_their_own_keys() {
 
     let text = text.replace(r#"roles = ["post"]"#, r#"roles = ["prove"]"#);
     assert_field(&load(dir.path(), &text).expect_err("no prover"), "prover");
+}
+
+#[test]
+fn the_example_config_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("relayer.example.toml");
+    let text = std::fs::read_to_string(path).expect("example");
+    let config = Config::parse(&text).expect("the example has the current shape");
+    assert_eq!(config.chains.len(), 2);
+    assert!(config.runs(Role::Prove));
 }
