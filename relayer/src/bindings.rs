@@ -3,32 +3,38 @@
 //! `relayer/abi/*.json` are exported from forge's artifacts by `solidity/tools/export-abi.mjs`,
 //! and `solidity/scripts/check.sh` fails when they differ from what the compiler produces, so
 //! these types always match the deployed contracts: calls, events and custom errors, with no
-//! hand-written ABI anywhere. The tests below also pin every function selector to the
+//! hand-written ABI anywhere. `#[sol(rpc)]` adds `Contract::new(address, provider)` call builders. The tests below also pin every function selector to the
 //! compiler's `methodIdentifiers`.
 
 #![allow(missing_docs, clippy::too_many_arguments)]
 
-use alloy_sol_types::sol;
+// `alloy::sol!` rather than `alloy_sol_types::sol!`: with `#[sol(rpc)]` it also generates the
+// contract instances (call builders over a provider) the relayer's loops use.
+use alloy::sol;
 
 sol!(
+    #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     LightClient,
     "abi/LightClient.json"
 );
 
 sol!(
+    #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     Mailbox,
     "abi/Mailbox.json"
 );
 
 sol!(
+    #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     Counter,
     "abi/Counter.json"
 );
 
 sol!(
+    #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     LightClientVerifier,
     "abi/LightClientVerifier.json"

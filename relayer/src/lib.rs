@@ -1,10 +1,291 @@
 //! Carry rollup blocks, proofs and messages between EVM chains and the trestle network.
 //!
-//! The post, prove and deliver loops arrive with the relayer issue. What is here now are the
-//! contract bindings they will use: [`bindings`], generated from forge's build artifacts.
+//! The relayer runs three restart-safe loops (DESIGN §7), together or apart ([`config::Role`]):
+//! - [`post`]: a source chain's confirmed blocks and `Mailbox.MessageSent` messages → signed
+//!   transactions in the chain's owned namespaces on the network;
+//! - [`prove`]: finalized light-client states → Groth16 proofs → `LightClient.update` on the
+//!   destination chains that need a newer height for a pending message;
+//! - [`deliver`]: messages covered by a destination's light client → `Mailbox.deliver` with
+//!   transaction and history proofs, verified locally first.
+//!
+//! Their cursors and the message queue live in an embedded [`store`]; every external effect is
+//! idempotent (duplicate submission, `HeightNotIncreasing`, `AlreadyDelivered` all count as
+//! success), so kill -9 at any point and a restart neither lose nor duplicate work, and several
+//! relayers may compete safely. Failed steps are retried with exponential backoff; sending waits
+//! while the gas price is above the chain's cap; [`metrics`] are served for Prometheus.
+//!
+//! EVM chains are reached only through alloy ([`evm`], [`bindings`] generated from forge's
+//! artifacts); the network only through its JSON-RPC API ([`network`]). The relayer depends on
+//! `trestle-node` for that API's typed client and request/response types: a deliberate
+//! deviation from DESIGN §2's dependency arrows (light-client ← circuits ← relayer), accepted
+//! because the node crate owns the API and duplicating its types would let them drift.
 
 pub mod bindings;
+pub mod config;
+pub mod deliver;
+pub mod evm;
+pub mod metrics;
+pub mod network;
+pub mod post;
+pub mod prove;
+pub mod store;
 
-// Used by the relayer loops (prove: trestle-circuits; all: the light-client kernel).
-use trestle_circuits as _;
-use trestle_light_client as _;
+use std::{future::Future, sync::Arc, time::Duration};
+
+use tokio::{sync::watch, task::JoinSet};
+use tracing::{info, warn};
+
+use crate::{
+    config::{Config, ConfigError, RetryConfig, Role},
+    deliver::Deliverer,
+    evm::{EvmChain, EvmError},
+    metrics::{Metrics, MetricsError},
+    network::{Network, NetworkError},
+    post::Poster,
+    prove::{ProveLoop, ProvingError},
+    store::{Store, StoreError},
+};
+
+/// Log targets that must never be recorded: arkworks opens an INFO span (target `gr1cs`) for
+/// every constraint namespace while synthesizing a circuit and deliberately never closes it,
+/// so a subscriber that records them grows by gigabytes per proof.
+pub const PROVER_SPAN_TARGETS: [&str; 2] = ["gr1cs", "r1cs"];
+
+/// A log filter from `RUST_LOG` (default `default`), with [`PROVER_SPAN_TARGETS`] turned off
+/// whatever `RUST_LOG` says.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    for target in PROVER_SPAN_TARGETS {
+        if let Ok(directive) = format!("{target}=off").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+/// Why the relayer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The configuration was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The metrics endpoint could not start.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// The network client could not be built.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// A chain client could not be built.
+    #[error(transparent)]
+    Evm(#[from] EvmError),
+    /// The prover could not be loaded.
+    #[error(transparent)]
+    Prover(#[from] ProvingError),
+    /// Loading the prover panicked.
+    #[error("loading the prover: {0}")]
+    Task(String),
+}
+
+/// Exponential backoff: `initial`, doubled per failure up to `max`, reset by a success.
+#[derive(Clone, Debug)]
+struct Backoff {
+    config: RetryConfig,
+    next: Duration,
+}
+
+impl Backoff {
+    fn new(config: RetryConfig) -> Self {
+        Self { config, next: Duration::from_millis(config.initial_ms) }
+    }
+
+    fn reset(&mut self) {
+        self.next = Duration::from_millis(self.config.initial_ms);
+    }
+
+    fn failure(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = (self.next * 2).min(Duration::from_millis(self.config.max_ms));
+        wait
+    }
+}
+
+/// One loop's unit of work: `Ok(true)` if it made progress (run again at once), `Ok(false)` if
+/// there was nothing to do (wait a poll interval), an error to retry after a backoff.
+trait Step: Send {
+    /// The step's error.
+    type Error: std::fmt::Display;
+    /// Does one step.
+    fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}
+
+impl Step for Poster {
+    type Error = post::PostError;
+    fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        Poster::step(self)
+    }
+}
+
+impl Step for ProveLoop {
+    type Error = ProvingError;
+    fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        ProveLoop::step(self)
+    }
+}
+
+impl Step for Deliverer {
+    type Error = deliver::DeliverError;
+    fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        Deliverer::step(self)
+    }
+}
+
+/// Runs one loop until `stop` turns true: a step that made progress is followed at once by the
+/// next, an idle one by `idle`, a failed one by the backoff.
+async fn drive<S: Step>(
+    role: Role,
+    label: String,
+    idle: Duration,
+    retry: RetryConfig,
+    metrics: Metrics,
+    mut stop: watch::Receiver<bool>,
+    mut step: S,
+) {
+    let mut backoff = Backoff::new(retry);
+    info!(%role, %label, "loop started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let result = tokio::select! {
+            result = step.step() => result,
+            _ = stop.changed() => break,
+        };
+        let wait = match result {
+            Ok(true) => {
+                backoff.reset();
+                continue;
+            }
+            Ok(false) => {
+                backoff.reset();
+                idle
+            }
+            Err(e) => {
+                metrics.error(role);
+                let wait = backoff.failure();
+                warn!(%role, %label, error = %e, retry_in = ?wait, "step failed");
+                wait
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    info!(%role, %label, "loop stopped");
+}
+
+/// Runs the configured roles until `shutdown` resolves, then stops every loop (an interrupted
+/// step is as harmless as a crash) and returns.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RelayError> {
+    config.validate()?;
+    let store = Store::open(&config.store)?;
+    let metrics = Metrics::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(addr) = config.metrics {
+        let mut stop = stop_rx.clone();
+        let bound = metrics
+            .serve(addr, async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await?;
+        info!(%bound, "serving /metrics");
+    }
+    let network = Network::connect(&config.network_rpc)?;
+    let sends = config.runs(Role::Prove) || config.runs(Role::Deliver);
+    let mut chains = Vec::with_capacity(config.chains.len());
+    for (i, chain) in config.chains.iter().enumerate() {
+        let signer = if sends {
+            Some(chain.load_evm_signer(&format!("chains[{i}].evm_key"))?)
+        } else {
+            None
+        };
+        chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
+    }
+    let destinations: Vec<u64> = config.chains.iter().map(|c| c.chain_id).collect();
+
+    let mut tasks = JoinSet::new();
+    if config.runs(Role::Post) {
+        for (i, chain) in chains.iter().enumerate() {
+            let owner = chain.config().load_owner_key(&format!("chains[{i}].owner_key"))?;
+            let poster = Poster::new(
+                chain.clone(),
+                network.clone(),
+                owner,
+                store.clone(),
+                metrics.clone(),
+                destinations.clone(),
+            );
+            let label = chain.name().to_owned();
+            let (retry, idle, metrics, stop) =
+                (config.retry, config.poll.evm(), metrics.clone(), stop_rx.clone());
+            tasks.spawn(async move {
+                drive(Role::Post, label, idle, retry, metrics, stop, poster).await;
+            });
+        }
+    }
+    if config.runs(Role::Prove) {
+        let Some(prover_config) = config.prover.clone() else {
+            return Err(ConfigError::Invalid {
+                field: "prover".into(),
+                message: "the prove role needs [prover]".into(),
+            }
+            .into());
+        };
+        info!(capacity = prover_config.capacity, "loading the proving key");
+        let prover = tokio::task::spawn_blocking(move || prove::load_prover(&prover_config))
+            .await
+            .map_err(|e| RelayError::Task(e.to_string()))??;
+        let prove_loop = ProveLoop::new(
+            Arc::new(prover),
+            chains.clone(),
+            network.clone(),
+            store.clone(),
+            metrics.clone(),
+        );
+        let (retry, idle, metrics, stop) =
+            (config.retry, config.poll.network(), metrics.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            drive(Role::Prove, "all".into(), idle, retry, metrics, stop, prove_loop).await;
+        });
+    }
+    if config.runs(Role::Deliver) {
+        for chain in &chains {
+            let deliverer =
+                Deliverer::new(chain.clone(), network.clone(), store.clone(), metrics.clone());
+            let label = chain.name().to_owned();
+            let (retry, idle, metrics, stop) =
+                (config.retry, config.poll.evm(), metrics.clone(), stop_rx.clone());
+            tasks.spawn(async move {
+                drive(Role::Deliver, label, idle, retry, metrics, stop, deliverer).await;
+            });
+        }
+    }
+    info!(roles = ?config.roles, chains = chains.len(), "relayer running");
+    shutdown.await;
+    info!("stopping");
+    let _ = stop_tx.send(true);
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            warn!(error = %e, "a loop ended abnormally");
+        }
+    }
+    info!("stopped");
+    Ok(())
+}

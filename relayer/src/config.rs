@@ -1,0 +1,469 @@
+//! The relayer's configuration file (TOML) and its validation (`relayer.example.toml` is a
+//! complete example).
+//!
+//! ```toml
+//! network_rpc = "http://127.0.0.1:9000"      # a trestle validator's JSON-RPC
+//! store = "relayer.redb"                     # cursors and pending messages
+//! metrics = "127.0.0.1:9400"                 # optional: Prometheus `/metrics`
+//! roles = ["post", "prove", "deliver"]       # which loops this process runs
+//!
+//! [poll]                                     # optional, milliseconds
+//! evm_ms = 1000
+//! network_ms = 500
+//!
+//! [retry]                                    # optional, milliseconds
+//! initial_ms = 250
+//! max_ms = 30000
+//!
+//! [prover]                                   # required by the prove role
+//! keys_dir = "keys"                          # holds light-client-n<capacity>.pk
+//! capacity = 4
+//!
+//! [[chains]]
+//! name = "rollup-a"
+//! chain_id = 31337
+//! rpc = "http://127.0.0.1:8545"
+//! mailbox = "0x…"
+//! light_client = "0x…"
+//! message_namespace = 1001
+//! block_namespace = 1002
+//! owner_key = "rollup-a.owner.toml"          # post: the namespaces' owner (a `trestle keygen` file)
+//! evm_key = "0x…"                            # prove/deliver: or evm_key_file = "path"
+//! max_gas_price_wei = 100000000000
+//! confirmations = 2
+//! start_block = 0                            # optional: first block to post on a fresh store
+//! ```
+//!
+//! Relative paths are resolved against the directory of the configuration file. Every field is
+//! checked by [`Config::load`]/[`Config::validate`] before any loop starts, so a mistake is a
+//! [`ConfigError`] at start-up rather than a failure hours later.
+
+use std::{
+    collections::BTreeSet,
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use commonware_cryptography::ed25519;
+use serde::Deserialize;
+use trestle_light_client::Namespace;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The configuration is not valid TOML of the expected shape.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// A field has an unusable value.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field (`chains[1].rpc`, …).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A key file or inline key does not hold a valid key.
+    #[error("{field}: {message}")]
+    Key {
+        /// The field that names the key.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), message: message.into() }
+}
+
+/// One of the relayer's loops (DESIGN §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Source chains' blocks and outgoing messages → the network.
+    Post,
+    /// Finalized light-client states → Groth16 proofs → destination light clients.
+    Prove,
+    /// Confirmed messages with inclusion proofs → destination mailboxes.
+    Deliver,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Post => "post",
+            Self::Prove => "prove",
+            Self::Deliver => "deliver",
+        })
+    }
+}
+
+/// Poll intervals (milliseconds in the file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    /// How often the EVM chains are asked for new blocks and light-client heights.
+    #[serde(default = "default_evm_ms")]
+    pub evm_ms: u64,
+    /// How often the network is asked for new finalized heights and inclusions.
+    #[serde(default = "default_network_ms")]
+    pub network_ms: u64,
+}
+
+fn default_evm_ms() -> u64 {
+    1_000
+}
+
+fn default_network_ms() -> u64 {
+    500
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self { evm_ms: default_evm_ms(), network_ms: default_network_ms() }
+    }
+}
+
+impl PollConfig {
+    /// The EVM poll interval.
+    pub fn evm(&self) -> Duration {
+        Duration::from_millis(self.evm_ms)
+    }
+
+    /// The network poll interval.
+    pub fn network(&self) -> Duration {
+        Duration::from_millis(self.network_ms)
+    }
+}
+
+/// Backoff after a failed step (milliseconds in the file): the first wait, doubled after each
+/// further failure up to the maximum, back to the first after a success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// First wait after a failure.
+    #[serde(default = "default_initial_ms")]
+    pub initial_ms: u64,
+    /// Longest wait.
+    #[serde(default = "default_max_ms")]
+    pub max_ms: u64,
+}
+
+fn default_initial_ms() -> u64 {
+    250
+}
+
+fn default_max_ms() -> u64 {
+    30_000
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self { initial_ms: default_initial_ms(), max_ms: default_max_ms() }
+    }
+}
+
+/// The prover's keys.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProverConfig {
+    /// Directory holding the proving key `light-client-n<capacity>.pk`, or the INSECURE dev
+    /// key `light-client-n<capacity>.INSECURE-DEV.pk` that `trestle setup --insecure-dev`
+    /// writes (used only when the first is absent, and loudly).
+    pub keys_dir: PathBuf,
+    /// Committee capacity of the circuit (must match the network's and the verifier's).
+    pub capacity: usize,
+}
+
+impl ProverConfig {
+    /// The proving key to load: the production name if it exists, else the INSECURE dev one.
+    pub fn proving_key_path(&self) -> PathBuf {
+        let production = self.keys_dir.join(format!("light-client-n{}.pk", self.capacity));
+        if production.exists() {
+            return production;
+        }
+        trestle_circuits::setup::insecure_dev_key_paths(&self.keys_dir, self.capacity).0
+    }
+}
+
+/// One EVM chain, as a source (post) and/or a destination (prove, deliver).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Name used in logs, metrics and the store (unique).
+    pub name: String,
+    /// EVM chain id (unique; must be what the RPC endpoint reports).
+    pub chain_id: u64,
+    /// EVM JSON-RPC URL (plain `http://`: this build has no TLS on the EVM side).
+    pub rpc: String,
+    /// The chain's `Mailbox`.
+    pub mailbox: Address,
+    /// The chain's `LightClient` of the trestle network.
+    pub light_client: Address,
+    /// Trestle namespace of the chain's outgoing messages (registered in the other mailboxes).
+    pub message_namespace: u64,
+    /// Trestle namespace of the chain's block records.
+    pub block_namespace: u64,
+    /// Key file of the namespaces' owner (ed25519, `trestle keygen` format); the post role
+    /// signs every submission with it.
+    #[serde(default)]
+    pub owner_key: Option<PathBuf>,
+    /// EVM private key (`0x` + 32 bytes) that pays for `update` and `deliver`.
+    #[serde(default)]
+    pub evm_key: Option<String>,
+    /// File holding the EVM private key instead (first line, `0x` + 32 bytes).
+    #[serde(default)]
+    pub evm_key_file: Option<PathBuf>,
+    /// Highest gas price the relayer pays (wei); above it, sending waits.
+    pub max_gas_price_wei: u128,
+    /// Blocks a source block must be buried under before it is posted.
+    #[serde(default)]
+    pub confirmations: u64,
+    /// First block to post when the store has no cursor for this chain (default: the
+    /// chain's confirmed head at first start, i.e. only what happens from then on).
+    #[serde(default)]
+    pub start_block: Option<u64>,
+}
+
+impl ChainConfig {
+    /// The message namespace as a protocol type.
+    pub fn message_namespace(&self) -> Namespace {
+        Namespace(self.message_namespace)
+    }
+
+    /// The block namespace as a protocol type.
+    pub fn block_namespace(&self) -> Namespace {
+        Namespace(self.block_namespace)
+    }
+
+    /// Reads the namespace owner's key.
+    pub fn load_owner_key(&self, field: &str) -> Result<ed25519::PrivateKey, ConfigError> {
+        let path = self.owner_key.as_ref().ok_or_else(|| ConfigError::Key {
+            field: field.to_owned(),
+            message: "the post role needs the namespace owner's key file".into(),
+        })?;
+        let keys = trestle_node::service::Keys::load(path)
+            .map_err(|e| ConfigError::Key { field: field.to_owned(), message: e.to_string() })?;
+        Ok(keys.consensus)
+    }
+
+    /// Reads the EVM signer.
+    pub fn load_evm_signer(&self, field: &str) -> Result<PrivateKeySigner, ConfigError> {
+        let key_error = |message: String| ConfigError::Key { field: field.to_owned(), message };
+        let text = match (&self.evm_key, &self.evm_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(key_error("give evm_key or evm_key_file, not both".into()));
+            }
+            (None, None) => {
+                return Err(key_error("the prove and deliver roles need an EVM key".into()));
+            }
+            (Some(key), None) => key.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Io { path: path.clone(), source })?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        };
+        let digits = text
+            .strip_prefix("0x")
+            .ok_or_else(|| key_error("an EVM key is 0x followed by 64 hex digits".into()))?;
+        if digits.len() != 64 {
+            return Err(key_error("an EVM key is 0x followed by 64 hex digits".into()));
+        }
+        digits.parse::<PrivateKeySigner>().map_err(|e| key_error(e.to_string()))
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// A trestle validator's JSON-RPC URL.
+    pub network_rpc: String,
+    /// The store file (created if missing).
+    pub store: PathBuf,
+    /// Prometheus `/metrics` listen address.
+    #[serde(default)]
+    pub metrics: Option<SocketAddr>,
+    /// The loops this process runs.
+    pub roles: Vec<Role>,
+    /// Poll intervals.
+    #[serde(default)]
+    pub poll: PollConfig,
+    /// Backoff after failures.
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// Proving keys (prove role).
+    #[serde(default)]
+    pub prover: Option<ProverConfig>,
+    /// The EVM chains.
+    pub chains: Vec<ChainConfig>,
+}
+
+impl Config {
+    /// Reads, resolves (paths relative to the file) and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let mut config = Self::parse(&text)
+            .map_err(|message| ConfigError::Parse { path: path.into(), message })?;
+        config.resolve_paths(path.parent().unwrap_or_else(|| Path::new(".")));
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML without validating (see [`Config::validate`]).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Makes every relative path relative to `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        resolve(&mut self.store);
+        if let Some(prover) = &mut self.prover {
+            resolve(&mut prover.keys_dir);
+        }
+        for chain in &mut self.chains {
+            if let Some(path) = &mut chain.owner_key {
+                resolve(path);
+            }
+            if let Some(path) = &mut chain.evm_key_file {
+                resolve(path);
+            }
+        }
+    }
+
+    /// Whether this process runs `role`.
+    pub fn runs(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Checks every field, including that the keys the chosen roles need exist and decode.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_http_url("network_rpc", &self.network_rpc)?;
+        if self.roles.is_empty() {
+            return Err(invalid("roles", "choose at least one of post, prove, deliver"));
+        }
+        if self.roles.iter().collect::<BTreeSet<_>>().len() != self.roles.len() {
+            return Err(invalid("roles", "a role is listed twice"));
+        }
+        if self.poll.evm_ms == 0 || self.poll.network_ms == 0 {
+            return Err(invalid("poll", "intervals must be at least 1 ms"));
+        }
+        if self.retry.initial_ms == 0 || self.retry.max_ms < self.retry.initial_ms {
+            return Err(invalid("retry", "need 0 < initial_ms <= max_ms"));
+        }
+        if self.chains.is_empty() {
+            return Err(invalid("chains", "configure at least one chain"));
+        }
+        if self.runs(Role::Prove) {
+            let prover = self.prover.as_ref().ok_or_else(|| {
+                invalid("prover", "the prove role needs [prover] keys_dir and capacity")
+            })?;
+            if prover.capacity == 0 {
+                return Err(invalid("prover.capacity", "must be at least 1"));
+            }
+            let key = prover.proving_key_path();
+            if !key.is_file() {
+                return Err(invalid(
+                    "prover.keys_dir",
+                    format!("no proving key at {}", key.display()),
+                ));
+            }
+        }
+        let mut names = BTreeSet::new();
+        let mut chain_ids = BTreeSet::new();
+        let mut namespaces = BTreeSet::new();
+        for (i, chain) in self.chains.iter().enumerate() {
+            let field = |name: &str| format!("chains[{i}].{name}");
+            if chain.name.is_empty()
+                || !chain.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(field("name"), "use letters, digits, '-' and '_'"));
+            }
+            if !names.insert(chain.name.as_str()) {
+                return Err(invalid(field("name"), format!("{:?} is used twice", chain.name)));
+            }
+            if !chain_ids.insert(chain.chain_id) {
+                return Err(invalid(
+                    field("chain_id"),
+                    format!("{} is used twice", chain.chain_id),
+                ));
+            }
+            check_http_url(&field("rpc"), &chain.rpc)?;
+            if chain.rpc.starts_with("https:") {
+                // alloy's reqwest transport is built without TLS (see the root Cargo.toml);
+                // refuse here rather than fail on the first request.
+                return Err(invalid(
+                    field("rpc"),
+                    "this build reaches EVM chains over plain http only (no TLS yet)",
+                ));
+            }
+            if chain.mailbox.is_zero() {
+                return Err(invalid(field("mailbox"), "the zero address is not a mailbox"));
+            }
+            if chain.light_client.is_zero() {
+                return Err(invalid(field("light_client"), "the zero address is not a contract"));
+            }
+            if chain.message_namespace == chain.block_namespace {
+                return Err(invalid(
+                    field("block_namespace"),
+                    "messages and block records need distinct namespaces",
+                ));
+            }
+            for (name, namespace) in [
+                ("message_namespace", chain.message_namespace),
+                ("block_namespace", chain.block_namespace),
+            ] {
+                if !namespaces.insert(namespace) {
+                    return Err(invalid(
+                        field(name),
+                        format!("namespace {namespace} is used by another chain"),
+                    ));
+                }
+            }
+            if chain.max_gas_price_wei == 0 {
+                return Err(invalid(field("max_gas_price_wei"), "a zero cap would never send"));
+            }
+            if self.runs(Role::Post) {
+                chain.load_owner_key(&field("owner_key"))?;
+            }
+            if self.runs(Role::Prove) || self.runs(Role::Deliver) {
+                chain.load_evm_signer(&field("evm_key"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_http_url(field: &str, url: &str) -> Result<(), ConfigError> {
+    let parsed: alloy::transports::http::reqwest::Url =
+        url.parse().map_err(|e| invalid(field, format!("{url:?} is not a URL: {e}")))?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        return Err(invalid(field, format!("{url:?}: only http(s) endpoints are supported")));
+    }
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The post loop: a source chain's confirmed blocks and outgoing messages → the network.
+//!
+//! For every block of the source chain that is `confirmations` deep, in order, the loop submits
+//! a block-record transaction (`abi.encode(BlockRecord)`) to the chain's block namespace and
+//! every `Mailbox.MessageSent` message of that block (`abi.encode(message)`, the exact bytes
+//! `Mailbox.deliver` hashes) to the chain's message namespace, all signed by the namespaces'
+//! owner. Only then does one store transaction queue the block's messages for delivery and move
+//! the cursor past the block, so a crash redoes at most one block's submissions, which the
+//! network answers with "duplicate" or "already finalized".
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    providers::Provider as _,
+    rpc::types::{BlockNumberOrTag, Filter},
+};
+use alloy_primitives::keccak256;
+use alloy_sol_types::{SolEvent as _, SolValue as _};
+use commonware_cryptography::ed25519;
+use tracing::{debug, info};
+use trestle_light_client::{Transaction, abi::BlockRecord};
+
+use crate::{
+    bindings::Mailbox,
+    evm::{EvmChain, EvmError},
+    metrics::Metrics,
+    network::{Network, NetworkError, Submitted},
+    store::{PendingMessage, Store, StoreError},
+};
+
+/// Most source blocks handled per step (bounds one `eth_getLogs` range).
+const BATCH_BLOCKS: u64 = 100;
+
+/// Why a post step failed (it is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// The source chain failed to answer.
+    #[error(transparent)]
+    Evm(#[from] EvmError),
+    /// The network refused or failed a submission.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The chain did not return a block below its own head.
+    #[error("{chain}: block {number} is missing")]
+    MissingBlock {
+        /// The chain.
+        chain: String,
+        /// The block number.
+        number: u64,
+    },
+    /// A `MessageSent` log does not decode, or its hash is not the hash of its message.
+    #[error("{chain}: malformed MessageSent log in block {number}: {reason}")]
+    MalformedLog {
+        /// The chain.
+        chain: String,
+        /// The block number.
+        number: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The post loop of one source chain.
+#[derive(Debug)]
+pub struct Poster {
+    chain: EvmChain,
+    network: Network,
+    owner: ed25519::PrivateKey,
+    store: Store,
+    metrics: Metrics,
+    /// Chain ids of the destinations this relayer delivers to: only their messages are queued
+    /// (the others are still posted, for other relayers).
+    destinations: Vec<u64>,
+}
+
+impl Poster {
+    /// A post loop for `chain`, signing with `owner`.
+    pub fn new(
+        chain: EvmChain,
+        network: Network,
+        owner: ed25519::PrivateKey,
+        store: Store,
+        metrics: Metrics,
+        destinations: Vec<u64>,
+    ) -> Self {
+        Self { chain, network, owner, store, metrics, destinations }
+    }
+
+    /// Posts the next confirmed blocks, up to [`BATCH_BLOCKS`]. Returns whether it posted any
+    /// (so the caller polls again at once rather than waiting).
+    pub async fn step(&mut self) -> Result<bool, PostError> {
+        let config = self.chain.config().clone();
+        let head = self.chain.head().await?;
+        let Some(confirmed) = head.checked_sub(config.confirmations) else { return Ok(false) };
+        let next = match self.store.source_cursor(&config.name)? {
+            Some(next) => next,
+            None => {
+                let start = config.start_block.unwrap_or(confirmed);
+                info!(chain = %config.name, start, "no cursor yet; starting to post");
+                start
+            }
+        };
+        if next > confirmed {
+            return Ok(false);
+        }
+        let last = confirmed.min(next.saturating_add(BATCH_BLOCKS - 1));
+        let filter = Filter::new()
+            .address(config.mailbox)
+            .event_signature(Mailbox::MessageSent::SIGNATURE_HASH)
+            .from_block(next)
+            .to_block(last);
+        let logs =
+            self.chain.provider().get_logs(&filter).await.map_err(|e| self.chain.rpc_error(e))?;
+        let mut by_block: BTreeMap<u64, Vec<_>> = BTreeMap::new();
+        for log in logs {
+            let number = log.block_number.ok_or_else(|| PostError::MalformedLog {
+                chain: config.name.clone(),
+                number: next,
+                reason: "log without a block number".into(),
+            })?;
+            by_block.entry(number).or_default().push(log);
+        }
+        for number in next..=last {
+            let block = self
+                .chain
+                .provider()
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+                .await
+                .map_err(|e| self.chain.rpc_error(e))?
+                .ok_or_else(|| PostError::MissingBlock { chain: config.name.clone(), number })?;
+            let record = BlockRecord {
+                chainId: config.chain_id,
+                number,
+                hash: block.header.hash,
+                parentHash: block.header.parent_hash,
+            };
+            self.submit(Transaction::new(config.block_namespace(), record.encode())).await?;
+
+            let mut queued = Vec::new();
+            let logs = by_block.remove(&number).unwrap_or_default();
+            let posted = logs.len();
+            for log in logs {
+                let malformed = |reason: String| PostError::MalformedLog {
+                    chain: config.name.clone(),
+                    number,
+                    reason,
+                };
+                let event = log
+                    .log_decode::<Mailbox::MessageSent>()
+                    .map_err(|e| malformed(e.to_string()))?
+                    .inner
+                    .data;
+                let encoded = event.message.abi_encode();
+                if keccak256(&encoded) != event.messageHash {
+                    return Err(malformed(format!(
+                        "messageHash {} is not keccak256(abi.encode(message))",
+                        event.messageHash
+                    )));
+                }
+                let tx = Transaction::new(config.message_namespace(), encoded.clone());
+                self.submit(tx.clone()).await?;
+                info!(
+                    chain = %config.name,
+                    block = number,
+                    hash = %event.messageHash,
+                    dest = event.message.destChainId,
+                    nonce = event.message.nonce,
+                    tx = %tx.hash(),
+                    "posted message"
+                );
+                if self.destinations.contains(&event.message.destChainId) {
+                    queued.push(PendingMessage {
+                        hash: event.messageHash,
+                        src_chain_id: event.message.srcChainId,
+                        dest_chain_id: event.message.destChainId,
+                        namespace: config.message_namespace,
+                        tx_hash: tx.hash(),
+                        included_height: None,
+                        message: encoded.into(),
+                    });
+                }
+            }
+            self.store.record_source_block(&config.name, number, &queued)?;
+            self.metrics.posted_block(&config.name, posted, number.saturating_add(1));
+            debug!(chain = %config.name, block = number, messages = posted, "posted block");
+        }
+        Ok(true)
+    }
+
+    async fn submit(&self, tx: Transaction) -> Result<(), PostError> {
+        match self.network.submit_owned(&self.owner, &tx).await? {
+            Submitted::Accepted => {}
+            Submitted::AlreadyKnown => {
+                debug!(tx = %tx.hash(), "the network already has this transaction");
+            }
+        }
+        Ok(())
+    }
+}

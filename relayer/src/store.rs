@@ -1,0 +1,263 @@
+//! The relayer's persistent state: cursors and the message queue, in one redb file.
+//!
+//! Every change a loop makes after an external effect is one redb write transaction, committed
+//! durably before the loop moves on. So after a crash (kill -9 included) at any point a loop
+//! either sees its step as done or redoes it, and redoing is harmless: the network answers a
+//! resubmission with "duplicate"/"already finalized", `LightClient.update` with
+//! `HeightNotIncreasing`, `Mailbox.deliver` with `AlreadyDelivered`, and the relayer counts all
+//! of these as success. Nothing is ever skipped: a source block's messages are queued in the same
+//! transaction that moves that chain's cursor past the block.
+//!
+//! Tables:
+//! - `source_cursor`: source chain name → next EVM block to post;
+//! - `proven_height`: destination chain name → highest trestle height this relayer proved there;
+//! - `pending`: message hash → [`PendingMessage`] (ABI-encoded record);
+//! - `delivered`: message hash → trestle height it was included at.
+
+use std::{path::Path, sync::Arc};
+
+use alloy_primitives::{B256, Bytes};
+use alloy_sol_types::{SolValue, sol};
+use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+
+const SOURCE_CURSOR: TableDefinition<'static, &str, u64> = TableDefinition::new("source_cursor");
+const PROVEN_HEIGHT: TableDefinition<'static, &str, u64> = TableDefinition::new("proven_height");
+const PENDING: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("pending");
+const DELIVERED: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("delivered");
+
+sol! {
+    /// On-disk form of a pending message (ABI, decoded strictly).
+    struct PendingRecord {
+        uint64 srcChainId;
+        uint64 destChainId;
+        uint64 namespace;
+        bytes32 txHash;
+        bool included;
+        uint64 height;
+        bytes message;
+    }
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb reported an error (I/O, corruption, a locked file).
+    #[error("store: {0}")]
+    Database(#[from] redb::Error),
+    /// A record does not decode: the file was written by something else.
+    #[error("store: corrupt pending record {hash}: {reason}")]
+    Corrupt {
+        /// The record's key.
+        hash: B256,
+        /// What the decoder said.
+        reason: String,
+    },
+}
+
+fn db(error: impl Into<redb::Error>) -> StoreError {
+    StoreError::Database(error.into())
+}
+
+/// A message seen on a source chain and posted to the network, not yet delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingMessage {
+    /// `keccak256(message)`, the mailbox's message hash.
+    pub hash: B256,
+    /// Source EVM chain id.
+    pub src_chain_id: u64,
+    /// Destination EVM chain id.
+    pub dest_chain_id: u64,
+    /// Trestle namespace it was posted in.
+    pub namespace: u64,
+    /// Hash of the trestle transaction carrying it.
+    pub tx_hash: B256,
+    /// Trestle height it was finalized at, once known.
+    pub included_height: Option<u64>,
+    /// `abi.encode(message)` (the transaction payload).
+    pub message: Bytes,
+}
+
+impl PendingMessage {
+    fn encode(&self) -> Vec<u8> {
+        PendingRecord {
+            srcChainId: self.src_chain_id,
+            destChainId: self.dest_chain_id,
+            namespace: self.namespace,
+            txHash: self.tx_hash,
+            included: self.included_height.is_some(),
+            height: self.included_height.unwrap_or_default(),
+            message: self.message.clone(),
+        }
+        .abi_encode()
+    }
+
+    fn decode(hash: B256, bytes: &[u8]) -> Result<Self, StoreError> {
+        let record = PendingRecord::abi_decode_validate(bytes)
+            .map_err(|e| StoreError::Corrupt { hash, reason: e.to_string() })?;
+        Ok(Self {
+            hash,
+            src_chain_id: record.srcChainId,
+            dest_chain_id: record.destChainId,
+            namespace: record.namespace,
+            tx_hash: record.txHash,
+            included_height: record.included.then_some(record.height),
+            message: record.message,
+        })
+    }
+}
+
+/// The relayer's store (cheap to clone; all clones share the file).
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`, with every table present.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| db(redb::StorageError::Io(e)))?;
+        }
+        let database = Database::create(path).map_err(db)?;
+        let txn = database.begin_write().map_err(db)?;
+        txn.open_table(SOURCE_CURSOR).map_err(db)?;
+        txn.open_table(PROVEN_HEIGHT).map_err(db)?;
+        txn.open_table(PENDING).map_err(db)?;
+        txn.open_table(DELIVERED).map_err(db)?;
+        txn.commit().map_err(db)?;
+        Ok(Self { db: Arc::new(database) })
+    }
+
+    /// The next block of `chain` to post, if the chain was ever posted from.
+    pub fn source_cursor(&self, chain: &str) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(SOURCE_CURSOR).map_err(db)?;
+        Ok(table.get(chain).map_err(db)?.map(|v| v.value()))
+    }
+
+    /// Records that block `number` of `chain` was posted with `messages`: queues the messages
+    /// (unless already queued or delivered) and moves the cursor to `number + 1`, atomically.
+    /// A cursor already past `number` stays where it is.
+    pub fn record_source_block(
+        &self,
+        chain: &str,
+        number: u64,
+        messages: &[PendingMessage],
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        {
+            let delivered = txn.open_table(DELIVERED).map_err(db)?;
+            let mut pending = txn.open_table(PENDING).map_err(db)?;
+            for message in messages {
+                let key = message.hash.0;
+                if delivered.get(key).map_err(db)?.is_some()
+                    || pending.get(key).map_err(db)?.is_some()
+                {
+                    continue;
+                }
+                pending.insert(key, message.encode().as_slice()).map_err(db)?;
+            }
+            let mut cursors = txn.open_table(SOURCE_CURSOR).map_err(db)?;
+            let current = cursors.get(chain).map_err(db)?.map(|v| v.value());
+            let next = number.saturating_add(1);
+            if current.is_none_or(|c| c < next) {
+                cursors.insert(chain, next).map_err(db)?;
+            }
+        }
+        txn.commit().map_err(db)
+    }
+
+    /// The highest trestle height this relayer proved to `chain`'s light client.
+    pub fn proven_height(&self, chain: &str) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(PROVEN_HEIGHT).map_err(db)?;
+        Ok(table.get(chain).map_err(db)?.map(|v| v.value()))
+    }
+
+    /// Raises `chain`'s proven height to `height` (never lowers it).
+    pub fn set_proven_height(&self, chain: &str, height: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        {
+            let mut table = txn.open_table(PROVEN_HEIGHT).map_err(db)?;
+            let current = table.get(chain).map_err(db)?.map(|v| v.value());
+            if current.is_none_or(|c| c < height) {
+                table.insert(chain, height).map_err(db)?;
+            }
+        }
+        txn.commit().map_err(db)
+    }
+
+    /// Every pending message, in hash order.
+    pub fn pending(&self) -> Result<Vec<PendingMessage>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(PENDING).map_err(db)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db)? {
+            let (key, value) = entry.map_err(db)?;
+            out.push(PendingMessage::decode(B256::from(key.value()), value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The pending messages bound for `dest_chain_id`.
+    pub fn pending_to(&self, dest_chain_id: u64) -> Result<Vec<PendingMessage>, StoreError> {
+        Ok(self.pending()?.into_iter().filter(|m| m.dest_chain_id == dest_chain_id).collect())
+    }
+
+    /// Records the trestle height a pending message was finalized at (no-op if it is not
+    /// pending any more).
+    pub fn set_included_height(&self, hash: B256, height: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        {
+            let mut table = txn.open_table(PENDING).map_err(db)?;
+            let existing = match table.get(hash.0).map_err(db)? {
+                Some(value) => Some(PendingMessage::decode(hash, value.value())?),
+                None => None,
+            };
+            if let Some(mut message) = existing
+                && message.included_height != Some(height)
+            {
+                message.included_height = Some(height);
+                table.insert(hash.0, message.encode().as_slice()).map_err(db)?;
+            }
+        }
+        txn.commit().map_err(db)
+    }
+
+    /// Moves a message from pending to delivered (idempotent). Returns whether it was pending.
+    pub fn mark_delivered(&self, hash: B256, height: u64) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let was_pending = {
+            let mut pending = txn.open_table(PENDING).map_err(db)?;
+            let removed = pending.remove(hash.0).map_err(db)?.is_some();
+            let mut delivered = txn.open_table(DELIVERED).map_err(db)?;
+            if delivered.get(hash.0).map_err(db)?.is_none() {
+                delivered.insert(hash.0, height).map_err(db)?;
+            }
+            removed
+        };
+        txn.commit().map_err(db)?;
+        Ok(was_pending)
+    }
+
+    /// Whether a message was delivered (by this relayer or, as it found out, another).
+    pub fn is_delivered(&self, hash: B256) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(DELIVERED).map_err(db)?;
+        Ok(table.get(hash.0).map_err(db)?.is_some())
+    }
+
+    /// Number of delivered messages on record.
+    pub fn delivered_count(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata as _;
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(DELIVERED).map_err(db)?;
+        table.len().map_err(db)
+    }
+}

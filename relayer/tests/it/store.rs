@@ -1,0 +1,80 @@
+//! The store keeps its cursors and queue across restarts, and every mark is idempotent.
+
+use alloy_primitives::{B256, Bytes};
+use trestle_relayer::store::{PendingMessage, Store};
+
+fn message(seed: u8, dest: u64) -> PendingMessage {
+    PendingMessage {
+        hash: B256::repeat_byte(seed),
+        src_chain_id: 1,
+        dest_chain_id: dest,
+        namespace: 1_001,
+        tx_hash: B256::repeat_byte(seed.wrapping_add(100)),
+        included_height: None,
+        message: Bytes::from(vec![seed; 40]),
+    }
+}
+
+#[test]
+fn restart_keeps_cursors_and_queue() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested").join("relayer.redb");
+    {
+        let store = Store::open(&path).expect("open");
+        assert_eq!(store.source_cursor("a").expect("read"), None);
+        store.record_source_block("a", 7, &[message(1, 2), message(2, 3)]).expect("record");
+        store.set_proven_height("b", 40).expect("proven");
+        store.set_included_height(B256::repeat_byte(1), 12).expect("included");
+    }
+    let store = Store::open(&path).expect("reopen");
+    assert_eq!(store.source_cursor("a").expect("read"), Some(8));
+    assert_eq!(store.source_cursor("b").expect("read"), None);
+    assert_eq!(store.proven_height("b").expect("read"), Some(40));
+    let pending = store.pending().expect("pending");
+    assert_eq!(pending.len(), 2);
+    let mut expected = message(1, 2);
+    expected.included_height = Some(12);
+    assert_eq!(pending[0], expected);
+    assert_eq!(pending[1], message(2, 3));
+    assert_eq!(store.pending_to(3).expect("pending to 3"), vec![message(2, 3)]);
+}
+
+#[test]
+fn marks_are_idempotent_and_cursors_never_go_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("relayer.redb")).expect("open");
+    let m = message(5, 2);
+
+    // Posting the same block twice (a crash between submitting and recording) queues once.
+    store.record_source_block("a", 3, std::slice::from_ref(&m)).expect("record");
+    store.record_source_block("a", 3, std::slice::from_ref(&m)).expect("record again");
+    assert_eq!(store.pending().expect("pending").len(), 1);
+    assert_eq!(store.source_cursor("a").expect("cursor"), Some(4));
+
+    // An older block does not move the cursor back.
+    store.record_source_block("a", 1, &[]).expect("old block");
+    assert_eq!(store.source_cursor("a").expect("cursor"), Some(4));
+
+    // Delivered once, counted once; a later re-post of the same message does not requeue it.
+    assert!(store.mark_delivered(m.hash, 9).expect("deliver"));
+    assert!(!store.mark_delivered(m.hash, 9).expect("deliver again"));
+    assert!(store.is_delivered(m.hash).expect("delivered?"));
+    assert_eq!(store.delivered_count().expect("count"), 1);
+    store.record_source_block("a", 3, std::slice::from_ref(&m)).expect("re-post");
+    assert!(store.pending().expect("pending").is_empty());
+
+    // Heights only rise; an inclusion height for a message no longer pending is a no-op.
+    store.set_proven_height("b", 10).expect("proven");
+    store.set_proven_height("b", 4).expect("lower");
+    assert_eq!(store.proven_height("b").expect("proven"), Some(10));
+    store.set_included_height(m.hash, 3).expect("no-op");
+    assert!(store.pending().expect("pending").is_empty());
+}
+
+#[test]
+fn a_store_file_is_used_by_one_process_at_a_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relayer.redb");
+    let _first = Store::open(&path).expect("open");
+    assert!(Store::open(&path).is_err(), "a second relayer on the same store is refused");
+}
