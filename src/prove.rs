@@ -29,7 +29,10 @@ use trestle_circuits::{
     verify::proof_to_bytes,
 };
 use trestle_light_client::verify_quorum;
-use trestle_node::rpc::{TrestleApiClient as _, fetch::fetch_signed_state};
+use trestle_node::rpc::{
+    TrestleApiClient as _,
+    fetch::{fetch_newest_quorum, fetch_signed_state},
+};
 
 /// Which height to prove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,18 +106,13 @@ pub fn run(rpc: &str, target: Target, keys: &Path, out: &Path) -> anyhow::Result
             }
             Target::Latest => {
                 let latest = client.block_height().await.context("trestle_blockHeight")?;
-                for height in (latest.saturating_sub(LATEST_LOOKBACK)..=latest).rev() {
-                    let signed = fetch_signed_state(&client, height)
-                        .await
-                        .with_context(|| format!("height {height}"))?;
-                    if verify_quorum(&signed.committee, &signed.state, &signed.signatures).is_ok() {
-                        return Ok(signed);
-                    }
-                }
-                bail!(
-                    "none of heights {}..={latest} has a quorum of signatures on this validator",
-                    latest.saturating_sub(LATEST_LOOKBACK)
-                )
+                let floor = latest.saturating_sub(LATEST_LOOKBACK);
+                fetch_newest_quorum(&client, latest, floor).await?.with_context(|| {
+                    format!(
+                        "none of heights {floor}..={latest} has a quorum of signatures on this \
+                         validator"
+                    )
+                })
             }
         }
     })?;

@@ -20,8 +20,8 @@ use trestle_circuits::{
     export::solidity::proof_calldata,
     setup::{INSECURE_DEV_ORIGIN, read_proving_key},
 };
-use trestle_light_client::{LightClientState, verify_quorum};
-use trestle_node::rpc::fetch::{FetchError, SignedState, fetch_signed_state};
+use trestle_light_client::LightClientState;
+use trestle_node::rpc::fetch::{FetchError, SignedState, fetch_newest_quorum};
 
 use crate::{
     bindings::LightClient,
@@ -205,16 +205,9 @@ impl ProveLoop {
             return Ok(Some(last.clone()));
         }
         let floor = lowest.max(finalized.saturating_sub(QUORUM_LOOKBACK));
-        let mut height = finalized;
-        let signed = loop {
-            let signed = fetch_signed_state(self.network.client(), height).await?;
-            if verify_quorum(&signed.committee, &signed.state, &signed.signatures).is_ok() {
-                break signed;
-            }
-            if height <= floor {
-                return Ok(None);
-            }
-            height -= 1;
+        let Some(signed) = fetch_newest_quorum(self.network.client(), finalized, floor).await?
+        else {
+            return Ok(None);
         };
         let proven = self.prove(signed).await?;
         self.last = Some(proven.clone());

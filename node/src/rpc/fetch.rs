@@ -2,7 +2,9 @@
 //! a verifier needs from a node and check it before anyone relies on it.
 
 use jsonrpsee::core::client::Error as ClientError;
-use trestle_light_client::{Committee, LightClientState, StateSignature, state::StateError};
+use trestle_light_client::{
+    Committee, LightClientState, StateSignature, state::StateError, verify_quorum,
+};
 
 use super::{CommitteeInfoError, TrestleApiClient};
 
@@ -67,4 +69,24 @@ where
         .ok_or(FetchError::UnknownCommittee(state.epoch.0))?;
     let committee = info.to_committee()?;
     Ok(SignedState { state, committee, signatures: response.state_signatures() })
+}
+
+/// The newest state at a height in `floor..=top` whose collected signatures already form a
+/// quorum (signatures are gossiped after finality, so the newest height may not have one yet),
+/// or `None` if no height in the range has one.
+pub async fn fetch_newest_quorum<C>(
+    client: &C,
+    top: u64,
+    floor: u64,
+) -> Result<Option<SignedState>, FetchError>
+where
+    C: TrestleApiClient + Sync,
+{
+    for height in (floor..=top).rev() {
+        let signed = fetch_signed_state(client, height).await?;
+        if verify_quorum(&signed.committee, &signed.state, &signed.signatures).is_ok() {
+            return Ok(Some(signed));
+        }
+    }
+    Ok(None)
 }
