@@ -83,6 +83,10 @@ enum Command {
     /// status: 0 confirmed, 1 not confirmed, 2 usage or other error, 3 confirmed only against
     /// the node's own committee (no genesis anchor; --allow-unanchored makes that 0).
     Confirm(trestle::confirm::ConfirmArgs),
+    /// Run the relayer (post, prove and deliver loops between EVM chains and the network),
+    /// as `trestle-relayer` does; the devnet starts one.
+    #[command(subcommand)]
+    Relayer(RelayerCommand),
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -96,6 +100,22 @@ enum NodeCommand {
     /// Run a validator from its node configuration (TOML).
     Run {
         /// The node configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RelayerCommand {
+    /// Run the configured roles until SIGINT or SIGTERM (see relayer/relayer.example.toml).
+    Run {
+        /// The relayer's TOML configuration.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a relayer configuration (files, keys, addresses) and exit.
+    Check {
+        /// The relayer's TOML configuration.
         #[arg(long)]
         config: PathBuf,
     },
@@ -134,12 +154,40 @@ fn main() -> anyhow::Result<()> {
         Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
         Command::Prove { rpc, height, keys, out } => trestle::prove::run(&rpc, height, &keys, &out),
         Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
+        Command::Relayer(command) => relayer(command),
         Command::Keygen { out } => {
             let entry = trestle_node::service::keygen(&out)?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{}", serde_json::to_string_pretty(&entry)?);
             }
+            Ok(())
+        }
+    }
+}
+
+fn relayer(command: RelayerCommand) -> anyhow::Result<()> {
+    use trestle_relayer::config::Config;
+    // Logs on stderr, with arkworks' never-closed constraint spans filtered off (see
+    // `trestle_relayer::PROVER_SPAN_TARGETS`).
+    tracing_subscriber::fmt()
+        .with_env_filter(trestle_relayer::log_filter("info"))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match command {
+        RelayerCommand::Check { config } => {
+            Config::load(&config).with_context(|| config.display().to_string())?;
+            eprintln!("{}: configuration is valid", config.display());
+            Ok(())
+        }
+        RelayerCommand::Run { config } => {
+            let config = Config::load(&config).with_context(|| config.display().to_string())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the tokio runtime")?;
+            runtime.block_on(trestle_relayer::run(config, trestle_relayer::shutdown_signal()))?;
             Ok(())
         }
     }

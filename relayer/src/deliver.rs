@@ -7,10 +7,11 @@
 //! client's latest root, verifies both with the light-client kernel (never sending a proof the
 //! contract would refuse, or trusting a node blindly), and delivers. `AlreadyDelivered` means
 //! another relayer won the race, which is success. A message leaves the queue only once it is
-//! delivered, in one store transaction.
+//! delivered, in one store transaction. A message that keeps failing (its recipient reverts)
+//! stays queued and is retried with backoff without holding up the messages behind it.
 
 use alloy_sol_types::SolValue as _;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 use trestle_light_client::{
     B256, Height, Namespace, Transaction,
     abi::CodecError,
@@ -30,6 +31,15 @@ use crate::{
 /// Why a deliver step failed (it is retried).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
+    /// The mailbox refuses the delivery with one of its errors (for example
+    /// `RecipientReverted`: the recipient rejects the message, perhaps only for now).
+    #[error("message {message}: the mailbox refuses it: {reason}")]
+    Refused {
+        /// The message.
+        message: B256,
+        /// The mailbox's error, decoded.
+        reason: String,
+    },
     /// The destination chain failed.
     #[error(transparent)]
     Evm(#[from] EvmError),
@@ -105,13 +115,30 @@ impl Deliverer {
         let latest =
             light_client.latestState().call().await.map_err(|e| self.chain.contract_error(e))?;
         self.metrics.light_client_height(self.chain.name(), latest.height);
+        // One message that cannot be delivered (its recipient reverts, its proof is refused)
+        // must not hold up the others behind it: each is tried, and the step fails (and is
+        // retried with backoff) only if nothing else moved.
         let mut delivered_any = false;
+        let mut first_error = None;
         for message in pending {
-            if self.deliver(&message, latest.height, latest.historyRoot).await? {
-                delivered_any = true;
+            match self.deliver(&message, latest.height, latest.historyRoot).await {
+                Ok(true) => delivered_any = true,
+                Ok(false) => {}
+                Err(e) => {
+                    warn!(
+                        chain = self.chain.name(),
+                        hash = %message.hash,
+                        error = %e,
+                        "message not delivered; it stays queued"
+                    );
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        Ok(delivered_any)
+        match first_error {
+            Some(e) if !delivered_any => Err(e),
+            _ => Ok(delivered_any),
+        }
     }
 
     /// Delivers one message if it can be now; returns whether it left the queue.
@@ -211,12 +238,26 @@ impl Deliverer {
                 );
                 self.finish(pending, "delivered")
             }
-            Err(e) => match e.revert::<Mailbox::MailboxErrors>() {
-                Some(Mailbox::MailboxErrors::AlreadyDelivered(_)) => {
-                    self.finish(pending, "delivered by another relayer")
+            Err(e) => {
+                if let Some(Mailbox::MailboxErrors::AlreadyDelivered(_)) =
+                    e.revert::<Mailbox::MailboxErrors>()
+                {
+                    return self.finish(pending, "delivered by another relayer");
                 }
-                _ => Err(e.into()),
-            },
+                // Mined but reverted: another relayer's delivery may have been mined between
+                // our gas estimate and our transaction. Then the message is done all the same.
+                if matches!(e, EvmError::Reverted { .. })
+                    && mailbox.delivered(hash).call().await.unwrap_or(false)
+                {
+                    return self.finish(pending, "delivered by another relayer (race)");
+                }
+                match e.revert::<Mailbox::MailboxErrors>() {
+                    Some(refusal) => {
+                        Err(DeliverError::Refused { message: hash, reason: format!("{refusal:?}") })
+                    }
+                    None => Err(e.into()),
+                }
+            }
         }
     }
 

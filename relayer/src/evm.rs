@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use alloy::{
     contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
-    primitives::TxHash,
+    primitives::{Address, TxHash},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionReceipt,
     signers::local::PrivateKeySigner,
@@ -100,7 +100,8 @@ impl EvmError {
 pub struct EvmChain {
     config: Arc<ChainConfig>,
     provider: DynProvider,
-    can_send: bool,
+    /// The signer's address, if this chain has one.
+    sender: Option<Address>,
     /// Held from sending a transaction until its receipt: the roles sharing this chain's key
     /// then never race for a nonce (each send takes the account's pending nonce afresh).
     send_lock: Arc<Mutex<()>>,
@@ -114,7 +115,7 @@ impl EvmChain {
     ) -> Result<Self, EvmError> {
         let url = Url::parse(&config.rpc)
             .map_err(|e| EvmError::Url { chain: config.name.clone(), message: e.to_string() })?;
-        let can_send = signer.is_some();
+        let sender = signer.as_ref().map(PrivateKeySigner::address);
         let provider = match signer {
             Some(signer) => ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer))
@@ -122,7 +123,7 @@ impl EvmChain {
                 .erased(),
             None => ProviderBuilder::new().connect_http(url).erased(),
         };
-        Ok(Self { config, provider, can_send, send_lock: Arc::new(Mutex::new(())) })
+        Ok(Self { config, provider, sender, send_lock: Arc::new(Mutex::new(())) })
     }
 
     /// The chain's configuration.
@@ -185,10 +186,19 @@ impl EvmChain {
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, EvmError> {
-        if !self.can_send {
+        let Some(sender) = self.sender else {
             return Err(EvmError::NoSigner { chain: self.config.name.clone() });
-        }
+        };
         let _guard = self.send_lock.lock().await;
+        // The nonce is the account's pending count, asked afresh under the lock, never one a
+        // provider cached: alloy's nonce cache advances even when the gas estimate then fails
+        // (a revert), and the next transaction would wait forever behind the gap.
+        let nonce = self
+            .provider
+            .get_transaction_count(sender)
+            .pending()
+            .await
+            .map_err(|e| self.rpc_error(e))?;
         let price = self.provider.get_gas_price().await.map_err(|e| self.rpc_error(e))?;
         if price > self.config.max_gas_price_wei {
             return Err(EvmError::GasPriceAboveCap {
@@ -197,7 +207,8 @@ impl EvmChain {
                 cap: self.config.max_gas_price_wei,
             });
         }
-        let pending = call.send().await.map_err(|e| self.contract_error(e))?;
+        let pending =
+            call.from(sender).nonce(nonce).send().await.map_err(|e| self.contract_error(e))?;
         let receipt = pending
             .with_timeout(Some(RECEIPT_TIMEOUT))
             .get_receipt()

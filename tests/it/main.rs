@@ -7,6 +7,7 @@ mod cli;
 mod confirm;
 mod devnet;
 mod prove;
+mod relayer;
 mod vectors;
 
 use std::path::{Path, PathBuf};

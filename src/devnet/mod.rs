@@ -13,14 +13,26 @@
 //! DIR/node{i}/node.log          validator i's log
 //! DIR/relayer/owner.toml        the relayer's key (DEV ONLY; `trestle keygen` format): owner of
 //!                               every devnet chain's message and block namespace
+//! DIR/relayer/relayer.toml      the relayer's configuration (rewritten on every start)
+//! DIR/relayer/relayer.redb      its store; DIR/relayer/relayer.log its log
+//! DIR/keys/                     the INSECURE dev proving key of the light-client circuit
 //! DIR/chains.json               the EVM chains' ids and anvil ports (fixed at first run)
 //! DIR/chains/<id>/anvil.log     chain <id>'s anvil log
 //! DIR/chains/<id>/deployment.json, light-client-genesis.json   its contracts and their genesis
 //!                               (written by forge under solidity/deployments/, then moved here)
 //! ```
 //!
+//! With the EVM chains deployed, the devnet starts the relayer ([`relayer`]; restarted if it
+//! exits) and sends a demo message from the first chain's `Mailbox` to the second chain's
+//! `Counter`, printing its delivery ([`messages`]).
+//!
 //! Running again with the same directory resumes every validator from its storage; the EVM
-//! chains (anvil, in memory) start afresh and the contracts are redeployed (see [`crate::chains`]).
+//! chains (anvil, in memory) start afresh, the contracts are redeployed (see [`crate::chains`])
+//! and the relayer starts with an empty store. (The network keeps the messages of earlier runs:
+//! on a devnet they could be delivered again to the new, identically addressed mailboxes.)
+
+pub mod messages;
+pub mod relayer;
 
 use std::{
     fs,
@@ -40,6 +52,8 @@ use trestle_node::service::{
 };
 
 use crate::chains::{self, DevnetChain};
+
+use self::{messages::DemoRecord, relayer::DevnetRelayer};
 
 /// Chain id of devnets.
 pub const DEVNET_CHAIN_ID: u64 = 31_337;
@@ -92,6 +106,12 @@ pub struct DevnetFile {
     /// The EVM chains (empty until deployed, or with `--no-evm`).
     #[serde(default)]
     pub chains: Vec<DevnetChain>,
+    /// The relayer, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayer: Option<DevnetRelayer>,
+    /// The demo message, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<DemoRecord>,
 }
 
 /// The namespace convention of devnet chains, as `devnet.json` states it.
@@ -269,6 +289,8 @@ pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
         relayer_key,
         namespace_convention: NAMESPACE_CONVENTION.to_owned(),
         chains: Vec::new(),
+        relayer: None,
+        demo: None,
     })
 }
 
@@ -325,10 +347,16 @@ pub fn default_solidity_dir() -> PathBuf {
 struct Processes {
     validators: Vec<Child>,
     anvils: Vec<Child>,
+    relayer: Option<Child>,
 }
 
 impl Processes {
     fn stop(&mut self) {
+        // The relayer first: it would only log failures while the others go away.
+        if let Some(mut relayer) = self.relayer.take() {
+            terminate(relayer.id());
+            reap(&mut relayer, Duration::from_secs(15));
+        }
         for child in self.validators.iter().chain(&self.anvils) {
             terminate(child.id());
         }
@@ -435,13 +463,31 @@ pub fn run(dir: &Path, validators: usize, evm: bool, solidity: &Path) -> anyhow:
         }
         if !interrupted {
             eprintln!("  EVM chains ready in {:.1} s", started.elapsed().as_secs_f64());
+            let capacity = Genesis::load(&devnet.genesis)?.0.committee_capacity;
+            match relayer::prepare(dir, &devnet, capacity) {
+                Ok(mut described) => {
+                    let child = relayer::spawn(&exe, &described)?;
+                    described.pid = child.id();
+                    processes.relayer = Some(child);
+                    eprintln!(
+                        "  relayer  pid {}  metrics {}  log {}  (pays from {})",
+                        described.pid,
+                        described.metrics_url,
+                        described.log.display(),
+                        described.evm_address
+                    );
+                    devnet.relayer = Some(described);
+                }
+                Err(e) => eprintln!("  no relayer: {e:#}"),
+            }
+            devnet.save(dir)?;
         }
     }
     eprintln!("  described in {}", dir.join("devnet.json").display());
     let outcome = if interrupted {
         Ok(())
     } else {
-        runtime.block_on(monitor(&devnet, &mut processes, &mut signals))
+        runtime.block_on(monitor(dir, &exe, &mut devnet, &mut processes, &mut signals))
     };
     eprintln!("\nstopping validators and chains…");
     processes.stop();
@@ -450,6 +496,9 @@ pub fn run(dir: &Path, validators: usize, evm: bool, solidity: &Path) -> anyhow:
     }
     for chain in &mut devnet.chains {
         chain.pid = 0;
+    }
+    if let Some(relayer) = &mut devnet.relayer {
+        relayer.pid = 0;
     }
     devnet.save(dir)?;
     eprintln!("stopped; run the same command again to resume from {}", dir.display());
@@ -501,18 +550,36 @@ async fn start_chains(
     Ok(described)
 }
 
-/// Prints a live status line until Ctrl-C / SIGTERM; returns an error if every validator died.
+/// Prints a live status line until Ctrl-C / SIGTERM, restarts the relayer whenever it exits and
+/// runs the demo message; returns an error if every validator died.
 async fn monitor(
-    devnet: &DevnetFile,
+    dir: &Path,
+    exe: &Path,
+    devnet: &mut DevnetFile,
     processes: &mut Processes,
     signals: &mut Signals,
 ) -> anyhow::Result<()> {
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     let mut status = Status::new(devnet);
     let mut reported_anvils = false;
+    let demo = demo(devnet.clone());
+    let mut demo = std::pin::pin!(demo);
+    let mut demo_done = devnet.relayer.is_none();
+    let mut relayer_restart = RestartPolicy::default();
     loop {
         tokio::select! {
             _ = signals.recv() => return Ok(()),
+            record = &mut demo, if !demo_done => {
+                demo_done = true;
+                match record {
+                    Ok(record) => devnet.demo = Some(record),
+                    Err(e) => eprintln!(
+                        "\ndemo message: {e:#} (see {})",
+                        devnet.relayer.as_ref().map(|r| r.log.display().to_string()).unwrap_or_default()
+                    ),
+                }
+                devnet.save(dir)?;
+            }
             _ = ticker.tick() => {
                 let exited: Vec<usize> = processes
                     .validators
@@ -521,17 +588,122 @@ async fn monitor(
                     .filter_map(|(i, c)| matches!(c.try_wait(), Ok(Some(_))).then_some(i))
                     .collect();
                 if exited.len() == processes.validators.len() {
-                    bail!("every validator exited; see the logs under {}", devnet.genesis.parent().unwrap_or(Path::new(".")).display());
+                    bail!("every validator exited; see the logs under {}", dir.display());
                 }
                 let anvil_exited = processes.anvils.iter_mut().any(|c| matches!(c.try_wait(), Ok(Some(_))));
                 if anvil_exited && !reported_anvils {
                     reported_anvils = true;
-                    eprintln!("\nan anvil exited; see the logs under {}", devnet.genesis.parent().unwrap_or(Path::new(".")).join("chains").display());
+                    eprintln!("\nan anvil exited; see the logs under {}", dir.join("chains").display());
+                }
+                if supervise_relayer(exe, devnet, processes, &mut relayer_restart)? {
+                    devnet.save(dir)?;
                 }
                 status.refresh(&exited).await;
             }
         }
     }
+}
+
+/// When the devnet may start its relayer again after it exited: at once the first time, then
+/// after a wait that doubles (up to a minute) while it keeps exiting within a minute of starting.
+#[derive(Debug, Default)]
+struct RestartPolicy {
+    exited_at: Option<Instant>,
+    started_at: Option<Instant>,
+    wait: Duration,
+}
+
+impl RestartPolicy {
+    fn exited(&mut self) {
+        let quick = self.started_at.is_some_and(|t| t.elapsed() < Duration::from_secs(60));
+        self.wait = if quick {
+            (self.wait * 2).clamp(Duration::from_secs(1), Duration::from_secs(60))
+        } else {
+            Duration::ZERO
+        };
+        self.exited_at = Some(Instant::now());
+    }
+
+    fn due(&self) -> bool {
+        self.exited_at.is_none_or(|t| t.elapsed() >= self.wait)
+    }
+
+    fn started(&mut self) {
+        self.exited_at = None;
+        self.started_at = Some(Instant::now());
+    }
+}
+
+/// Restarts the relayer if it exited (its store keeps its progress: nothing is lost or done
+/// twice). Returns whether `devnet` changed.
+fn supervise_relayer(
+    exe: &Path,
+    devnet: &mut DevnetFile,
+    processes: &mut Processes,
+    policy: &mut RestartPolicy,
+) -> anyhow::Result<bool> {
+    let Some(described) = devnet.relayer.as_mut() else { return Ok(false) };
+    let mut changed = false;
+    if let Some(child) = processes.relayer.as_mut()
+        && let Ok(Some(status)) = child.try_wait()
+    {
+        eprintln!("\nthe relayer (pid {}) exited with {status}; restarting it", described.pid);
+        processes.relayer = None;
+        described.pid = 0;
+        policy.exited();
+        changed = true;
+    }
+    if processes.relayer.is_none() && policy.due() {
+        let child = relayer::spawn(exe, described)?;
+        described.pid = child.id();
+        described.restarts += 1;
+        processes.relayer = Some(child);
+        policy.started();
+        changed = true;
+    }
+    Ok(changed)
+}
+
+/// The demo: a message from the first chain's mailbox to the second chain's `Counter`, sent
+/// by anvil's dev account 2, followed until it is delivered. Prints both ends.
+async fn demo(devnet: DevnetFile) -> anyhow::Result<DemoRecord> {
+    let [from, to, ..] = devnet.chains.as_slice() else {
+        bail!("the demo needs two chains");
+    };
+    let sender = messages::wallet(from, relayer::DEMO_SENDER_KEY)?;
+    let receiver = messages::wallet(to, relayer::DEMO_SENDER_KEY)?;
+    let payload = format!("hello {} from {}", to.name, from.name);
+    let sent = messages::send(&sender, from, to, to.contracts.counter, payload.as_bytes()).await?;
+    eprintln!(
+        "\ndemo message {} → {} (Counter {}): {payload:?} sent in tx {} (block {}), message {}",
+        from.name, to.name, to.contracts.counter, sent.tx, sent.block, sent.hash
+    );
+    let mut record = DemoRecord {
+        from_chain: from.chain_id,
+        to_chain: to.chain_id,
+        message_hash: sent.hash,
+        sent_tx: sent.tx,
+        sent_block: sent.block,
+        delivered: None,
+        latency_ms: None,
+        counter_total: None,
+    };
+    let delivery =
+        messages::wait_delivered(&receiver, to, sent.hash, Duration::from_secs(300)).await?;
+    let latency = sent.sent_at.elapsed();
+    let total = messages::counter_total(&receiver, to).await?;
+    eprintln!(
+        "\ndemo message delivered on {} in tx {} (block {}) {:.1} s after its send; \
+         Counter.total() = {total}",
+        to.name,
+        delivery.tx,
+        delivery.block,
+        latency.as_secs_f64()
+    );
+    record.delivered = Some(delivery);
+    record.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
+    record.counter_total = Some(total.to_string());
+    Ok(record)
 }
 
 /// The live status line: every validator's finalized height and the finality latency of the

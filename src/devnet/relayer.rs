@@ -1,0 +1,192 @@
+//! The devnet's relayer: its files under `DIR/relayer/` and its process.
+//!
+//! On every start the devnet (re)writes `DIR/relayer/relayer.toml` for the chains it just
+//! deployed, makes sure the INSECURE dev proving key is in `DIR/keys/` (derived from a public
+//! seed in about a second; it matches the committed `LightClientVerifier` the contracts use) and
+//! starts `trestle relayer run` with every role. anvil keeps no state across runs, so the
+//! relayer's store from an earlier run describes chains that no longer exist: it is removed
+//! before the relayer starts.
+//!
+//! The relayer pays for `LightClient.update` and `Mailbox.deliver` with anvil's public dev
+//! account 1 ([`RELAYER_EVM_KEY`]), and signs its submissions to the network with the devnet's
+//! namespace owner key `DIR/relayer/owner.toml`.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+};
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::Address;
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use trestle_circuits::setup::{
+    DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
+    write_insecure_dev_keys,
+};
+
+use super::{DevnetFile, free_port};
+
+/// Secret key of anvil's dev account 1 (public test mnemonic): the devnet relayer's EVM key.
+/// A DEV FIXTURE known to everyone; it only ever holds anvil's play money.
+pub const RELAYER_EVM_KEY: &str =
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+/// Secret key of anvil's dev account 2 (public test mnemonic): sends the devnet's demo message.
+/// A DEV FIXTURE, like [`RELAYER_EVM_KEY`].
+pub const DEMO_SENDER_KEY: &str =
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+/// How often the devnet relayer polls the chains and the network (ms): a devnet is for
+/// watching messages move, so it polls eagerly.
+const POLL_MS: u64 = 200;
+
+/// The devnet's relayer, as `devnet.json` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetRelayer {
+    /// Process id while running (0 when stopped).
+    pub pid: u32,
+    /// Its configuration (`trestle relayer run --config` this).
+    pub config: PathBuf,
+    /// Its log file.
+    pub log: PathBuf,
+    /// Its store (cursors, pending messages).
+    pub store: PathBuf,
+    /// Its Prometheus endpoint.
+    pub metrics_url: String,
+    /// The EVM account that pays for its transactions (anvil's dev account 1).
+    pub evm_address: Address,
+    /// How often the devnet restarted it after it exited.
+    #[serde(default)]
+    pub restarts: u32,
+}
+
+/// `DIR/relayer/`.
+pub fn relayer_dir(dir: &Path) -> PathBuf {
+    dir.join("relayer")
+}
+
+/// `DIR/keys/`: the INSECURE dev proving and verifying keys.
+pub fn keys_dir(dir: &Path) -> PathBuf {
+    dir.join("keys")
+}
+
+/// Writes the relayer's configuration for the chains of `devnet`, removes its stale store and
+/// makes sure the proving key exists. `capacity` is the network's committee capacity: the
+/// contracts verify proofs of the committed verifier, which is for [`DEVNET_CAPACITY`], so any
+/// other capacity is refused with the reason.
+pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Result<DevnetRelayer> {
+    if capacity != DEVNET_CAPACITY {
+        bail!(
+            "the deployed LightClientVerifier is for committees of up to {DEVNET_CAPACITY}; this \
+             network's capacity is {capacity} (run the devnet with --validators \
+             {DEVNET_CAPACITY} or fewer to relay messages)"
+        );
+    }
+    let owner = devnet.relayer_key.clone().context("the devnet has no relayer key")?;
+    let network_rpc = &devnet.validators.first().context("no validator")?.rpc_url;
+    let home = relayer_dir(dir);
+    fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+
+    let keys = keys_dir(dir);
+    let (proving_key, _) = insecure_dev_key_paths(&keys, capacity);
+    if read_proving_key(&proving_key, capacity).is_err() {
+        eprintln!(
+            "  generating the INSECURE dev proving key (capacity {capacity}) in {}…",
+            keys.display()
+        );
+        write_insecure_dev_keys(&keys, capacity, INSECURE_DEV_SEED)
+            .context("INSECURE dev setup")?;
+    }
+
+    let store = home.join("relayer.redb");
+    if store.exists() {
+        fs::remove_file(&store).with_context(|| format!("removing {}", store.display()))?;
+    }
+    let key_path = home.join("evm-key.INSECURE-DEV");
+    fs::write(&key_path, format!("{RELAYER_EVM_KEY}\n"))
+        .with_context(|| format!("writing {}", key_path.display()))?;
+    let metrics = format!("127.0.0.1:{}", free_port()?);
+    let mut text = format!(
+        "# Written by `trestle devnet` on every start, for the chains it deployed. DEV ONLY: the EVM\n\
+         # key is anvil's public dev account 1 and the proving key derives from a public seed.\n\
+         network_rpc = \"{network_rpc}\"\n\
+         store = \"relayer.redb\"\n\
+         metrics = \"{metrics}\"\n\
+         roles = [\"post\", \"prove\", \"deliver\"]\n\n\
+         [poll]\nevm_ms = {POLL_MS}\nnetwork_ms = {POLL_MS}\n\n\
+         [retry]\ninitial_ms = 200\nmax_ms = 5000\n\n\
+         [prover]\nkeys_dir = \"{}\"\ncapacity = {capacity}\n",
+        toml_path(&keys)?,
+    );
+    for chain in &devnet.chains {
+        text.push_str(&format!(
+            "\n[[chains]]\n\
+             name = \"{}\"\n\
+             chain_id = {}\n\
+             rpc = \"{}\"\n\
+             mailbox = \"{}\"\n\
+             light_client = \"{}\"\n\
+             message_namespace = {}\n\
+             block_namespace = {}\n\
+             owner_key = \"{}\"\n\
+             evm_key_file = \"{}\"\n\
+             max_gas_price_wei = 1000000000000\n\
+             # anvil mines each transaction at once and never reorganizes.\n\
+             confirmations = 0\n\
+             start_block = 0\n",
+            chain.name,
+            chain.chain_id,
+            chain.rpc_url,
+            chain.contracts.mailbox,
+            chain.contracts.light_client,
+            chain.message_namespace,
+            chain.block_namespace,
+            toml_path(&owner)?,
+            toml_path(&key_path)?,
+        ));
+    }
+    let config = home.join("relayer.toml");
+    fs::write(&config, text).with_context(|| format!("writing {}", config.display()))?;
+    trestle_relayer::config::Config::load(&config)
+        .with_context(|| format!("the relayer configuration {} is invalid", config.display()))?;
+    let evm_address =
+        RELAYER_EVM_KEY.parse::<PrivateKeySigner>().context("the relayer's dev key")?.address();
+    Ok(DevnetRelayer {
+        pid: 0,
+        config,
+        log: home.join("relayer.log"),
+        store,
+        metrics_url: format!("http://{metrics}/metrics"),
+        evm_address,
+        restarts: 0,
+    })
+}
+
+/// An absolute path as a TOML string body (quotes and backslashes escaped).
+fn toml_path(path: &Path) -> anyhow::Result<String> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+    let text = absolute.to_str().with_context(|| format!("{} is not UTF-8", path.display()))?;
+    Ok(text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Starts `exe relayer run --config …` with its output appended to the relayer's log.
+pub fn spawn(exe: &Path, relayer: &DevnetRelayer) -> anyhow::Result<Child> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&relayer.log)
+        .with_context(|| format!("opening {}", relayer.log.display()))?;
+    let stderr = log.try_clone()?;
+    Command::new(exe)
+        .args(["relayer", "run", "--config"])
+        .arg(&relayer.config)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(stderr)
+        .spawn()
+        .context("starting the relayer")
+}
