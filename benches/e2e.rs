@@ -1,0 +1,261 @@
+//! End-to-end benchmark over the real devnet: `cargo bench --bench e2e [-- OPTIONS]`.
+//!
+//! Starts `trestle devnet` (4 validator processes, two anvil chains with the contracts, the
+//! relayer proving with the INSECURE dev key of capacity 4) in a temporary directory, then
+//! prints one JSON line per measurement:
+//!
+//! * `confirm_verify`: `trestle confirm`'s native verification of a block record against a
+//!   committee of 100 (minimal quorum of 67), median and p99 of repeated runs (target ≤ 10 ms);
+//! * `devnet_start`: from starting the devnet to its demo message being delivered;
+//! * `message_latency`: messages sent one at a time (every `--interval-ms`, alternating A→B and
+//!   B→A) from `Mailbox.send`'s receipt on the source to `MessageDelivered` seen on the
+//!   destination: p50 / p99 / max (target p50 ≤ 15 s over the on-chain path: post, finality,
+//!   Groth16 proof, `LightClient.update`, `Mailbox.deliver`);
+//! * `message_throughput`: a burst of `--burst` messages A→B sent back to back; delivered
+//!   messages per minute from the first send to the last delivery.
+//!
+//! Options: `--messages N` (default 20), `--interval-ms MS` (default 1500), `--burst N`
+//! (default 60), `--confirm-runs N` (default 200). Messages use anvil's public dev account 5.
+
+#![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used)]
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use trestle::{
+    confirm::verify_confirmation,
+    devnet::{
+        self, DevnetFile,
+        messages::{self, SentMessage},
+    },
+};
+
+#[path = "support/confirm_fixture.rs"]
+mod confirm_fixture;
+
+/// anvil's dev account 5 (public test mnemonic): the benchmark's sender on both chains.
+const SENDER_KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+
+/// Longest a single message may take before the benchmark gives up.
+const DELIVERY_LIMIT: Duration = Duration::from_secs(300);
+
+struct Options {
+    messages: usize,
+    interval: Duration,
+    burst: usize,
+    confirm_runs: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        messages: 20,
+        interval: Duration::from_millis(1_500),
+        burst: 60,
+        confirm_runs: 200,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = || args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match args[i].as_str() {
+            "--messages" => options.messages = value().expect("--messages N") as usize,
+            "--interval-ms" => {
+                options.interval = Duration::from_millis(value().expect("--interval-ms MS"))
+            }
+            "--burst" => options.burst = value().expect("--burst N") as usize,
+            "--confirm-runs" => options.confirm_runs = value().expect("--confirm-runs N") as usize,
+            // `cargo bench` passes `--bench`; ignore anything else the harness adds.
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    options
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+fn confirm_verify(runs: usize) {
+    let (evidence, anchor, subject) = confirm_fixture::setup();
+    let namespace = confirm_fixture::NAMESPACE;
+    verify_confirmation(&evidence, namespace, &subject, &anchor).expect("the evidence verifies");
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let verdict =
+            verify_confirmation(std::hint::black_box(&evidence), namespace, &subject, &anchor);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        assert!(verdict.is_ok());
+    }
+    let times = sorted(times);
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "confirm_verify",
+            "validators": confirm_fixture::VALIDATORS,
+            "runs": runs,
+            "median_ms": percentile(&times, 50.0),
+            "p99_ms": percentile(&times, 99.0),
+            "target_ms": 10,
+        })
+    );
+}
+
+/// The devnet child process; SIGTERM (then SIGKILL) on drop, which stops its children too.
+struct Devnet {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        devnet::terminate(self.child.id());
+        devnet::reap(&mut self.child, Duration::from_secs(30));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_devnet() -> Devnet {
+    let dir = std::env::temp_dir().join(format!("trestle-bench-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = std::fs::File::create(dir.with_extension("log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
+        .args(["devnet", "--validators", "4", "--data-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("trestle devnet");
+    Devnet { child, dir }
+}
+
+async fn wait_for_demo(devnet: &Devnet) -> DevnetFile {
+    let started = Instant::now();
+    loop {
+        if let Ok(file) = DevnetFile::load(&devnet.dir)
+            && file.demo.as_ref().is_some_and(|d| d.delivered.is_some())
+        {
+            return file;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the devnet's demo message was not delivered; see {}",
+            devnet.dir.with_extension("log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for `sent` to be delivered on `to`; returns the latency in seconds.
+async fn latency(
+    provider: alloy::providers::DynProvider,
+    to: trestle::chains::DevnetChain,
+    sent: SentMessage,
+) -> f64 {
+    messages::wait_delivered(&provider, &to, sent.hash, DELIVERY_LIMIT).await.expect("delivered");
+    sent.sent_at.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let options = options();
+    confirm_verify(options.confirm_runs);
+
+    let started = Instant::now();
+    let devnet = start_devnet();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let file = wait_for_demo(&devnet).await;
+        let demo = file.demo.clone().unwrap();
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "devnet_start",
+                "validators": file.validators.len(),
+                "seconds_to_demo_delivered": started.elapsed().as_secs_f64(),
+                "demo_latency_s": demo.latency_ms.unwrap_or_default() as f64 / 1e3,
+            })
+        );
+        let (a, b) = (file.chains[0].clone(), file.chains[1].clone());
+        let wallet_a = messages::wallet(&a, SENDER_KEY).unwrap();
+        let wallet_b = messages::wallet(&b, SENDER_KEY).unwrap();
+
+        // Latency: one message at a time, alternating directions.
+        let mut waits = tokio::task::JoinSet::new();
+        for i in 0..options.messages {
+            let (from, to, wallet, dest_wallet) = if i % 2 == 0 {
+                (&a, &b, &wallet_a, &wallet_b)
+            } else {
+                (&b, &a, &wallet_b, &wallet_a)
+            };
+            let payload = format!("latency {i}");
+            let sent = messages::send(wallet, from, to, to.contracts.counter, payload.as_bytes())
+                .await
+                .expect("Mailbox.send");
+            waits.spawn(latency(dest_wallet.clone(), to.clone(), sent));
+            tokio::time::sleep(options.interval).await;
+        }
+        let latencies = sorted(waits.join_all().await);
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "message_latency",
+                "messages": latencies.len(),
+                "interval_ms": options.interval.as_millis() as u64,
+                "p50_s": percentile(&latencies, 50.0),
+                "p99_s": percentile(&latencies, 99.0),
+                "max_s": latencies.last().copied().unwrap_or(f64::NAN),
+                "target_p50_s": 15,
+            })
+        );
+
+        // Throughput: a burst A→B, as fast as the sender can get receipts.
+        if options.burst > 0 {
+            let first = Instant::now();
+            let mut sent = Vec::with_capacity(options.burst);
+            for i in 0..options.burst {
+                let payload = format!("burst {i}");
+                sent.push(
+                    messages::send(&wallet_a, &a, &b, b.contracts.counter, payload.as_bytes())
+                        .await
+                        .expect("Mailbox.send"),
+                );
+            }
+            let sending = first.elapsed().as_secs_f64();
+            for message in &sent {
+                messages::wait_delivered(&wallet_b, &b, message.hash, DELIVERY_LIMIT)
+                    .await
+                    .expect("delivered");
+            }
+            let seconds = first.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "bench": "message_throughput",
+                    "messages": options.burst,
+                    "sending_s": sending,
+                    "all_delivered_s": seconds,
+                    "per_minute": options.burst as f64 / seconds * 60.0,
+                })
+            );
+        }
+    });
+    drop(devnet);
+}
