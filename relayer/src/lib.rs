@@ -12,7 +12,8 @@
 //! idempotent (duplicate submission, `HeightNotIncreasing`, `AlreadyDelivered` all count as
 //! success), so kill -9 at any point and a restart neither lose nor duplicate work, and several
 //! relayers may compete safely. Failed steps are retried with exponential backoff; sending waits
-//! while the gas price is above the chain's cap; [`metrics`] are served for Prometheus.
+//! while the gas price is above the chain's cap, and no transaction's `max_fee_per_gas` exceeds
+//! it; [`metrics`] are served for Prometheus.
 //!
 //! EVM chains are reached only through alloy ([`evm`], [`bindings`] generated from forge's
 //! artifacts); the network only through its JSON-RPC API ([`network`]). The relayer depends on
