@@ -4,7 +4,8 @@
 //! - [`post`]: a source chain's confirmed blocks and `Mailbox.MessageSent` messages → signed
 //!   transactions in the chain's owned namespaces on the network;
 //! - [`prove`]: finalized light-client states → Groth16 proofs → `LightClient.update` on the
-//!   destination chains that need a newer height for a pending message;
+//!   destination chains that need a newer height for a pending message, and on every
+//!   destination at each epoch's last height;
 //! - [`deliver`]: messages covered by a destination's light client → `Mailbox.deliver` with
 //!   transaction and history proofs, verified locally first.
 //!
