@@ -672,7 +672,7 @@ mod tests {
 
     #[test]
     fn next_target_walks_random_and_extreme_cases() {
-        let mut inputs = Inputs(0x7e57_1e);
+        let mut inputs = Inputs(0x007e_571e);
         for _ in 0..200_000 {
             let epoch_length = inputs.epoch_length();
             let latest = inputs.height(epoch_length, 0);
@@ -730,7 +730,7 @@ mod tests {
             let latest = inputs.height(epoch_length, 0);
             let finalized = inputs.height(epoch_length, latest);
             let message = inputs.height(epoch_length, latest);
-            let message = (inputs.next() % 4 != 0).then_some(message);
+            let message = (!inputs.next().is_multiple_of(4)).then_some(message);
             let context = format!("latest {latest}, L {epoch_length}, {message:?}, {finalized}");
             match next_need(latest, epoch_length, message, finalized) {
                 Some(Need::EpochEnd(height)) => {
