@@ -29,7 +29,7 @@
 //! block_namespace = 1002
 //! owner_key = "rollup-a.owner.toml"          # post: the namespaces' owner (a `trestle keygen` file)
 //! evm_key = "0x…"                            # prove/deliver: or evm_key_file = "path"
-//! max_gas_price_wei = 100000000000
+//! max_gas_price_wei = 100000000000          # cap on max_fee_per_gas; above it, sending waits
 //! confirmations = 2
 //! start_block = 0                            # optional: first block to post on a fresh store
 //! ```
@@ -230,7 +230,11 @@ pub struct ChainConfig {
     /// File holding the EVM private key instead (first line, `0x` + 32 bytes).
     #[serde(default)]
     pub evm_key_file: Option<PathBuf>,
-    /// Highest gas price the relayer pays (wei); above it, sending waits.
+    /// Most the relayer ever pays per gas (wei). Transactions are EIP-1559: their
+    /// `max_fee_per_gas` is alloy's estimate clamped to this cap (their tip to that), and
+    /// while `eth_gasPrice` is above it sending waits (see [`EvmChain::send`]).
+    ///
+    /// [`EvmChain::send`]: crate::evm::EvmChain::send
     pub max_gas_price_wei: u128,
     /// Blocks a source block must be buried under before it is posted.
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! The EVM side: one alloy HTTP provider per chain, contract handles, and the one way the
-//! relayer sends transactions (gas-price cap, one sender at a time, receipt checked).
+//! relayer sends transactions (EIP-1559 fees capped, one sender at a time, receipt checked).
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,7 +7,7 @@ use alloy::{
     contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
     primitives::{Address, TxHash},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder, utils::Eip1559Estimation},
     rpc::types::TransactionReceipt,
     signers::local::PrivateKeySigner,
     transports::http::reqwest::Url,
@@ -67,7 +67,7 @@ pub enum EvmError {
         /// The transaction.
         tx: TxHash,
     },
-    /// The gas price is above the configured cap; sending waits.
+    /// The gas price (`eth_gasPrice`) is above the configured cap; sending waits.
     #[error("{chain}: gas price {price} wei is above the cap of {cap} wei")]
     GasPriceAboveCap {
         /// The chain.
@@ -179,9 +179,16 @@ impl EvmChain {
         self.provider.get_block_number().await.map_err(|e| self.rpc_error(e))
     }
 
-    /// Sends `call` as a transaction once the gas price is under the cap, waits for its
-    /// receipt and fails unless it succeeded. A revert found while estimating gas comes back
+    /// Sends `call` as an EIP-1559 transaction once the gas price is under the cap, waits for
+    /// its receipt and fails unless it succeeded. A revert found while estimating gas comes back
     /// as [`EvmError::Contract`] with its revert data (see [`EvmError::revert`]).
+    ///
+    /// `max_gas_price_wei` caps what any transaction may ever pay per gas: while
+    /// `eth_gasPrice` (what a transaction pays now, base fee and tip) is above it, this returns
+    /// [`EvmError::GasPriceAboveCap`] and the loop retries later; otherwise the transaction is
+    /// sent with alloy's fee estimate clamped to the cap ([`capped_fees`]), so its
+    /// `max_fee_per_gas` never exceeds the cap even if the base fee rises before inclusion
+    /// (it then waits in the mempool rather than paying more).
     pub async fn send<D: CallDecoder>(
         &self,
         call: CallBuilder<&DynProvider, D>,
@@ -199,16 +206,20 @@ impl EvmChain {
             .pending()
             .await
             .map_err(|e| self.rpc_error(e))?;
+        let cap = self.config.max_gas_price_wei;
         let price = self.provider.get_gas_price().await.map_err(|e| self.rpc_error(e))?;
-        if price > self.config.max_gas_price_wei {
-            return Err(EvmError::GasPriceAboveCap {
-                chain: self.config.name.clone(),
-                price,
-                cap: self.config.max_gas_price_wei,
-            });
+        if price > cap {
+            return Err(EvmError::GasPriceAboveCap { chain: self.config.name.clone(), price, cap });
         }
-        let pending =
-            call.from(sender).nonce(nonce).send().await.map_err(|e| self.contract_error(e))?;
+        let estimate =
+            self.provider.estimate_eip1559_fees().await.map_err(|e| self.rpc_error(e))?;
+        let fees = capped_fees(estimate, cap);
+        let call = call
+            .from(sender)
+            .nonce(nonce)
+            .max_fee_per_gas(fees.max_fee_per_gas)
+            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let pending = call.send().await.map_err(|e| self.contract_error(e))?;
         let receipt = pending
             .with_timeout(Some(RECEIPT_TIMEOUT))
             .get_receipt()
@@ -221,5 +232,56 @@ impl EvmChain {
             });
         }
         Ok(receipt)
+    }
+}
+
+/// `estimate` with `max_fee_per_gas` clamped to `cap` and `max_priority_fee_per_gas` to the
+/// resulting max fee (a tip above the max fee is invalid).
+pub fn capped_fees(estimate: Eip1559Estimation, cap: u128) -> Eip1559Estimation {
+    let max_fee_per_gas = estimate.max_fee_per_gas.min(cap);
+    Eip1559Estimation {
+        max_fee_per_gas,
+        max_priority_fee_per_gas: estimate.max_priority_fee_per_gas.min(max_fee_per_gas),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fees(max_fee_per_gas: u128, max_priority_fee_per_gas: u128) -> Eip1559Estimation {
+        Eip1559Estimation { max_fee_per_gas, max_priority_fee_per_gas }
+    }
+
+    #[test]
+    fn fees_under_the_cap_are_kept() {
+        assert_eq!(capped_fees(fees(50, 2), 100), fees(50, 2));
+        assert_eq!(capped_fees(fees(100, 100), 100), fees(100, 100));
+    }
+
+    #[test]
+    fn the_max_fee_is_clamped_to_the_cap_and_the_tip_to_the_max_fee() {
+        assert_eq!(capped_fees(fees(300, 2), 100), fees(100, 2));
+        assert_eq!(capped_fees(fees(300, 150), 100), fees(100, 100));
+        assert_eq!(capped_fees(fees(u128::MAX, u128::MAX), 1), fees(1, 1));
+    }
+
+    #[test]
+    fn capped_fees_never_exceed_the_cap_nor_the_tip_the_max_fee() {
+        let values = [0, 1, 2, 99, 100, 101, 1 << 64, u128::MAX - 1, u128::MAX];
+        for max_fee in values {
+            for tip in values {
+                for cap in values {
+                    let capped = capped_fees(fees(max_fee, tip), cap);
+                    assert!(capped.max_fee_per_gas <= cap);
+                    assert!(capped.max_fee_per_gas <= max_fee);
+                    assert!(capped.max_priority_fee_per_gas <= capped.max_fee_per_gas);
+                    assert!(capped.max_priority_fee_per_gas <= tip);
+                    // Nothing is lowered that did not have to be.
+                    assert_eq!(capped.max_fee_per_gas, max_fee.min(cap));
+                    assert_eq!(capped.max_priority_fee_per_gas, tip.min(max_fee).min(cap));
+                }
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! - [`post`]: a source chain's confirmed blocks and `Mailbox.MessageSent` messages → signed
 //!   transactions in the chain's owned namespaces on the network;
 //! - [`prove`]: finalized light-client states → Groth16 proofs → `LightClient.update` on the
-//!   destination chains that need a newer height for a pending message;
+//!   destination chains that need a newer height for a pending message, and on every
+//!   destination at each epoch's last height;
 //! - [`deliver`]: messages covered by a destination's light client → `Mailbox.deliver` with
 //!   transaction and history proofs, verified locally first.
 //!
@@ -12,7 +13,8 @@
 //! idempotent (duplicate submission, `HeightNotIncreasing`, `AlreadyDelivered` all count as
 //! success), so kill -9 at any point and a restart neither lose nor duplicate work, and several
 //! relayers may compete safely. Failed steps are retried with exponential backoff; sending waits
-//! while the gas price is above the chain's cap; [`metrics`] are served for Prometheus.
+//! while the gas price is above the chain's cap, and no transaction's `max_fee_per_gas` exceeds
+//! it; [`metrics`] are served for Prometheus.
 //!
 //! EVM chains are reached only through alloy ([`evm`], [`bindings`] generated from forge's
 //! artifacts); the network only through its JSON-RPC API ([`network`]). The relayer depends on

@@ -1,15 +1,27 @@
 //! The prove loop: finalized light-client states → Groth16 proofs → `LightClient.update` on
-//! every destination chain whose light client lags behind a height a pending message needs.
+//! every destination chain whose light client lags behind a height a pending message needs, and
+//! on every destination chain as soon as an epoch's last height above its light client is
+//! finalized.
 //!
 //! One loop serves all destination chains, because proving is the expensive part and one proof
-//! of a state is valid on every chain that follows the network: the loop proves the newest
-//! finalized state that has a quorum of signatures and submits that same proof wherever it is
-//! needed. `HeightNotIncreasing` means another relayer got there first, which is success.
-//! (The network has a single epoch today; once epochs change, the last height of each epoch
-//! must be proven before any later one, which `LightClient` enforces with
-//! `EpochBoundarySkipped`.)
+//! of a state is valid on every chain that follows the network. Each step decides, per chain,
+//! what its light client needs next ([`next_need`], pure and unit-tested) and proves each
+//! distinct height once:
+//! - `LightClient` accepts a state of the next epoch only after the last height of the current
+//!   one (it refuses a skip with `EpochBoundarySkipped`), so while an epoch's last height above a
+//!   light client is finalized, that exact height is proven (from its signatures, which
+//!   validators keep forever) and submitted, whether or not a message is waiting. A light client
+//!   that is several epochs behind climbs one epoch end per step; one that is idle never falls
+//!   more than one epoch behind.
+//! - Otherwise, when a pending message needs a height the light client lacks, the loop proves
+//!   the newest finalized state that has a quorum of signatures and submits that same proof to
+//!   every chain that needs it (the common case: today's networks have one unbounded epoch).
+//!
+//! `HeightNotIncreasing` means another relayer got there first, which is success;
+//! `EpochBoundarySkipped` means the loop's view of a light client was wrong (a reorg undid an
+//! update, say) and is a [`ProvingError`], retried after a fresh read.
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use alloy::primitives::U256;
 use ark_ff::PrimeField as _;
@@ -20,8 +32,8 @@ use trestle_circuits::{
     export::solidity::proof_calldata,
     setup::{INSECURE_DEV_ORIGIN, read_proving_key},
 };
-use trestle_light_client::LightClientState;
-use trestle_node::rpc::fetch::{FetchError, SignedState, fetch_newest_quorum};
+use trestle_light_client::{LightClientState, verify_quorum};
+use trestle_node::rpc::fetch::{FetchError, SignedState, fetch_newest_quorum, fetch_signed_state};
 
 use crate::{
     bindings::LightClient,
@@ -63,6 +75,34 @@ pub enum ProvingError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The configured light client reports an epoch length of zero, which `LightClient` refuses
+    /// at deployment: the address is not a trestle light client.
+    #[error("{chain}: the light client reports an epoch length of 0; is it a trestle LightClient?")]
+    ZeroEpochLength {
+        /// The chain.
+        chain: String,
+    },
+    /// A light client refused a state for skipping an epoch's last height, although the loop
+    /// had read the light client's height just before: its view was stale (a reorg undid an
+    /// update, say) or the light client follows other epochs than the network's.
+    #[error(
+        "{chain}: the light client refused height {height} (its height read as {latest}, epoch \
+         length {epoch_length}): the last height {last_height} of epoch {epoch} must come first"
+    )]
+    EpochBoundarySkipped {
+        /// The chain.
+        chain: String,
+        /// The height submitted.
+        height: u64,
+        /// The light client's height as the loop read it.
+        latest: u64,
+        /// The light client's epoch length.
+        epoch_length: u64,
+        /// The epoch whose last height the light client wants first.
+        epoch: u64,
+        /// That epoch's last height.
+        last_height: u64,
+    },
 }
 
 /// Reads the proving key of `config` and builds a prover (blocking: the key can be large).
@@ -78,6 +118,118 @@ pub fn load_prover(config: &ProverConfig) -> Result<Prover, ProvingError> {
     Ok(Prover::new(file.key, config.capacity)?)
 }
 
+/// The last height of the epoch `height` is in, `(height / L + 1)·L − 1` for
+/// `L = epoch_length`, or `None` when that epoch runs past `u64::MAX` (no height ends it: a
+/// devnet's single epoch of `L = u64::MAX` ends at `u64::MAX − 1`, but the epoch of
+/// `u64::MAX` itself does not end). `L = 0`, which `LightClient` refuses, counts as one epoch
+/// without end.
+fn last_height_of_epoch(height: u64, epoch_length: u64) -> Option<u64> {
+    if epoch_length == 0 {
+        return None;
+    }
+    let length = u128::from(epoch_length);
+    // (height / L + 1) ≤ 2^64 and L < 2^64, so the product fits in u128 and is at least 1.
+    let last = (u128::from(height) / length + 1) * length - 1;
+    u64::try_from(last).ok()
+}
+
+/// Whether `height` is the last height of its epoch.
+fn is_last_of_epoch(height: u64, epoch_length: u64) -> bool {
+    last_height_of_epoch(height, epoch_length) == Some(height)
+}
+
+/// The next height to prove to a light client at height `latest` on the way to `wanted`, or
+/// `None` when it is there already.
+///
+/// `LightClient` accepts, after `latest`, any higher height up to the last height of the epoch
+/// of `latest + 1` (the current epoch, or the next one when `latest` ends an epoch), and
+/// nothing beyond. So the target is `wanted` when that is within reach, else that epoch's last
+/// height; repeating from each target reaches `wanted` without skipping an epoch's last
+/// height, in one step per epoch end in between plus one.
+fn next_target(latest: u64, epoch_length: u64, wanted: u64) -> Option<u64> {
+    if wanted <= latest {
+        return None;
+    }
+    // latest < wanted ≤ u64::MAX, so latest + 1 does not overflow.
+    let furthest = last_height_of_epoch(latest + 1, epoch_length);
+    Some(furthest.map_or(wanted, |furthest| furthest.min(wanted)))
+}
+
+/// What a destination's light client needs proven next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    /// Exactly this height: the last of an epoch, finalized, which the light client must
+    /// accept before any later height.
+    EpochEnd(u64),
+    /// The newest finalized state with a quorum, at this height or above (a pending message
+    /// was finalized here). Every finalized height above the light client is within its reach.
+    Newest {
+        /// The lowest height that serves the pending messages.
+        at_least: u64,
+    },
+}
+
+/// What a light client at `latest` (epochs of `epoch_length`) needs next, given the highest
+/// height a pending message to its chain was finalized at (if any) and the network's
+/// `finalized` height; `None` when nothing can or need be proven for it now.
+///
+/// A finalized epoch end within reach is always the answer, message or not, so that light
+/// clients keep up with committee changes; a message's height is only served once the light
+/// client has reached the network's current epoch.
+fn next_need(
+    latest: u64,
+    epoch_length: u64,
+    message_height: Option<u64>,
+    finalized: u64,
+) -> Option<Need> {
+    let reachable = next_target(latest, epoch_length, finalized)?;
+    if is_last_of_epoch(reachable, epoch_length) {
+        return Some(Need::EpochEnd(reachable));
+    }
+    // Here reachable == finalized: every height in (latest, finalized] can come next.
+    message_height
+        .filter(|&height| latest < height && height <= finalized)
+        .map(|at_least| Need::Newest { at_least })
+}
+
+/// A destination chain waiting for a proof: its index in the loop's chains, its light
+/// client's height when the step read it, and its epoch length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Waiting {
+    index: usize,
+    latest: u64,
+    epoch_length: u64,
+}
+
+/// Which proofs one step makes and where it submits them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Plan {
+    /// Each epoch end to prove exactly, lowest first, with the chains that need it.
+    epoch_ends: BTreeMap<u64, Vec<Waiting>>,
+    /// The chains that take the newest state with a quorum, each with the lowest height that
+    /// serves its messages.
+    newest: Vec<(Waiting, u64)>,
+}
+
+impl Plan {
+    /// Groups the chains' needs so that each distinct proof is made once.
+    fn new(needs: impl IntoIterator<Item = (Waiting, Need)>) -> Self {
+        let mut plan = Self::default();
+        for (waiting, need) in needs {
+            match need {
+                Need::EpochEnd(height) => plan.epoch_ends.entry(height).or_default().push(waiting),
+                Need::Newest { at_least } => plan.newest.push((waiting, at_least)),
+            }
+        }
+        plan
+    }
+
+    /// The lowest height a newest-state proof must have to serve any chain, if any wants one.
+    fn lowest_newest(&self) -> Option<u64> {
+        self.newest.iter().map(|&(_, at_least)| at_least).min()
+    }
+}
+
 /// A proven state, kept to submit to every chain that needs it.
 #[derive(Clone, Debug)]
 struct Proven {
@@ -86,15 +238,30 @@ struct Proven {
     proof: [U256; 8],
 }
 
+/// A destination chain and what the loop remembers about its light client.
+#[derive(Debug)]
+struct Destination {
+    chain: EvmChain,
+    /// `LightClient.epochLength()`, read once: it is immutable.
+    epoch_length: Option<u64>,
+    /// The light client's height at the last read. Heights only grow (short of a reorg), so a
+    /// chain with no pending message is read again only once an epoch end above this one is
+    /// finalized.
+    latest_read: Option<u64>,
+}
+
 /// The prove loop.
 #[derive(Debug)]
 pub struct ProveLoop {
     prover: Arc<Prover>,
-    chains: Vec<EvmChain>,
+    destinations: Vec<Destination>,
     network: Network,
     store: Store,
     metrics: Metrics,
-    last: Option<Proven>,
+    /// The last newest-state proof, reused while it is new enough.
+    newest: Option<Proven>,
+    /// Proofs of the epoch ends the last step planned, kept while a send is retried.
+    epoch_end_proofs: BTreeMap<u64, Proven>,
 }
 
 impl ProveLoop {
@@ -106,11 +273,26 @@ impl ProveLoop {
         store: Store,
         metrics: Metrics,
     ) -> Self {
-        Self { prover, chains, network, store, metrics, last: None }
+        let destinations = chains
+            .into_iter()
+            .map(|chain| Destination { chain, epoch_length: None, latest_read: None })
+            .collect();
+        Self {
+            prover,
+            destinations,
+            network,
+            store,
+            metrics,
+            newest: None,
+            epoch_end_proofs: BTreeMap::new(),
+        }
     }
 
-    /// Brings every lagging light client up to a newly proven state if a pending message
-    /// needs it. Returns whether it submitted anything.
+    /// Brings every light client that needs it to a newly proven state: the next epoch end
+    /// above it, or a height a pending message needs. Returns whether it submitted anything.
+    ///
+    /// A chain that fails (a read, a submission) does not keep the others waiting: the step
+    /// tries them all and then returns the first error (the others are logged).
     pub async fn step(&mut self) -> Result<bool, ProvingError> {
         let finalized = self.network.finalized_height().await?;
         self.metrics.finalized_height(finalized);
@@ -118,7 +300,7 @@ impl ProveLoop {
         self.metrics.pending_messages(pending.len());
 
         // Learn where pending messages were finalized.
-        let mut needed_by_chain = std::collections::BTreeMap::<u64, u64>::new();
+        let mut needed_by_chain = BTreeMap::<u64, u64>::new();
         for message in pending {
             let height = match message.included_height {
                 Some(height) => height,
@@ -134,73 +316,180 @@ impl ProveLoop {
             *needed = (*needed).max(height);
         }
 
-        let mut lagging = Vec::new();
-        for chain in &self.chains {
-            let Some(&needed) = needed_by_chain.get(&chain.config().chain_id) else { continue };
-            let latest = chain
-                .light_client()
-                .latestHeight()
-                .call()
-                .await
-                .map_err(|e| chain.contract_error(e))?;
-            self.metrics.light_client_height(chain.name(), latest);
-            if latest < needed {
-                lagging.push((chain.clone(), latest, needed));
+        // A chain that cannot be read does not keep the others waiting.
+        let mut outcome = Outcome::default();
+        let mut needs = Vec::new();
+        for index in 0..self.destinations.len() {
+            let chain_id = self.destinations[index].chain.config().chain_id;
+            let message_height = needed_by_chain.get(&chain_id).copied();
+            match self.read_need(index, message_height, finalized).await {
+                Ok(Some(need)) => needs.push(need),
+                Ok(None) => {}
+                Err(e) => outcome.record(Err(e)),
             }
         }
-        let Some(lowest_needed) = lagging.iter().map(|(_, _, needed)| *needed).min() else {
-            return Ok(false);
-        };
-        if finalized < lowest_needed {
-            return Ok(false);
-        }
+        let plan = Plan::new(needs);
+        self.epoch_end_proofs.retain(|height, _| plan.epoch_ends.contains_key(height));
 
-        let Some(proven) = self.proven(finalized, lowest_needed).await? else {
-            debug!(finalized, "no quorum of signatures yet; waiting");
-            return Ok(false);
-        };
-        let mut submitted = false;
-        for (chain, latest, needed) in lagging {
-            if proven.height <= latest || proven.height < needed {
+        for (&height, waiting) in &plan.epoch_ends {
+            let Some(proven) = self.proven_epoch_end(height).await? else {
+                debug!(height, "the epoch end has no quorum of signatures yet; waiting");
                 continue;
+            };
+            for &waiting in waiting {
+                outcome.record(self.submit(waiting, &proven).await);
             }
-            let light_client = chain.light_client();
-            let call = light_client.update(proven.state.clone(), proven.proof);
-            match chain.send(call).await {
-                Ok(receipt) => {
-                    info!(
-                        chain = chain.name(),
-                        height = proven.height,
-                        tx = %receipt.transaction_hash,
-                        gas = receipt.gas_used,
-                        "light client updated"
-                    );
-                    self.metrics.proof_submitted(chain.name());
-                    submitted = true;
-                }
-                Err(e) => match e.revert::<LightClient::LightClientErrors>() {
-                    Some(LightClient::LightClientErrors::HeightNotIncreasing(_)) => {
-                        debug!(chain = chain.name(), "another relayer updated the light client");
-                    }
-                    _ => return Err(e.into()),
-                },
-            }
-            self.store.set_proven_height(chain.name(), proven.height)?;
-            self.metrics.light_client_height(chain.name(), proven.height);
         }
-        Ok(submitted)
+        if let Some(lowest) = plan.lowest_newest() {
+            match self.proven_newest(finalized, lowest).await? {
+                Some(proven) => {
+                    for &(waiting, at_least) in &plan.newest {
+                        // A chain that needs more than this proof waits for a newer one.
+                        if proven.height >= at_least {
+                            outcome.record(self.submit(waiting, &proven).await);
+                        }
+                    }
+                }
+                None => debug!(finalized, "no quorum of signatures yet; waiting"),
+            }
+        }
+        outcome.finish()
+    }
+
+    /// What destination `index`'s light client needs next (see [`next_need`]), reading its
+    /// height only when that can matter.
+    async fn read_need(
+        &mut self,
+        index: usize,
+        message_height: Option<u64>,
+        finalized: u64,
+    ) -> Result<Option<(Waiting, Need)>, ProvingError> {
+        let epoch_length = self.epoch_length(index).await?;
+        // Without a pending message only an epoch end matters, and if none is finalized above
+        // the height last read, none is above the current one either.
+        let worth_reading = message_height.is_some()
+            || self.destinations[index].latest_read.is_none_or(|latest| {
+                matches!(next_need(latest, epoch_length, None, finalized), Some(Need::EpochEnd(_)))
+            });
+        if !worth_reading {
+            return Ok(None);
+        }
+        let latest = self.light_client_height(index).await?;
+        Ok(next_need(latest, epoch_length, message_height, finalized)
+            .map(|need| (Waiting { index, latest, epoch_length }, need)))
+    }
+
+    /// The epoch length of destination `index`'s light client, read on first use.
+    async fn epoch_length(&mut self, index: usize) -> Result<u64, ProvingError> {
+        let destination = &mut self.destinations[index];
+        if let Some(length) = destination.epoch_length {
+            return Ok(length);
+        }
+        let chain = &destination.chain;
+        let length =
+            chain.light_client().epochLength().call().await.map_err(|e| chain.contract_error(e))?;
+        if length == 0 {
+            return Err(ProvingError::ZeroEpochLength { chain: chain.name().to_owned() });
+        }
+        destination.epoch_length = Some(length);
+        Ok(length)
+    }
+
+    /// Reads the height of destination `index`'s light client.
+    async fn light_client_height(&mut self, index: usize) -> Result<u64, ProvingError> {
+        let destination = &mut self.destinations[index];
+        let chain = &destination.chain;
+        let latest = chain
+            .light_client()
+            .latestHeight()
+            .call()
+            .await
+            .map_err(|e| chain.contract_error(e))?;
+        self.metrics.light_client_height(chain.name(), latest);
+        destination.latest_read = Some(latest);
+        Ok(latest)
+    }
+
+    /// Submits `proven` to the `waiting` chain unless its light client cannot take it next.
+    /// Returns whether a transaction updated the light client.
+    async fn submit(&self, waiting: Waiting, proven: &Proven) -> Result<bool, ProvingError> {
+        let chain = &self.destinations[waiting.index].chain;
+        let Waiting { latest, epoch_length, .. } = waiting;
+        if next_target(latest, epoch_length, proven.height) != Some(proven.height) {
+            // The plan never asks for this; a stale newest-state proof could.
+            debug!(
+                chain = chain.name(),
+                height = proven.height,
+                latest,
+                "the light client cannot take this height next; skipped"
+            );
+            return Ok(false);
+        }
+        let light_client = chain.light_client();
+        let call = light_client.update(proven.state.clone(), proven.proof);
+        let updated = match chain.send(call).await {
+            Ok(receipt) => {
+                info!(
+                    chain = chain.name(),
+                    height = proven.height,
+                    tx = %receipt.transaction_hash,
+                    gas = receipt.gas_used,
+                    "light client updated"
+                );
+                self.metrics.proof_submitted(chain.name());
+                true
+            }
+            Err(e) => match e.revert::<LightClient::LightClientErrors>() {
+                Some(LightClient::LightClientErrors::HeightNotIncreasing(_)) => {
+                    debug!(chain = chain.name(), "another relayer updated the light client");
+                    false
+                }
+                Some(LightClient::LightClientErrors::EpochBoundarySkipped(skipped)) => {
+                    return Err(ProvingError::EpochBoundarySkipped {
+                        chain: chain.name().to_owned(),
+                        height: proven.height,
+                        latest,
+                        epoch_length,
+                        epoch: skipped.epoch,
+                        last_height: skipped.lastHeight,
+                    });
+                }
+                _ => return Err(e.into()),
+            },
+        };
+        self.store.set_proven_height(chain.name(), proven.height)?;
+        self.metrics.light_client_height(chain.name(), proven.height);
+        Ok(updated)
+    }
+
+    /// A proof of the epoch end at `height` exactly, or `None` while its signatures do not
+    /// form a quorum yet.
+    async fn proven_epoch_end(&mut self, height: u64) -> Result<Option<Proven>, ProvingError> {
+        if let Some(proven) = self.epoch_end_proofs.get(&height) {
+            return Ok(Some(proven.clone()));
+        }
+        if let Some(newest) = self.newest.as_ref().filter(|newest| newest.height == height) {
+            return Ok(Some(newest.clone()));
+        }
+        let signed = fetch_signed_state(self.network.client(), height).await?;
+        if verify_quorum(&signed.committee, &signed.state, &signed.signatures).is_err() {
+            return Ok(None);
+        }
+        let proven = self.prove(signed).await?;
+        self.epoch_end_proofs.insert(height, proven.clone());
+        Ok(Some(proven))
     }
 
     /// A proof of the newest state at or below `finalized` (and at least `lowest`) that has a
     /// quorum of signatures, reusing the last proof when it is that new already.
-    async fn proven(
+    async fn proven_newest(
         &mut self,
         finalized: u64,
         lowest: u64,
     ) -> Result<Option<Proven>, ProvingError> {
-        if let Some(last) = &self.last
+        if let Some(last) = &self.newest
             && last.height >= lowest
-            && last.height + QUORUM_LOOKBACK >= finalized
+            && last.height.saturating_add(QUORUM_LOOKBACK) >= finalized
         {
             return Ok(Some(last.clone()));
         }
@@ -210,13 +499,13 @@ impl ProveLoop {
             return Ok(None);
         };
         let proven = self.prove(signed).await?;
-        self.last = Some(proven.clone());
+        self.newest = Some(proven.clone());
         Ok(Some(proven))
     }
 
     async fn prove(&self, signed: SignedState) -> Result<Proven, ProvingError> {
         let height = signed.state.height.get();
-        let chains: Vec<&str> = self.chains.iter().map(EvmChain::name).collect();
+        let chains: Vec<&str> = self.destinations.iter().map(|d| d.chain.name()).collect();
         info!(height, chains = ?chains, "proving height {height}…");
         let started = Instant::now();
         let prover = self.prover.clone();
@@ -235,6 +524,31 @@ impl ProveLoop {
     }
 }
 
+/// What a step's submissions came to: whether any updated a light client, and the first
+/// failure (later ones are logged as they happen).
+#[derive(Debug, Default)]
+struct Outcome {
+    submitted: bool,
+    first_error: Option<ProvingError>,
+}
+
+impl Outcome {
+    fn record(&mut self, result: Result<bool, ProvingError>) {
+        match result {
+            Ok(updated) => self.submitted |= updated,
+            Err(e) if self.first_error.is_none() => self.first_error = Some(e),
+            Err(e) => warn!(error = %e, "submitting a proof failed"),
+        }
+    }
+
+    fn finish(self) -> Result<bool, ProvingError> {
+        match self.first_error {
+            Some(e) => Err(e),
+            None => Ok(self.submitted),
+        }
+    }
+}
+
 /// The light-client state as the binding's struct (the same fields in the same order).
 fn binding_state(state: &LightClientState) -> LightClient::LightClientState {
     LightClient::LightClientState {
@@ -243,5 +557,236 @@ fn binding_state(state: &LightClientState) -> LightClient::LightClientState {
         height: state.height.0,
         historyRoot: state.history_root,
         nextCommittee: state.next_committee,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `LightClient` accepts a state at `height` after one at `latest` (its
+    /// `_checkTransition`, for states whose epoch is `height / L` as the network makes them).
+    fn light_client_accepts(latest: u64, height: u64, epoch_length: u64) -> bool {
+        let (epoch, latest_epoch) = (height / epoch_length, latest / epoch_length);
+        let latest_ends_epoch = (u128::from(latest) + 1) % u128::from(epoch_length) == 0;
+        height > latest
+            && (epoch == latest_epoch || (epoch == latest_epoch + 1 && latest_ends_epoch))
+    }
+
+    /// Checks one `next_target` answer and, when few epochs lie between, follows it to
+    /// `wanted`: every step is accepted by the light client (so none skips an epoch end or goes
+    /// backwards) and the walk takes at most one step per epoch in between plus one.
+    fn check_walk(latest: u64, epoch_length: u64, wanted: u64) {
+        let context = format!("latest {latest}, L {epoch_length}, wanted {wanted}");
+        let Some(first) = next_target(latest, epoch_length, wanted) else {
+            assert!(wanted <= latest, "{context}: nothing proven although behind");
+            return;
+        };
+        assert!(wanted > latest, "{context}: proves although there");
+        let epochs_between = wanted / epoch_length - latest / epoch_length;
+        if epochs_between > 64 {
+            assert!(light_client_accepts(latest, first, epoch_length), "{context}: {first}");
+            assert!(first <= wanted, "{context}: {first} overshoots");
+            return;
+        }
+        let (mut at, mut steps) = (latest, 0u64);
+        while let Some(target) = next_target(at, epoch_length, wanted) {
+            assert!(light_client_accepts(at, target, epoch_length), "{context}: {at} → {target}");
+            assert!(target <= wanted, "{context}: {target} overshoots");
+            assert!(
+                target == wanted || is_last_of_epoch(target, epoch_length),
+                "{context}: {target} stops short of both the epoch end and the wanted height"
+            );
+            (at, steps) = (target, steps + 1);
+        }
+        assert_eq!(at, wanted, "{context}");
+        assert!(steps <= epochs_between + 1, "{context}: {steps} steps");
+    }
+
+    /// splitmix64: a deterministic stream of test inputs (no extra dependency).
+    struct Inputs(u64);
+
+    impl Inputs {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// An epoch length: tiny, arbitrary, around a power of two, or the extremes.
+        fn epoch_length(&mut self) -> u64 {
+            match self.next() % 5 {
+                0 => 1 + self.next() % 16,
+                1 => (1u64 << (self.next() % 64))
+                    .saturating_add(self.next() % 3)
+                    .saturating_sub(1)
+                    .max(1),
+                2 => u64::MAX - self.next() % 2,
+                _ => self.next().max(1),
+            }
+        }
+
+        /// A height: arbitrary, near an epoch end, near the top, or near `near`.
+        fn height(&mut self, epoch_length: u64, near: u64) -> u64 {
+            let jitter = self.next() % 5;
+            match self.next() % 4 {
+                0 => self.next(),
+                1 => {
+                    let end = last_height_of_epoch(self.next(), epoch_length).unwrap_or(u64::MAX);
+                    end.saturating_sub(2).saturating_add(jitter)
+                }
+                2 => u64::MAX - jitter,
+                _ => near.saturating_add(jitter).saturating_add(self.next() % 40),
+            }
+        }
+    }
+
+    #[test]
+    fn last_height_of_epoch_handles_every_length() {
+        assert_eq!(last_height_of_epoch(0, 10), Some(9));
+        assert_eq!(last_height_of_epoch(9, 10), Some(9));
+        assert_eq!(last_height_of_epoch(10, 10), Some(19));
+        assert_eq!(last_height_of_epoch(7, 1), Some(7));
+        assert_eq!(last_height_of_epoch(u64::MAX, 1), Some(u64::MAX));
+        assert_eq!(last_height_of_epoch(u64::MAX, 1 << 32), Some(u64::MAX));
+        // The devnets' single epoch, and the epoch after it that no height ends.
+        assert_eq!(last_height_of_epoch(0, u64::MAX), Some(u64::MAX - 1));
+        assert_eq!(last_height_of_epoch(u64::MAX - 1, u64::MAX), Some(u64::MAX - 1));
+        assert_eq!(last_height_of_epoch(u64::MAX, u64::MAX), None);
+        assert_eq!(last_height_of_epoch((1 << 63) + 1, (1 << 63) + 1), None);
+        assert_eq!(last_height_of_epoch(5, 0), None);
+    }
+
+    #[test]
+    fn next_target_walks_every_small_case_through_each_epoch_end() {
+        for epoch_length in 1..=12 {
+            for latest in 0..=50 {
+                for wanted in 0..=50 {
+                    check_walk(latest, epoch_length, wanted);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_target_walks_random_and_extreme_cases() {
+        let mut inputs = Inputs(0x007e_571e);
+        for _ in 0..200_000 {
+            let epoch_length = inputs.epoch_length();
+            let latest = inputs.height(epoch_length, 0);
+            let wanted = inputs.height(epoch_length, latest);
+            check_walk(latest, epoch_length, wanted);
+        }
+        for epoch_length in [1, 2, u64::MAX - 1, u64::MAX] {
+            for latest in [0, 1, u64::MAX - 2, u64::MAX - 1, u64::MAX] {
+                for wanted in [0, 1, u64::MAX - 2, u64::MAX - 1, u64::MAX] {
+                    check_walk(latest, epoch_length, wanted);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_target_examples() {
+        // Within an epoch, straight to the wanted height.
+        assert_eq!(next_target(3, 10, 7), Some(7));
+        // Across epochs, the current epoch's end first, then the next one's, then there.
+        assert_eq!(next_target(3, 10, 25), Some(9));
+        assert_eq!(next_target(9, 10, 25), Some(19));
+        assert_eq!(next_target(19, 10, 25), Some(25));
+        assert_eq!(next_target(25, 10, 25), None);
+        assert_eq!(next_target(30, 10, 25), None);
+        // One unbounded epoch (devnets): always straight there.
+        assert_eq!(next_target(3, u64::MAX, 1 << 40), Some(1 << 40));
+    }
+
+    #[test]
+    fn next_need_prefers_a_finalized_epoch_end_message_or_not() {
+        // An epoch end is finalized above the light client: exactly it, even with no message.
+        assert_eq!(next_need(3, 10, None, 30), Some(Need::EpochEnd(9)));
+        assert_eq!(next_need(3, 10, Some(5), 30), Some(Need::EpochEnd(9)));
+        assert_eq!(next_need(9, 10, Some(25), 30), Some(Need::EpochEnd(19)));
+        assert_eq!(next_need(27, 10, None, 29), Some(Need::EpochEnd(29)));
+        // In the network's current epoch: the newest state, if a message needs one.
+        assert_eq!(next_need(19, 10, Some(25), 27), Some(Need::Newest { at_least: 25 }));
+        assert_eq!(next_need(19, 10, None, 27), None);
+        // Nothing provable yet, or nothing needed.
+        assert_eq!(next_need(19, 10, Some(28), 27), None);
+        assert_eq!(next_need(25, 10, Some(25), 27), None);
+        assert_eq!(next_need(30, 10, Some(25), 27), None);
+        // One unbounded epoch: as before epochs, messages alone decide.
+        assert_eq!(next_need(3, u64::MAX, Some(8), 12), Some(Need::Newest { at_least: 8 }));
+        assert_eq!(next_need(3, u64::MAX, None, 12), None);
+        assert_eq!(next_need(u64::MAX, u64::MAX, Some(u64::MAX), u64::MAX), None);
+    }
+
+    #[test]
+    fn next_need_never_asks_for_an_unacceptable_or_unfinalized_height() {
+        let mut inputs = Inputs(0x6e_ed);
+        for _ in 0..200_000 {
+            let epoch_length = inputs.epoch_length();
+            let latest = inputs.height(epoch_length, 0);
+            let finalized = inputs.height(epoch_length, latest);
+            let message = inputs.height(epoch_length, latest);
+            let message = (!inputs.next().is_multiple_of(4)).then_some(message);
+            let context = format!("latest {latest}, L {epoch_length}, {message:?}, {finalized}");
+            match next_need(latest, epoch_length, message, finalized) {
+                Some(Need::EpochEnd(height)) => {
+                    assert!(is_last_of_epoch(height, epoch_length), "{context}");
+                    assert!(height <= finalized, "{context}");
+                    assert!(light_client_accepts(latest, height, epoch_length), "{context}");
+                }
+                Some(Need::Newest { at_least }) => {
+                    assert_eq!(Some(at_least), message, "{context}");
+                    // Every candidate, from the message's height to the newest finalized one.
+                    for height in [at_least, finalized] {
+                        assert!(light_client_accepts(latest, height, epoch_length), "{context}");
+                    }
+                }
+                None => assert!(
+                    message.is_none_or(|height| height <= latest || height > finalized),
+                    "{context}: a message waits"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn plan_proves_each_height_once_for_the_chains_that_need_it() {
+        // (latest, epoch length, highest pending message) per chain; finalized is 30.
+        let chains = [
+            (5, 10, Some(25)),      // 0: two epochs behind → 9
+            (9, 10, Some(25)),      // 1: at an epoch end → the next one, 19
+            (21, 10, Some(25)),     // 2: in the last epoch → its end, 29, first
+            (5, 10, None),          // 3: idle but behind → 9, with chain 0's proof
+            (25, 10, None),         // 4: idle → 29, with chain 2's proof
+            (3, u64::MAX, Some(8)), // 5: one unbounded epoch → the newest, at least 8
+            (3, u64::MAX, None),    // 6: idle, nothing to do
+            (29, 10, Some(30)),     // 7: in the network's epoch → the newest, at least 30
+            (30, 10, Some(30)),     // 8: up to date
+        ];
+        let finalized = 30;
+        let plan = Plan::new(chains.iter().enumerate().filter_map(
+            |(index, &(latest, epoch_length, message))| {
+                let need = next_need(latest, epoch_length, message, finalized)?;
+                Some((Waiting { index, latest, epoch_length }, need))
+            },
+        ));
+        let waiting = |index: usize| {
+            let (latest, epoch_length, _) = chains[index];
+            Waiting { index, latest, epoch_length }
+        };
+        assert_eq!(
+            plan.epoch_ends,
+            BTreeMap::from([
+                (9, vec![waiting(0), waiting(3)]),
+                (19, vec![waiting(1)]),
+                (29, vec![waiting(2), waiting(4)]),
+            ])
+        );
+        assert_eq!(plan.newest, vec![(waiting(5), 8), (waiting(7), 30)]);
+        assert_eq!(plan.lowest_newest(), Some(8));
     }
 }
