@@ -7,6 +7,15 @@
 //! owner. Only then does one store transaction queue the block's messages for delivery and move
 //! the cursor past the block, so a crash redoes at most one block's submissions, which the
 //! network answers with "duplicate" or "already finalized".
+//!
+//! Reorganizations. Posting waits `confirmations` blocks, so a reorganization shallower than
+//! that is never seen. A deeper one cannot be undone (its block records and messages are on the
+//! network, perhaps delivered), but it is never posted over silently: the store keeps the hash
+//! of the last block posted, and a next block whose parent is not that block stops the chain's
+//! posting with [`PostError::Reorganized`], logged and counted on every retry, until an operator
+//! looks (and, say, raises `confirmations`). Messages are taken only from logs of the very block
+//! whose record is posted; a log from another block (the chain moving under the reader) fails
+//! the step, which is retried.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +23,7 @@ use alloy::{
     providers::Provider as _,
     rpc::types::{BlockNumberOrTag, Filter},
 };
-use alloy_primitives::keccak256;
+use alloy_primitives::{B256, keccak256};
 use alloy_sol_types::{SolEvent as _, SolValue as _};
 use commonware_cryptography::ed25519;
 use tracing::{debug, info};
@@ -50,6 +59,24 @@ pub enum PostError {
         chain: String,
         /// The block number.
         number: u64,
+    },
+    /// The chain reorganized deeper than `confirmations`: block `number`'s parent is not the
+    /// block posted before it. Posting stops for this chain (the step fails every retry).
+    #[error(
+        "{chain}: reorganized below the confirmation depth: block {number}'s parent is {parent}, \
+         but block {posted_number} was posted as {posted}; posting stops until an operator acts"
+    )]
+    Reorganized {
+        /// The chain.
+        chain: String,
+        /// The block that does not extend what was posted.
+        number: u64,
+        /// Its parent hash.
+        parent: B256,
+        /// The last block posted.
+        posted_number: u64,
+        /// Its hash as posted.
+        posted: B256,
     },
     /// A `MessageSent` log does not decode, or its hash is not the hash of its message.
     #[error("{chain}: malformed MessageSent log in block {number}: {reason}")]
@@ -131,6 +158,18 @@ impl Poster {
                 .await
                 .map_err(|e| self.chain.rpc_error(e))?
                 .ok_or_else(|| PostError::MissingBlock { chain: config.name.clone(), number })?;
+            if let Some((posted_number, posted)) = self.store.source_head(&config.name)?
+                && posted_number.checked_add(1) == Some(number)
+                && block.header.parent_hash != posted
+            {
+                return Err(PostError::Reorganized {
+                    chain: config.name.clone(),
+                    number,
+                    parent: block.header.parent_hash,
+                    posted_number,
+                    posted,
+                });
+            }
             let record = BlockRecord {
                 chainId: config.chain_id,
                 number,
@@ -148,6 +187,13 @@ impl Poster {
                     number,
                     reason,
                 };
+                if log.block_hash != Some(block.header.hash) {
+                    return Err(malformed(format!(
+                        "the log is from block {:?}, the block read is {} (the chain moved \
+                         while reading; retrying)",
+                        log.block_hash, block.header.hash
+                    )));
+                }
                 let event = log
                     .log_decode::<Mailbox::MessageSent>()
                     .map_err(|e| malformed(e.to_string()))?
@@ -183,7 +229,7 @@ impl Poster {
                     });
                 }
             }
-            self.store.record_source_block(&config.name, number, &queued)?;
+            self.store.record_source_block(&config.name, number, block.header.hash, &queued)?;
             self.metrics.posted_block(&config.name, posted, number.saturating_add(1));
             debug!(chain = %config.name, block = number, messages = posted, "posted block");
         }

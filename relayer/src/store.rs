@@ -10,6 +10,9 @@
 //!
 //! Tables:
 //! - `source_cursor`: source chain name → next EVM block to post;
+//! - `source_head`: source chain name → number and hash of the last block posted (the post loop
+//!   checks that the next block's parent is this one: a reorganization deeper than the
+//!   configured confirmations is detected, never posted over silently);
 //! - `proven_height`: destination chain name → highest trestle height this relayer proved there;
 //! - `pending`: message hash → [`PendingMessage`] (ABI-encoded record);
 //! - `delivered`: message hash → trestle height it was included at.
@@ -21,6 +24,8 @@ use alloy_sol_types::{SolValue, sol};
 use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 
 const SOURCE_CURSOR: TableDefinition<'static, &str, u64> = TableDefinition::new("source_cursor");
+const SOURCE_HEAD: TableDefinition<'static, &str, (u64, [u8; 32])> =
+    TableDefinition::new("source_head");
 const PROVEN_HEIGHT: TableDefinition<'static, &str, u64> = TableDefinition::new("proven_height");
 const PENDING: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("pending");
 const DELIVERED: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("delivered");
@@ -127,6 +132,7 @@ impl Store {
         let database = Database::create(path).map_err(db)?;
         let txn = database.begin_write().map_err(db)?;
         txn.open_table(SOURCE_CURSOR).map_err(db)?;
+        txn.open_table(SOURCE_HEAD).map_err(db)?;
         txn.open_table(PROVEN_HEIGHT).map_err(db)?;
         txn.open_table(PENDING).map_err(db)?;
         txn.open_table(DELIVERED).map_err(db)?;
@@ -141,13 +147,25 @@ impl Store {
         Ok(table.get(chain).map_err(db)?.map(|v| v.value()))
     }
 
-    /// Records that block `number` of `chain` was posted with `messages`: queues the messages
-    /// (unless already queued or delivered) and moves the cursor to `number + 1`, atomically.
-    /// A cursor already past `number` stays where it is.
+    /// The number and hash of the last block of `chain` posted, if any.
+    pub fn source_head(&self, chain: &str) -> Result<Option<(u64, B256)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(SOURCE_HEAD).map_err(db)?;
+        Ok(table.get(chain).map_err(db)?.map(|v| {
+            let (number, hash) = v.value();
+            (number, B256::from(hash))
+        }))
+    }
+
+    /// Records that block `number` (hash `hash`) of `chain` was posted with `messages`: queues
+    /// the messages (unless already queued or delivered) and moves the cursor to `number + 1`
+    /// and the head to this block, atomically. A cursor already past `number` stays where it is
+    /// (and so does the head).
     pub fn record_source_block(
         &self,
         chain: &str,
         number: u64,
+        hash: B256,
         messages: &[PendingMessage],
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
@@ -168,6 +186,8 @@ impl Store {
             let next = number.saturating_add(1);
             if current.is_none_or(|c| c < next) {
                 cursors.insert(chain, next).map_err(db)?;
+                let mut heads = txn.open_table(SOURCE_HEAD).map_err(db)?;
+                heads.insert(chain, (number, hash.0)).map_err(db)?;
             }
         }
         txn.commit().map_err(db)

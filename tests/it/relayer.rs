@@ -7,7 +7,8 @@
 //! one and whose proofs, tampered and sent straight to the Mailbox, revert; `kill -9` of the
 //! relayer mid-flight (the devnet restarts it; nothing is lost or delivered twice); a second
 //! relayer racing the first; `trestle confirm` for a block record the relayer posted and for a
-//! made-up hash. Waits are bounded polls that say what did not happen.
+//! made-up hash; a reorganization deeper than the confirmations, which stops posting from that
+//! chain. Waits are bounded polls that say what did not happen.
 
 use std::{
     path::{Path, PathBuf},
@@ -279,6 +280,26 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
         // `trestle confirm` says confirmed for a block record the relayer posted, and not for a
         // made-up hash of the same block.
         confirm_block_records(&file, &a, to_b.block).await;
+
+        // A reorganization of A deeper than the relayer's confirmations (0 on the devnet) is
+        // detected and stops posting from A, rather than posting the new branch over the old.
+        let snapshot: U256 =
+            a.wallet.raw_request("evm_snapshot".into(), ()).await.expect("snapshot");
+        let doomed = a.send(&b, "on a branch about to be dropped").await;
+        b.delivered_once(&doomed).await;
+        let reverted: bool =
+            a.wallet.raw_request("evm_revert".into(), (snapshot,)).await.expect("revert");
+        assert!(reverted, "evm_revert");
+        // A fresh wallet: the old one cached nonces of the dropped branch.
+        let branch = Chain::new(&a.described);
+        for i in 0..3 {
+            branch.send(&b, &format!("on the new branch {i}")).await;
+        }
+        eventually(Duration::from_secs(60), "the relayer to report the reorganization", || async {
+            let log = std::fs::read_to_string(&restarted.log).unwrap_or_default();
+            log.contains("reorganized below the confirmation depth").then_some(())
+        })
+        .await;
     });
     let status = devnet.stop();
     assert!(status.success(), "the devnet exited with {status}:\n{}", devnet.output());
