@@ -210,7 +210,7 @@ pub struct ChainConfig {
     pub name: String,
     /// EVM chain id (unique; must be what the RPC endpoint reports).
     pub chain_id: u64,
-    /// EVM JSON-RPC URL (plain `http://`: this build has no TLS on the EVM side).
+    /// EVM JSON-RPC URL (`http://` or `https://`; TLS with rustls and the platform's roots).
     pub rpc: String,
     /// The chain's `Mailbox`.
     pub mailbox: Address,
@@ -418,14 +418,6 @@ impl Config {
                 ));
             }
             check_http_url(&field("rpc"), &chain.rpc)?;
-            if chain.rpc.starts_with("https:") {
-                // alloy's reqwest transport is built without TLS (see the root Cargo.toml);
-                // refuse here rather than fail on the first request.
-                return Err(invalid(
-                    field("rpc"),
-                    "this build reaches EVM chains over plain http only (no TLS yet)",
-                ));
-            }
             if chain.mailbox.is_zero() {
                 return Err(invalid(field("mailbox"), "the zero address is not a mailbox"));
             }

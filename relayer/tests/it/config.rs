@@ -126,7 +126,7 @@ fn each_mistake_names_its_field() {
         (r#"name = "b""#, r#"name = "b c""#, "chains[1].name"),
         ("chain_id = 31338", "chain_id = 31337", "chains[1].chain_id"),
         (r#"rpc = "http://127.0.0.1:8546""#, r#"rpc = "ftp://x""#, "chains[1].rpc"),
-        (r#"rpc = "http://127.0.0.1:8546""#, r#"rpc = "https://x""#, "chains[1].rpc"),
+        (r#"rpc = "http://127.0.0.1:8546""#, r#"rpc = "ftp://x""#, "chains[1].rpc"),
         (
             r#"mailbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3""#,
             r#"mailbox = "0x0000000000000000000000000000000000000000""#,
