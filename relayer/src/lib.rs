@@ -66,28 +66,9 @@ pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
     filter
 }
 
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere): the shutdown future of a relayer process.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(mut interrupt), Ok(mut terminate)) => {
-                tokio::select! {
-                    _ = interrupt.recv() => {},
-                    _ = terminate.recv() => {},
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
+/// Resolves on SIGINT or SIGTERM: the shutdown future of a relayer process (the same as a
+/// validator's).
+pub use trestle_node::service::shutdown_signal;
 
 /// Why the relayer could not start.
 #[derive(Debug, thiserror::Error)]

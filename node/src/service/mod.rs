@@ -223,7 +223,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             "validator started"
         );
 
-        wait_for_signal().await;
+        shutdown_signal().await;
         info!("stopping");
         server.stop();
         drop(node);
@@ -234,8 +234,9 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() {
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere): how a trestle process is asked to stop
+/// (the validator here, and the relayer).
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
