@@ -86,7 +86,7 @@ enum Command {
     /// Run the relayer (post, prove and deliver loops between EVM chains and the network),
     /// as `trestle-relayer` does; the devnet starts one.
     #[command(subcommand)]
-    Relayer(RelayerCommand),
+    Relayer(trestle_relayer::cli::Command),
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -100,22 +100,6 @@ enum NodeCommand {
     /// Run a validator from its node configuration (TOML).
     Run {
         /// The node configuration file.
-        #[arg(long)]
-        config: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-enum RelayerCommand {
-    /// Run the configured roles until SIGINT or SIGTERM (see relayer/relayer.example.toml).
-    Run {
-        /// The relayer's TOML configuration.
-        #[arg(long)]
-        config: PathBuf,
-    },
-    /// Check a relayer configuration (files, keys, addresses) and exit.
-    Check {
-        /// The relayer's TOML configuration.
         #[arg(long)]
         config: PathBuf,
     },
@@ -166,31 +150,10 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn relayer(command: RelayerCommand) -> anyhow::Result<()> {
-    use trestle_relayer::config::Config;
-    // Logs on stderr, with arkworks' never-closed constraint spans filtered off (see
-    // `trestle_relayer::PROVER_SPAN_TARGETS`).
-    tracing_subscriber::fmt()
-        .with_env_filter(trestle_relayer::log_filter("info"))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match command {
-        RelayerCommand::Check { config } => {
-            Config::load(&config).with_context(|| config.display().to_string())?;
-            eprintln!("{}: configuration is valid", config.display());
-            Ok(())
-        }
-        RelayerCommand::Run { config } => {
-            let config = Config::load(&config).with_context(|| config.display().to_string())?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the tokio runtime")?;
-            runtime.block_on(trestle_relayer::run(config, trestle_relayer::shutdown_signal()))?;
-            Ok(())
-        }
-    }
+fn relayer(command: trestle_relayer::cli::Command) -> anyhow::Result<()> {
+    trestle_relayer::cli::init_logging("info");
+    trestle_relayer::cli::execute(command)?;
+    Ok(())
 }
 
 fn circuit_setup(capacity: usize, out: &std::path::Path) -> anyhow::Result<()> {

@@ -23,6 +23,7 @@
 //! because the node crate owns the API and duplicating its types would let them drift.
 
 pub mod bindings;
+pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod evm;
@@ -94,6 +95,9 @@ pub enum RelayError {
     /// Loading the prover panicked.
     #[error("loading the prover: {0}")]
     Task(String),
+    /// The async runtime could not start.
+    #[error("starting the runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Exponential backoff: `initial`, doubled per failure up to `max`, reset by a success.

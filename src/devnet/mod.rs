@@ -297,20 +297,25 @@ pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
 /// Starts validator `validator` as a child process running `exe node run --config …`, its
 /// output appended to its log file.
 pub fn spawn_validator(exe: &Path, validator: &DevnetValidator) -> anyhow::Result<Child> {
-    let log = fs::OpenOptions::new()
+    spawn_logged(exe, &["node", "run", "--config"], &validator.config, &validator.log)
+        .with_context(|| format!("starting validator {}", validator.index))
+}
+
+/// Starts `exe ARGS… CONFIG` with no input and its output (both streams) appended to `log`.
+fn spawn_logged(exe: &Path, args: &[&str], config: &Path, log: &Path) -> anyhow::Result<Child> {
+    let file = fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&validator.log)
-        .with_context(|| format!("opening {}", validator.log.display()))?;
-    let stderr = log.try_clone()?;
-    Command::new(exe)
-        .args(["node", "run", "--config"])
-        .arg(&validator.config)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    let stderr = file.try_clone()?;
+    Ok(Command::new(exe)
+        .args(args)
+        .arg(config)
         .stdin(Stdio::null())
-        .stdout(log)
+        .stdout(file)
         .stderr(stderr)
-        .spawn()
-        .with_context(|| format!("starting validator {}", validator.index))
+        .spawn()?)
 }
 
 /// Asks a process to stop cleanly (SIGTERM).

@@ -14,7 +14,7 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Child,
 };
 
 use alloy::signers::local::PrivateKeySigner;
@@ -175,18 +175,6 @@ fn toml_path(path: &Path) -> anyhow::Result<String> {
 
 /// Starts `exe relayer run --config …` with its output appended to the relayer's log.
 pub fn spawn(exe: &Path, relayer: &DevnetRelayer) -> anyhow::Result<Child> {
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&relayer.log)
-        .with_context(|| format!("opening {}", relayer.log.display()))?;
-    let stderr = log.try_clone()?;
-    Command::new(exe)
-        .args(["relayer", "run", "--config"])
-        .arg(&relayer.config)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(stderr)
-        .spawn()
+    super::spawn_logged(exe, &["relayer", "run", "--config"], &relayer.config, &relayer.log)
         .context("starting the relayer")
 }
