@@ -21,7 +21,7 @@
 
 use std::{
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::Child,
     time::{Duration, Instant},
 };
 
@@ -135,15 +135,11 @@ fn start_devnet() -> Devnet {
     let dir = std::env::temp_dir().join(format!("trestle-bench-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let log = std::fs::File::create(dir.with_extension("log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_trestle"))
-        .args(["devnet", "--validators", "4", "--data-dir"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("trestle devnet");
+    let log = dir.with_extension("log");
+    let _ = std::fs::remove_file(&log);
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_trestle"));
+    let args = ["devnet", "--validators", "4", "--data-dir"];
+    let child = devnet::spawn_logged(exe, &args, &dir, &log).expect("trestle devnet");
     Devnet { child, dir }
 }
 

@@ -301,8 +301,9 @@ pub fn spawn_validator(exe: &Path, validator: &DevnetValidator) -> anyhow::Resul
         .with_context(|| format!("starting validator {}", validator.index))
 }
 
-/// Starts `exe ARGS… CONFIG` with no input and its output (both streams) appended to `log`.
-fn spawn_logged(exe: &Path, args: &[&str], config: &Path, log: &Path) -> anyhow::Result<Child> {
+/// Starts `exe ARGS… PATH` with no input and its output (both streams) appended to `log`: how
+/// the devnet starts its validators and relayer (and tests and benchmarks start a devnet).
+pub fn spawn_logged(exe: &Path, args: &[&str], path: &Path, log: &Path) -> anyhow::Result<Child> {
     let file = fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -311,7 +312,7 @@ fn spawn_logged(exe: &Path, args: &[&str], config: &Path, log: &Path) -> anyhow:
     let stderr = file.try_clone()?;
     Ok(Command::new(exe)
         .args(args)
-        .arg(config)
+        .arg(path)
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(stderr)

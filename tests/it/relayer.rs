@@ -12,8 +12,8 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Child, Command},
+    time::Duration,
 };
 
 use alloy::{
@@ -33,7 +33,7 @@ use trestle_light_client::{Namespace, Transaction};
 use trestle_node::rpc::TrestleApiClient as _;
 use trestle_relayer::bindings::{Counter, LightClient, Mailbox, MerkleTree};
 
-use crate::devnet::{eventually, exe};
+use crate::devnet::{alive, eventually, exe, wait_exit};
 
 /// anvil's dev account 3: sends the test's messages (the devnet's relayer pays with account 1,
 /// its demo with account 2).
@@ -57,15 +57,9 @@ impl DevnetProcess {
     fn start(name: &str) -> Self {
         let dir = crate::cli::tempdir(name);
         let output = dir.with_extension("out");
-        let log = std::fs::File::create(&output).expect("output file");
-        let child = Command::new(exe())
-            .args(["devnet", "--validators", "4", "--data-dir"])
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("trestle devnet");
+        let _ = std::fs::remove_file(&output);
+        let args = ["devnet", "--validators", "4", "--data-dir"];
+        let child = devnet::spawn_logged(exe(), &args, &dir, &output).expect("trestle devnet");
         Self { child, dir, output }
     }
 
@@ -79,14 +73,7 @@ impl DevnetProcess {
 
     fn stop(&mut self) -> std::process::ExitStatus {
         devnet::terminate(self.child.id());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the devnet did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_exit(&mut self.child, Duration::from_secs(60))
     }
 }
 
@@ -107,14 +94,6 @@ impl Drop for DevnetProcess {
             let _ = std::fs::remove_file(&self.output);
         }
     }
-}
-
-fn alive(pid: u32) -> bool {
-    Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// A chain seen by the test: the devnet's description and a wallet of [`SENDER_KEY`].
@@ -464,15 +443,9 @@ impl SecondRelayer {
         let config_path = home.join("relayer.toml");
         std::fs::write(&config_path, config).expect("config");
         let log_path = home.join("relayer.log");
-        let log = std::fs::File::create(&log_path).expect("log");
-        let child = Command::new(exe())
-            .args(["relayer", "run", "--config"])
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("second relayer");
+        let args = ["relayer", "run", "--config"];
+        let child =
+            devnet::spawn_logged(exe(), &args, &config_path, &log_path).expect("second relayer");
         Self { child, log: log_path }
     }
 
