@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use trestle::confirm::verify_confirmation;
+use trestle_light_client::verify_confirmation;
 
 #[path = "support/confirm_fixture.rs"]
 mod confirm_fixture;

@@ -60,10 +60,10 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde_json::{Value, json};
 use trestle::devnet::{self, DevnetFile};
 use trestle_light_client::{B256, ChainId, Committee, Epoch, Height, Namespace, SecretKey};
+use trestle_api::{SubmitRequest, TrestleApiClient as _};
 use trestle_node::{
     ApplicationConfig, BlockLimits, BlockTransaction, ChainParams, Channels, EngineConfig, Mailbox,
     SignedState, Timeouts, engine,
-    rpc::{SubmitRequest, TrestleApiClient as _},
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -612,7 +612,7 @@ async fn drive_loopback(args: &Args, file: &DevnetFile) -> Result<Value, String>
         Scenario::Latency => loopback_latency(args, &clients).await?,
         Scenario::Throughput => loopback_throughput(args, &clients, file).await?,
     };
-    let limits = trestle_node::service::GenesisLimits::default();
+    let limits = trestle_api::GenesisLimits::default();
     report["bench"] = json!("consensus");
     report["mode"] = json!("loopback");
     report["validators"] = json!(clients.len());
@@ -710,7 +710,7 @@ async fn loopback_throughput(
                         }
                         Err(e) => {
                             let is_full = matches!(&e, jsonrpsee::core::ClientError::Call(obj)
-                                if obj.code() == trestle_node::rpc::codes::MEMPOOL_FULL);
+                                if obj.code() == trestle_api::codes::MEMPOOL_FULL);
                             if is_full {
                                 full.fetch_add(1, Ordering::Relaxed);
                             } else {

@@ -25,8 +25,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use trestle_light_client::verify_confirmation;
 use trestle::{
-    confirm::verify_confirmation,
     devnet::{
         self, DevnetFile,
         messages::{self, SentMessage},

@@ -39,7 +39,7 @@ use jsonrpsee::{
 };
 use serde::{Deserialize, Serialize};
 use trestle_light_client::LightClientState;
-use trestle_node::rpc::TrestleApiClient as _;
+use trestle_api::TrestleApiClient as _;
 
 /// EVM chain ids of a devnet's chains.
 pub const DEVNET_EVM_CHAIN_IDS: [u64; 2] = [901, 902];

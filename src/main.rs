@@ -140,7 +140,7 @@ fn main() -> anyhow::Result<()> {
         Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
         Command::Relayer(command) => relayer(command),
         Command::Keygen { out } => {
-            let entry = trestle_node::service::keygen(&out)?;
+            let entry = trestle_api::keygen(&out)?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{}", serde_json::to_string_pretty(&entry)?);
@@ -210,7 +210,7 @@ fn vectors(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
 
 fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::Result<()> {
     use jsonrpsee::http_client::HttpClientBuilder;
-    use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
+    use trestle_api::{SubmitRequest, TrestleApiClient as _};
     let digits = data.strip_prefix("0x").context("--data must be 0x-prefixed hex")?;
     let payload = hex::decode(digits).context("--data is not hex")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -19,7 +19,6 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use jsonrpsee::http_client::HttpClientBuilder;
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use serde_json::{Map, Value};
 use trestle_circuits::{
@@ -28,11 +27,11 @@ use trestle_circuits::{
     setup::{self, INSECURE_DEV_ORIGIN},
     verify::proof_to_bytes,
 };
-use trestle_light_client::verify_quorum;
-use trestle_node::rpc::{
+use trestle_api::{
     TrestleApiClient as _,
-    fetch::{fetch_newest_quorum, fetch_signed_state},
+    client::{DEFAULT_REQUEST_TIMEOUT, QUORUM_LOOKBACK, connect, fetch_state, newest_quorum},
 };
+use trestle_light_client::select_quorum;
 
 /// Which height to prove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +53,6 @@ impl std::str::FromStr for Target {
         s.parse().map(Self::Height).map_err(|_| format!("{s:?} is neither a height nor `latest`"))
     }
 }
-
-/// How many heights below the latest `--height latest` tries before giving up (signatures are
-/// gossiped after finality, so the newest height may not have a quorum yet).
-const LATEST_LOOKBACK: u64 = 32;
 
 /// The proving key for `capacity` in `dir`: a ceremony key if there is one, else the INSECURE
 /// dev key.
@@ -83,47 +78,37 @@ pub fn proving_key_path(dir: &Path, capacity: usize) -> anyhow::Result<PathBuf> 
 /// Runs `trestle prove`: progress goes to stderr, the proof to `out`.
 pub fn run(rpc: &str, target: Target, keys: &Path, out: &Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let client = HttpClientBuilder::default().build(rpc).context("--rpc")?;
+    let client = connect(rpc, DEFAULT_REQUEST_TIMEOUT).context("--rpc")?;
 
     let started = Instant::now();
     eprintln!("fetching the signed light-client state from {rpc} ...");
-    let signed = runtime.block_on(async {
+    let reported = runtime.block_on(async {
         match target {
             Target::Height(height) => {
-                let signed = fetch_signed_state(&client, height)
-                    .await
-                    .with_context(|| format!("height {height}"))?;
-                verify_quorum(&signed.committee, &signed.state, &signed.signatures).with_context(
-                    || {
-                        format!(
-                            "the {} signatures the validator has on height {height} are not a \
-                             quorum (yet?)",
-                            signed.signatures.len()
-                        )
-                    },
-                )?;
-                anyhow::Ok(signed)
+                fetch_state(&client, height).await.with_context(|| format!("height {height}"))
             }
             Target::Latest => {
                 let latest = client.block_height().await.context("trestle_blockHeight")?;
-                let floor = latest.saturating_sub(LATEST_LOOKBACK);
-                fetch_newest_quorum(&client, latest, floor).await?.with_context(|| {
+                newest_quorum(&client, latest, 0, None).await?.with_context(|| {
                     format!(
-                        "none of heights {floor}..={latest} has a quorum of signatures on this \
-                         validator"
+                        "none of heights {}..={latest} has a quorum of signatures on this \
+                         validator",
+                        latest.saturating_sub(QUORUM_LOOKBACK)
                     )
                 })
             }
         }
     })?;
-    let state = &signed.state;
-    let committee = &signed.committee;
-    let signed_weight: u128 = signed
-        .signatures
-        .iter()
-        .filter_map(|s| committee.slots().get(s.slot as usize))
-        .map(|slot| u128::from(slot.weight))
-        .sum();
+    let state = &reported.state;
+    let committee = &reported.committee;
+    let quorum = select_quorum(committee, state, &reported.signatures).with_context(|| {
+        format!(
+            "the {} signatures the validator has on height {} are not a quorum (yet?)",
+            reported.signatures.len(),
+            state.height.get()
+        )
+    })?;
+    let signed_weight = quorum.weight;
     eprintln!(
         "state: chain {} epoch {} height {} history root {}",
         state.chain_id.get(),
@@ -132,11 +117,11 @@ pub fn run(rpc: &str, target: Target, keys: &Path, out: &Path) -> anyhow::Result
         state.history_root
     );
     eprintln!(
-        "committee {} (capacity {}): {} of {} members signed, weight {signed_weight} of {} — \
-         a quorum (checked natively in {:.1} s total so far)",
+        "committee {} (capacity {}): a quorum of {} of {} members verified, weight \
+         {signed_weight} of {} (checked natively in {:.1} s total so far)",
         committee.commitment_bytes(),
         committee.capacity(),
-        signed.signatures.len(),
+        quorum.signatures.len(),
         committee.slots().len(),
         committee.total_weight(),
         started.elapsed().as_secs_f64()
@@ -162,7 +147,7 @@ pub fn run(rpc: &str, target: Target, keys: &Path, out: &Path) -> anyhow::Result
     // Groth16's r and s must be secret and fresh for the proof to hide the witness.
     let mut rng = ChaCha20Rng::from_rng(rand_core::OsRng).context("seeding the prover's RNG")?;
     let proof = prover
-        .prove(state, committee, &signed.signatures, &mut rng)
+        .prove(state, committee, &quorum.signatures, &mut rng)
         .context("proving the light-client state")?;
     eprintln!("proved in {:.1} s", step.elapsed().as_secs_f64());
 
@@ -173,7 +158,7 @@ pub fn run(rpc: &str, target: Target, keys: &Path, out: &Path) -> anyhow::Result
         .verify(state, &commitment, &proof)
         .context("the proof does not verify")?;
 
-    let signers: Vec<u32> = signed.signatures.iter().map(|s| s.slot).collect();
+    let signers: Vec<u32> = quorum.signatures.iter().map(|s| s.slot).collect();
     let Value::Object(mut document) =
         proof_document(committee.capacity(), state, &commitment, &signers, &proof)?
     else {

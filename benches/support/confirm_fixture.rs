@@ -2,9 +2,8 @@
 //! with the light-client kernel (no RPC), shared by the `confirm` and `e2e` benchmarks.
 
 use alloy_primitives::{B256, keccak256};
-use trestle::confirm::{Anchor, AnchorSource, Evidence, Subject, minimal_quorum};
 use trestle_light_client::{
-    ChainId, Committee, Epoch, Header, Height, HistoryTree, LightClientState, Namespace,
+    Anchor, ChainId, Evidence, Subject, minimal_quorum, Committee, Epoch, Header, Height, HistoryTree, LightClientState, Namespace,
     PayloadTree, SecretKey, StateSignature, Transaction, View, abi::BlockRecord,
     transaction::DEFAULT_MAX_PAYLOAD,
 };
@@ -102,7 +101,6 @@ pub(crate) fn setup() -> (Evidence, Anchor, Subject) {
         epoch: Epoch(0),
         committee,
         max_payload: DEFAULT_MAX_PAYLOAD,
-        source: AnchorSource::Genesis { path: "bench".into() },
     };
     (evidence, anchor, Subject::Block { number: record.number, hash: record.hash })
 }

@@ -138,9 +138,13 @@ where
     Ok(value)
 }
 
+/// Longest valid Merkle proof (siblings): a tree of at most 2^64 leaves is at most 64 levels
+/// deep. Defined with the encodings it bounds; `merkle` re-exports it.
+pub const MAX_PROOF_LEN: usize = 64;
+
 /// Largest accepted encoding of a [`MerkleProof`]: head, array length and 64 siblings, with room
 /// to spare (a longer proof could never verify).
-pub const MAX_MERKLE_PROOF_LEN: usize = 96 + 32 * crate::merkle::MAX_PROOF_LEN + 64;
+pub const MAX_MERKLE_PROOF_LEN: usize = 96 + 32 * MAX_PROOF_LEN + 64;
 /// Largest accepted encoding of a [`NamespaceProof`].
 pub const MAX_NAMESPACE_PROOF_LEN: usize = 4 * 32 + MAX_MERKLE_PROOF_LEN;
 /// Largest accepted encoding of a [`TransactionProof`].

@@ -6,12 +6,18 @@
 //! height; proofs grow with `log(height)` and a proof of header `h` can be built against the
 //! root at any later height `g` — contracts keep a set of recent roots and accept proofs against
 //! any of them.
+//!
+//! Proposing or verifying the block at height `h` needs the history root over headers `0..h`,
+//! and heights above the finalized tip live on (possibly competing) unfinalized branches.
+//! Cloning the full [`HistoryTree`] per branch would cost O(height); instead each branch keeps a
+//! [`Frontier`]: the perfect-subtree roots ("peaks") of the binary decomposition of its leaf
+//! count, O(log height) words. Appending is amortized O(1) and the root is O(log height) hashes.
 
 use alloy_primitives::B256;
 
 use crate::{
     abi::MerkleProof,
-    merkle::{MerkleError, MerkleTree},
+    merkle::{MerkleError, MerkleTree, committed_root, leaf_hash, node_hash},
     primitives::Height,
 };
 
@@ -119,6 +125,71 @@ pub fn verify_history_proof(
     Ok(proof.verify(header_hash, root)?)
 }
 
+/// Peaks of an append-only history (see the module docs): the same root as a [`HistoryTree`]
+/// over the same headers, in O(log height) space.
+///
+/// The tree shape is RFC 6962's (split at the largest power of two below `n`), whose tree hash
+/// for `n` leaves is the right fold `node(P0, node(P1, … Pk))` of its peaks from the largest
+/// down; the published root then commits the count, `H(0x02 ‖ n ‖ treeHash)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    /// `(level, hash)` from the largest (leftmost) perfect subtree down; levels strictly decrease.
+    peaks: Vec<(u32, B256)>,
+    len: u64,
+}
+
+impl Frontier {
+    /// The empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of headers appended.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing has been appended.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a header hash.
+    pub fn push(&mut self, header_hash: &B256) {
+        let mut level = 0u32;
+        let mut hash = leaf_hash(header_hash);
+        while let Some(&(top_level, top_hash)) = self.peaks.last() {
+            if top_level != level {
+                break;
+            }
+            self.peaks.pop();
+            hash = node_hash(&top_hash, &hash);
+            level += 1;
+        }
+        self.peaks.push((level, hash));
+        self.len += 1;
+    }
+
+    /// A copy with `header_hash` appended.
+    pub fn with(&self, header_hash: &B256) -> Self {
+        let mut next = self.clone();
+        next.push(header_hash);
+        next
+    }
+
+    /// The count-committing root (equal to [`HistoryTree::root`] over the same headers).
+    pub fn root(&self) -> B256 {
+        let tree_hash = self
+            .peaks
+            .iter()
+            .rev()
+            .map(|(_, hash)| *hash)
+            .reduce(|right, left| node_hash(&left, &right))
+            .unwrap_or(B256::ZERO);
+        committed_root(self.len, &tree_hash)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +232,27 @@ mod tests {
         assert!(history.prove(Height(5), Height(4)).is_err());
         assert!(history.prove(Height(5), Height(33)).is_err());
         assert!(history.root_at(Height(u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn frontier_matches_the_history_tree() {
+        let mut tree = HistoryTree::new();
+        let mut frontier = Frontier::new();
+        assert_eq!(frontier.root(), tree.root());
+        for i in 0..300u32 {
+            let leaf = keccak256(i.to_be_bytes());
+            tree.append(&leaf);
+            assert_eq!(frontier.with(&leaf).root(), {
+                frontier.push(&leaf);
+                frontier.root()
+            });
+            assert_eq!(frontier.len(), tree.len());
+            assert_eq!(frontier.root(), tree.root(), "size {}", i + 1);
+            assert_eq!(
+                frontier.root(),
+                tree.root_at(Height(u64::from(i))).expect("covered"),
+                "root_at {i}"
+            );
+        }
     }
 }

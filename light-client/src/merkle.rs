@@ -19,6 +19,7 @@
 
 use alloy_primitives::{B256, keccak256};
 
+pub use crate::abi::MAX_PROOF_LEN;
 use crate::abi::MerkleProof;
 
 /// Prefix of a leaf node.
@@ -27,8 +28,6 @@ pub const LEAF_PREFIX: u8 = 0x00;
 pub const NODE_PREFIX: u8 = 0x01;
 /// Prefix of the count-committing root.
 pub const ROOT_PREFIX: u8 = 0x02;
-/// Longest valid proof: a tree of at most 2^64 leaves is at most 64 levels deep.
-pub const MAX_PROOF_LEN: usize = 64;
 
 /// Why a Merkle proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,13 @@
 //!
 //! Signatures are checked with the committee's prepared key tables when it has them
 //! ([`Committee::prepare`]), and on all cores with the `parallel` feature.
+//!
+//! A node serves every signature it collected, usually more than a quorum. [`minimal_quorum`]
+//! picks the smallest prefix (in slot order) that carries a quorum's weight, without checking
+//! signatures (cheap: how clients choose a height); [`select_quorum`] verifies such a prefix and,
+//! when a signature in it is invalid (a lying node or a faulty signer), drops that slot and tries
+//! the next signers, so one bad signature never hides a quorum of good ones. Verifying only a
+//! minimal quorum keeps large committees fast.
 
 use crate::{
     committee::Committee,
@@ -109,6 +116,77 @@ pub fn verify_quorum(
     Ok(signed)
 }
 
+/// The smallest prefix (in slot order, distinct slots of the committee, unknown slots skipped)
+/// of `signatures` that carries a quorum's weight, or `None` if all of them together do not.
+/// Signatures are not checked here: see [`select_quorum`].
+pub fn minimal_quorum(
+    committee: &Committee,
+    signatures: &[StateSignature],
+) -> Option<Vec<StateSignature>> {
+    let slots = committee.slots();
+    let mut sorted: Vec<StateSignature> =
+        signatures.iter().filter(|s| (s.slot as usize) < slots.len()).copied().collect();
+    sorted.sort_by_key(|s| s.slot);
+    sorted.dedup_by_key(|s| s.slot);
+    let mut weight = 0u128;
+    let mut chosen = Vec::new();
+    for signature in sorted {
+        weight += u128::from(slots[signature.slot as usize].weight);
+        chosen.push(signature);
+        if committee.is_quorum(weight) {
+            return Some(chosen);
+        }
+    }
+    None
+}
+
+/// A verified quorum: the signatures chosen and the weight they carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quorum {
+    /// Valid signatures of distinct slots, in slot order.
+    pub signatures: Vec<StateSignature>,
+    /// Their weight (more than two thirds of the committee's).
+    pub weight: u128,
+}
+
+/// Verifies a [`minimal_quorum`] of `signatures` on `state` and returns it; a slot whose
+/// signature does not verify is dropped and the next signers are tried while the remaining ones
+/// still carry a quorum's weight.
+///
+/// Fails with [`QuorumError::InsufficientWeight`] (the weight of the valid signatures among
+/// them) when the valid signatures do not carry a quorum, and with the state's error when it
+/// has no message.
+pub fn select_quorum(
+    committee: &Committee,
+    state: &LightClientState,
+    signatures: &[StateSignature],
+) -> Result<Quorum, QuorumError> {
+    let mut candidates = signatures.to_vec();
+    while let Some(chosen) = minimal_quorum(committee, &candidates) {
+        match verify_quorum(committee, state, &chosen) {
+            Ok(weight) => return Ok(Quorum { signatures: chosen, weight }),
+            Err(QuorumError::InvalidSignature { slot, .. }) => {
+                candidates.retain(|s| s.slot != slot);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    // No quorum: report the weight of the signatures that are valid, each checked alone.
+    let message = state.message()?;
+    let slots = committee.slots();
+    let mut counted = vec![false; slots.len()];
+    let mut signed = 0u128;
+    for sig in &candidates {
+        let index = sig.slot as usize;
+        let Some(slot) = slots.get(index) else { continue };
+        if !counted[index] && sig.signature.verify(&slot.key, &message).is_ok() {
+            counted[index] = true;
+            signed += u128::from(slot.weight);
+        }
+    }
+    Err(QuorumError::InsufficientWeight { signed, total: committee.total_weight() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +280,39 @@ mod tests {
         let mut bad = state.clone();
         bad.next_committee = B256::repeat_byte(0xff);
         assert!(matches!(verify_quorum(&committee, &bad, &[]), Err(QuorumError::State(_))));
+    }
+
+    #[test]
+    fn minimal_quorum_takes_the_smallest_prefix_in_slot_order() {
+        let (keys, committee, state) = setup(6);
+        let mut all = sign(&keys, &[5, 3, 1, 0, 2, 4, 4], &state);
+        all.push(StateSignature { slot: 9, signature: all[0].signature });
+        let chosen = minimal_quorum(&committee, &all).expect("a quorum's weight");
+        assert_eq!(chosen.iter().map(|s| s.slot).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+        assert_eq!(minimal_quorum(&committee, &all[..4]), None, "4 of 6 is not a quorum");
+        assert_eq!(minimal_quorum(&committee, &[]), None);
+    }
+
+    #[test]
+    fn select_quorum_skips_invalid_signatures_while_a_quorum_remains() {
+        let (keys, committee, state) = setup(6);
+        let mut all = sign(&keys, &[0, 1, 2, 3, 4, 5], &state);
+        assert_eq!(
+            select_quorum(&committee, &state, &all).map(|q| (q.signatures.len(), q.weight)),
+            Ok((5, 5))
+        );
+        // Slot 1 signed another height: dropped, slot 5 takes its place.
+        let mut other = state.clone();
+        other.height = Height(43);
+        all[1] = sign(&keys, &[1], &other)[0];
+        let quorum = select_quorum(&committee, &state, &all).expect("5 valid of 6");
+        assert_eq!(quorum.signatures.iter().map(|s| s.slot).collect::<Vec<_>>(), [0, 2, 3, 4, 5]);
+        verify_quorum(&committee, &state, &quorum.signatures).expect("what it selects verifies");
+        // A second bad signature leaves 4 of 6: no quorum, and the valid weight is reported.
+        all[2] = sign(&keys, &[2], &other)[0];
+        assert_eq!(
+            select_quorum(&committee, &state, &all),
+            Err(QuorumError::InsufficientWeight { signed: 4, total: 6 })
+        );
     }
 }

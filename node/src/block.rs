@@ -45,20 +45,14 @@ use commonware_codec::{
 };
 use commonware_consensus::{BoundedBlock, Heightable, types::Height as CwHeight};
 use commonware_cryptography::{Digestible, ed25519, keccak256::Digest as Keccak};
-use trestle_light_client::{
-    Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN,
-    transaction::DEFAULT_MAX_PAYLOAD,
-};
+use trestle_api::GenesisLimits;
+use trestle_light_client::{Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN};
 
 /// The consensus digest of a block (32 bytes, keccak256).
 pub type Digest = Keccak;
 
 /// Domain tag of block digests.
 pub const BLOCK_TAG: &[u8] = b"trestle.block.v1";
-
-/// Namespace (domain tag) of owner authorizations: an owner signs
-/// `ed25519(AUTHORIZATION_NAMESPACE, txHash)`.
-pub const AUTHORIZATION_NAMESPACE: &[u8] = b"trestle.tx-auth.v1";
 
 /// Length of an ed25519 signature on the wire.
 const SIGNATURE_LEN: usize = 64;
@@ -85,11 +79,18 @@ pub struct BlockLimits {
 }
 
 impl Default for BlockLimits {
+    /// A genesis's default limits (1,024 transactions, 1 MiB per payload, 4 MiB per block).
     fn default() -> Self {
+        Self::from(GenesisLimits::default())
+    }
+}
+
+impl From<GenesisLimits> for BlockLimits {
+    fn from(limits: GenesisLimits) -> Self {
         Self {
-            max_transactions: 1024,
-            max_payload: DEFAULT_MAX_PAYLOAD,
-            max_block_payload: 4 * DEFAULT_MAX_PAYLOAD,
+            max_transactions: limits.max_transactions,
+            max_payload: limits.max_payload,
+            max_block_payload: limits.max_block_payload,
         }
     }
 }
@@ -113,7 +114,7 @@ pub struct BlockTransaction {
     /// The transaction (what the payload tree commits to).
     pub transaction: Transaction,
     /// The namespace owner's ed25519 signature over the transaction hash (domain
-    /// [`AUTHORIZATION_NAMESPACE`]); `None` for unowned namespaces.
+    /// [`AUTHORIZATION_NAMESPACE`](trestle_api::authorization::AUTHORIZATION_NAMESPACE)); `None` for unowned namespaces.
     pub authorization: Option<ed25519::Signature>,
 }
 
@@ -359,7 +360,7 @@ mod tests {
     fn sample() -> Block {
         let key = ed25519::PrivateKey::from_seed(1);
         let owned = Transaction::new(Namespace(9), vec![1u8, 2, 3]);
-        let sig = key.sign(AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        let sig = trestle_api::authorization::authorize(&key, &owned);
         Block::new(
             fields(),
             Keccak([4u8; 32]),

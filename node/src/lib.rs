@@ -7,11 +7,11 @@
 //!
 //! * [`block`]: the block type, its canonical encoding and its consensus digest;
 //! * [`rules`]: the validity rules, pure functions shared by proposer and verifier;
-//! * [`history`]: the compact history accumulator used for unfinalized branches;
 //! * [`mempool`]: the bounded, deduplicating transaction pool and its typed rejections;
 //! * [`application`]: the actor (ingress/mailbox, actor, config) consensus talks to;
 //! * [`engine`]: wiring of one validator over any runtime and p2p channels;
-//! * [`rpc`]: the JSON-RPC server (HTTP + WebSocket) and its JSON types.
+//! * [`rpc`]: the JSON-RPC server (HTTP + WebSocket) of the `trestle-api` contract;
+//! * [`service`]: the validator process (files, tokio runtime, TCP p2p, RPC, metrics).
 //!
 //! Protocol code talks only to commonware traits (`Clock`, `Spawner`, `Storage`, p2p
 //! `Sender`/`Receiver`): tests run it in the deterministic runtime over the simulated network,
@@ -21,7 +21,6 @@
 pub mod application;
 pub mod block;
 pub mod engine;
-pub mod history;
 pub mod mempool;
 pub mod rpc;
 pub mod rules;

@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
             service::run(prepared)?;
         }
         Command::Keygen { out } => {
-            let entry = service::keygen(&out)?;
+            let entry = trestle_api::keygen(&out)?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{}", serde_json::to_string_pretty(&entry)?);

@@ -9,10 +9,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use alloy_primitives::B256;
-use commonware_cryptography::{Verifier as _, ed25519};
+use commonware_cryptography::ed25519;
+use trestle_api::authorization::is_authorized;
 use trestle_light_client::{Namespace, Transaction, abi::CodecError};
 
-use crate::block::{AUTHORIZATION_NAMESPACE, BlockTransaction};
+use crate::block::BlockTransaction;
 
 /// Why a submission was refused. Nothing is added to the pool when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,8 +94,7 @@ pub fn check_authorization(
         (None, Some(_)) => Err(SubmitError::UnexpectedAuthorization(namespace.get())),
         (Some(_), None) => Err(SubmitError::MissingAuthorization(namespace.get())),
         (Some(owner), Some(signature)) => {
-            let hash = tx.transaction.hash();
-            if owner.verify(AUTHORIZATION_NAMESPACE, hash.as_slice(), signature) {
+            if is_authorized(owner, &tx.transaction.hash(), signature) {
                 Ok(())
             } else {
                 Err(SubmitError::InvalidAuthorization(namespace.get()))
@@ -242,8 +242,10 @@ impl Mempool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use commonware_cryptography::Signer as _;
+    use trestle_api::authorization::authorize;
+
+    use super::*;
 
     fn tx(ns: u64, payload: &[u8]) -> BlockTransaction {
         BlockTransaction::unowned(Transaction::new(Namespace(ns), payload.to_vec()))
@@ -292,8 +294,7 @@ mod tests {
         );
         assert_eq!(pool.submit(tx(100, b"x")), Err(SubmitError::MissingAuthorization(100)));
         let owned = Transaction::new(Namespace(100), b"x".to_vec());
-        let wrong = ed25519::PrivateKey::from_seed(4)
-            .sign(AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        let wrong = authorize(&ed25519::PrivateKey::from_seed(4), &owned);
         assert_eq!(
             pool.submit(BlockTransaction {
                 transaction: owned.clone(),
@@ -301,7 +302,7 @@ mod tests {
             }),
             Err(SubmitError::InvalidAuthorization(100))
         );
-        let good = owner.sign(AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        let good = authorize(&owner, &owned);
         assert_eq!(
             pool.submit(BlockTransaction {
                 transaction: Transaction::new(Namespace(1), b"y".to_vec()),

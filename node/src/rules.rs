@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use alloy_primitives::B256;
 use commonware_cryptography::{Digestible as _, ed25519};
-use trestle_light_client::{ChainId, Epoch, Height, Namespace, PayloadTree, View};
+use trestle_api::ResolvedGenesis;
+use trestle_light_client::{ChainId, Epoch, Frontier, Height, Namespace, PayloadTree, View};
 
 use crate::{
     block::{Block, BlockLimits, Digest, HeaderFields},
-    history::Frontier,
     mempool::{SubmitError, check_authorization},
 };
 
@@ -41,6 +41,19 @@ pub struct ChainParams {
 }
 
 impl ChainParams {
+    /// The parameters a (checked) genesis sets.
+    pub fn from_genesis(genesis: &ResolvedGenesis) -> Self {
+        Self {
+            chain_id: genesis.chain_id,
+            epoch: genesis.epoch,
+            committee: genesis.committee.commitment_bytes(),
+            limits: BlockLimits::from(genesis.limits),
+            owners: genesis.owners.clone(),
+            genesis_timestamp_ms: genesis.timestamp_ms,
+            min_block_interval_ms: genesis.min_block_interval_ms,
+        }
+    }
+
     /// Earliest timestamp a child of a block with `parent_timestamp_ms` may carry.
     pub fn earliest_child_timestamp(&self, parent_timestamp_ms: u64) -> u64 {
         parent_timestamp_ms.saturating_add(self.min_block_interval_ms)
@@ -343,7 +356,7 @@ mod tests {
         let genesis = genesis(&params);
         let root = Parent::of(&genesis, &Frontier::new());
         let owned = Transaction::new(Namespace(50), b"m".to_vec());
-        let sig = owner.sign(crate::block::AUTHORIZATION_NAMESPACE, owned.hash().as_slice());
+        let sig = trestle_api::authorization::authorize(&owner, &owned);
         let txs = vec![
             BlockTransaction::unowned(Transaction::new(Namespace(1), b"a".to_vec())),
             BlockTransaction { transaction: owned, authorization: Some(sig) },

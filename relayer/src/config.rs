@@ -262,7 +262,7 @@ impl ChainConfig {
             field: field.to_owned(),
             message: "the post role needs the namespace owner's key file".into(),
         })?;
-        let keys = trestle_node::service::Keys::load(path)
+        let keys = trestle_api::ValidatorKeys::load(path)
             .map_err(|e| ConfigError::Key { field: field.to_owned(), message: e.to_string() })?;
         Ok(keys.consensus)
     }

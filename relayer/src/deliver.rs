@@ -12,13 +12,10 @@
 
 use alloy_sol_types::SolValue as _;
 use tracing::{debug, info, warn};
+use trestle_api::TrestleApiClient as _;
 use trestle_light_client::{
-    B256, Height, Namespace, Transaction,
-    abi::CodecError,
-    history::{HistoryError, verify_history_proof},
-    payload::PayloadError,
+    B256, Height, Namespace, Transaction, abi::CodecError, confirmation::verify_inclusion,
 };
-use trestle_node::rpc::TrestleApiClient as _;
 
 use crate::{
     bindings::{Mailbox, MerkleTree},
@@ -74,18 +71,6 @@ pub enum DeliverError {
         /// What failed.
         reason: String,
     },
-}
-
-impl From<(B256, PayloadError)> for DeliverError {
-    fn from((message, e): (B256, PayloadError)) -> Self {
-        Self::Verification { message, reason: e.to_string() }
-    }
-}
-
-impl From<(B256, HistoryError)> for DeliverError {
-    fn from((message, e): (B256, HistoryError)) -> Self {
-        Self::Verification { message, reason: e.to_string() }
-    }
 }
 
 /// The deliver loop of one destination chain.
@@ -182,7 +167,8 @@ impl Deliverer {
             return Ok(false);
         };
 
-        // Verify everything locally before paying for a transaction.
+        // Verify everything locally before paying for a transaction: the kernel's inclusion check,
+        // against the root the destination's light client holds.
         let codec = |source| DeliverError::Codec { message: hash, source };
         let unverified = |reason: String| DeliverError::Verification { message: hash, reason };
         let header = inclusion.header.decode().map_err(codec)?;
@@ -197,7 +183,6 @@ impl Deliverer {
             return Err(unverified("the stored message does not hash to its transaction".into()));
         }
         let tx_proof = inclusion.proof.decode().map_err(codec)?;
-        tx_proof.verify(&tx, &header.payload_root).map_err(|e| DeliverError::from((hash, e)))?;
         let history_proof = history.proof.decode().map_err(codec)?;
         if history.root != root {
             return Err(unverified(format!(
@@ -205,14 +190,8 @@ impl Deliverer {
                 history.root
             )));
         }
-        verify_history_proof(
-            &history_proof,
-            &header.hash(),
-            Height(height),
-            &root,
-            Height(root_height),
-        )
-        .map_err(|e| DeliverError::from((hash, e)))?;
+        verify_inclusion(&tx, &header, &tx_proof, &history_proof, &root, Height(root_height))
+            .map_err(|e| unverified(e.to_string()))?;
 
         // The bindings' structs have the same fields; the canonical encodings carry them over.
         let decode_error = |reason: String| DeliverError::Message { message: hash, reason };

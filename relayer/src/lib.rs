@@ -17,10 +17,10 @@
 //! it; [`metrics`] are served for Prometheus.
 //!
 //! EVM chains are reached only through alloy ([`evm`], [`bindings`] generated from forge's
-//! artifacts); the network only through its JSON-RPC API ([`network`]). The relayer depends on
-//! `trestle-node` for that API's typed client and request/response types: a deliberate
-//! deviation from DESIGN §2's dependency arrows (light-client ← circuits ← relayer), accepted
-//! because the node crate owns the API and duplicating its types would let them drift.
+//! artifacts); the network only through its JSON-RPC API ([`network`]), with `trestle-api`'s
+//! typed client: like any solver, the relayer is a client of the network and compiles no part of
+//! a validator. What it checks before acting (inclusion proofs, quorums, epoch arithmetic) is the
+//! light-client kernel's.
 
 pub mod bindings;
 pub mod cli;
@@ -69,7 +69,7 @@ pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
 
 /// Resolves on SIGINT or SIGTERM: the shutdown future of a relayer process (the same as a
 /// validator's).
-pub use trestle_node::service::shutdown_signal;
+pub use trestle_api::shutdown_signal;
 
 /// Why the relayer could not start.
 #[derive(Debug, thiserror::Error)]

@@ -4,16 +4,15 @@
 use std::time::Duration;
 
 use alloy_primitives::B256;
-use commonware_cryptography::{Signer as _, ed25519};
-use jsonrpsee::{
-    core::client::Error as ClientError,
-    http_client::{HttpClient, HttpClientBuilder},
+use commonware_cryptography::ed25519;
+use jsonrpsee::core::client::Error as ClientError;
+use trestle_api::{
+    SubmitRequest, TrestleApiClient as _,
+    authorization::authorize,
+    client::{ConnectError, HttpClient, connect},
+    codes,
 };
 use trestle_light_client::Transaction;
-use trestle_node::{
-    block::AUTHORIZATION_NAMESPACE,
-    rpc::{SubmitRequest, TrestleApiClient as _, codes},
-};
 
 /// Timeout of one request to the network.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,13 +21,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
     /// The client could not be built from the URL.
-    #[error("network client for {url}: {source}")]
-    Client {
-        /// The URL.
-        url: String,
-        /// What jsonrpsee said.
-        source: ClientError,
-    },
+    #[error("network {0}")]
+    Client(#[from] ConnectError),
     /// The request failed (transport, timeout, or an error answer).
     #[error("network rpc: {0}")]
     Rpc(#[from] ClientError),
@@ -53,11 +47,7 @@ pub struct Network {
 impl Network {
     /// A client of the validator at `url` (no request is made yet).
     pub fn connect(url: &str) -> Result<Self, NetworkError> {
-        let client = HttpClientBuilder::default()
-            .request_timeout(REQUEST_TIMEOUT)
-            .build(url)
-            .map_err(|source| NetworkError::Client { url: url.to_owned(), source })?;
-        Ok(Self { client })
+        Ok(Self { client: connect(url, REQUEST_TIMEOUT)? })
     }
 
     /// The typed client (`TrestleApiClient` methods).
@@ -75,7 +65,7 @@ impl Network {
         tx: &Transaction,
     ) -> Result<Submitted, NetworkError> {
         let hash = tx.hash();
-        let authorization = owner.sign(AUTHORIZATION_NAMESPACE, hash.as_slice());
+        let authorization = authorize(owner, tx);
         let request = SubmitRequest {
             namespace: tx.namespace.get(),
             payload: tx.payload.clone(),
@@ -86,9 +76,7 @@ impl Network {
             Ok(returned) => Err(NetworkError::Rpc(ClientError::Custom(format!(
                 "the validator answered hash {returned} for transaction {hash}"
             )))),
-            Err(ClientError::Call(e))
-                if e.code() == codes::DUPLICATE || e.code() == codes::ALREADY_FINALIZED =>
-            {
+            Err(ClientError::Call(e)) if codes::is_already_known(e.code()) => {
                 Ok(Submitted::AlreadyKnown)
             }
             Err(e) => Err(e.into()),

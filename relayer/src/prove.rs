@@ -21,7 +21,7 @@
 //! `EpochBoundarySkipped` means the loop's view of a light client was wrong (a reorg undid an
 //! update, say) and is a [`ProvingError`], retried after a fresh read.
 
-use std::{collections::BTreeMap, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, num::NonZeroU64, sync::Arc, time::Instant};
 
 use alloy::primitives::U256;
 use ark_ff::PrimeField as _;
@@ -32,8 +32,8 @@ use trestle_circuits::{
     export::solidity::proof_calldata,
     setup::{INSECURE_DEV_ORIGIN, read_proving_key},
 };
-use trestle_light_client::{LightClientState, verify_quorum};
-use trestle_node::rpc::fetch::{FetchError, SignedState, fetch_newest_quorum, fetch_signed_state};
+use trestle_api::client::{FetchError, QUORUM_LOOKBACK, ReportedState, fetch_state, newest_quorum};
+use trestle_light_client::{Height, LightClientState, epoch, select_quorum};
 
 use crate::{
     bindings::LightClient,
@@ -43,10 +43,6 @@ use crate::{
     network::{Network, NetworkError},
     store::{Store, StoreError},
 };
-
-/// How many heights below the newest finalized one the loop tries when the newest does not
-/// have a quorum of signatures yet (signatures gossip after finality).
-const QUORUM_LOOKBACK: u64 = 16;
 
 /// Why the prove loop could not start or a step failed (steps are retried).
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +93,7 @@ pub enum ProvingError {
         /// The light client's height as the loop read it.
         latest: u64,
         /// The light client's epoch length.
-        epoch_length: u64,
+        epoch_length: NonZeroU64,
         /// The epoch whose last height the light client wants first.
         epoch: u64,
         /// That epoch's last height.
@@ -118,41 +114,9 @@ pub fn load_prover(config: &ProverConfig) -> Result<Prover, ProvingError> {
     Ok(Prover::new(file.key, config.capacity)?)
 }
 
-/// The last height of the epoch `height` is in, `(height / L + 1)·L − 1` for
-/// `L = epoch_length`, or `None` when that epoch runs past `u64::MAX` (no height ends it: a
-/// devnet's single epoch of `L = u64::MAX` ends at `u64::MAX − 1`, but the epoch of
-/// `u64::MAX` itself does not end). `L = 0`, which `LightClient` refuses, counts as one epoch
-/// without end.
-fn last_height_of_epoch(height: u64, epoch_length: u64) -> Option<u64> {
-    if epoch_length == 0 {
-        return None;
-    }
-    let length = u128::from(epoch_length);
-    // (height / L + 1) ≤ 2^64 and L < 2^64, so the product fits in u128 and is at least 1.
-    let last = (u128::from(height) / length + 1) * length - 1;
-    u64::try_from(last).ok()
-}
-
-/// Whether `height` is the last height of its epoch.
-fn is_last_of_epoch(height: u64, epoch_length: u64) -> bool {
-    last_height_of_epoch(height, epoch_length) == Some(height)
-}
-
-/// The next height to prove to a light client at height `latest` on the way to `wanted`, or
-/// `None` when it is there already.
-///
-/// `LightClient` accepts, after `latest`, any higher height up to the last height of the epoch
-/// of `latest + 1` (the current epoch, or the next one when `latest` ends an epoch), and
-/// nothing beyond. So the target is `wanted` when that is within reach, else that epoch's last
-/// height; repeating from each target reaches `wanted` without skipping an epoch's last
-/// height, in one step per epoch end in between plus one.
-fn next_target(latest: u64, epoch_length: u64, wanted: u64) -> Option<u64> {
-    if wanted <= latest {
-        return None;
-    }
-    // latest < wanted ≤ u64::MAX, so latest + 1 does not overflow.
-    let furthest = last_height_of_epoch(latest + 1, epoch_length);
-    Some(furthest.map_or(wanted, |furthest| furthest.min(wanted)))
+/// [`epoch::next_target`] over the loop's plain heights.
+fn next_target(latest: u64, epoch_length: NonZeroU64, wanted: u64) -> Option<u64> {
+    epoch::next_target(Height(latest), epoch_length, Height(wanted)).map(Height::get)
 }
 
 /// What a destination's light client needs proven next.
@@ -178,12 +142,12 @@ enum Need {
 /// client has reached the network's current epoch.
 fn next_need(
     latest: u64,
-    epoch_length: u64,
+    epoch_length: NonZeroU64,
     message_height: Option<u64>,
     finalized: u64,
 ) -> Option<Need> {
     let reachable = next_target(latest, epoch_length, finalized)?;
-    if is_last_of_epoch(reachable, epoch_length) {
+    if epoch::is_last(Height(reachable), epoch_length) {
         return Some(Need::EpochEnd(reachable));
     }
     // Here reachable == finalized: every height in (latest, finalized] can come next.
@@ -198,7 +162,7 @@ fn next_need(
 struct Waiting {
     index: usize,
     latest: u64,
-    epoch_length: u64,
+    epoch_length: NonZeroU64,
 }
 
 /// Which proofs one step makes and where it submits them.
@@ -243,7 +207,7 @@ struct Proven {
 struct Destination {
     chain: EvmChain,
     /// `LightClient.epochLength()`, read once: it is immutable.
-    epoch_length: Option<u64>,
+    epoch_length: Option<NonZeroU64>,
     /// The light client's height at the last read. Heights only grow (short of a reorg), so a
     /// chain with no pending message is read again only once an epoch end above this one is
     /// finalized.
@@ -380,7 +344,7 @@ impl ProveLoop {
     }
 
     /// The epoch length of destination `index`'s light client, read on first use.
-    async fn epoch_length(&mut self, index: usize) -> Result<u64, ProvingError> {
+    async fn epoch_length(&mut self, index: usize) -> Result<NonZeroU64, ProvingError> {
         let destination = &mut self.destinations[index];
         if let Some(length) = destination.epoch_length {
             return Ok(length);
@@ -388,9 +352,8 @@ impl ProveLoop {
         let chain = &destination.chain;
         let length =
             chain.light_client().epochLength().call().await.map_err(|e| chain.contract_error(e))?;
-        if length == 0 {
-            return Err(ProvingError::ZeroEpochLength { chain: chain.name().to_owned() });
-        }
+        let length = NonZeroU64::new(length)
+            .ok_or_else(|| ProvingError::ZeroEpochLength { chain: chain.name().to_owned() })?;
         destination.epoch_length = Some(length);
         Ok(length)
     }
@@ -471,11 +434,8 @@ impl ProveLoop {
         if let Some(newest) = self.newest.as_ref().filter(|newest| newest.height == height) {
             return Ok(Some(newest.clone()));
         }
-        let signed = fetch_signed_state(self.network.client(), height).await?;
-        if verify_quorum(&signed.committee, &signed.state, &signed.signatures).is_err() {
-            return Ok(None);
-        }
-        let proven = self.prove(signed).await?;
+        let reported = fetch_state(self.network.client(), height).await?;
+        let Some(proven) = self.prove(reported).await? else { return Ok(None) };
         self.epoch_end_proofs.insert(height, proven.clone());
         Ok(Some(proven))
     }
@@ -493,26 +453,31 @@ impl ProveLoop {
         {
             return Ok(Some(last.clone()));
         }
-        let floor = lowest.max(finalized.saturating_sub(QUORUM_LOOKBACK));
-        let Some(signed) = fetch_newest_quorum(self.network.client(), finalized, floor).await?
+        let Some(reported) = newest_quorum(self.network.client(), finalized, lowest, None).await?
         else {
             return Ok(None);
         };
-        let proven = self.prove(signed).await?;
+        let Some(proven) = self.prove(reported).await? else { return Ok(None) };
         self.newest = Some(proven.clone());
         Ok(Some(proven))
     }
 
-    async fn prove(&self, signed: SignedState) -> Result<Proven, ProvingError> {
-        let height = signed.state.height.get();
+    /// Proves `reported` with a verified quorum of its signatures, or `None` when its valid
+    /// signatures do not form one (yet).
+    async fn prove(&self, reported: ReportedState) -> Result<Option<Proven>, ProvingError> {
+        let ReportedState { state, committee, signatures } = reported;
+        let Ok(quorum) = select_quorum(&committee, &state, &signatures) else {
+            return Ok(None);
+        };
+        let height = state.height.get();
         let chains: Vec<&str> = self.destinations.iter().map(|d| d.chain.name()).collect();
         info!(height, chains = ?chains, "proving height {height}…");
         let started = Instant::now();
         let prover = self.prover.clone();
-        let state = signed.state.clone();
+        let signed = state.clone();
         let proof = tokio::task::spawn_blocking(move || {
             let mut rng = rand_core::OsRng;
-            prover.prove(&signed.state, &signed.committee, &signed.signatures, &mut rng)
+            prover.prove(&signed, &committee, &quorum.signatures, &mut rng)
         })
         .await
         .map_err(|e| ProvingError::Task(e.to_string()))??;
@@ -520,7 +485,7 @@ impl ProveLoop {
         self.metrics.proved(seconds);
         info!(height, seconds, "proved height {height}");
         let calldata = proof_calldata(&proof)?.map(|fq| U256::from_limbs(fq.into_bigint().0));
-        Ok(Proven { state: binding_state(&state), height, proof: calldata })
+        Ok(Some(Proven { state: binding_state(&state), height, proof: calldata }))
     }
 }
 
@@ -560,195 +525,83 @@ fn binding_state(state: &LightClientState) -> LightClient::LightClientState {
     }
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Whether `LightClient` accepts a state at `height` after one at `latest` (its
-    /// `_checkTransition`, for states whose epoch is `height / L` as the network makes them).
-    fn light_client_accepts(latest: u64, height: u64, epoch_length: u64) -> bool {
-        let (epoch, latest_epoch) = (height / epoch_length, latest / epoch_length);
-        let latest_ends_epoch = (u128::from(latest) + 1) % u128::from(epoch_length) == 0;
-        height > latest
-            && (epoch == latest_epoch || (epoch == latest_epoch + 1 && latest_ends_epoch))
+    fn l(length: u64) -> NonZeroU64 {
+        NonZeroU64::new(length).expect("non-zero")
     }
 
-    /// Checks one `next_target` answer and, when few epochs lie between, follows it to
-    /// `wanted`: every step is accepted by the light client (so none skips an epoch end or goes
-    /// backwards) and the walk takes at most one step per epoch in between plus one.
-    fn check_walk(latest: u64, epoch_length: u64, wanted: u64) {
-        let context = format!("latest {latest}, L {epoch_length}, wanted {wanted}");
-        let Some(first) = next_target(latest, epoch_length, wanted) else {
-            assert!(wanted <= latest, "{context}: nothing proven although behind");
-            return;
-        };
-        assert!(wanted > latest, "{context}: proves although there");
-        let epochs_between = wanted / epoch_length - latest / epoch_length;
-        if epochs_between > 64 {
-            assert!(light_client_accepts(latest, first, epoch_length), "{context}: {first}");
-            assert!(first <= wanted, "{context}: {first} overshoots");
-            return;
-        }
-        let (mut at, mut steps) = (latest, 0u64);
-        while let Some(target) = next_target(at, epoch_length, wanted) {
-            assert!(light_client_accepts(at, target, epoch_length), "{context}: {at} → {target}");
-            assert!(target <= wanted, "{context}: {target} overshoots");
-            assert!(
-                target == wanted || is_last_of_epoch(target, epoch_length),
-                "{context}: {target} stops short of both the epoch end and the wanted height"
-            );
-            (at, steps) = (target, steps + 1);
-        }
-        assert_eq!(at, wanted, "{context}");
-        assert!(steps <= epochs_between + 1, "{context}: {steps} steps");
-    }
-
-    /// splitmix64: a deterministic stream of test inputs (no extra dependency).
-    struct Inputs(u64);
-
-    impl Inputs {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        /// An epoch length: tiny, arbitrary, around a power of two, or the extremes.
-        fn epoch_length(&mut self) -> u64 {
-            match self.next() % 5 {
-                0 => 1 + self.next() % 16,
-                1 => (1u64 << (self.next() % 64))
-                    .saturating_add(self.next() % 3)
-                    .saturating_sub(1)
-                    .max(1),
-                2 => u64::MAX - self.next() % 2,
-                _ => self.next().max(1),
-            }
-        }
-
-        /// A height: arbitrary, near an epoch end, near the top, or near `near`.
-        fn height(&mut self, epoch_length: u64, near: u64) -> u64 {
-            let jitter = self.next() % 5;
-            match self.next() % 4 {
-                0 => self.next(),
-                1 => {
-                    let end = last_height_of_epoch(self.next(), epoch_length).unwrap_or(u64::MAX);
-                    end.saturating_sub(2).saturating_add(jitter)
-                }
-                2 => u64::MAX - jitter,
-                _ => near.saturating_add(jitter).saturating_add(self.next() % 40),
-            }
-        }
-    }
-
-    #[test]
-    fn last_height_of_epoch_handles_every_length() {
-        assert_eq!(last_height_of_epoch(0, 10), Some(9));
-        assert_eq!(last_height_of_epoch(9, 10), Some(9));
-        assert_eq!(last_height_of_epoch(10, 10), Some(19));
-        assert_eq!(last_height_of_epoch(7, 1), Some(7));
-        assert_eq!(last_height_of_epoch(u64::MAX, 1), Some(u64::MAX));
-        assert_eq!(last_height_of_epoch(u64::MAX, 1 << 32), Some(u64::MAX));
-        // The devnets' single epoch, and the epoch after it that no height ends.
-        assert_eq!(last_height_of_epoch(0, u64::MAX), Some(u64::MAX - 1));
-        assert_eq!(last_height_of_epoch(u64::MAX - 1, u64::MAX), Some(u64::MAX - 1));
-        assert_eq!(last_height_of_epoch(u64::MAX, u64::MAX), None);
-        assert_eq!(last_height_of_epoch((1 << 63) + 1, (1 << 63) + 1), None);
-        assert_eq!(last_height_of_epoch(5, 0), None);
-    }
-
-    #[test]
-    fn next_target_walks_every_small_case_through_each_epoch_end() {
-        for epoch_length in 1..=12 {
-            for latest in 0..=50 {
-                for wanted in 0..=50 {
-                    check_walk(latest, epoch_length, wanted);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn next_target_walks_random_and_extreme_cases() {
-        let mut inputs = Inputs(0x007e_571e);
-        for _ in 0..200_000 {
-            let epoch_length = inputs.epoch_length();
-            let latest = inputs.height(epoch_length, 0);
-            let wanted = inputs.height(epoch_length, latest);
-            check_walk(latest, epoch_length, wanted);
-        }
-        for epoch_length in [1, 2, u64::MAX - 1, u64::MAX] {
-            for latest in [0, 1, u64::MAX - 2, u64::MAX - 1, u64::MAX] {
-                for wanted in [0, 1, u64::MAX - 2, u64::MAX - 1, u64::MAX] {
-                    check_walk(latest, epoch_length, wanted);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn next_target_examples() {
-        // Within an epoch, straight to the wanted height.
-        assert_eq!(next_target(3, 10, 7), Some(7));
-        // Across epochs, the current epoch's end first, then the next one's, then there.
-        assert_eq!(next_target(3, 10, 25), Some(9));
-        assert_eq!(next_target(9, 10, 25), Some(19));
-        assert_eq!(next_target(19, 10, 25), Some(25));
-        assert_eq!(next_target(25, 10, 25), None);
-        assert_eq!(next_target(30, 10, 25), None);
-        // One unbounded epoch (devnets): always straight there.
-        assert_eq!(next_target(3, u64::MAX, 1 << 40), Some(1 << 40));
+    /// Whether `LightClient` accepts `height` after `latest` (the kernel's model of its rule).
+    fn light_client_accepts(latest: u64, height: u64, epoch_length: NonZeroU64) -> bool {
+        epoch::accepts(Height(latest), Height(height), epoch_length)
     }
 
     #[test]
     fn next_need_prefers_a_finalized_epoch_end_message_or_not() {
         // An epoch end is finalized above the light client: exactly it, even with no message.
-        assert_eq!(next_need(3, 10, None, 30), Some(Need::EpochEnd(9)));
-        assert_eq!(next_need(3, 10, Some(5), 30), Some(Need::EpochEnd(9)));
-        assert_eq!(next_need(9, 10, Some(25), 30), Some(Need::EpochEnd(19)));
-        assert_eq!(next_need(27, 10, None, 29), Some(Need::EpochEnd(29)));
+        assert_eq!(next_need(3, l(10), None, 30), Some(Need::EpochEnd(9)));
+        assert_eq!(next_need(3, l(10), Some(5), 30), Some(Need::EpochEnd(9)));
+        assert_eq!(next_need(9, l(10), Some(25), 30), Some(Need::EpochEnd(19)));
+        assert_eq!(next_need(27, l(10), None, 29), Some(Need::EpochEnd(29)));
         // In the network's current epoch: the newest state, if a message needs one.
-        assert_eq!(next_need(19, 10, Some(25), 27), Some(Need::Newest { at_least: 25 }));
-        assert_eq!(next_need(19, 10, None, 27), None);
+        assert_eq!(next_need(19, l(10), Some(25), 27), Some(Need::Newest { at_least: 25 }));
+        assert_eq!(next_need(19, l(10), None, 27), None);
         // Nothing provable yet, or nothing needed.
-        assert_eq!(next_need(19, 10, Some(28), 27), None);
-        assert_eq!(next_need(25, 10, Some(25), 27), None);
-        assert_eq!(next_need(30, 10, Some(25), 27), None);
+        assert_eq!(next_need(19, l(10), Some(28), 27), None);
+        assert_eq!(next_need(25, l(10), Some(25), 27), None);
+        assert_eq!(next_need(30, l(10), Some(25), 27), None);
         // One unbounded epoch: as before epochs, messages alone decide.
-        assert_eq!(next_need(3, u64::MAX, Some(8), 12), Some(Need::Newest { at_least: 8 }));
-        assert_eq!(next_need(3, u64::MAX, None, 12), None);
-        assert_eq!(next_need(u64::MAX, u64::MAX, Some(u64::MAX), u64::MAX), None);
+        assert_eq!(next_need(3, l(u64::MAX), Some(8), 12), Some(Need::Newest { at_least: 8 }));
+        assert_eq!(next_need(3, l(u64::MAX), None, 12), None);
+        assert_eq!(next_need(u64::MAX, l(u64::MAX), Some(u64::MAX), u64::MAX), None);
+    }
+
+    /// Checks `next_need`'s answer for one case against the light client's rule.
+    fn check_need(latest: u64, epoch_length: NonZeroU64, message: Option<u64>, finalized: u64) {
+        let context = format!("latest {latest}, L {epoch_length}, {message:?}, {finalized}");
+        match next_need(latest, epoch_length, message, finalized) {
+            Some(Need::EpochEnd(height)) => {
+                assert!(epoch::is_last(Height(height), epoch_length), "{context}");
+                assert!(height <= finalized, "{context}");
+                assert!(light_client_accepts(latest, height, epoch_length), "{context}");
+            }
+            Some(Need::Newest { at_least }) => {
+                assert_eq!(Some(at_least), message, "{context}");
+                // Every candidate, from the message's height to the newest finalized one.
+                for height in [at_least, finalized] {
+                    assert!(light_client_accepts(latest, height, epoch_length), "{context}");
+                }
+            }
+            None => assert!(
+                message.is_none_or(|height| height <= latest || height > finalized),
+                "{context}: a message waits"
+            ),
+        }
     }
 
     #[test]
     fn next_need_never_asks_for_an_unacceptable_or_unfinalized_height() {
-        let mut inputs = Inputs(0x6e_ed);
-        for _ in 0..200_000 {
-            let epoch_length = inputs.epoch_length();
-            let latest = inputs.height(epoch_length, 0);
-            let finalized = inputs.height(epoch_length, latest);
-            let message = inputs.height(epoch_length, latest);
-            let message = (!inputs.next().is_multiple_of(4)).then_some(message);
-            let context = format!("latest {latest}, L {epoch_length}, {message:?}, {finalized}");
-            match next_need(latest, epoch_length, message, finalized) {
-                Some(Need::EpochEnd(height)) => {
-                    assert!(is_last_of_epoch(height, epoch_length), "{context}");
-                    assert!(height <= finalized, "{context}");
-                    assert!(light_client_accepts(latest, height, epoch_length), "{context}");
-                }
-                Some(Need::Newest { at_least }) => {
-                    assert_eq!(Some(at_least), message, "{context}");
-                    // Every candidate, from the message's height to the newest finalized one.
-                    for height in [at_least, finalized] {
-                        assert!(light_client_accepts(latest, height, epoch_length), "{context}");
+        for length in 1..=8 {
+            for latest in 0..=30 {
+                for finalized in 0..=30 {
+                    check_need(latest, l(length), None, finalized);
+                    for message in 0..=30 {
+                        check_need(latest, l(length), Some(message), finalized);
                     }
                 }
-                None => assert!(
-                    message.is_none_or(|height| height <= latest || height > finalized),
-                    "{context}: a message waits"
-                ),
+            }
+        }
+        let extremes = [0, 1, u64::MAX - 2, u64::MAX - 1, u64::MAX];
+        for length in [1, 2, u64::MAX - 1, u64::MAX] {
+            for latest in extremes {
+                for finalized in extremes {
+                    for message in extremes.map(Some).into_iter().chain([None]) {
+                        check_need(latest, l(length), message, finalized);
+                    }
+                }
             }
         }
     }
@@ -770,13 +623,13 @@ mod tests {
         let finalized = 30;
         let plan = Plan::new(chains.iter().enumerate().filter_map(
             |(index, &(latest, epoch_length, message))| {
-                let need = next_need(latest, epoch_length, message, finalized)?;
-                Some((Waiting { index, latest, epoch_length }, need))
+                let need = next_need(latest, l(epoch_length), message, finalized)?;
+                Some((Waiting { index, latest, epoch_length: l(epoch_length) }, need))
             },
         ));
         let waiting = |index: usize| {
             let (latest, epoch_length, _) = chains[index];
-            Waiting { index, latest, epoch_length }
+            Waiting { index, latest, epoch_length: l(epoch_length) }
         };
         assert_eq!(
             plan.epoch_ends,

@@ -45,11 +45,8 @@ use std::{
 use anyhow::{Context as _, bail};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::{Deserialize, Serialize};
-use trestle_node::rpc::TrestleApiClient as _;
-use trestle_node::service::{
-    Genesis, GenesisLimits, Keys, NodeConfig, OwnedNamespace, PeerConfig, TimeoutsConfig,
-    generate_keys,
-};
+use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, TrestleApiClient as _, ValidatorKeys};
+use trestle_node::service::{NodeConfig, PeerConfig, TimeoutsConfig};
 
 use crate::chains::{self, DevnetChain};
 
@@ -186,14 +183,14 @@ pub fn init_with(
 }
 
 fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::Result<()> {
-    let keys: Vec<Keys> = (0..validators).map(|_| generate_keys()).collect();
+    let keys = (0..validators).map(|_| ValidatorKeys::generate()).collect::<Result<Vec<_>, _>>()?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
     // The relayer's key owns every devnet chain's namespaces, so only its post role writes
     // block records and messages there.
-    let relayer = generate_keys();
+    let relayer = ValidatorKeys::generate()?;
     let relayer_path = relayer_key_path(dir);
     if let Some(parent) = relayer_path.parent() {
         fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
@@ -211,7 +208,7 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
         timestamp_ms: now_ms,
         min_block_interval_ms,
         committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),
-        validators: keys.iter().map(Keys::genesis_entry).collect(),
+        validators: keys.iter().map(ValidatorKeys::genesis_entry).collect(),
         owned_namespaces,
         limits: GenesisLimits::default(),
     };

@@ -21,7 +21,7 @@ use trestle::devnet::{self, DevnetFile};
 use trestle_light_client::{
     Height, Namespace, Transaction, history::verify_history_proof, verify_quorum,
 };
-use trestle_node::rpc::{SubmitRequest, TrestleApiClient as _};
+use trestle_api::{SubmitRequest, TrestleApiClient as _};
 
 pub(crate) fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trestle"))
@@ -300,7 +300,7 @@ async fn check_chains(file: &DevnetFile) {
     let ids: Vec<u64> = file.chains.iter().map(|c| c.chain_id).collect();
     assert_eq!(ids, trestle::chains::DEVNET_EVM_CHAIN_IDS);
     assert!(file.relayer_key.as_ref().is_some_and(|k| k.exists()));
-    let genesis = trestle_node::service::Genesis::load(&file.genesis).unwrap().0;
+    let genesis = trestle_api::Genesis::load(&file.genesis).unwrap().0;
     for chain in &file.chains {
         let client = HttpClientBuilder::default().build(&chain.rpc_url).unwrap();
         let chain_id: String = client.request("eth_chainId", rpc_params![]).await.unwrap();

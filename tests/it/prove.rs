@@ -14,7 +14,7 @@ use trestle_circuits::{
     setup::{DEVNET_CAPACITY, INSECURE_DEV_ORIGIN, insecure_dev_key_paths, read_verifying_key},
     verify::proof_from_bytes,
 };
-use trestle_node::rpc::TrestleApiClient as _;
+use trestle_api::TrestleApiClient as _;
 
 use crate::devnet::{Net, eventually, exe, reach};
 

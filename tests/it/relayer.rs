@@ -30,7 +30,7 @@ use trestle::{
     },
 };
 use trestle_light_client::{Namespace, Transaction};
-use trestle_node::rpc::TrestleApiClient as _;
+use trestle_api::TrestleApiClient as _;
 use trestle_relayer::bindings::{Counter, LightClient, Mailbox, MerkleTree};
 
 use crate::devnet::{alive, eventually, exe, wait_exit};

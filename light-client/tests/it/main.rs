@@ -4,6 +4,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod codec;
+mod confirmation;
 mod merkle;
 mod payload;
 mod signatures;

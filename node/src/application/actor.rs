@@ -14,7 +14,9 @@ use commonware_macros::select;
 use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner};
 use commonware_utils::{Acknowledgement as _, channel::mpsc};
 use tracing::{debug, error, info, warn};
-use trestle_light_client::{Header, Height, HistoryTree, LightClientState, SecretKey, View};
+use trestle_light_client::{
+    Frontier, Header, Height, HistoryTree, LightClientState, SecretKey, View,
+};
 
 use super::{
     Config, Mailbox,
@@ -24,7 +26,6 @@ use super::{
 use crate::{
     Marshal,
     block::{Block, BlockTransaction, Digest},
-    history::Frontier,
     mempool::{Mempool, SubmitError},
     rules::{self, BlockError, ChainParams, Parent},
 };

@@ -29,15 +29,15 @@ use commonware_stream::{
 use commonware_utils::{NZU32, ordered::Map};
 use tracing::{info, warn};
 
-pub use self::config::{
-    ConfigError, Genesis, GenesisLimits, GenesisValidator, KeyFile, Keys, NodeConfig,
-    OwnedNamespace, PeerConfig, ResolvedGenesis, TimeoutsConfig, consensus_namespace,
-};
+pub use self::config::{ConfigError, MempoolSettings, NodeConfig, PeerConfig, TimeoutsConfig};
+use trestle_api::{CommitteeInfo, Genesis, ResolvedGenesis, ValidatorKeys, shutdown_signal};
 use crate::{
     application::Config as ApplicationConfig,
     engine::{self, Channels, EngineConfig},
     mempool::MempoolConfig,
-    rpc, signatures,
+    rpc,
+    rules::ChainParams,
+    signatures,
 };
 
 /// Why a validator process stopped with an error.
@@ -72,14 +72,14 @@ pub struct Prepared {
     /// The decoded genesis.
     pub genesis: ResolvedGenesis,
     /// The validator's keys.
-    pub keys: Keys,
+    pub keys: ValidatorKeys,
 }
 
 /// Reads and cross-checks the configuration, genesis and keys.
 pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
     let config = NodeConfig::load(config_path)?;
-    let (_, genesis) = Genesis::load(&config.genesis)?;
-    let keys = Keys::load(&config.keys)?;
+    let (_, genesis) = Genesis::load(&config.genesis).map_err(ConfigError::from)?;
+    let keys = ValidatorKeys::load(&config.keys).map_err(ConfigError::from)?;
     let me = keys.consensus.public_key();
     let Some(slot) = genesis.consensus_keys.iter().position(|k| *k == me) else {
         return Err(ConfigError::Invalid(format!("key {me} is not a genesis validator")).into());
@@ -114,9 +114,10 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         let timeouts = config.checked_timeouts(&genesis)?;
         let peers = config.resolve_peers(&genesis)?;
         let me = keys.consensus.public_key();
-        let namespace = consensus_namespace(genesis.params.chain_id.get());
+        let namespace = genesis.consensus_namespace();
         let validators = genesis.consensus_keys.len();
-        let limits = genesis.params.limits;
+        let params = ChainParams::from_genesis(&genesis);
+        let limits = params.limits;
         let max_message =
             engine::max_message_size(&limits, u32::try_from(validators).unwrap_or(u32::MAX));
 
@@ -159,7 +160,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         network.start();
 
         // The validator.
-        let mut application = ApplicationConfig::new(genesis.params.clone());
+        let mut application = ApplicationConfig::new(params);
         application.mempool = MempoolConfig {
             max_transactions: config.mempool.max_transactions,
             max_bytes: config.mempool.max_bytes,
@@ -198,23 +199,20 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         )
         .await?;
         let mut rpc_config = rpc::RpcConfig::new(limits);
-        rpc_config.committees = vec![rpc::CommitteeInfo::new(
-            genesis.params.epoch.get(),
+        rpc_config.committees = vec![CommitteeInfo::new(
+            genesis.epoch.get(),
             &genesis.committee,
             &genesis.consensus_keys,
         )];
         let Some(signature_source) = node.signatures.clone() else {
             return Err(ServiceError::Shutdown("the signatures actor did not start".into()));
         };
-        let server = rpc::start(
-            config.rpc,
-            rpc_config,
-            node.application.clone(),
-            node.marshal.clone(),
-            signature_source,
-            Some(finalized_rx),
-        )
-        .await?;
+        let sources = rpc::Sources {
+            application: node.application.clone(),
+            marshal: node.marshal.clone(),
+            signatures: signature_source,
+        };
+        let server = rpc::start(config.rpc, rpc_config, sources, Some(finalized_rx)).await?;
         info!(
             %me,
             p2p = %config.p2p,
@@ -232,51 +230,4 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             ServiceError::Shutdown(e.to_string())
         })
     })
-}
-
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere): how a trestle process is asked to stop
-/// (the validator here, and the relayer).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(mut interrupt), Ok(mut terminate)) => {
-                tokio::select! {
-                    _ = interrupt.recv() => {},
-                    _ = terminate.recv() => {},
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Generates fresh validator keys from the operating system's randomness.
-pub fn generate_keys() -> Keys {
-    let mut consensus = [0u8; 32];
-    let mut light_client = [0u8; 32];
-    rand::fill(&mut consensus);
-    rand::fill(&mut light_client);
-    Keys::from_entropy(consensus, light_client)
-}
-
-/// Writes fresh keys to `path` (never overwriting) and returns their genesis entry.
-pub fn keygen(path: &Path) -> Result<GenesisValidator, ServiceError> {
-    if path.exists() {
-        return Err(ConfigError::Invalid(format!(
-            "{} exists; refusing to overwrite a key file",
-            path.display()
-        ))
-        .into());
-    }
-    let keys = generate_keys();
-    keys.save(path)?;
-    Ok(keys.genesis_entry())
 }

@@ -21,15 +21,16 @@ use serde_json::{Value, json};
 use trestle_light_client::{
     B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
 };
+use trestle_api::{
+    BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
+    LightClientStateResponse, NamespaceResponse, StateSignaturesResponse, TxInclusionResponse,
+    codes,
+};
 use trestle_node::{
     ApplicationConfig, Channels, EngineConfig,
     block::BLOCK_TAG,
     engine,
-    rpc::{
-        self, BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
-        LightClientStateResponse, NamespaceResponse, RpcConfig, StateSignaturesResponse,
-        TxInclusionResponse,
-    },
+    rpc::{self, RpcConfig},
 };
 
 use crate::common::{keys, limits, timeouts};
@@ -263,12 +264,15 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         let mut rpc_config = RpcConfig::new(limits());
         rpc_config.committees = vec![committee_info.clone()];
         let signatures = node.signatures.clone().expect("the signatures actor runs");
+        let sources = rpc::Sources {
+            application: node.application.clone(),
+            marshal: node.marshal.clone(),
+            signatures,
+        };
         let server = rpc::start(
             "127.0.0.1:0".parse().expect("addr"),
             rpc_config.clone(),
-            node.application.clone(),
-            node.marshal.clone(),
-            signatures,
+            sources,
             Some(blocks_rx),
         )
         .await
@@ -500,14 +504,14 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             addr,
             "trestle_submit",
             json!([{"namespace": 1, "payload": oversized}]),
-            i64::from(rpc::codes::OVERSIZED),
+            i64::from(codes::OVERSIZED),
         )
         .await;
         call_error(
             addr,
             "trestle_submit",
             json!([{"namespace": crate::common::OWNED_NAMESPACE.get(), "payload": "0x01"}]),
-            i64::from(rpc::codes::MISSING_AUTHORIZATION),
+            i64::from(codes::MISSING_AUTHORIZATION),
         )
         .await;
         let again = format!("0x{}", alloy_primitives::hex::encode(&submitted[0].payload));
@@ -515,7 +519,7 @@ fn rpc_serves_verifiable_data_and_survives_bad_requests() {
             addr,
             "trestle_submit",
             json!([{"namespace": submitted[0].namespace.get(), "payload": again}]),
-            i64::from(rpc::codes::ALREADY_FINALIZED),
+            i64::from(codes::ALREADY_FINALIZED),
         )
         .await;
         // Not JSON, and a body beyond the limit.

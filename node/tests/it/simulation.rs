@@ -5,9 +5,9 @@ use std::{collections::HashMap, time::Duration};
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use trestle_light_client::{B256, Height};
 
-use commonware_cryptography::Signer as _;
+use trestle_api::authorization::authorize;
 use trestle_light_client::Transaction;
-use trestle_node::{BlockTransaction, SubmitError, block::AUTHORIZATION_NAMESPACE};
+use trestle_node::{BlockTransaction, SubmitError};
 
 use crate::common::{Cluster, OWNED_NAMESPACE, clean, lossy, owner_key, runner, tx};
 
@@ -39,7 +39,7 @@ async fn submit_owned(cluster: &Cluster, tag: u8) -> B256 {
         mailbox.submit(unsigned).await,
         Err(SubmitError::MissingAuthorization(OWNED_NAMESPACE.get()))
     );
-    let signature = owner_key().sign(AUTHORIZATION_NAMESPACE, transaction.hash().as_slice());
+    let signature = authorize(&owner_key(), &transaction);
     mailbox
         .submit(BlockTransaction { transaction, authorization: Some(signature) })
         .await

@@ -38,10 +38,13 @@ use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
 };
+use trestle_api::{
+    CommitteeInfo, Genesis, GenesisLimits, OwnedNamespace, ResolvedGenesis, TrestleApiClient as _,
+    ValidatorKeys, genesis::consensus_namespace,
+};
 use trestle_node::{
-    ApplicationConfig, Channels, EngineConfig, Timeouts, engine,
-    rpc::{self, CommitteeInfo, RpcConfig, TrestleApiClient as _},
-    service::{Genesis, GenesisLimits, Keys, OwnedNamespace, ResolvedGenesis, consensus_namespace},
+    ApplicationConfig, ChainParams, Channels, EngineConfig, Timeouts, engine,
+    rpc::{self, RpcConfig},
 };
 use trestle_relayer::{
     bindings::{Counter, Mailbox},
@@ -187,7 +190,7 @@ struct Network {
 }
 
 impl Network {
-    fn start(storage: PathBuf, genesis: ResolvedGenesis, validator: Keys) -> Self {
+    fn start(storage: PathBuf, genesis: ResolvedGenesis, validator: ValidatorKeys) -> Self {
         let (addr_tx, addr_rx) = std_mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
@@ -198,7 +201,8 @@ impl Network {
                 let identity = validator.consensus.clone();
                 let me = identity.public_key();
                 let namespace = consensus_namespace(NETWORK_CHAIN_ID);
-                let limits = genesis.params.limits;
+                let params = ChainParams::from_genesis(&genesis);
+                let limits = params.limits;
                 let listen = free_addr();
                 let handshake = Cups::<_, ChaCha20Poly1305>::new(
                     Sake {
@@ -233,7 +237,7 @@ impl Network {
                 };
                 network.start();
                 let (blocks_tx, blocks_rx) = commonware_utils::channel::mpsc::unbounded_channel();
-                let mut application = ApplicationConfig::new(genesis.params.clone());
+                let mut application = ApplicationConfig::new(params);
                 application.signer = Some(validator.light_client.clone());
                 application.finalized_blocks = Some(blocks_tx);
                 let config = EngineConfig {
@@ -265,12 +269,15 @@ impl Network {
                 let mut rpc_config = RpcConfig::new(limits);
                 rpc_config.committees =
                     vec![CommitteeInfo::new(0, &genesis.committee, std::slice::from_ref(&me))];
+                let sources = rpc::Sources {
+                    application: node.application.clone(),
+                    marshal: node.marshal.clone(),
+                    signatures: node.signatures.clone().expect("signatures actor"),
+                };
                 let server = rpc::start(
                     "127.0.0.1:0".parse().expect("addr"),
                     rpc_config,
-                    node.application.clone(),
-                    node.marshal.clone(),
-                    node.signatures.clone().expect("signatures actor"),
+                    sources,
                     Some(blocks_rx),
                 )
                 .await
@@ -401,8 +408,8 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
     tracing::info!(a = %anvil_a.url, b = %anvil_b.url, "anvils ready");
 
     // The network: one validator; one owner key for all four namespaces.
-    let validator = Keys::from_entropy([11; 32], [12; 32]);
-    let owner = Keys::from_entropy([21; 32], [22; 32]);
+    let validator = ValidatorKeys::from_entropy([11; 32], [12; 32]).expect("keys");
+    let owner = ValidatorKeys::from_entropy([21; 32], [22; 32]).expect("keys");
     let owner_path = work.path().join("owner.toml");
     owner.save(&owner_path).expect("owner key file");
     let genesis = Genesis {

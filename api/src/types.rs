@@ -6,20 +6,20 @@
 //! decode that strictly with `trestle-light-client` (the `decode` helpers here do) rather than
 //! trust the readable fields, which are a convenience.
 //!
-//! Every type is `Serialize + Deserialize`: the server and its clients (CLI, relayer, tests)
-//! share them.
+//! Every type is `Serialize + Deserialize`: the server (`trestle-node`) and its clients (CLI,
+//! relayer, tests) share them. Responses about blocks are built by the node, which owns the block
+//! type; everything else has a constructor here.
 
 use alloy_primitives::{B256, Bytes};
-use commonware_codec::Encode as _;
+use commonware_cryptography::ed25519;
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
     Committee, CommitteeSlot, Header, LightClientState, PublicKey, Signature, StateSignature,
+    Transaction,
     abi::{self, CodecError},
     committee::CommitteeError,
     state::StateError,
 };
-
-use crate::block::{Block, BlockTransaction, authorizations_hash, b256_from_digest};
 
 /// `trestle_submit`'s parameter: a transaction and, for an owned namespace, its owner's
 /// ed25519 signature over the transaction hash.
@@ -76,23 +76,21 @@ pub struct TransactionResponse {
 }
 
 impl TransactionResponse {
-    /// Builds the response for `tx`.
-    pub fn new(tx: &BlockTransaction) -> Self {
+    /// Builds the response for `transaction`, carried with the owner's `authorization` (the
+    /// 64-byte ed25519 signature, for owned namespaces).
+    pub fn new(transaction: &Transaction, authorization: Option<&ed25519::Signature>) -> Self {
         Self {
-            namespace: tx.transaction.namespace.get(),
-            payload: tx.transaction.payload.clone(),
-            hash: tx.transaction.hash(),
-            authorization: tx.authorization.as_ref().map(|s| Bytes::copy_from_slice(s.as_ref())),
-            encoded: tx.transaction.encode().into(),
+            namespace: transaction.namespace.get(),
+            payload: transaction.payload.clone(),
+            hash: transaction.hash(),
+            authorization: authorization.map(|s| Bytes::copy_from_slice(s.as_ref())),
+            encoded: transaction.encode().into(),
         }
     }
 
     /// Strictly decodes `encoded` (payloads up to `max_payload` bytes).
-    pub fn decode(
-        &self,
-        max_payload: usize,
-    ) -> Result<trestle_light_client::Transaction, CodecError> {
-        trestle_light_client::Transaction::decode(&self.encoded, max_payload)
+    pub fn decode(&self, max_payload: usize) -> Result<Transaction, CodecError> {
+        Transaction::decode(&self.encoded, max_payload)
     }
 }
 
@@ -106,27 +104,12 @@ pub struct BlockResponse {
     pub digest: B256,
     /// Digest of the parent block.
     pub parent_digest: B256,
-    /// Hash of the transactions' authorizations (see `block.rs`).
+    /// Hash of the transactions' owner authorizations (see the node's `block` module).
     pub authorizations_hash: B256,
     /// Transactions in block order.
     pub transactions: Vec<TransactionResponse>,
     /// The block's commonware-codec encoding (decode with the network's block limits).
     pub encoded: Bytes,
-}
-
-impl BlockResponse {
-    /// Builds the response for `block`.
-    pub fn new(block: &Block) -> Self {
-        use commonware_cryptography::Digestible as _;
-        Self {
-            header: HeaderResponse::new(block.header()),
-            digest: b256_from_digest(&block.digest()),
-            parent_digest: b256_from_digest(&block.parent_digest()),
-            authorizations_hash: authorizations_hash(block.transactions()),
-            transactions: block.transactions().iter().map(TransactionResponse::new).collect(),
-            encoded: block.encode().to_vec().into(),
-        }
-    }
 }
 
 /// The finalization certificate of a height, with what links it to the header:
@@ -398,8 +381,8 @@ impl CommitteeInfo {
     /// Describes `committee` for `epoch`; `consensus_keys[i]` is the ed25519 key of slot `i`.
     pub fn new(
         epoch: u64,
-        committee: &trestle_light_client::Committee,
-        consensus_keys: &[commonware_cryptography::ed25519::PublicKey],
+        committee: &Committee,
+        consensus_keys: &[ed25519::PublicKey],
     ) -> Self {
         let members = committee
             .slots()

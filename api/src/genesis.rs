@@ -1,0 +1,221 @@
+//! The network's genesis file (JSON, identical on every validator): everything validators must
+//! agree on before block 1, and what a client takes as its trust anchor.
+//!
+//! [`Genesis`] is the file as written; [`Genesis::resolve`] checks it and decodes it into
+//! protocol types ([`ResolvedGenesis`]), refusing with a [`FileError`] that names the field:
+//! malformed hex, keys that do not decode (light-client keys must be on the curve and in the
+//! prime subgroup), duplicate consensus keys, a committee that does not fit its capacity, a
+//! namespace owned twice, limits that cannot hold a transaction, and weights other than 1
+//! (consensus votes are equal-weight, so a weighted light-client quorum could diverge from the
+//! consensus quorum: DESIGN §3).
+
+use std::{collections::BTreeMap, path::Path};
+
+use commonware_cryptography::ed25519;
+use serde::{Deserialize, Serialize};
+use trestle_light_client::{
+    ChainId, Committee, CommitteeSlot, Epoch, Namespace, transaction::DEFAULT_MAX_PAYLOAD,
+};
+
+use crate::files::{
+    FileError, parse_consensus_key, parse_error, parse_light_client_key, read, write,
+};
+
+/// One genesis validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// ed25519 consensus (and p2p) public key, `0x` + 32 bytes.
+    pub consensus_key: String,
+    /// EdDSA-Poseidon light-client public key, `0x` + 64 bytes (circomlib coordinates).
+    pub light_client_key: String,
+    /// Voting weight of the light-client slot: must be 1 while consensus is equal-weight.
+    #[serde(default = "one")]
+    pub weight: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// A namespace bound to its sequencer's key: only transactions it signed are admitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnedNamespace {
+    /// The namespace.
+    pub namespace: u64,
+    /// The owner's ed25519 public key, `0x` + 32 bytes.
+    pub owner: String,
+}
+
+/// Default most transactions per block.
+pub const DEFAULT_MAX_TRANSACTIONS: usize = 1_024;
+/// Default largest sum of payloads per block (4 MiB).
+pub const DEFAULT_MAX_BLOCK_PAYLOAD: usize = 4 * 1024 * 1024;
+
+/// Block size limits, as written in a genesis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisLimits {
+    /// Most transactions per block.
+    pub max_transactions: usize,
+    /// Largest transaction payload (bytes).
+    pub max_payload: usize,
+    /// Largest sum of payloads per block (bytes).
+    pub max_block_payload: usize,
+}
+
+impl Default for GenesisLimits {
+    /// 1,024 transactions, 1 MiB per payload, 4 MiB per block.
+    fn default() -> Self {
+        Self {
+            max_transactions: DEFAULT_MAX_TRANSACTIONS,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            max_block_payload: DEFAULT_MAX_BLOCK_PAYLOAD,
+        }
+    }
+}
+
+/// The network's genesis file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Genesis {
+    /// Network id (also separates consensus signatures of different networks).
+    pub chain_id: u64,
+    /// The epoch of the genesis committee.
+    #[serde(default)]
+    pub epoch: u64,
+    /// Timestamp of the genesis header (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+    /// Least time between consecutive blocks (ms); paces an idle network.
+    pub min_block_interval_ms: u64,
+    /// Slots of the light-client circuit the committee is padded to.
+    pub committee_capacity: usize,
+    /// The validators, in light-client slot order.
+    pub validators: Vec<GenesisValidator>,
+    /// Namespaces with a sequencer key.
+    #[serde(default)]
+    pub owned_namespaces: Vec<OwnedNamespace>,
+    /// Block size limits.
+    #[serde(default)]
+    pub limits: GenesisLimits,
+}
+
+/// A genesis decoded into protocol types and checked.
+#[derive(Clone, Debug)]
+pub struct ResolvedGenesis {
+    /// The network.
+    pub chain_id: ChainId,
+    /// The epoch of the genesis committee.
+    pub epoch: Epoch,
+    /// Timestamp of the genesis header (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+    /// Least time between consecutive blocks (ms).
+    pub min_block_interval_ms: u64,
+    /// Consensus keys, in light-client slot order.
+    pub consensus_keys: Vec<ed25519::PublicKey>,
+    /// The light-client committee (slot `i` belongs to `consensus_keys[i]`).
+    pub committee: Committee,
+    /// Owned namespaces and their owners' keys.
+    pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
+    /// Block size limits (non-zero; a block holds its largest transaction).
+    pub limits: GenesisLimits,
+}
+
+impl ResolvedGenesis {
+    /// The light-client slot of the validator with consensus key `key`.
+    pub fn slot_of(&self, key: &ed25519::PublicKey) -> Option<u32> {
+        self.consensus_keys.iter().position(|k| k == key).and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The domain separating this network's consensus signatures from every other network's.
+    pub fn consensus_namespace(&self) -> Vec<u8> {
+        consensus_namespace(self.chain_id.get())
+    }
+}
+
+/// The domain separating the consensus signatures of network `chain_id` from every other
+/// network's.
+pub fn consensus_namespace(chain_id: u64) -> Vec<u8> {
+    let mut namespace = b"trestle.consensus.v1.".to_vec();
+    namespace.extend_from_slice(&chain_id.to_be_bytes());
+    namespace
+}
+
+impl Genesis {
+    /// Reads and validates a genesis file.
+    pub fn load(path: &Path) -> Result<(Self, ResolvedGenesis), FileError> {
+        let genesis: Self =
+            serde_json::from_str(&read(path)?).map_err(|e| parse_error(path, e))?;
+        let resolved = genesis.resolve()?;
+        Ok((genesis, resolved))
+    }
+
+    /// Writes the genesis as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
+        let json = serde_json::to_string_pretty(self).map_err(|e| parse_error(path, e))?;
+        write(path, &(json + "\n"))
+    }
+
+    /// Decodes every key and checks that the genesis is self-consistent.
+    pub fn resolve(&self) -> Result<ResolvedGenesis, FileError> {
+        let mut consensus_keys = Vec::with_capacity(self.validators.len());
+        let mut slots = Vec::with_capacity(self.validators.len());
+        for (i, validator) in self.validators.iter().enumerate() {
+            let key = parse_consensus_key(
+                &format!("validators[{i}].consensusKey"),
+                &validator.consensus_key,
+            )?;
+            if consensus_keys.contains(&key) {
+                return Err(FileError::Genesis(format!("validator {i}: duplicate consensus key")));
+            }
+            if validator.weight != 1 {
+                return Err(FileError::Genesis(format!(
+                    "validator {i}: weight {}; consensus votes are equal-weight, so every \
+                     genesis weight must be 1 (a weighted light-client quorum could differ from \
+                     the consensus quorum)",
+                    validator.weight
+                )));
+            }
+            consensus_keys.push(key);
+            slots.push(CommitteeSlot {
+                key: parse_light_client_key(
+                    &format!("validators[{i}].lightClientKey"),
+                    &validator.light_client_key,
+                )?,
+                weight: validator.weight,
+            });
+        }
+        let committee = Committee::new(slots, self.committee_capacity)
+            .map_err(|e| FileError::Genesis(e.to_string()))?;
+        let mut owners = BTreeMap::new();
+        for (i, owned) in self.owned_namespaces.iter().enumerate() {
+            let owner = parse_consensus_key(&format!("ownedNamespaces[{i}].owner"), &owned.owner)?;
+            if owners.insert(Namespace(owned.namespace), owner).is_some() {
+                return Err(FileError::Genesis(format!(
+                    "namespace {} owned twice",
+                    owned.namespace
+                )));
+            }
+        }
+        let limits = self.limits;
+        if limits.max_transactions == 0
+            || limits.max_payload == 0
+            || limits.max_block_payload < limits.max_payload
+        {
+            return Err(FileError::Genesis(
+                "limits must be non-zero and a block must fit its largest transaction".into(),
+            ));
+        }
+        Ok(ResolvedGenesis {
+            chain_id: ChainId(self.chain_id),
+            epoch: Epoch(self.epoch),
+            timestamp_ms: self.timestamp_ms,
+            min_block_interval_ms: self.min_block_interval_ms,
+            consensus_keys,
+            committee,
+            owners,
+            limits,
+        })
+    }
+}

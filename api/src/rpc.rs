@@ -1,0 +1,99 @@
+//! The `#[rpc]` traits: the methods (`TrestleApi`) and the subscriptions
+//! (`TrestleSubscriptions`), one port for HTTP and WebSocket.
+//!
+//! With the `server` feature jsonrpsee generates `TrestleApiServer` and
+//! `TrestleSubscriptionsServer` (what `trestle-node` implements); with `client`,
+//! `TrestleApiClient`, the typed client every method is called through. The subscriptions are a
+//! trait of their own so that the methods' client works over plain HTTP (jsonrpsee's client of a
+//! trait with subscriptions needs a WebSocket transport).
+
+use alloy_primitives::B256;
+// The client side rewrites the return types, leaving `RpcResult` unused without `server`.
+#[cfg_attr(not(feature = "server"), allow(unused_imports))]
+use jsonrpsee::{core::RpcResult, proc_macros::rpc};
+
+use crate::types::{
+    BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
+    LightClientStateResponse, NamespaceResponse, StateSignaturesResponse, SubmitRequest,
+    TxInclusionResponse,
+};
+
+/// The trestle JSON-RPC API: request/response methods.
+#[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client, namespace = "trestle"))]
+#[cfg_attr(all(feature = "server", not(feature = "client")), rpc(server, namespace = "trestle"))]
+#[cfg_attr(all(feature = "client", not(feature = "server")), rpc(client, namespace = "trestle"))]
+pub trait TrestleApi {
+    /// Submits a transaction to the mempool; returns its hash.
+    #[method(name = "submit")]
+    async fn submit(&self, tx: SubmitRequest) -> RpcResult<B256>;
+
+    /// Latest finalized height.
+    #[method(name = "blockHeight")]
+    async fn block_height(&self) -> RpcResult<u64>;
+
+    /// Finalized header at `height`.
+    #[method(name = "header")]
+    async fn header(&self, height: u64) -> RpcResult<Option<HeaderResponse>>;
+
+    /// Finalized block at `height`.
+    #[method(name = "block")]
+    async fn block(&self, height: u64) -> RpcResult<Option<BlockResponse>>;
+
+    /// Finalization certificate of `height`.
+    #[method(name = "finality")]
+    async fn finality(&self, height: u64) -> RpcResult<Option<FinalityResponse>>;
+
+    /// A namespace's transactions and proof (or absence proof) in the block at `height`.
+    #[method(name = "namespaceProof")]
+    async fn namespace_proof(
+        &self,
+        height: u64,
+        namespace: u64,
+    ) -> RpcResult<Option<NamespaceResponse>>;
+
+    /// A finalized transaction by hash, with its proof.
+    #[method(name = "txProof")]
+    async fn tx_proof(&self, tx_hash: B256) -> RpcResult<Option<TxInclusionResponse>>;
+
+    /// Proof of header `height` under the history root of `root_height ≥ height`.
+    #[method(name = "historyProof")]
+    async fn history_proof(
+        &self,
+        height: u64,
+        root_height: u64,
+    ) -> RpcResult<Option<HistoryProofResponse>>;
+
+    /// The light-client state after finalizing `height`.
+    #[method(name = "lightClientState")]
+    async fn light_client_state(&self, height: u64) -> RpcResult<Option<LightClientStateResponse>>;
+
+    /// The light-client state of `height` with the signatures known for it.
+    #[method(name = "stateSignatures")]
+    async fn state_signatures(&self, height: u64) -> RpcResult<Option<StateSignaturesResponse>>;
+
+    /// The committee of `epoch`.
+    #[method(name = "committee")]
+    async fn committee(&self, epoch: u64) -> RpcResult<Option<CommitteeInfo>>;
+}
+
+/// The trestle JSON-RPC subscriptions (WebSocket), served on the same port as [`TrestleApi`].
+#[cfg(feature = "server")]
+#[rpc(server, namespace = "trestle")]
+pub trait TrestleSubscriptions {
+    /// Every finalized header, in height order.
+    #[subscription(
+        name = "subscribeHeaders",
+        unsubscribe = "unsubscribeHeaders",
+        item = HeaderResponse
+    )]
+    async fn subscribe_headers(&self) -> jsonrpsee::core::SubscriptionResult;
+
+    /// For every finalized block with transactions in `namespace`: the header, the
+    /// transactions and the namespace proof.
+    #[subscription(
+        name = "subscribeNamespace",
+        unsubscribe = "unsubscribeNamespace",
+        item = NamespaceResponse
+    )]
+    async fn subscribe_namespace(&self, namespace: u64) -> jsonrpsee::core::SubscriptionResult;
+}

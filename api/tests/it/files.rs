@@ -1,0 +1,137 @@
+//! Genesis and key files: round trips, and every refusal with its reason.
+
+use commonware_cryptography::Signer as _;
+use trestle_api::{
+    FileError, Genesis, GenesisLimits, OwnedNamespace, ValidatorKeys,
+    authorization::{authorize, is_authorized},
+    keygen,
+};
+use trestle_light_client::{Namespace, Transaction};
+
+fn keys(n: u8) -> Vec<ValidatorKeys> {
+    (0..n).map(|i| ValidatorKeys::from_entropy([i + 1; 32], [i + 100; 32]).expect("keys")).collect()
+}
+
+fn genesis(n: u8) -> (Genesis, Vec<ValidatorKeys>) {
+    let keys = keys(n);
+    let genesis = Genesis {
+        chain_id: 7,
+        epoch: 0,
+        timestamp_ms: 1,
+        min_block_interval_ms: 100,
+        committee_capacity: 4,
+        validators: keys.iter().map(ValidatorKeys::genesis_entry).collect(),
+        owned_namespaces: vec![OwnedNamespace {
+            namespace: 5,
+            owner: keys[0].genesis_entry().consensus_key,
+        }],
+        limits: GenesisLimits::default(),
+    };
+    (genesis, keys)
+}
+
+#[test]
+fn genesis_round_trips_and_resolves() {
+    let (genesis, keys) = genesis(4);
+    let json = serde_json::to_string(&genesis).expect("json");
+    let back: Genesis = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, genesis);
+    let resolved = back.resolve().expect("valid");
+    assert_eq!(resolved.consensus_keys.len(), 4);
+    assert_eq!(resolved.committee.slots()[2].key, *keys[2].light_client.public_key());
+    assert_eq!(resolved.owners.len(), 1);
+    assert_eq!(resolved.owners[&Namespace(5)], keys[0].consensus.public_key());
+    assert_eq!(resolved.slot_of(&keys[3].consensus.public_key()), Some(3));
+    assert_ne!(resolved.consensus_namespace(), trestle_api::genesis::consensus_namespace(8));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("genesis.json");
+    genesis.save(&path).expect("save");
+    let (loaded, _) = Genesis::load(&path).expect("load");
+    assert_eq!(loaded, genesis);
+}
+
+#[test]
+fn bad_genesis_is_refused_with_a_reason() {
+    let (good, _) = genesis(4);
+    let mut dup = good.clone();
+    dup.validators[1] = dup.validators[0].clone();
+    assert!(matches!(dup.resolve(), Err(FileError::Genesis(_))));
+    let mut short = good.clone();
+    short.validators[0].consensus_key.pop();
+    assert!(matches!(short.resolve(), Err(FileError::Hex { .. })));
+    let mut off_curve = good.clone();
+    off_curve.validators[0].light_client_key = format!("0x{}", "11".repeat(64));
+    assert!(matches!(off_curve.resolve(), Err(FileError::Key { .. })));
+    let mut over = good.clone();
+    over.committee_capacity = 3;
+    assert!(matches!(over.resolve(), Err(FileError::Genesis(_))));
+    let mut twice = good.clone();
+    twice.owned_namespaces.push(twice.owned_namespaces[0].clone());
+    assert!(matches!(twice.resolve(), Err(FileError::Genesis(_))));
+    let mut limits = good.clone();
+    limits.limits.max_block_payload = 1;
+    assert!(matches!(limits.resolve(), Err(FileError::Genesis(_))));
+    assert!(serde_json::from_str::<Genesis>(r#"{"chainId": -1}"#).is_err());
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("genesis.json");
+    std::fs::write(&path, "{ not json").expect("write");
+    assert!(matches!(Genesis::load(&path), Err(FileError::Parse { .. })));
+    assert!(matches!(Genesis::load(&dir.path().join("missing")), Err(FileError::Io { .. })));
+}
+
+#[test]
+fn genesis_weights_other_than_one_are_refused() {
+    let (good, _) = genesis(4);
+    for weight in [0, 2, u64::MAX] {
+        let mut weighted = good.clone();
+        weighted.validators[3].weight = weight;
+        match weighted.resolve() {
+            Err(FileError::Genesis(reason)) => {
+                assert!(reason.contains("equal-weight"), "{reason}");
+                assert!(reason.contains("validator 3"), "{reason}");
+            }
+            other => panic!("weight {weight} accepted: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn key_files_round_trip_and_are_never_overwritten() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("keys.toml");
+    let keys = ValidatorKeys::from_entropy([3; 32], [4; 32]).expect("keys");
+    keys.save(&path).expect("save");
+    let back = ValidatorKeys::load(&path).expect("load");
+    assert_eq!(back.consensus.public_key(), keys.consensus.public_key());
+    assert_eq!(back.light_client.public_key(), keys.light_client.public_key());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    std::fs::write(&path, "consensus_key = \"0x12\"\nlight_client_seed = \"0x\"\n")
+        .expect("write");
+    assert!(matches!(ValidatorKeys::load(&path), Err(FileError::Hex { .. })));
+
+    let fresh = dir.path().join("fresh.toml");
+    let entry = keygen(&fresh).expect("keygen");
+    let loaded = ValidatorKeys::load(&fresh).expect("load");
+    assert_eq!(loaded.genesis_entry(), entry);
+    assert!(matches!(keygen(&fresh), Err(FileError::Exists(_))));
+    // Two generations never give the same key (OS randomness, not a small seed space).
+    let other = ValidatorKeys::generate().expect("keys");
+    assert_ne!(other.consensus.public_key(), loaded.consensus.public_key());
+}
+
+#[test]
+fn authorizations_bind_the_owner_and_the_transaction() {
+    let [owner, stranger] = [1u8, 2].map(|i| ValidatorKeys::from_entropy([i; 32], [i; 32]).expect("keys"));
+    let tx = Transaction::new(Namespace(5), b"payload".to_vec());
+    let other = Transaction::new(Namespace(5), b"other".to_vec());
+    let signature = authorize(&owner.consensus, &tx);
+    assert!(is_authorized(&owner.consensus.public_key(), &tx.hash(), &signature));
+    assert!(!is_authorized(&stranger.consensus.public_key(), &tx.hash(), &signature));
+    assert!(!is_authorized(&owner.consensus.public_key(), &other.hash(), &signature));
+}

@@ -1,0 +1,54 @@
+//! The API's answers about blocks, built from the node's [`Block`] (the response types are
+//! `trestle-api`'s; the block type is the node's).
+
+use commonware_codec::Encode as _;
+use commonware_cryptography::Digestible as _;
+use trestle_api::{
+    AbsenceProofResponse, BlockResponse, HeaderResponse, NamespaceProofResponse, NamespaceResponse,
+    TransactionResponse,
+};
+use trestle_light_client::Namespace;
+
+use crate::{
+    application::{NamespaceContents, namespace_contents},
+    block::{Block, BlockTransaction, authorizations_hash, b256_from_digest},
+};
+
+/// A transaction as the API shows it, with its owner's authorization.
+pub fn transaction(tx: &BlockTransaction) -> TransactionResponse {
+    TransactionResponse::new(&tx.transaction, tx.authorization.as_ref())
+}
+
+/// A finalized block as the API shows it.
+pub fn block(block: &Block) -> BlockResponse {
+    BlockResponse {
+        header: HeaderResponse::new(block.header()),
+        digest: b256_from_digest(&block.digest()),
+        parent_digest: b256_from_digest(&block.parent_digest()),
+        authorizations_hash: authorizations_hash(block.transactions()),
+        transactions: block.transactions().iter().map(transaction).collect(),
+        encoded: block.encode().to_vec().into(),
+    }
+}
+
+/// A namespace's part of `block`: its transactions and proof, or the proof that it has none
+/// (`None` only if the block's payload tree cannot be built, which a finalized block's can).
+pub fn namespace(block: &Block, namespace: Namespace) -> Option<NamespaceResponse> {
+    let header = HeaderResponse::new(block.header());
+    Some(match namespace_contents(block, namespace)? {
+        NamespaceContents::Present { proof, transactions } => NamespaceResponse {
+            header,
+            namespace: namespace.get(),
+            transactions: transactions.iter().map(transaction).collect(),
+            proof: Some(NamespaceProofResponse::new(&proof)),
+            absence_proof: None,
+        },
+        NamespaceContents::Absent(proof) => NamespaceResponse {
+            header,
+            namespace: namespace.get(),
+            transactions: Vec::new(),
+            proof: None,
+            absence_proof: Some(AbsenceProofResponse::new(&proof)),
+        },
+    })
+}
