@@ -16,6 +16,7 @@ use trestle_light_client::{
     MerkleTree, Namespace, PayloadTree, SecretKey, StateSignature, Transaction, View,
     abi::{MerkleProof, NamespaceProof},
     babyjubjub::{BASE8_X, BASE8_Y, Scalar},
+    epoch,
     field::{Fr, fr_to_b256, fr_to_decimal},
     poseidon,
 };
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Fixture> {
         ("committee.json", committee()),
         ("state.json", state()),
         ("chain.json", chain()),
+        ("epochs.json", epochs()),
     ]
     .into_iter()
     .map(|(name, value)| Fixture { name, contents: pretty(&value) })
@@ -453,4 +455,63 @@ fn chain() -> Value {
         "message": fr_to_b256(&message),
         "proofs": proofs,
     })
+}
+
+/// Epoch arithmetic (`light_client::epoch`) over small, boundary and extreme cases: for a light
+/// client at `latest` with epochs of `epochLength`, the epoch and last height of `latest`, the
+/// furthest height it accepts next, and the next height to prove on the way to `wanted`. The
+/// forge test deploys a `LightClient` at `latest` and checks that it accepts `target` and
+/// refuses the height after `furthest`. Heights are decimal strings (they reach 2^64 − 1).
+fn epochs() -> Value {
+    let text = |height: Option<Height>| height.map(|h| h.get().to_string());
+    let mut cases = Vec::new();
+    let lengths = [1u64, 2, 3, 10, 1 << 32, u64::MAX - 1, u64::MAX];
+    for length in lengths {
+        let length = std::num::NonZeroU64::new(length).unwrap_or(epoch::ENDLESS);
+        let l = length.get();
+        let mut latests = vec![0, 1, l.saturating_sub(2), l - 1, l, l.saturating_add(3)];
+        latests.extend([l.saturating_sub(1).saturating_mul(2), u64::MAX - 2, u64::MAX - 1]);
+        latests.sort_unstable();
+        latests.dedup();
+        for latest in latests {
+            let furthest = epoch::furthest_next(Height(latest), length);
+            let mut wanteds = vec![
+                latest.saturating_add(1),
+                furthest.map_or(u64::MAX, Height::get),
+                furthest.map_or(u64::MAX, |f| f.get().saturating_add(1)),
+                latest.saturating_add(l.saturating_mul(2)),
+                u64::MAX,
+            ];
+            wanteds.sort_unstable();
+            wanteds.dedup();
+            for wanted in wanteds {
+                if wanted <= latest {
+                    continue;
+                }
+                let target = epoch::next_target(Height(latest), length, Height(wanted));
+                // Absent keys, not nulls, where no height answers (forge reads keys).
+                let mut case = serde_json::Map::new();
+                let mut put = |key: &str, value: Option<String>| {
+                    if let Some(value) = value {
+                        case.insert(key.to_owned(), Value::String(value));
+                    }
+                };
+                put("epochLength", Some(l.to_string()));
+                put("latest", Some(latest.to_string()));
+                put("latestEpoch", Some(epoch::epoch_of(Height(latest), length).get().to_string()));
+                put("latestEpochEnd", text(epoch::last_height_of(Height(latest), length)));
+                put("furthest", text(furthest));
+                put("furthestEpoch", furthest.map(|f| epoch::epoch_of(f, length).get().to_string()));
+                put("wanted", Some(wanted.to_string()));
+                put("target", text(target));
+                put("targetEpoch", target.map(|t| epoch::epoch_of(t, length).get().to_string()));
+                case.insert(
+                    "latestIsLast".to_owned(),
+                    Value::Bool(epoch::is_last(Height(latest), length)),
+                );
+                cases.push(Value::Object(case));
+            }
+        }
+    }
+    json!({ "cases": cases })
 }
