@@ -59,8 +59,8 @@ use commonware_utils::{NZU32, NZUsize, channel::mpsc};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde_json::{Value, json};
 use trestle::devnet::{self, DevnetFile};
-use trestle_light_client::{B256, ChainId, Committee, Epoch, Height, Namespace, SecretKey};
 use trestle_api::{SubmitRequest, TrestleApiClient as _};
+use trestle_light_client::{B256, ChainId, Committee, Epoch, Height, Namespace, SecretKey};
 use trestle_node::{
     ApplicationConfig, BlockLimits, BlockTransaction, ChainParams, Channels, EngineConfig, Mailbox,
     SignedState, Timeouts, engine,

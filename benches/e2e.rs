@@ -25,13 +25,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use trestle_light_client::verify_confirmation;
-use trestle::{
-    devnet::{
-        self, DevnetFile,
-        messages::{self, SentMessage},
-    },
+use trestle::devnet::{
+    self, DevnetFile,
+    messages::{self, SentMessage},
 };
+use trestle_light_client::verify_confirmation;
 
 #[path = "support/confirm_fixture.rs"]
 mod confirm_fixture;

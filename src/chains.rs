@@ -38,8 +38,8 @@ use jsonrpsee::{
     rpc_params,
 };
 use serde::{Deserialize, Serialize};
-use trestle_light_client::LightClientState;
 use trestle_api::TrestleApiClient as _;
+use trestle_light_client::LightClientState;
 
 /// EVM chain ids of a devnet's chains.
 pub const DEVNET_EVM_CHAIN_IDS: [u64; 2] = [901, 902];

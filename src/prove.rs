@@ -21,15 +21,15 @@ use std::{
 use anyhow::{Context, bail};
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use serde_json::{Map, Value};
+use trestle_api::{
+    TrestleApiClient as _,
+    client::{DEFAULT_REQUEST_TIMEOUT, QUORUM_LOOKBACK, connect, fetch_state, newest_quorum},
+};
 use trestle_circuits::{
     Prover, Verifier,
     export::{snarkjs, solidity::proof_document},
     setup::{self, INSECURE_DEV_ORIGIN},
     verify::proof_to_bytes,
-};
-use trestle_api::{
-    TrestleApiClient as _,
-    client::{DEFAULT_REQUEST_TIMEOUT, QUORUM_LOOKBACK, connect, fetch_state, newest_quorum},
 };
 use trestle_light_client::select_quorum;
 

@@ -501,7 +501,10 @@ fn epochs() -> Value {
                 put("latestEpoch", Some(epoch::epoch_of(Height(latest), length).get().to_string()));
                 put("latestEpochEnd", text(epoch::last_height_of(Height(latest), length)));
                 put("furthest", text(furthest));
-                put("furthestEpoch", furthest.map(|f| epoch::epoch_of(f, length).get().to_string()));
+                put(
+                    "furthestEpoch",
+                    furthest.map(|f| epoch::epoch_of(f, length).get().to_string()),
+                );
                 put("wanted", Some(wanted.to_string()));
                 put("target", text(target));
                 put("targetEpoch", target.map(|t| epoch::epoch_of(t, length).get().to_string()));

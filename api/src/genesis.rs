@@ -145,8 +145,7 @@ pub fn consensus_namespace(chain_id: u64) -> Vec<u8> {
 impl Genesis {
     /// Reads and validates a genesis file.
     pub fn load(path: &Path) -> Result<(Self, ResolvedGenesis), FileError> {
-        let genesis: Self =
-            serde_json::from_str(&read(path)?).map_err(|e| parse_error(path, e))?;
+        let genesis: Self = serde_json::from_str(&read(path)?).map_err(|e| parse_error(path, e))?;
         let resolved = genesis.resolve()?;
         Ok((genesis, resolved))
     }

@@ -379,11 +379,7 @@ pub struct CommitteeInfo {
 
 impl CommitteeInfo {
     /// Describes `committee` for `epoch`; `consensus_keys[i]` is the ed25519 key of slot `i`.
-    pub fn new(
-        epoch: u64,
-        committee: &Committee,
-        consensus_keys: &[ed25519::PublicKey],
-    ) -> Self {
+    pub fn new(epoch: u64, committee: &Committee, consensus_keys: &[ed25519::PublicKey]) -> Self {
         let members = committee
             .slots()
             .iter()

@@ -3,9 +3,9 @@
 
 use alloy_primitives::{B256, keccak256};
 use trestle_light_client::{
-    Anchor, ChainId, Evidence, Subject, minimal_quorum, Committee, Epoch, Header, Height, HistoryTree, LightClientState, Namespace,
-    PayloadTree, SecretKey, StateSignature, Transaction, View, abi::BlockRecord,
-    transaction::DEFAULT_MAX_PAYLOAD,
+    Anchor, ChainId, Committee, Epoch, Evidence, Header, Height, HistoryTree, LightClientState,
+    Namespace, PayloadTree, SecretKey, StateSignature, Subject, Transaction, View,
+    abi::BlockRecord, minimal_quorum, transaction::DEFAULT_MAX_PAYLOAD,
 };
 
 /// Committee size.

@@ -21,9 +21,9 @@ pub mod transaction;
 
 pub use alloy_primitives::{B256, Bytes};
 pub use committee::{Committee, CommitteeSlot};
+pub use confirmation::{Anchor, Evidence, Subject, Verdict, verify_confirmation};
 pub use eddsa::{PublicKey, SecretKey, Signature};
 pub use header::Header;
-pub use confirmation::{Anchor, Evidence, Subject, Verdict, verify_confirmation};
 pub use history::{Frontier, HistoryTree};
 pub use merkle::MerkleTree;
 pub use payload::PayloadTree;

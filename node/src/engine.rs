@@ -46,7 +46,7 @@ use rand::CryptoRng;
 
 use crate::{
     ConsensusContext, Marshal, Scheme,
-    application::{self, Actor as AppActor, Mailbox, SignedState},
+    application::{self, Actor as AppActor, FinalizeError, Mailbox},
     block::{Block, BlockLimits},
     rules, signatures,
 };
@@ -129,10 +129,9 @@ pub struct EngineConfig<B, P> {
     pub peer_provider: P,
     /// Capacity of the internal mailboxes.
     pub mailbox_size: NonZeroUsize,
-    /// Gossip and persistence of light-client state signatures. The signatures actor runs when
-    /// this is set and the application has a [`signer`](application::Config::signer); it
-    /// receives the signed states (a sink already in `application.signed_states` still gets
-    /// every one of them too).
+    /// Signing, gossip, persistence and serving of light-client state signatures: the
+    /// signatures actor runs when this is set, as one of the application's sinks of finalized
+    /// heights (sinks already in `application.finalized` get every height too).
     pub signatures: Option<signatures::Config>,
 }
 
@@ -164,9 +163,12 @@ pub struct Node {
     /// Marshal (finalized blocks and certificates by height).
     pub marshal: Marshal,
     /// Collected light-client state signatures (`None` when the signatures actor does not
-    /// run: no signer or no [`EngineConfig::signatures`]).
+    /// run: no [`EngineConfig::signatures`]).
     pub signatures: Option<signatures::Mailbox>,
-    /// Task handles (abort to stop; they are also aborted with the spawning task).
+    /// The application's task: it ends with the reason when the application must refuse a
+    /// finalized block (the validator has halted), and cleanly when it is stopped.
+    pub application_task: Handle<Result<(), FinalizeError>>,
+    /// The other tasks' handles (abort to stop; they are also aborted with the spawning task).
     pub handles: Vec<Handle<()>>,
 }
 
@@ -184,6 +186,25 @@ pub struct Channels<S, R> {
     pub backfill: (S, R),
     /// [`CHANNEL_SIGNATURES`] (unused when the signatures actor does not run).
     pub signatures: (S, R),
+}
+
+impl<S, R> Channels<S, R> {
+    /// Registers the six channels, in order, with `register(channel)` (a p2p network's or a
+    /// simulated peer's registration, synchronous ones wrapped in `std::future::ready`).
+    pub async fn register<F, Fut>(mut register: F) -> Self
+    where
+        F: FnMut(u64) -> Fut,
+        Fut: std::future::Future<Output = (S, R)>,
+    {
+        Self {
+            votes: register(CHANNEL_VOTES).await,
+            certificates: register(CHANNEL_CERTIFICATES).await,
+            resolver: register(CHANNEL_RESOLVER).await,
+            broadcast: register(CHANNEL_BROADCAST).await,
+            backfill: register(CHANNEL_BACKFILL).await,
+            signatures: register(CHANNEL_SIGNATURES).await,
+        }
+    }
 }
 
 /// Largest network message this node sends or accepts with `limits` and `participants`
@@ -283,18 +304,15 @@ where
     let genesis_digest = genesis.digest();
     let epocher = FixedEpocher::new(NonZeroU64::MAX);
 
-    // Signatures: fed by the application's signed states.
+    // Signatures: one of the application's sinks of finalized heights.
     let mut app_config = config.application.clone();
     let mut signatures_actor = None;
-    if let (Some(_), Some(sigs_config)) = (&app_config.signer, config.signatures.clone()) {
+    if let Some(sigs_config) = config.signatures.clone() {
         let (actor, mailbox) =
             signatures::Actor::init(context.child("signatures"), sigs_config).await?;
-        let (sink, own) = commonware_utils::channel::mpsc::unbounded_channel::<SignedState>();
-        let own = match app_config.signed_states.replace(sink) {
-            None => own,
-            Some(caller) => tee(&context, own, caller),
-        };
-        signatures_actor = Some((actor, mailbox, own));
+        let (sink, finalized) = commonware_utils::channel::mpsc::unbounded_channel();
+        app_config.finalized.push(sink);
+        signatures_actor = Some((actor, mailbox, finalized));
     }
 
     // Application.
@@ -368,10 +386,10 @@ where
     )
     .await;
     let marshal_handle = marshal_actor.start(application.clone(), buffer, resolver);
-    let app_handle = app.start(marshal.clone());
+    let application_task = app.start(marshal.clone());
     let mut handles = Vec::new();
-    let signatures = signatures_actor.map(|(actor, mailbox, own)| {
-        handles.push(actor.start(own, channels.signatures, config.blocker.clone()));
+    let signatures = signatures_actor.map(|(actor, mailbox, finalized)| {
+        handles.push(actor.start(finalized, channels.signatures, config.blocker.clone()));
         mailbox
     });
 
@@ -411,27 +429,8 @@ where
     );
     let simplex_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
 
-    handles.extend([broadcast_handle, marshal_handle, app_handle, simplex_handle]);
-    Ok(Node { application, marshal, signatures, handles })
-}
-
-/// Forwards every signed state to the caller's sink and returns a receiver of the same
-/// states for the signatures actor.
-fn tee<E: Spawner>(
-    context: &E,
-    mut from: commonware_utils::channel::mpsc::UnboundedReceiver<SignedState>,
-    caller: commonware_utils::channel::mpsc::UnboundedSender<SignedState>,
-) -> commonware_utils::channel::mpsc::UnboundedReceiver<SignedState> {
-    let (sink, to) = commonware_utils::channel::mpsc::unbounded_channel();
-    context.child("signed_states_tee").spawn(move |_| async move {
-        while let Some(signed) = from.recv().await {
-            let _ = caller.send(signed.clone());
-            if sink.send(signed).is_err() {
-                break;
-            }
-        }
-    });
-    to
+    handles.extend([broadcast_handle, marshal_handle, simplex_handle]);
+    Ok(Node { application, marshal, signatures, application_task, handles })
 }
 
 #[cfg(test)]

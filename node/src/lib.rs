@@ -11,7 +11,10 @@
 //! * [`application`]: the actor (ingress/mailbox, actor, config) consensus talks to;
 //! * [`engine`]: wiring of one validator over any runtime and p2p channels;
 //! * [`rpc`]: the JSON-RPC server (HTTP + WebSocket) of the `trestle-api` contract;
-//! * [`service`]: the validator process (files, tokio runtime, TCP p2p, RPC, metrics).
+//! * [`signatures`]: signing, gossip, persistence and serving of light-client state signatures;
+//! * [`validator`]: one validator from its genesis and keys (every bring-up starts there);
+//! * [`service`]: the validator process (files, tokio runtime, TCP p2p, RPC, metrics);
+//! * `testing` (feature `test-utils`): simulated and loopback networks for tests and benches.
 //!
 //! Protocol code talks only to commonware traits (`Clock`, `Spawner`, `Storage`, p2p
 //! `Sender`/`Receiver`): tests run it in the deterministic runtime over the simulated network,
@@ -26,6 +29,9 @@ pub mod rpc;
 pub mod rules;
 pub mod service;
 pub mod signatures;
+#[cfg(feature = "test-utils")]
+pub mod testing;
+pub mod validator;
 
 use commonware_consensus::{
     marshal::{core::Mailbox as MarshalMailbox, standard::Standard},
@@ -42,8 +48,11 @@ pub type ConsensusContext = Context<block::Digest, ed25519::PublicKey>;
 /// Marshal's mailbox for trestle blocks (finalized blocks and certificates by height).
 pub type Marshal = MarshalMailbox<Scheme, Standard<block::Block>>;
 
-pub use application::{Actor, Config as ApplicationConfig, Mailbox, SignedState, Status};
+pub use application::{
+    Actor, Config as ApplicationConfig, FinalizeError, Finalized, Mailbox, Status,
+};
 pub use block::{Block, BlockLimits, BlockTransaction, Digest};
 pub use engine::{Channels, EngineConfig, EngineError, Node, Timeouts, start, start_with};
 pub use mempool::{Mempool, MempoolConfig, SubmitError};
 pub use rules::{BlockError, ChainParams};
+pub use validator::{Validator, ValidatorError};

@@ -26,13 +26,13 @@ use std::{collections::BTreeMap, num::NonZeroU64, sync::Arc, time::Instant};
 use alloy::primitives::U256;
 use ark_ff::PrimeField as _;
 use tracing::{debug, info, warn};
+use trestle_api::client::{FetchError, QUORUM_LOOKBACK, ReportedState, fetch_state, newest_quorum};
 use trestle_circuits::{
     Prover,
     error::{ExportError, KeyFileError, ProveError},
     export::solidity::proof_calldata,
     setup::{INSECURE_DEV_ORIGIN, read_proving_key},
 };
-use trestle_api::client::{FetchError, QUORUM_LOOKBACK, ReportedState, fetch_state, newest_quorum};
 use trestle_light_client::{Height, LightClientState, epoch, select_quorum};
 
 use crate::{
@@ -524,7 +524,6 @@ fn binding_state(state: &LightClientState) -> LightClient::LightClientState {
         nextCommittee: state.next_committee,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,9 @@ use trestle::confirm::{
     EXIT_CONFIRMED, EXIT_NOT_CONFIRMED, EXIT_UNANCHORED, Report, anchor_from_genesis,
 };
 use trestle_api::{SubmitRequest, TrestleApiClient as _, ValidatorKeys, authorization::authorize};
-use trestle_light_client::{Namespace, Subject, Transaction, abi::BlockRecord, verify_confirmation};
+use trestle_light_client::{
+    Namespace, Subject, Transaction, abi::BlockRecord, verify_confirmation,
+};
 
 use crate::devnet::{Net, eventually, reach};
 

@@ -18,10 +18,10 @@ use jsonrpsee::{
     rpc_params,
 };
 use trestle::devnet::{self, DevnetFile};
+use trestle_api::{SubmitRequest, TrestleApiClient as _};
 use trestle_light_client::{
     Height, Namespace, Transaction, history::verify_history_proof, verify_quorum,
 };
-use trestle_api::{SubmitRequest, TrestleApiClient as _};
 
 pub(crate) fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trestle"))

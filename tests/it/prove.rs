@@ -9,12 +9,12 @@ use std::{
 };
 
 use serde_json::Value;
+use trestle_api::TrestleApiClient as _;
 use trestle_circuits::{
     Verifier,
     setup::{DEVNET_CAPACITY, INSECURE_DEV_ORIGIN, insecure_dev_key_paths, read_verifying_key},
     verify::proof_from_bytes,
 };
-use trestle_api::TrestleApiClient as _;
 
 use crate::devnet::{Net, eventually, exe, reach};
 

@@ -29,8 +29,8 @@ use trestle::{
         messages::{self, SentMessage},
     },
 };
-use trestle_light_client::{Namespace, Transaction};
 use trestle_api::TrestleApiClient as _;
+use trestle_light_client::{Namespace, Transaction};
 use trestle_relayer::bindings::{Counter, LightClient, Mailbox, MerkleTree};
 
 use crate::devnet::{alive, eventually, exe, wait_exit};

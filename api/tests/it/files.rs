@@ -111,8 +111,7 @@ fn key_files_round_trip_and_are_never_overwritten() {
         let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    std::fs::write(&path, "consensus_key = \"0x12\"\nlight_client_seed = \"0x\"\n")
-        .expect("write");
+    std::fs::write(&path, "consensus_key = \"0x12\"\nlight_client_seed = \"0x\"\n").expect("write");
     assert!(matches!(ValidatorKeys::load(&path), Err(FileError::Hex { .. })));
 
     let fresh = dir.path().join("fresh.toml");
@@ -127,11 +126,24 @@ fn key_files_round_trip_and_are_never_overwritten() {
 
 #[test]
 fn authorizations_bind_the_owner_and_the_transaction() {
-    let [owner, stranger] = [1u8, 2].map(|i| ValidatorKeys::from_entropy([i; 32], [i; 32]).expect("keys"));
+    let [owner, stranger] =
+        [1u8, 2].map(|i| ValidatorKeys::from_entropy([i; 32], [i; 32]).expect("keys"));
     let tx = Transaction::new(Namespace(5), b"payload".to_vec());
     let other = Transaction::new(Namespace(5), b"other".to_vec());
     let signature = authorize(&owner.consensus, &tx);
     assert!(is_authorized(&owner.consensus.public_key(), &tx.hash(), &signature));
     assert!(!is_authorized(&stranger.consensus.public_key(), &tx.hash(), &signature));
     assert!(!is_authorized(&owner.consensus.public_key(), &other.hash(), &signature));
+}
+
+#[test]
+fn keys_from_entropy_use_all_of_it() {
+    // The consensus key is the whole 32-byte secret, not a seed drawn from its first byte.
+    let mut seen = std::collections::BTreeSet::new();
+    for last in 0..16u8 {
+        let mut entropy = [7u8; 32];
+        entropy[31] = last;
+        let keys = ValidatorKeys::from_entropy(entropy, [1; 32]).expect("keys");
+        assert!(seen.insert(keys.consensus.public_key()), "entropy {last} repeats a key");
+    }
 }

@@ -46,12 +46,7 @@ fn sign(keys: &[SecretKey], slots: &[u32], state: &LightClientState) -> Vec<Stat
 }
 
 fn anchor_of(committee: Committee) -> Anchor {
-    Anchor {
-        chain_id: CHAIN,
-        epoch: Epoch(0),
-        committee,
-        max_payload: DEFAULT_MAX_PAYLOAD,
-    }
+    Anchor { chain_id: CHAIN, epoch: Epoch(0), committee, max_payload: DEFAULT_MAX_PAYLOAD }
 }
 
 impl Fixture {

@@ -1,80 +1,23 @@
-//! The application actor: owns the mempool, the finalized chain state and the cache of
-//! verified unfinalized blocks, and answers the [`Mailbox`](super::Mailbox)'s requests one at a
-//! time (so no locks).
+//! The application actor: owns the [`State`] and answers the [`Mailbox`](super::Mailbox)'s
+//! requests one at a time (so no locks). A finalized block it must refuse halts it with the
+//! reason ([`FinalizeError`]): the block is never acknowledged to marshal, nothing is signed on
+//! it, and the node's supervisor (the validator process) stops loudly.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, OnceLock},
-};
+use std::sync::{Arc, OnceLock};
 
-use alloy_primitives::B256;
-use commonware_consensus::{Heightable as _, types::Height as CwHeight};
-use commonware_cryptography::{Digested, Digestible as _};
+use commonware_consensus::types::Height as CwHeight;
 use commonware_macros::select;
 use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner};
 use commonware_utils::{Acknowledgement as _, channel::mpsc};
-use tracing::{debug, error, info, warn};
-use trestle_light_client::{
-    Frontier, Header, Height, HistoryTree, LightClientState, SecretKey, View,
-};
+use tracing::{debug, error, info};
 
 use super::{
     Config, Mailbox,
-    ingress::{Lookup, Message, SignedState, Status, Submission},
+    ingress::{Lookup, Message, Status, Submission},
     metrics::Metrics,
+    state::{Applied, FinalizeError, State},
 };
-use crate::{
-    Marshal,
-    block::{Block, BlockTransaction, Digest},
-    mempool::{Mempool, SubmitError},
-    rules::{self, BlockError, ChainParams, Parent},
-};
-
-/// A block this node knows to be valid (verified, proposed or finalized), as a parent.
-#[derive(Clone, Debug)]
-struct Known {
-    parent: Parent,
-    parent_digest: Digest,
-    tx_hashes: Vec<B256>,
-}
-
-impl Known {
-    fn new(block: &Block, history_before: &Frontier) -> Self {
-        Self {
-            parent: Parent::of(block, history_before),
-            parent_digest: block.parent_digest(),
-            tx_hashes: block.transactions().iter().map(|t| t.transaction.hash()).collect(),
-        }
-    }
-}
-
-/// The actor's state (everything but the channels and the runtime context).
-struct State {
-    /// Prometheus metrics (absent in unit tests that drive the state directly).
-    metrics: Option<Metrics>,
-    params: ChainParams,
-    signer: Option<SecretKey>,
-    signed_states: Option<mpsc::UnboundedSender<SignedState>>,
-    finalized_blocks: Option<mpsc::UnboundedSender<Block>>,
-    mempool: Mempool,
-    /// Finalized tip and verified blocks above it, by digest.
-    known: HashMap<Digest, Known>,
-    /// Digests of finalized blocks.
-    finalized: HashMap<Digest, Height>,
-    /// Finalized headers by height (in memory for now; marshal keeps the blocks on disk).
-    headers: Vec<Header>,
-    /// History over the finalized headers.
-    history: HistoryTree,
-    /// The same history, as peaks (to extend unfinalized branches cheaply).
-    frontier: Frontier,
-    /// Digest of the finalized tip.
-    tip: Digest,
-    /// Signed light-client states by height.
-    signed: Vec<Option<SignedState>>,
-    /// Every finalized transaction by hash, with the height of its block (a transaction
-    /// appears at most once in the chain). In memory for now (rebuilt by recovery).
-    finalized_txs: HashMap<B256, Height>,
-}
+use crate::Marshal;
 
 /// The application actor. Create with [`Actor::new`], wire the returned [`Mailbox`] into
 /// marshal and consensus, then [`Actor::start`] it with marshal's mailbox.
@@ -100,8 +43,9 @@ impl<E: Spawner + Clock + RuntimeMetrics> Actor<E> {
     }
 
     /// Starts the actor. It first replays the finalized blocks marshal already processed (after
-    /// a restart), then serves requests.
-    pub fn start(self, marshal: Marshal) -> Handle<()> {
+    /// a restart), then serves requests until its mailbox closes (`Ok`) or it must refuse a
+    /// finalized block (`Err`, the reason).
+    pub fn start(self, marshal: Marshal) -> Handle<Result<(), FinalizeError>> {
         let Self { context, marshal: shared, control, submissions, state } = self;
         let _ = shared.set(marshal.clone());
         context.spawn(move |context| run(context, state, control, submissions, marshal))
@@ -114,13 +58,19 @@ async fn run(
     mut control: mpsc::UnboundedReceiver<Message>,
     mut submissions: mpsc::Receiver<Submission>,
     marshal: Marshal,
-) {
-    state.recover(&marshal).await;
+) -> Result<(), FinalizeError> {
+    if let Err(halt) = state.recover(&marshal).await {
+        error!(%halt, "cannot recover the finalized chain; the validator halts");
+        return Err(halt);
+    }
     loop {
         select! {
             message = control.recv() => {
                 let Some(message) = message else { break };
-                state.handle(message, super::ingress::now_ms(&clock));
+                if let Err(halt) = state.handle(message, super::ingress::now_ms(&clock)) {
+                    error!(%halt, "refused a finalized block; the validator halts");
+                    return Err(halt);
+                }
             },
             submission = submissions.recv() => {
                 let Some(Submission { transaction, response }) = submission else { break };
@@ -132,104 +82,32 @@ async fn run(
         }
     }
     debug!("application actor stopped");
+    Ok(())
 }
 
 impl State {
-    /// The state of a fresh validator: genesis finalized, nothing else known.
-    fn new(config: Config) -> Self {
-        let mut mempool_config = config.mempool.clone();
-        mempool_config.max_payload =
-            mempool_config.max_payload.min(config.params.limits.max_payload);
-        let genesis = rules::genesis(&config.params);
-        let mut state = Self {
-            metrics: None,
-            mempool: Mempool::new(mempool_config, config.params.owners.clone()),
-            params: config.params,
-            signer: config.signer,
-            signed_states: config.signed_states,
-            finalized_blocks: config.finalized_blocks,
-            known: HashMap::new(),
-            finalized: HashMap::new(),
-            headers: Vec::new(),
-            history: HistoryTree::new(),
-            frontier: Frontier::new(),
-            tip: genesis.digest(),
-            signed: Vec::new(),
-            finalized_txs: HashMap::new(),
-        };
-        state.apply_finalized(&genesis);
-        state
-    }
-
-    fn submit(&mut self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
-        let hash = transaction.transaction.hash();
-        if self.finalized_txs.contains_key(&hash) {
-            return Err(SubmitError::AlreadyFinalized(hash));
-        }
-        self.mempool.submit(transaction)
-    }
-
-    /// Transactions in the unfinalized blocks from `digest` down to the finalized tip.
-    fn unfinalized_txs(&self, digest: &Digest) -> HashSet<B256> {
-        let finalized = self.finalized_height();
-        let mut txs = HashSet::new();
-        let mut cursor = self.known.get(digest);
-        while let Some(entry) = cursor {
-            if entry.parent.height <= finalized {
-                break;
-            }
-            txs.extend(entry.tx_hashes.iter().copied());
-            cursor = self.known.get(&entry.parent_digest);
-        }
-        txs
-    }
-
-    /// The block rules plus "no transaction already in the chain" (finalized or in the
-    /// unfinalized ancestors), for `block` on the known block `parent`.
-    fn check_child(&self, parent: &Digest, block: &Block) -> Result<Known, BlockError> {
-        let Some(entry) = self.known.get(parent) else {
-            return Err(BlockError::ParentDigest {
-                expected: *parent,
-                found: block.parent_digest(),
-            });
-        };
-        rules::check_block(&self.params, &entry.parent, block)?;
-        let ancestors = self.unfinalized_txs(parent);
-        let known = Known::new(block, &entry.parent.history);
-        for hash in &known.tx_hashes {
-            if self.finalized_txs.contains_key(hash) || ancestors.contains(hash) {
-                return Err(BlockError::AlreadyIncluded(*hash));
-            }
-        }
-        Ok(known)
-    }
-
-    fn finalized_height(&self) -> Height {
-        Height(self.history.len().saturating_sub(1))
-    }
-
-    /// Re-applies the finalized blocks marshal processed in an earlier run.
-    async fn recover(&mut self, marshal: &Marshal) {
-        let Some(processed) = marshal.get_processed().await else { return };
+    /// Re-applies the finalized blocks marshal processed in an earlier run. A processed block
+    /// missing from marshal's archive, or one that does not apply, is fatal: serving on would
+    /// leave a gap that marshal never fills (it delivers from its processed height on).
+    async fn recover(&mut self, marshal: &Marshal) -> Result<(), FinalizeError> {
+        let Some(processed) = marshal.get_processed().await else { return Ok(()) };
         let target = processed.height().get();
-        let mut height = self.finalized_height().get() + 1;
-        while height <= target {
-            match marshal.get_block(CwHeight::new(height)).await {
-                Some(block) => self.apply_finalized(block.inner()),
-                None => {
-                    warn!(height, "processed block missing from marshal; stopping replay");
-                    break;
-                }
-            }
-            height += 1;
+        for height in self.finalized_height().get() + 1..=target {
+            let block = marshal
+                .get_block(CwHeight::new(height))
+                .await
+                .ok_or(FinalizeError::MissingBlock { height })?;
+            self.apply_finalized(block.inner())?;
         }
         if target > 0 {
             info!(height = self.finalized_height().get(), "recovered finalized chain");
         }
+        Ok(())
     }
 
-    /// Answers `message`; `now_ms` is the local time (for metrics only).
-    fn handle(&mut self, message: Message, now_ms: u64) {
+    /// Answers `message`; `now_ms` is the local time (for metrics only). A finalized block
+    /// that does not apply is not acknowledged: its error is returned for the actor to halt.
+    pub(super) fn handle(&mut self, message: Message, now_ms: u64) -> Result<(), FinalizeError> {
         match message {
             Message::Lookup { digest, response } => {
                 let known =
@@ -245,12 +123,10 @@ impl State {
                 let _ = response.send(valid);
             }
             Message::Finalized { block, ack } => {
-                let before = self.finalized_height();
-                self.apply_finalized(block.inner());
+                // `?` drops `ack` unacknowledged: marshal never records the block as processed.
+                let applied = self.apply_finalized(block.inner())?;
                 ack.acknowledge();
-                if let Some(metrics) =
-                    self.metrics.as_ref().filter(|_| self.finalized_height() > before)
-                {
+                if let (Applied::Extended, Some(metrics)) = (applied, &self.metrics) {
                     let header = block.inner().header();
                     metrics.finalized(
                         header.height.get(),
@@ -276,10 +152,6 @@ impl State {
                 let header = usize::try_from(height.get()).ok().and_then(|h| self.headers.get(h));
                 let _ = response.send(header.cloned());
             }
-            Message::SignedState { height, response } => {
-                let signed = usize::try_from(height.get()).ok().and_then(|h| self.signed.get(h));
-                let _ = response.send(signed.cloned().flatten());
-            }
             Message::TransactionHeight { hash, response } => {
                 let _ = response.send(self.finalized_txs.get(&hash).copied());
             }
@@ -290,298 +162,65 @@ impl State {
                 let _ = response.send(self.light_client_state(height));
             }
         }
-    }
-
-    /// Learns ancestors (oldest first) that consensus already notarized; each must extend a
-    /// known block and pass the block rules.
-    fn learn(&mut self, ancestors: &[Digested<Block>]) -> bool {
-        for block in ancestors.iter().rev() {
-            if self.known.contains_key(&block.digest())
-                || self.finalized.contains_key(&block.digest())
-            {
-                continue;
-            }
-            let parent = block.inner().parent_digest();
-            if !self.known.contains_key(&parent) {
-                warn!(height = block.height().get(), "ancestor does not extend a known block");
-                return false;
-            }
-            match self.check_child(&parent, block.inner()) {
-                Ok(known) => {
-                    self.known.insert(block.digest(), known);
-                }
-                Err(err) => {
-                    warn!(%err, height = block.height().get(), "invalid ancestor");
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    fn propose(
-        &mut self,
-        view: View,
-        parent: Digest,
-        ancestors: &[Digested<Block>],
-        now_ms: u64,
-    ) -> Option<Digested<Block>> {
-        if !self.learn(ancestors) {
-            return None;
-        }
-        let Some(parent_entry) = self.known.get(&parent) else {
-            warn!(%view, "asked to build on an unknown or superseded parent");
-            return None;
-        };
-        // Transactions already in the chain (finalized or in unfinalized ancestors) must not
-        // be included again.
-        let ancestors = self.unfinalized_txs(&parent);
-        let finalized_txs = &self.finalized_txs;
-        let limits = self.params.limits;
-        let transactions =
-            self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash| {
-                ancestors.contains(hash) || finalized_txs.contains_key(hash)
-            });
-        let fields = rules::next_fields(&self.params, &parent_entry.parent, view, now_ms);
-        let block = Block::new(fields, parent, transactions);
-        let known = Known::new(&block, &parent_entry.parent.history);
-        debug!(
-            height = block.header().height.get(),
-            %view,
-            transactions = block.transactions().len(),
-            "proposed"
-        );
-        let digest = block.digest();
-        self.known.insert(digest, known);
-        Some(Digested::precomputed(block, digest))
-    }
-
-    fn verify(
-        &mut self,
-        view: View,
-        block: &Digested<Block>,
-        ancestors: &[Digested<Block>],
-    ) -> bool {
-        let digest = block.digest();
-        if self.finalized.contains_key(&digest) {
-            return rules::check_view(block.inner(), view).is_ok();
-        }
-        if block.inner().header().height <= self.finalized_height() {
-            warn!(height = block.height().get(), "block conflicts with the finalized chain");
-            return false;
-        }
-        if self.known.contains_key(&digest) {
-            return rules::check_view(block.inner(), view).is_ok();
-        }
-        if !self.learn(ancestors) {
-            return false;
-        }
-        let parent = block.inner().parent_digest();
-        if !self.known.contains_key(&parent) {
-            warn!(
-                height = block.height().get(),
-                "parent unknown or conflicts with the finalized chain"
-            );
-            return false;
-        }
-        let checked = rules::check_view(block.inner(), view)
-            .and_then(|()| self.check_child(&parent, block.inner()));
-        match checked {
-            Ok(known) => {
-                self.known.insert(digest, known);
-                true
-            }
-            Err(err) => {
-                warn!(%err, height = block.height().get(), %view, "rejected proposal");
-                if let Some(metrics) = &self.metrics {
-                    metrics.rejected();
-                }
-                false
-            }
-        }
-    }
-
-    /// Appends the next finalized block (duplicates are ignored).
-    fn apply_finalized(&mut self, block: &Block) {
-        let height = block.header().height;
-        let expected = self.history.len();
-        if height.get() < expected {
-            return;
-        }
-        if height.get() != expected {
-            error!(height = height.get(), expected, "finalized block out of order");
-            return;
-        }
-        if expected > 0 && block.parent_digest() != self.tip {
-            error!(height = height.get(), "finalized block does not extend the finalized tip");
-            return;
-        }
-        if block.header().history_root != self.frontier.root() {
-            error!(height = height.get(), "finalized block carries a wrong history root");
-        }
-        let digest = block.digest();
-        let known = Known::new(block, &self.frontier);
-        self.history.append(&block.header_hash());
-        self.frontier.push(&block.header_hash());
-        self.headers.push(block.header().clone());
-        self.finalized.insert(digest, height);
-        self.mempool.finalized(known.tx_hashes.iter());
-        self.finalized_txs.extend(known.tx_hashes.iter().map(|hash| (*hash, height)));
-        self.known.insert(digest, known);
-        self.known.retain(|d, k| k.parent.height > height || *d == digest);
-        self.tip = digest;
-        let signed = self.sign(height);
-        if let (Some(sink), Some(signed)) = (&self.signed_states, &signed) {
-            // A closed sink means the node is shutting down; the state stays queryable here.
-            let _ = sink.send(signed.clone());
-        }
-        self.signed.push(signed);
-        if let Some(sink) = &self.finalized_blocks {
-            // A closed sink means nobody listens any more (shutdown); nothing is lost here.
-            let _ = sink.send(block.clone());
-        }
-        debug!(height = height.get(), transactions = block.transactions().len(), "finalized");
-    }
-
-    /// The light-client state after finalizing `height` (`None` above the finalized tip).
-    fn light_client_state(&self, height: Height) -> Option<LightClientState> {
-        Some(LightClientState {
-            chain_id: self.params.chain_id,
-            epoch: self.params.epoch,
-            height,
-            history_root: self.history.root_at(height).ok()?,
-            next_committee: self.params.committee,
-        })
-    }
-
-    fn sign(&self, height: Height) -> Option<SignedState> {
-        let signer = self.signer.as_ref()?;
-        let state = self.light_client_state(height)?;
-        match state.message() {
-            Ok(message) => Some(SignedState { signature: signer.sign(&message), state }),
-            Err(err) => {
-                error!(%err, "cannot sign light-client state");
-                None
-            }
-        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use alloy_primitives::B256;
-    use commonware_utils::channel::oneshot;
-    use trestle_light_client::{
-        ChainId, Epoch, Namespace, PayloadTree, Transaction, history::HistoryError,
-    };
+    use commonware_cryptography::{Digested, Digestible as _};
+    use commonware_utils::{Acknowledgement as _, acknowledgement::Exact, channel::oneshot};
+    use trestle_light_client::{Height, HistoryTree, View, history::HistoryError};
 
     use super::*;
-    use crate::block::BlockLimits;
-
-    fn params() -> ChainParams {
-        ChainParams {
-            chain_id: ChainId(1),
-            epoch: Epoch(0),
-            committee: B256::repeat_byte(3),
-            limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
-            owners: BTreeMap::new(),
-            genesis_timestamp_ms: 0,
-            min_block_interval_ms: 0,
-        }
-    }
-
-    fn validator() -> State {
-        let mut config = Config::new(params());
-        config.signer = Some(SecretKey::from_seed([5; 32]));
-        State::new(config)
-    }
-
-    fn tx(payload: &[u8]) -> BlockTransaction {
-        BlockTransaction::unowned(Transaction::new(Namespace(1), payload.to_vec()))
-    }
-
-    fn digested(block: Block) -> Digested<Block> {
-        let digest = block.digest();
-        Digested::precomputed(block, digest)
-    }
-
-    #[test]
-    fn proposals_verify_elsewhere_and_transactions_appear_once() {
-        let mut a = validator();
-        let mut b = validator();
-        let genesis = a.tip;
-        assert_eq!(genesis, b.tip);
-        let hash = a.submit(tx(b"one")).expect("admitted");
-
-        let one = a.propose(View(1), genesis, &[], 10).expect("built");
-        assert_eq!(one.inner().transactions().len(), 1);
-        assert!(b.verify(View(1), &one, &[]));
-        assert!(!b.verify(View(2), &one, &[]), "wrong view accepted");
-
-        // The transaction is still pending (not finalized) but is not proposed twice.
-        let two = a.propose(View(2), one.digest(), &[], 20).expect("built");
-        assert!(two.inner().transactions().is_empty());
-        assert!(b.verify(View(2), &two, &[]));
-
-        // A block repeating it is rejected.
-        let fields = rules::next_fields(&a.params, &a.known[&one.digest()].parent, View(3), 30);
-        let repeat = digested(Block::new(fields, one.digest(), vec![tx(b"one")]));
-        assert!(!b.verify(View(3), &repeat, &[]));
-
-        // A validator that missed block one learns it from the ancestry.
-        let mut c = validator();
-        assert!(!c.verify(View(2), &two, &[]), "unknown parent accepted");
-        assert!(c.verify(View(2), &two, std::slice::from_ref(&one)));
-
-        // Finalization: resubmission refused, conflicting blocks rejected, the finalized one
-        // still verifies.
-        b.apply_finalized(one.inner());
-        assert_eq!(b.submit(tx(b"one")), Err(SubmitError::AlreadyFinalized(hash)));
-        let other = a.propose(View(4), genesis, &[], 40).expect("built");
-        assert!(!b.verify(View(4), &other, &[]), "block conflicting with finalization accepted");
-        assert!(b.verify(View(1), &one, &[]));
-        let fields = rules::next_fields(&b.params, &b.known[&one.digest()].parent, View(5), 50);
-        let repeat = digested(Block::new(fields, one.digest(), vec![tx(b"one")]));
-        assert!(!b.verify(View(5), &repeat, &[]), "finalized transaction included again");
-    }
-
-    #[test]
-    fn finalization_extends_history_and_signs_states() {
-        let mut a = validator();
-        let mut b = validator();
-        let mut parent = a.tip;
-        let mut tree = HistoryTree::new();
-        tree.append(&rules::genesis(&a.params).header_hash());
-        for view in 1..=5u64 {
-            let block = a.propose(View(view), parent, &[], view * 100).expect("built");
-            assert!(b.verify(View(view), &block, &[]));
-            b.apply_finalized(block.inner());
-            b.apply_finalized(block.inner()); // duplicates are ignored
-            tree.append(&block.inner().header_hash());
-            parent = block.digest();
-        }
-        assert_eq!(b.finalized_height(), Height(5));
-        assert_eq!(b.history.root(), tree.root());
-        let signed = b.signed[5].clone().expect("signed");
-        assert_eq!(signed.state.history_root, tree.root());
-        let key = SecretKey::from_seed([5; 32]);
-        signed
-            .signature
-            .verify(key.public_key(), &signed.state.message().expect("message"))
-            .expect("signature verifies");
-        // Out-of-order finalization is refused.
-        let stray = a.propose(View(9), a.tip, &[], 900).expect("built");
-        b.apply_finalized(stray.inner());
-        assert_eq!(b.finalized_height(), Height(5));
-    }
+    use crate::{
+        application::state::tests::{params, tx, validator},
+        block::Block,
+        mempool::SubmitError,
+        rules,
+    };
 
     /// Sends `make(response)` to the state's handler and returns the answer.
     fn ask<T>(state: &mut State, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> T {
         let (response, mut receiver) = oneshot::channel();
-        state.handle(make(response), 0);
+        state.handle(make(response), 0).expect("not a finalized block");
         receiver.try_recv().expect("answered synchronously")
+    }
+
+    /// Hands `block` to the handler as marshal does; returns the handler's verdict and
+    /// whether marshal got its acknowledgement.
+    fn finalize(state: &mut State, block: &Block) -> (Result<(), FinalizeError>, bool) {
+        let (ack, waiter) = Exact::handle();
+        let digested = Digested::precomputed(block.clone(), block.digest());
+        let verdict = state.handle(Message::Finalized { block: digested, ack }, 0);
+        let acknowledged = futures::executor::block_on(waiter).is_ok();
+        (verdict, acknowledged)
+    }
+
+    #[test]
+    fn a_refused_finalized_block_is_never_acknowledged() {
+        let mut a = validator();
+        let mut b = validator();
+        let one = a.propose(View(1), a.tip, &[], 100).expect("built");
+        let mut header = one.inner().header().clone();
+        header.history_root = B256::repeat_byte(0xbd);
+        let forged = Block::from_parts(
+            header,
+            one.inner().parent_digest(),
+            one.inner().transactions().to_vec(),
+        );
+        let (verdict, acknowledged) = finalize(&mut b, &forged);
+        assert!(matches!(verdict, Err(FinalizeError::WrongHistoryRoot { height: 1, .. })));
+        assert!(!acknowledged, "a refused block was acknowledged to marshal");
+        let two = a.propose(View(2), one.digest(), &[], 200).expect("built");
+        let (verdict, acknowledged) = finalize(&mut b, two.inner());
+        assert_eq!(verdict, Err(FinalizeError::OutOfOrder { height: 2, expected: 1 }));
+        assert!(!acknowledged);
+        // The right block is applied and acknowledged; a duplicate is acknowledged again.
+        assert_eq!(finalize(&mut b, one.inner()), (Ok(()), true));
+        assert_eq!(finalize(&mut b, one.inner()), (Ok(()), true));
+        assert_eq!(b.finalized_height(), Height(1));
     }
 
     #[test]
@@ -589,9 +228,9 @@ mod tests {
         let mut a = validator();
         let (sink, mut blocks) = mpsc::unbounded_channel();
         let mut config = Config::new(params());
-        config.finalized_blocks = Some(sink);
-        let mut b = State::new(config); // not a signer
-        assert_eq!(blocks.try_recv().expect("genesis sent").header().height, Height(0));
+        config.finalized = vec![sink];
+        let mut b = State::new(config);
+        assert_eq!(blocks.try_recv().expect("genesis sent").block.header().height, Height(0));
 
         let hash = a.submit(tx(b"indexed")).expect("admitted");
         let mut parent = a.tip;
@@ -601,9 +240,9 @@ mod tests {
         for view in 1..=3u64 {
             let block = a.propose(View(view), parent, &[], view * 100).expect("built");
             assert!(b.verify(View(view), &block, &[]));
-            b.apply_finalized(block.inner());
-            b.apply_finalized(block.inner()); // a duplicate is neither applied nor sent
-            assert_eq!(&blocks.try_recv().expect("finalized block sent"), block.inner());
+            b.apply_finalized(block.inner()).expect("extends");
+            b.apply_finalized(block.inner()).expect("a duplicate is neither applied nor sent");
+            assert_eq!(&blocks.try_recv().expect("finalized block sent").block, block.inner());
             tree.append(&block.inner().header_hash());
             hashes.push(block.inner().header_hash());
             parent = block.digest();
@@ -678,38 +317,5 @@ mod tests {
             })
             .is_none()
         );
-    }
-
-    #[test]
-    fn namespace_contents_prove_presence_and_absence() {
-        let mut a = validator();
-        for (ns, payload) in [(1u64, b"a"), (3, b"b"), (1, b"c")] {
-            a.submit(BlockTransaction::unowned(Transaction::new(Namespace(ns), payload.to_vec())))
-                .expect("admitted");
-        }
-        let block = a.propose(View(1), a.tip, &[], 10).expect("built");
-        let root = block.inner().header().payload_root;
-        match crate::application::namespace_contents(block.inner(), Namespace(1)) {
-            Some(crate::application::NamespaceContents::Present { proof, transactions }) => {
-                assert_eq!(transactions.len(), 2);
-                let txs: Vec<_> = transactions.iter().map(|t| t.transaction.clone()).collect();
-                proof.verify_complete(&txs, &root).expect("complete namespace proof");
-            }
-            other => panic!("namespace 1 not present: {other:?}"),
-        }
-        for absent in [0u64, 2, 4, u64::MAX] {
-            match crate::application::namespace_contents(block.inner(), Namespace(absent)) {
-                Some(crate::application::NamespaceContents::Absent(proof)) => {
-                    proof.verify(Namespace(absent), &root).expect("absence proof");
-                }
-                other => panic!("namespace {absent} not absent: {other:?}"),
-            }
-        }
-        // A transaction proof by hash, as the mailbox builds it.
-        let wanted = block.inner().transactions()[1].transaction.clone();
-        let proof = PayloadTree::new(block.inner().transactions().iter().map(|t| &t.transaction))
-            .transaction_proof_by_hash(&wanted.hash())
-            .expect("proof");
-        proof.verify(&wanted, &root).expect("transaction proof");
     }
 }

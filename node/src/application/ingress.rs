@@ -25,7 +25,7 @@ use commonware_utils::{
 };
 use futures::StreamExt as _;
 use trestle_light_client::{
-    Header, Height, LightClientState, Namespace, PayloadTree, Signature, View,
+    Header, Height, LightClientState, Namespace, PayloadTree, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     history::HistoryError,
 };
@@ -56,13 +56,14 @@ pub struct Status {
     pub mempool_len: usize,
 }
 
-/// A light-client state this validator signed after finalizing its height.
+/// A finalized block and the light-client state after it: what the application emits, in
+/// height order, to its sinks.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedState {
-    /// The state.
+pub struct Finalized {
+    /// The block (cheap to clone: its transactions are shared).
+    pub block: Block,
+    /// The light-client state after finalizing it (history root over `0..=height`).
     pub state: LightClientState,
-    /// This validator's EdDSA-Poseidon signature on `state.message()`.
-    pub signature: Signature,
 }
 
 /// Why a history proof could not be produced.
@@ -129,8 +130,6 @@ pub(crate) enum Message {
     Status { response: oneshot::Sender<Status> },
     /// Finalized header at a height.
     Header { height: Height, response: oneshot::Sender<Option<Header>> },
-    /// This validator's signed light-client state at a height.
-    SignedState { height: Height, response: oneshot::Sender<Option<SignedState>> },
     /// Height of the finalized block containing a transaction.
     TransactionHeight { hash: B256, response: oneshot::Sender<Option<Height>> },
     /// Proof of header `height` against the history root of `root_height`.
@@ -204,11 +203,6 @@ impl Mailbox {
         let marshal = self.marshal.get()?;
         let block = marshal.get_block(CwHeight::new(height.get())).await?;
         Some(block.inner().clone())
-    }
-
-    /// This validator's signed light-client state at `height`, if it signed one.
-    pub async fn signed_state(&self, height: Height) -> Option<SignedState> {
-        self.request(|response| Message::SignedState { height, response }).await.flatten()
     }
 
     /// Height of the finalized block that contains the transaction `hash`, if any.

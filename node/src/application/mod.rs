@@ -1,8 +1,5 @@
-//! The trestle application: builds and verifies blocks, tracks the finalized chain, signs
-//! light-client states.
-//!
-//! Split commonware-style into [`Actor`] (state and event loop), [`Mailbox`] (ingress: the
-//! handle consensus, marshal and the node use) and [`Config`].
+//! The trestle application: builds and verifies blocks, tracks the finalized chain and the
+//! light-client state after each finalized height.
 //!
 //! # How it plugs into consensus
 //!
@@ -21,19 +18,27 @@
 //!   ([`rules::check_block`](crate::rules::check_block)) and checks the view. `false` is only
 //!   returned for permanently invalid blocks; shutdown keeps the request pending.
 //! * Finalized blocks arrive from marshal exactly in height order (at least once; duplicates
-//!   are ignored); the actor appends them to the history tree, signs the light-client state
-//!   and acknowledges, after which marshal records them as processed. On restart the actor
-//!   replays marshal's processed blocks before serving requests.
+//!   are ignored); the actor appends them to the history tree, hands each with its
+//!   light-client state to its sinks ([`Finalized`]: the signatures actor signs the state) and
+//!   acknowledges, after which marshal records them as processed. A block that does not extend
+//!   the finalized chain with the right history root is never acknowledged nor handed on: the
+//!   actor halts with the [`FinalizeError`]. On restart the actor replays marshal's processed
+//!   blocks before serving requests (a missing one halts it too).
+//!
+//! Split commonware-style into [`Actor`] (event loop), `state` (the pure chain state),
+//! [`Mailbox`] (ingress) and [`Config`].
 
 mod actor;
 mod config;
 mod ingress;
 mod metrics;
+mod state;
 
 pub use actor::Actor;
 pub use config::Config;
 pub use ingress::{
-    HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, SignedState, Status,
+    Finalized, HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, Status,
     namespace_contents,
 };
 pub use metrics::Metrics;
+pub use state::FinalizeError;

@@ -164,8 +164,11 @@ impl TrestleApiServer for Api {
     }
 
     async fn finality(&self, height: u64) -> RpcResult<Option<FinalityResponse>> {
-        let Some(block) = self.sources.application.block(Height(height)).await else { return Ok(None) };
-        let Some(finalization) = self.sources.marshal.get_finalization(CwHeight::new(height)).await else {
+        let Some(block) = self.sources.application.block(Height(height)).await else {
+            return Ok(None);
+        };
+        let Some(finalization) = self.sources.marshal.get_finalization(CwHeight::new(height)).await
+        else {
             return Ok(None);
         };
         let response: BlockResponse = responses::block(&block);
@@ -193,7 +196,9 @@ impl TrestleApiServer for Api {
         height: u64,
         namespace: u64,
     ) -> RpcResult<Option<NamespaceResponse>> {
-        let Some(block) = self.sources.application.block(Height(height)).await else { return Ok(None) };
+        let Some(block) = self.sources.application.block(Height(height)).await else {
+            return Ok(None);
+        };
         Ok(responses::namespace(&block, Namespace(namespace)))
     }
 
@@ -219,7 +224,8 @@ impl TrestleApiServer for Api {
                 "height {height} is above rootHeight {root_height}"
             )));
         }
-        let Some(state) = self.sources.application.light_client_state(Height(root_height)).await else {
+        let Some(state) = self.sources.application.light_client_state(Height(root_height)).await
+        else {
             return Ok(None);
         };
         let Some(header) = self.sources.application.header(Height(height)).await else {

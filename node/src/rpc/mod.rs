@@ -26,11 +26,11 @@ use tokio::sync::broadcast;
 use tracing::debug;
 use trestle_api::{CommitteeInfo, TrestleApiServer, TrestleSubscriptionsServer};
 
-pub use self::handlers::submit_error;
 use self::handlers::Api;
+pub use self::handlers::submit_error;
 use crate::{
     Marshal,
-    application::Mailbox,
+    application::{Finalized, Mailbox},
     block::{Block, BlockLimits},
     signatures,
 };
@@ -141,14 +141,14 @@ pub struct Sources {
 
 /// Starts the RPC server on `addr` (must run inside a tokio runtime).
 ///
-/// `finalized_blocks` is the receiving end of the application's
-/// [`finalized_blocks`](crate::application::Config::finalized_blocks) sink; subscriptions are
-/// served from it (without it, subscriptions are accepted but never notified).
+/// `finalized` is the receiving end of one of the application's
+/// [`finalized`](crate::application::Config::finalized) sinks; subscriptions are served from it
+/// (without it, subscriptions are accepted but never notified).
 pub async fn start(
     addr: SocketAddr,
     config: RpcConfig,
     sources: Sources,
-    finalized_blocks: Option<mpsc::UnboundedReceiver<Block>>,
+    finalized: Option<mpsc::UnboundedReceiver<Finalized>>,
 ) -> Result<RpcServer, RpcError> {
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_body_size())
@@ -161,7 +161,7 @@ pub async fn start(
     let addr = server.local_addr().map_err(RpcError::Address)?;
 
     let (blocks, _) = broadcast::channel(config.subscription_buffer.max(1));
-    if let Some(receiver) = finalized_blocks {
+    if let Some(receiver) = finalized {
         tokio::spawn(forward_blocks(receiver, blocks.clone()));
     }
     let api = Api {
@@ -181,11 +181,11 @@ pub async fn start(
 
 /// Forwards finalized blocks to the subscriptions in height order, skipping replays.
 async fn forward_blocks(
-    mut receiver: mpsc::UnboundedReceiver<Block>,
+    mut receiver: mpsc::UnboundedReceiver<Finalized>,
     sender: broadcast::Sender<Arc<Block>>,
 ) {
     let mut next: u64 = 0;
-    while let Some(block) = receiver.recv().await {
+    while let Some(Finalized { block, .. }) = receiver.recv().await {
         let height = block.header().height.get();
         if height < next {
             continue;

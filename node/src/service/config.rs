@@ -141,10 +141,8 @@ fn two() -> usize {
 impl NodeConfig {
     /// Reads a configuration; relative paths become relative to the file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let mut config: Self = toml::from_str(&read(path)?).map_err(|e| FileError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+        let mut config: Self = toml::from_str(&read(path)?)
+            .map_err(|e| FileError::Parse { path: path.into(), message: e.to_string() })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         for file in [&mut config.data_dir, &mut config.keys, &mut config.genesis] {
             if file.is_relative() {

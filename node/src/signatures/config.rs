@@ -7,7 +7,7 @@ use std::{
 };
 
 use commonware_cryptography::ed25519;
-use trestle_light_client::Committee;
+use trestle_light_client::{Committee, Height, SecretKey, epoch};
 
 use super::Error;
 
@@ -19,6 +19,9 @@ pub const DEFAULT_RETENTION: u64 = 10_000;
 pub struct Config {
     /// This validator's consensus (p2p) key; its slot is `slots[public_key]`.
     pub public_key: ed25519::PublicKey,
+    /// This validator's EdDSA-Poseidon light-client key: the actor signs our light-client state
+    /// at every finalized height with it (the only holder of the key in the node).
+    pub signer: SecretKey,
     /// The light-client committee that signs the states of this epoch.
     pub committee: Committee,
     /// Committee slot of each validator, by consensus (p2p) key. A gossiped signature is
@@ -27,8 +30,8 @@ pub struct Config {
     /// Signatures of the last `retention` heights (below our finalized tip) are kept.
     pub retention: NonZeroU64,
     /// Epoch length in heights (epoch `e` covers `e·len ..= (e+1)·len - 1`). The signatures of
-    /// an epoch's last height are kept forever. `None`: one unbounded epoch (retention only).
-    pub epoch_length: Option<NonZeroU64>,
+    /// an epoch's last height are kept forever. [`epoch::ENDLESS`]: one endless epoch.
+    pub epoch_length: NonZeroU64,
     /// Prefix of the storage partitions (`{prefix}-recent`, `{prefix}-epochs`).
     pub partition_prefix: String,
     /// Capacity of the mailbox (queries).
@@ -45,21 +48,23 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with default bounds: retention [`DEFAULT_RETENTION`], one unbounded
+    /// A configuration with default bounds: retention [`DEFAULT_RETENTION`], one endless
     /// epoch, 64 heights ahead, 4096 pending signatures, a sync round every second over the
     /// last 1024 heights.
     pub fn new(
         public_key: ed25519::PublicKey,
+        signer: SecretKey,
         committee: Committee,
         slots: BTreeMap<ed25519::PublicKey, u32>,
         partition_prefix: String,
     ) -> Self {
         Self {
             public_key,
+            signer,
             committee,
             slots,
             retention: NonZeroU64::new(DEFAULT_RETENTION).unwrap_or(NonZeroU64::MIN),
-            epoch_length: None,
+            epoch_length: epoch::ENDLESS,
             partition_prefix,
             mailbox_size: NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
             max_ahead: 64,
@@ -88,11 +93,21 @@ impl Config {
         if self.max_pending == 0 {
             return Err(Error::Config("max_pending must be non-zero"));
         }
-        self.slots.get(&self.public_key).copied().ok_or(Error::Config("this validator has no slot"))
+        let own = self
+            .slots
+            .get(&self.public_key)
+            .copied()
+            .ok_or(Error::Config("this validator has no slot"))?;
+        if self.committee.slots()[own as usize].key != *self.signer.public_key() {
+            return Err(Error::Config(
+                "the light-client key is not the committee's key of our slot",
+            ));
+        }
+        Ok(own)
     }
 
     /// Whether `height` is the last height of its epoch (kept forever).
     pub fn is_epoch_end(&self, height: u64) -> bool {
-        self.epoch_length.is_some_and(|len| (height % len.get()) == len.get() - 1)
+        epoch::is_last(Height(height), self.epoch_length)
     }
 }

@@ -1,14 +1,18 @@
 //! Gossip, verification and persistence of light-client state signatures.
 //!
-//! After finalizing height `h`, the [application](crate::application) signs the light-client
-//! state `{chainId, epoch, h, historyRoot, nextCommittee}` with this validator's
-//! EdDSA-Poseidon key and hands the [`SignedState`](crate::SignedState) to this actor. A
-//! relayer needs signatures of more than two thirds of the committee's weight on one state to
-//! update the on-chain light client, so every validator collects everyone's.
+//! After finalizing height `h`, the [application](crate::application) hands this actor the
+//! [`Finalized`](crate::application::Finalized) block and its light-client state
+//! `{chainId, epoch, h, historyRoot, nextCommittee}`; the actor, the only holder of this
+//! validator's EdDSA-Poseidon key, signs the state. A relayer needs signatures of more than two
+//! thirds of the committee's weight on one state to update the on-chain light client, so every
+//! validator collects everyone's.
+//!
+//! The module is split along its seams: `book` holds the rules (pure), `store` the
+//! journals, `wire` the network codec, `ingress` the queries, `actor` the event loop.
 //!
 //! # Protocol (p2p channel [`CHANNEL_SIGNATURES`](crate::engine::CHANNEL_SIGNATURES))
 //!
-//! * **Push.** On each of our own signed states the actor stores it and sends
+//! * **Push.** On each of our own finalized states the actor signs and stores it and sends
 //!   [`Wire::Signatures`] `[(h, state, signature)]` to every peer.
 //! * **Attribution.** A signature carries no signer: it is attributed to the committee slot
 //!   of the *authenticated* p2p sender ([`Config::slots`]), so a peer can only ever submit its
@@ -34,7 +38,8 @@
 //! (commonware-storage) and synced before they are served, so a restart restores them
 //! (`{prefix}-recent`, sections of 1024 heights, pruned to the last [`Config::retention`]
 //! heights below our tip; `{prefix}-epochs`, the last height of each epoch, never pruned).
-//! Memory holds the same set: about `retention × committee × 100` bytes at most.
+//! Memory holds the same set: about `retention × committee × 100` bytes at most, plus at
+//! most [`Config::max_pending`] early signatures.
 //!
 //! # Queries
 //!
@@ -42,13 +47,17 @@
 //! [`verify_quorum`](trestle_light_client::verify_quorum), once collected).
 
 mod actor;
+mod book;
 mod config;
 mod ingress;
+mod store;
+mod wire;
 
 pub use actor::Actor;
 pub use config::{Config, DEFAULT_RETENTION};
-pub use ingress::{Gossip, MAX_BATCH, MAX_MESSAGE_SIZE, MAX_REQUEST_SPAN, Mailbox, Wire};
+pub use ingress::Mailbox;
 use trestle_light_client::eddsa::SignatureError;
+pub use wire::{Gossip, MAX_BATCH, MAX_MESSAGE_SIZE, MAX_REQUEST_SPAN, Wire};
 
 /// Why the signatures actor could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -115,12 +124,6 @@ pub enum Rejected {
     OwnStateChanged {
         /// The height.
         height: u64,
-    },
-    /// Our own signature does not verify under our slot's key (misconfigured slots or key).
-    #[error("our signature does not verify under slot {slot}'s key")]
-    OwnKeyMismatch {
-        /// Our slot.
-        slot: u32,
     },
 }
 

@@ -1,6 +1,7 @@
-//! The JSON-RPC server over a real single-validator network (tokio runtime, simulated p2p):
-//! submissions, queries whose proofs verify with the light client, subscriptions over
-//! WebSocket, and malformed requests that get errors while the server keeps serving.
+//! The JSON-RPC server over a real single-validator network (authenticated TCP p2p on
+//! loopback, started as the validator process starts it): submissions, queries whose proofs
+//! verify with the light client, subscriptions over WebSocket, and malformed requests that get
+//! errors while the server keeps serving.
 
 use std::{
     io::{Read as _, Write as _},
@@ -9,31 +10,20 @@ use std::{
 };
 
 use alloy_primitives::keccak256;
-use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
-use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
-use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
-use commonware_stream::{
-    cups::{self, Cups},
-    sake::{self, Sake},
-};
-use commonware_utils::ordered::Map;
 use serde_json::{Value, json};
-use trestle_light_client::{
-    B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
-};
 use trestle_api::{
     BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
     LightClientStateResponse, NamespaceResponse, StateSignaturesResponse, TxInclusionResponse,
     codes,
 };
-use trestle_node::{
-    ApplicationConfig, Channels, EngineConfig,
-    block::BLOCK_TAG,
-    engine,
-    rpc::{self, RpcConfig},
+use trestle_light_client::{
+    B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
 };
-
-use crate::common::{keys, limits, timeouts};
+use trestle_node::{
+    block::BLOCK_TAG,
+    rpc::RpcConfig,
+    testing::{TestGenesis, local::LocalNetwork},
+};
 
 /// How long any wait in this test may take before it fails.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -186,354 +176,278 @@ async fn with_ws<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&mut Ws::connect(addr))).await.expect("ws thread")
 }
 
-#[test]
-fn rpc_serves_verifiable_data_and_survives_bad_requests() {
+#[tokio::test]
+async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
     let storage = tempfile::tempdir().expect("temp dir");
-    let runner = cw_tokio::Runner::new(
-        cw_tokio::Config::new().with_storage_directory(storage.path().to_path_buf()),
-    );
-    runner.start(|context| async move {
-        // One validator is a valid simplex committee.
-        let keys = keys(1);
-        let identity = keys.identities[0].clone();
-        let me = identity.public_key();
-        // A real authenticated p2p network on loopback (one peer: itself).
-        let listen = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port");
-        let handshake = Cups::<_, ChaCha20Poly1305>::new(
-            Sake {
-                signer: identity.clone(),
-                synchrony_bound: Duration::from_secs(5),
-                max_handshake_age: Duration::from_secs(10),
-                version: sake::Version::V1,
-            },
-            cups::Version::V1,
-        );
-        let p2p = lookup::Config::local(
-            handshake,
-            b"trestle-rpc-test-p2p",
-            listen,
-            commonware_utils::NZUsize!(1),
-            engine::max_message_size(&keys.params.limits, 1),
-            commonware_utils::NZUsize!(1_024),
-        );
-        let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
-        let peers = Map::try_from(vec![(me.clone(), Address::from(listen))]).expect("peer map");
-        let _ = oracle.track(0, peers);
-        let quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_024));
-        let mut register = |channel| network.register(channel, quota);
-        let channels = Channels {
-            votes: register(engine::CHANNEL_VOTES),
-            certificates: register(engine::CHANNEL_CERTIFICATES),
-            resolver: register(engine::CHANNEL_RESOLVER),
-            broadcast: register(engine::CHANNEL_BROADCAST),
-            backfill: register(engine::CHANNEL_BACKFILL),
-            signatures: register(engine::CHANNEL_SIGNATURES),
-        };
-        network.start();
-        let (blocks_tx, blocks_rx) = commonware_utils::channel::mpsc::unbounded_channel();
-        let mut application = ApplicationConfig::new(keys.params.clone());
-        application.signer = Some(keys.light[0].clone());
-        application.finalized_blocks = Some(blocks_tx);
-        let config = EngineConfig {
-            identity,
-            participants: vec![me.clone()],
-            namespace: b"trestle-rpc-test".to_vec(),
-            partition_prefix: "rpc".into(),
-            application,
-            timeouts: timeouts(),
-            blocker: oracle.clone(),
-            peer_provider: oracle.clone(),
-            mailbox_size: commonware_utils::NZUsize!(1_024),
-            signatures: Some(trestle_node::signatures::Config::new(
-                me.clone(),
-                keys.committee.clone(),
-                [(me.clone(), 0)].into_iter().collect(),
-                "rpc-signatures".into(),
-            )),
-        };
-        let node = engine::start(context.child("validator"), config, channels)
-            .await
-            .expect("validator starts");
-        let committee_info = CommitteeInfo::new(0, &keys.committee, std::slice::from_ref(&me));
-        let mut rpc_config = RpcConfig::new(limits());
-        rpc_config.committees = vec![committee_info.clone()];
-        let signatures = node.signatures.clone().expect("the signatures actor runs");
-        let sources = rpc::Sources {
-            application: node.application.clone(),
-            marshal: node.marshal.clone(),
-            signatures,
-        };
-        let server = rpc::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            rpc_config.clone(),
-            sources,
-            Some(blocks_rx),
-        )
-        .await
-        .expect("RPC server starts");
-        let addr = server.local_addr();
+    // One validator is a valid simplex committee: on loopback, started as the process does.
+    let network = TestGenesis::new(1).build();
+    let validator = network.validator(0, "rpc");
+    let committee_info = validator.committee_info();
+    let rpc_config = RpcConfig::new(validator.params().limits);
+    let params = validator.params();
+    let committee = network.genesis.committee.clone();
+    let local = LocalNetwork::start(storage.path().to_path_buf(), vec![validator]);
+    let addr = local.rpc(0);
+    let limits = || params.limits;
 
-        // Headers stream over WebSocket: consecutive heights.
-        let headers = with_ws(addr, |ws| {
-            ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeHeaders"}));
-            let ack = ws.recv();
-            assert!(ack["result"].is_string() || ack["result"].is_number(), "{ack}");
-            (0..3)
-                .map(|_| {
-                    let note = ws.recv();
-                    assert_eq!(note["method"], "trestle_subscribeHeaders", "{note}");
-                    typed::<HeaderResponse>(note["params"]["result"].clone())
-                })
-                .collect::<Vec<_>>()
-        })
-        .await;
-        for pair in headers.windows(2) {
-            assert_eq!(pair[1].header.height.get(), pair[0].header.height.get() + 1);
-            assert_eq!(pair[1].header.parent, pair[0].hash);
-        }
-        for h in &headers {
-            assert_eq!(h.decode().expect("strict header"), h.header);
-            assert_eq!(keccak256(&h.encoded), h.hash);
-        }
+    // Headers stream over WebSocket: consecutive heights.
+    let headers = with_ws(addr, |ws| {
+        ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeHeaders"}));
+        let ack = ws.recv();
+        assert!(ack["result"].is_string() || ack["result"].is_number(), "{ack}");
+        (0..3)
+            .map(|_| {
+                let note = ws.recv();
+                assert_eq!(note["method"], "trestle_subscribeHeaders", "{note}");
+                typed::<HeaderResponse>(note["params"]["result"].clone())
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    for pair in headers.windows(2) {
+        assert_eq!(pair[1].header.height.get(), pair[0].header.height.get() + 1);
+        assert_eq!(pair[1].header.parent, pair[0].hash);
+    }
+    for h in &headers {
+        assert_eq!(h.decode().expect("strict header"), h.header);
+        assert_eq!(keccak256(&h.encoded), h.hash);
+    }
 
-        // Submissions in three namespaces.
-        let mut submitted = Vec::new();
-        for k in 0..6u64 {
-            let namespace = 1 + k % 3;
-            let payload = vec![k as u8; 10 + k as usize];
-            let tx = Transaction::new(Namespace(namespace), payload.clone());
-            let params = json!([{
-                "namespace": namespace,
-                "payload": format!("0x{}", alloy_primitives::hex::encode(&payload)),
-                "authorization": null,
-            }]);
-            let hash: B256 = typed(call(addr, "trestle_submit", params.clone()).await);
-            assert_eq!(hash, tx.hash());
-            submitted.push(tx);
-        }
+    // Submissions in three namespaces.
+    let mut submitted = Vec::new();
+    for k in 0..6u64 {
+        let namespace = 1 + k % 3;
+        let payload = vec![k as u8; 10 + k as usize];
+        let tx = Transaction::new(Namespace(namespace), payload.clone());
+        let params = json!([{
+            "namespace": namespace,
+            "payload": format!("0x{}", alloy_primitives::hex::encode(&payload)),
+            "authorization": null,
+        }]);
+        let hash: B256 = typed(call(addr, "trestle_submit", params.clone()).await);
+        assert_eq!(hash, tx.hash());
+        submitted.push(tx);
+    }
 
-        // Each transaction gets finalized with a proof that verifies against its header.
-        let mut heights = Vec::new();
-        for tx in &submitted {
-            let included: TxInclusionResponse =
-                typed(wait_for(addr, "trestle_txProof", json!([tx.hash()])).await);
-            let header = included.header.decode().expect("strict header");
-            assert_eq!(header.height.get(), included.height);
-            let decoded = included.transaction.decode(limits().max_payload).expect("strict tx");
-            assert_eq!(&decoded, tx);
-            let proof = included.proof.decode().expect("strict transaction proof");
-            proof.verify(tx, &header.payload_root).expect("transaction proof verifies");
-            heights.push(included.height);
-        }
-        let tip: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
-        assert!(tip >= *heights.iter().max().expect("heights"));
+    // Each transaction gets finalized with a proof that verifies against its header.
+    let mut heights = Vec::new();
+    for tx in &submitted {
+        let included: TxInclusionResponse =
+            typed(wait_for(addr, "trestle_txProof", json!([tx.hash()])).await);
+        let header = included.header.decode().expect("strict header");
+        assert_eq!(header.height.get(), included.height);
+        let decoded = included.transaction.decode(limits().max_payload).expect("strict tx");
+        assert_eq!(&decoded, tx);
+        let proof = included.proof.decode().expect("strict transaction proof");
+        proof.verify(tx, &header.payload_root).expect("transaction proof verifies");
+        heights.push(included.height);
+    }
+    let tip: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
+    assert!(tip >= *heights.iter().max().expect("heights"));
 
-        // Namespace proofs: complete for each namespace, absence for another.
-        for &height in &heights {
-            for namespace in 1..=3u64 {
-                let response: NamespaceResponse =
-                    typed(call(addr, "trestle_namespaceProof", json!([height, namespace])).await);
-                let header = response.header.decode().expect("strict header");
-                match (&response.proof, &response.absence_proof) {
-                    (Some(proof), None) => {
-                        let txs: Vec<Transaction> = response
-                            .transactions
-                            .iter()
-                            .map(|t| t.decode(limits().max_payload).expect("strict tx"))
-                            .collect();
-                        proof
-                            .decode()
-                            .expect("strict namespace proof")
-                            .verify_complete(&txs, &header.payload_root)
-                            .expect("namespace proof verifies");
-                    }
-                    (None, Some(absence)) => {
-                        absence
-                            .decode()
-                            .expect("strict absence proof")
-                            .verify(Namespace(namespace), &header.payload_root)
-                            .expect("absence proof verifies");
-                    }
-                    other => panic!("exactly one proof expected: {other:?}"),
+    // Namespace proofs: complete for each namespace, absence for another.
+    for &height in &heights {
+        for namespace in 1..=3u64 {
+            let response: NamespaceResponse =
+                typed(call(addr, "trestle_namespaceProof", json!([height, namespace])).await);
+            let header = response.header.decode().expect("strict header");
+            match (&response.proof, &response.absence_proof) {
+                (Some(proof), None) => {
+                    let txs: Vec<Transaction> = response
+                        .transactions
+                        .iter()
+                        .map(|t| t.decode(limits().max_payload).expect("strict tx"))
+                        .collect();
+                    proof
+                        .decode()
+                        .expect("strict namespace proof")
+                        .verify_complete(&txs, &header.payload_root)
+                        .expect("namespace proof verifies");
                 }
+                (None, Some(absence)) => {
+                    absence
+                        .decode()
+                        .expect("strict absence proof")
+                        .verify(Namespace(namespace), &header.payload_root)
+                        .expect("absence proof verifies");
+                }
+                other => panic!("exactly one proof expected: {other:?}"),
             }
-            let absent: NamespaceResponse =
-                typed(call(addr, "trestle_namespaceProof", json!([height, 99])).await);
-            let header = absent.header.decode().expect("strict header");
-            absent
-                .absence_proof
-                .expect("absence proof")
-                .decode()
-                .expect("strict absence proof")
-                .verify(Namespace(99), &header.payload_root)
-                .expect("absence proof verifies");
         }
+        let absent: NamespaceResponse =
+            typed(call(addr, "trestle_namespaceProof", json!([height, 99])).await);
+        let header = absent.header.decode().expect("strict header");
+        absent
+            .absence_proof
+            .expect("absence proof")
+            .decode()
+            .expect("strict absence proof")
+            .verify(Namespace(99), &header.payload_root)
+            .expect("absence proof verifies");
+    }
 
-        // History proofs against the light-client state of the tip.
-        let state: LightClientStateResponse =
-            typed(call(addr, "trestle_lightClientState", json!([tip])).await);
-        let decoded_state = state.decode().expect("strict state");
-        assert_eq!(decoded_state, state.state);
-        assert_eq!(decoded_state.height, Height(tip));
-        assert_eq!(decoded_state.next_committee, keys.params.committee);
-        for &height in heights.iter().chain([0, tip].iter()) {
-            let response: HistoryProofResponse =
-                typed(call(addr, "trestle_historyProof", json!([height, tip])).await);
-            assert_eq!(response.root, decoded_state.history_root);
-            let header: HeaderResponse = typed(call(addr, "trestle_header", json!([height])).await);
-            assert_eq!(response.header_hash, header.hash);
-            let proof = response.proof.decode().expect("strict Merkle proof");
-            verify_history_proof(
-                &proof,
-                &header.hash,
-                Height(height),
-                &decoded_state.history_root,
-                Height(tip),
-            )
-            .expect("history proof verifies");
-        }
+    // History proofs against the light-client state of the tip.
+    let state: LightClientStateResponse =
+        typed(call(addr, "trestle_lightClientState", json!([tip])).await);
+    let decoded_state = state.decode().expect("strict state");
+    assert_eq!(decoded_state, state.state);
+    assert_eq!(decoded_state.height, Height(tip));
+    assert_eq!(decoded_state.next_committee, params.committee);
+    for &height in heights.iter().chain([0, tip].iter()) {
+        let response: HistoryProofResponse =
+            typed(call(addr, "trestle_historyProof", json!([height, tip])).await);
+        assert_eq!(response.root, decoded_state.history_root);
+        let header: HeaderResponse = typed(call(addr, "trestle_header", json!([height])).await);
+        assert_eq!(response.header_hash, header.hash);
+        let proof = response.proof.decode().expect("strict Merkle proof");
+        verify_history_proof(
+            &proof,
+            &header.hash,
+            Height(height),
+            &decoded_state.history_root,
+            Height(tip),
+        )
+        .expect("history proof verifies");
+    }
 
-        // Blocks and certificates link to headers.
-        for &height in &heights {
-            let block: BlockResponse = typed(call(addr, "trestle_block", json!([height])).await);
-            let finality: FinalityResponse =
-                typed(call(addr, "trestle_finality", json!([height])).await);
-            let mut preimage = BLOCK_TAG.to_vec();
-            preimage.extend_from_slice(block.header.hash.as_slice());
-            preimage.extend_from_slice(block.parent_digest.as_slice());
-            preimage.extend_from_slice(block.authorizations_hash.as_slice());
-            assert_eq!(keccak256(&preimage), block.digest);
-            assert_eq!(finality.digest, block.digest);
-            assert_eq!(finality.header_hash, block.header.hash);
-            assert_eq!(finality.signers, vec![0]);
-            assert_eq!(finality.view, block.header.header.view.get());
-            assert!(!finality.encoded.is_empty());
-        }
+    // Blocks and certificates link to headers.
+    for &height in &heights {
+        let block: BlockResponse = typed(call(addr, "trestle_block", json!([height])).await);
+        let finality: FinalityResponse =
+            typed(call(addr, "trestle_finality", json!([height])).await);
+        let mut preimage = BLOCK_TAG.to_vec();
+        preimage.extend_from_slice(block.header.hash.as_slice());
+        preimage.extend_from_slice(block.parent_digest.as_slice());
+        preimage.extend_from_slice(block.authorizations_hash.as_slice());
+        assert_eq!(keccak256(&preimage), block.digest);
+        assert_eq!(finality.digest, block.digest);
+        assert_eq!(finality.header_hash, block.header.hash);
+        assert_eq!(finality.signers, vec![0]);
+        assert_eq!(finality.view, block.header.header.view.get());
+        assert!(!finality.encoded.is_empty());
+    }
 
-        // Signatures on the state form a quorum of the one-member committee.
-        let signed: StateSignaturesResponse =
-            typed(wait_for(addr, "trestle_stateSignatures", json!([tip])).await);
-        let signatures: Vec<StateSignature> = signed
-            .signatures
-            .iter()
-            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
-            .collect();
-        trestle_light_client::verify_quorum(&keys.committee, &decoded_state, &signatures)
-            .expect("quorum verifies");
-        let committee: CommitteeInfo = typed(call(addr, "trestle_committee", json!([0])).await);
-        assert_eq!(committee, committee_info);
-        assert!(call(addr, "trestle_committee", json!([7])).await.is_null());
+    // Signatures on the state form a quorum of the one-member committee.
+    let signed: StateSignaturesResponse =
+        typed(wait_for(addr, "trestle_stateSignatures", json!([tip])).await);
+    let signatures: Vec<StateSignature> = signed
+        .signatures
+        .iter()
+        .map(|s| StateSignature { slot: s.slot, signature: s.signature })
+        .collect();
+    trestle_light_client::verify_quorum(&committee, &decoded_state, &signatures)
+        .expect("quorum verifies");
+    let committee: CommitteeInfo = typed(call(addr, "trestle_committee", json!([0])).await);
+    assert_eq!(committee, committee_info);
+    assert!(call(addr, "trestle_committee", json!([7])).await.is_null());
 
-        // Not (yet) finalized: null.
-        for method in ["trestle_header", "trestle_block", "trestle_finality"] {
-            assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
-        }
-        assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
-        assert!(call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null());
+    // Not (yet) finalized: null.
+    for method in ["trestle_header", "trestle_block", "trestle_finality"] {
+        assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
+    }
+    assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
+    assert!(call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null());
 
-        // Namespace subscription: a new transaction in namespace 2 arrives with its proof.
-        let payload = b"subscribed".to_vec();
-        let expected = Transaction::new(Namespace(2), payload.clone());
-        let note = with_ws(addr, move |ws| {
-            ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeNamespace",
+    // Namespace subscription: a new transaction in namespace 2 arrives with its proof.
+    let payload = b"subscribed".to_vec();
+    let expected = Transaction::new(Namespace(2), payload.clone());
+    let note = with_ws(addr, move |ws| {
+        ws.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "trestle_subscribeNamespace",
                 "params": [2]}));
-            let ack = ws.recv();
-            assert!(ack.get("result").is_some(), "{ack}");
-            let submit = json!({"jsonrpc": "2.0", "id": 2, "method": "trestle_submit",
+        let ack = ws.recv();
+        assert!(ack.get("result").is_some(), "{ack}");
+        let submit = json!({"jsonrpc": "2.0", "id": 2, "method": "trestle_submit",
                 "params": [{"namespace": 2,
                     "payload": format!("0x{}", alloy_primitives::hex::encode(&payload))}]});
-            let (status, _) = http_post(addr, submit.to_string().as_bytes());
-            assert_eq!(status, 200);
-            let note = ws.recv();
-            assert_eq!(note["method"], "trestle_subscribeNamespace", "{note}");
-            typed::<NamespaceResponse>(note["params"]["result"].clone())
-        })
-        .await;
-        let header = note.header.decode().expect("strict header");
-        let txs: Vec<Transaction> = note
-            .transactions
-            .iter()
-            .map(|t| t.decode(limits().max_payload).expect("strict tx"))
-            .collect();
-        assert!(txs.contains(&expected));
-        note.proof
-            .expect("namespace proof")
-            .decode()
-            .expect("strict namespace proof")
-            .verify_complete(&txs, &header.payload_root)
-            .expect("notified namespace proof verifies");
+        let (status, _) = http_post(addr, submit.to_string().as_bytes());
+        assert_eq!(status, 200);
+        let note = ws.recv();
+        assert_eq!(note["method"], "trestle_subscribeNamespace", "{note}");
+        typed::<NamespaceResponse>(note["params"]["result"].clone())
+    })
+    .await;
+    let header = note.header.decode().expect("strict header");
+    let txs: Vec<Transaction> = note
+        .transactions
+        .iter()
+        .map(|t| t.decode(limits().max_payload).expect("strict tx"))
+        .collect();
+    assert!(txs.contains(&expected));
+    note.proof
+        .expect("namespace proof")
+        .decode()
+        .expect("strict namespace proof")
+        .verify_complete(&txs, &header.payload_root)
+        .expect("notified namespace proof verifies");
 
-        // Malformed requests: errors, never a crash.
-        const INVALID_PARAMS: i64 = -32602;
-        let bad_params = [
-            ("trestle_header", json!(["12"])),
-            ("trestle_header", json!([-1])),
-            ("trestle_header", json!([1.5])),
-            ("trestle_header", json!([])),
-            ("trestle_namespaceProof", json!([1])),
-            ("trestle_txProof", json!(["0x1234"])),
-            ("trestle_txProof", json!(["0xzz"])),
-            ("trestle_historyProof", json!([5, 2])),
-            ("trestle_submit", json!([{"namespace": 1, "payload": "0xabc"}])),
-            ("trestle_submit", json!([{"namespace": 1, "payload": "nothex"}])),
-            ("trestle_submit", json!([{"namespace": -1, "payload": "0x00"}])),
-            ("trestle_submit", json!([{"payload": "0x00"}])),
-            ("trestle_submit", json!([{"namespace": 1, "payload": "0x00", "extra": 1}])),
-            (
-                "trestle_submit",
-                json!([{"namespace": 1, "payload": "0x00",
+    // Malformed requests: errors, never a crash.
+    const INVALID_PARAMS: i64 = -32602;
+    let bad_params = [
+        ("trestle_header", json!(["12"])),
+        ("trestle_header", json!([-1])),
+        ("trestle_header", json!([1.5])),
+        ("trestle_header", json!([])),
+        ("trestle_namespaceProof", json!([1])),
+        ("trestle_txProof", json!(["0x1234"])),
+        ("trestle_txProof", json!(["0xzz"])),
+        ("trestle_historyProof", json!([5, 2])),
+        ("trestle_submit", json!([{"namespace": 1, "payload": "0xabc"}])),
+        ("trestle_submit", json!([{"namespace": 1, "payload": "nothex"}])),
+        ("trestle_submit", json!([{"namespace": -1, "payload": "0x00"}])),
+        ("trestle_submit", json!([{"payload": "0x00"}])),
+        ("trestle_submit", json!([{"namespace": 1, "payload": "0x00", "extra": 1}])),
+        (
+            "trestle_submit",
+            json!([{"namespace": 1, "payload": "0x00",
                 "authorization": "0x0102"}]),
-            ),
-        ];
-        for (method, params) in bad_params {
-            call_error(addr, method, params, INVALID_PARAMS).await;
-        }
-        call_error(addr, "trestle_nope", json!([]), -32601).await;
-        let too_big =
-            r#"{"jsonrpc":"2.0","id":1,"method":"trestle_header","params":[18446744073709551616]}"#;
-        let (_, response) = call_raw(addr, too_big.into()).await;
-        assert_eq!(response["error"]["code"].as_i64(), Some(INVALID_PARAMS), "{response}");
-        let oversized = format!("0x{}", "00".repeat(limits().max_payload + 1));
-        call_error(
-            addr,
-            "trestle_submit",
-            json!([{"namespace": 1, "payload": oversized}]),
-            i64::from(codes::OVERSIZED),
-        )
-        .await;
-        call_error(
-            addr,
-            "trestle_submit",
-            json!([{"namespace": crate::common::OWNED_NAMESPACE.get(), "payload": "0x01"}]),
-            i64::from(codes::MISSING_AUTHORIZATION),
-        )
-        .await;
-        let again = format!("0x{}", alloy_primitives::hex::encode(&submitted[0].payload));
-        call_error(
-            addr,
-            "trestle_submit",
-            json!([{"namespace": submitted[0].namespace.get(), "payload": again}]),
-            i64::from(codes::ALREADY_FINALIZED),
-        )
-        .await;
-        // Not JSON, and a body beyond the limit.
-        let (_, garbage) = call_raw(addr, "{not json".into()).await;
-        assert_eq!(garbage["error"]["code"].as_i64(), Some(-32700), "{garbage}");
-        let huge = "x".repeat(rpc_config.max_request_body_size() as usize + 1);
-        let (status, _) = tokio::task::spawn_blocking(move || http_post(addr, huge.as_bytes()))
-            .await
-            .expect("client thread");
-        assert_eq!(status, 413, "oversized body accepted");
+        ),
+    ];
+    for (method, params) in bad_params {
+        call_error(addr, method, params, INVALID_PARAMS).await;
+    }
+    call_error(addr, "trestle_nope", json!([]), -32601).await;
+    let too_big =
+        r#"{"jsonrpc":"2.0","id":1,"method":"trestle_header","params":[18446744073709551616]}"#;
+    let (_, response) = call_raw(addr, too_big.into()).await;
+    assert_eq!(response["error"]["code"].as_i64(), Some(INVALID_PARAMS), "{response}");
+    let oversized = format!("0x{}", "00".repeat(limits().max_payload + 1));
+    call_error(
+        addr,
+        "trestle_submit",
+        json!([{"namespace": 1, "payload": oversized}]),
+        i64::from(codes::OVERSIZED),
+    )
+    .await;
+    call_error(
+        addr,
+        "trestle_submit",
+        json!([{"namespace": trestle_node::testing::OWNED_NAMESPACE.get(), "payload": "0x01"}]),
+        i64::from(codes::MISSING_AUTHORIZATION),
+    )
+    .await;
+    let again = format!("0x{}", alloy_primitives::hex::encode(&submitted[0].payload));
+    call_error(
+        addr,
+        "trestle_submit",
+        json!([{"namespace": submitted[0].namespace.get(), "payload": again}]),
+        i64::from(codes::ALREADY_FINALIZED),
+    )
+    .await;
+    // Not JSON, and a body beyond the limit.
+    let (_, garbage) = call_raw(addr, "{not json".into()).await;
+    assert_eq!(garbage["error"]["code"].as_i64(), Some(-32700), "{garbage}");
+    let huge = "x".repeat(rpc_config.max_request_body_size() as usize + 1);
+    let (status, _) = tokio::task::spawn_blocking(move || http_post(addr, huge.as_bytes()))
+        .await
+        .expect("client thread");
+    assert_eq!(status, 413, "oversized body accepted");
 
-        // Still serving.
-        let after: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
-        assert!(after >= tip);
-        server.stop();
-    });
+    // Still serving.
+    let after: u64 = typed(call(addr, "trestle_blockHeight", json!([])).await);
+    assert!(after >= tip);
+    drop(local);
 }

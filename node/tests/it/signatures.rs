@@ -4,14 +4,18 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use commonware_codec::Encode as _;
-use commonware_cryptography::Signer as _;
 use commonware_macros::select;
 use commonware_p2p::{Receiver as _, Recipients, Sender as _};
 use commonware_runtime::{Clock as _, Runner as _, Spawner as _, deterministic};
 use trestle_light_client::{B256, Height, StateSignature, verify_quorum};
 use trestle_node::signatures::{Gossip, Wire};
 
-use crate::common::{Cluster, Pk, RogueSigner, lossy, runner};
+use trestle_node::testing::{
+    faults::RogueSigner,
+    simulated::{Cluster, ClusterConfig, Pk, lossy_link as lossy},
+};
+
+use crate::common::runner;
 
 /// Simulated time a scenario may take before the runtime gives up.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -55,14 +59,15 @@ async fn assert_quorums(cluster: &Cluster, i: usize, to: u64) -> Vec<Vec<StateSi
     let mut all = Vec::new();
     for h in 0..=to {
         let (state, quorum) = signatures.quorum(Height(h)).await.expect("quorum");
-        let own = node.mailbox.signed_state(Height(h)).await.expect("signed own state");
-        assert_eq!(state, own.state, "validator {i} height {h}");
-        verify_quorum(&cluster.keys.committee, &state, &quorum).expect("valid quorum");
+        let own = node.mailbox.light_client_state(Height(h)).await.expect("own state");
+        assert_eq!(state, own, "validator {i} height {h}");
+        verify_quorum(&cluster.config.network.genesis.committee, &state, &quorum)
+            .expect("valid quorum");
         // Signatures may still arrive between the two queries: the listing covers the quorum.
         let listed = signatures.signatures(Height(h)).await;
         assert!(listed.is_sorted_by_key(|(slot, ..)| *slot));
         for q in &quorum {
-            let key = cluster.keys.committee.slots()[q.slot as usize].key;
+            let key = cluster.config.network.genesis.committee.slots()[q.slot as usize].key;
             assert!(listed.contains(&(q.slot, key, q.signature)), "height {h} slot {}", q.slot);
         }
         assert!(quorum.iter().any(|s| s.slot == i as u32), "own signature at {h}");
@@ -75,7 +80,7 @@ async fn assert_quorums(cluster: &Cluster, i: usize, to: u64) -> Vec<Vec<StateSi
 /// height. Returns the collected quorums and the execution digest.
 fn every_height_gets_a_quorum(seed: u64) -> (Vec<Vec<StateSignature>>, String) {
     runner(seed, TIMEOUT).start(|context| async move {
-        let cluster = Cluster::start(&context, 4, lossy()).await;
+        let cluster = Cluster::start(&context, ClusterConfig::new(4, lossy())).await;
         let target = 15;
         cluster.wait_for(&context, &[0, 1, 2, 3], target, Duration::from_secs(120)).await;
         wait_for_quorums(&context, &cluster, &[0, 1, 2, 3], target, Duration::from_secs(60)).await;
@@ -105,7 +110,7 @@ fn same_seed_same_signatures() {
 fn restarted_validator_keeps_its_signatures_and_catches_up() {
     for seed in [4, 5] {
         runner(seed, TIMEOUT).start(|context| async move {
-            let mut cluster = Cluster::start(&context, 4, lossy()).await;
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, lossy())).await;
             cluster.wait_for(&context, &[0, 1, 2, 3], 8, Duration::from_secs(120)).await;
             wait_for_quorums(&context, &cluster, &[3], 8, Duration::from_secs(60)).await;
             let before = {
@@ -121,7 +126,7 @@ fn restarted_validator_keeps_its_signatures_and_catches_up() {
             cluster.crash(3).await;
             let height = cluster.height(0).await;
             cluster.wait_for(&context, &[0, 1, 2], height + 8, Duration::from_secs(120)).await;
-            cluster.start_node(&context, 3, false).await;
+            cluster.start_node(&context, 3).await;
 
             // Everything stored before the crash is there at once (from storage).
             let signatures = cluster.nodes[3].as_ref().and_then(|n| n.signatures.clone());
@@ -170,10 +175,11 @@ fn rogue(keys: trestle_light_client::SecretKey, participants: Vec<Pk>) -> RogueS
                         let Some(status) = application.status().await else { break };
                         let height = status.finalized_height;
                         for h in [height.get(), height.get() + 1] {
-                            let Some(own) = application.signed_state(Height(h.min(height.get()))).await else {
+                            let Some(mut state) =
+                                application.light_client_state(Height(h.min(height.get()))).await
+                            else {
                                 continue;
                             };
-                            let mut state = own.state;
                             state.height = Height(h);
                             state.history_root = B256::repeat_byte(0xbd);
                             let message = state.message().expect("message");
@@ -192,10 +198,11 @@ fn rogue(keys: trestle_light_client::SecretKey, participants: Vec<Pk>) -> RogueS
 fn rogue_signer_is_never_stored_and_honest_quorums_form() {
     for seed in [6, 7] {
         runner(seed, TIMEOUT).start(|context| async move {
-            let keys = crate::common::keys(4);
-            let participants: Vec<Pk> = keys.identities.iter().map(|k| k.public_key()).collect();
-            let rogues = BTreeMap::from([(3, rogue(keys.light[3].clone(), participants.clone()))]);
-            let cluster = Cluster::start_full(&context, 4, lossy(), &[], rogues).await;
+            let mut config = ClusterConfig::new(4, lossy());
+            let participants: Vec<Pk> = config.network.participants();
+            let key = config.network.keys[3].light_client.clone();
+            config.rogue_signers = BTreeMap::from([(3, rogue(key, participants.clone()))]);
+            let cluster = Cluster::start(&context, config).await;
             let target = 12;
             cluster.wait_for(&context, &[0, 1, 2], target, Duration::from_secs(120)).await;
             wait_for_quorums(&context, &cluster, &[0, 1, 2], target, Duration::from_secs(60)).await;

@@ -9,7 +9,14 @@ use trestle_api::authorization::authorize;
 use trestle_light_client::Transaction;
 use trestle_node::{BlockTransaction, SubmitError};
 
-use crate::common::{Cluster, OWNED_NAMESPACE, clean, lossy, owner_key, runner, tx};
+use trestle_node::testing::{
+    OWNED_NAMESPACE,
+    faults::RogueSigner,
+    owner_keys,
+    simulated::{Cluster, ClusterConfig, clean_link as clean, lossy_link as lossy},
+};
+
+use crate::common::{runner, tx};
 
 /// Simulated time a scenario may take before the runtime gives up.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -39,7 +46,7 @@ async fn submit_owned(cluster: &Cluster, tag: u8) -> B256 {
         mailbox.submit(unsigned).await,
         Err(SubmitError::MissingAuthorization(OWNED_NAMESPACE.get()))
     );
-    let signature = authorize(&owner_key(), &transaction);
+    let signature = authorize(&owner_keys().consensus, &transaction);
     mailbox
         .submit(BlockTransaction { transaction, authorization: Some(signature) })
         .await
@@ -89,7 +96,7 @@ async fn assert_included_once(
 /// submitted transaction once.
 fn agreement_and_liveness(seed: u64, n: usize, target: u64) -> Vec<B256> {
     runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-        let cluster = Cluster::start(&context, n, lossy()).await;
+        let cluster = Cluster::start(&context, ClusterConfig::new(n, lossy())).await;
         let all: Vec<usize> = (0..n).collect();
         cluster.wait_for(&context, &all, 3, Duration::from_secs(60)).await;
         let mut hashes = submit_some(&cluster, seed as u8, 24).await;
@@ -126,7 +133,7 @@ fn seven_validators_agree_on_lossy_links() {
 fn same_seed_same_chain() {
     let run = |seed| {
         runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-            let cluster = Cluster::start(&context, 4, lossy()).await;
+            let cluster = Cluster::start(&context, ClusterConfig::new(4, lossy())).await;
             cluster.wait_for(&context, &[0, 1, 2, 3], 10, Duration::from_secs(120)).await;
             let chain = cluster.assert_agreement().await;
             (chain, context.auditor().state())
@@ -144,7 +151,7 @@ fn same_seed_same_chain() {
 fn partition_halts_then_heals() {
     for seed in 21..=25 {
         runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-            let mut cluster = Cluster::start(&context, 4, clean()).await;
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
             let all = [0, 1, 2, 3];
             cluster.wait_for(&context, &all, 5, Duration::from_secs(60)).await;
             // Two against two: neither side has a quorum (3 of 4).
@@ -170,7 +177,7 @@ fn partition_halts_then_heals() {
 fn crashed_validator_restarts_from_storage_and_catches_up() {
     for seed in 31..=35 {
         runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-            let mut cluster = Cluster::start(&context, 4, lossy()).await;
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, lossy())).await;
             cluster.wait_for(&context, &[0, 1, 2, 3], 5, Duration::from_secs(60)).await;
             let old = cluster.nodes[3].as_ref().expect("running").mailbox.clone();
             cluster.crash(3).await;
@@ -180,7 +187,7 @@ fn crashed_validator_restarts_from_storage_and_catches_up() {
             let crashed_at = 5;
             // The other three (a quorum) keep finalizing.
             cluster.wait_for(&context, &[0, 1, 2], crashed_at + 15, Duration::from_secs(120)).await;
-            cluster.start_node(&context, 3, false).await;
+            cluster.start_node(&context, 3).await;
             // It replays its own finalized chain from storage before serving anything.
             let recovered = cluster.height(3).await;
             assert!(recovered >= crashed_at, "restarted at {recovered}, had {crashed_at}");
@@ -195,7 +202,11 @@ fn crashed_validator_restarts_from_storage_and_catches_up() {
 fn byzantine_proposer_is_rejected_and_chain_progresses() {
     for seed in 41..=45 {
         runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-            let cluster = Cluster::start_with(&context, 4, lossy(), &[2]).await;
+            let cluster = Cluster::start(
+                &context,
+                ClusterConfig { byzantine: vec![2], ..ClusterConfig::new(4, lossy()) },
+            )
+            .await;
             let all = [0, 1, 2, 3];
             cluster.wait_for(&context, &all, 25, Duration::from_secs(240)).await;
             // assert_agreement checks every finalized header against the rules, so no
@@ -212,7 +223,7 @@ fn byzantine_proposer_is_rejected_and_chain_progresses() {
 fn whole_network_restarts_from_storage() {
     for seed in 51..=53 {
         runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
-            let mut cluster = Cluster::start(&context, 4, lossy()).await;
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, lossy())).await;
             let all = [0, 1, 2, 3];
             cluster.wait_for(&context, &all, 8, Duration::from_secs(60)).await;
             let before = cluster.assert_agreement().await;
@@ -221,7 +232,7 @@ fn whole_network_restarts_from_storage() {
             }
             context.sleep(Duration::from_secs(5)).await;
             for i in all {
-                cluster.start_node(&context, i, false).await;
+                cluster.start_node(&context, i).await;
             }
             for i in all {
                 assert!(cluster.height(i).await >= 8, "validator {i} lost its finalized chain");
@@ -231,4 +242,20 @@ fn whole_network_restarts_from_storage() {
             assert_eq!(after[..before.len()], before[..], "finalized history changed");
         });
     }
+}
+
+/// Two of four validators sign nothing (no signatures actor): consensus goes on, but the
+/// running validators' own signatures are no quorum, and the agreement check must say so
+/// rather than skip the quorum check.
+#[test]
+#[should_panic(expected = "no quorum")]
+fn agreement_check_fails_without_a_quorum_of_signatures() {
+    runner(61, TIMEOUT).start(|context: deterministic::Context| async move {
+        let mut config = ClusterConfig::new(4, lossy());
+        let silent: RogueSigner = std::sync::Arc::new(|_, _, _| {});
+        config.rogue_signers = [(2, silent.clone()), (3, silent)].into_iter().collect();
+        let cluster = Cluster::start(&context, config).await;
+        cluster.wait_for(&context, &[0, 1, 2, 3], 5, Duration::from_secs(120)).await;
+        cluster.assert_agreement().await;
+    });
 }

@@ -10,7 +10,10 @@ use trestle_relayer::config::{Config, ConfigError, Role};
 const EVM_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 fn good(dir: &Path) -> String {
-    ValidatorKeys::from_entropy([1; 32], [2; 32]).expect("keys").save(&dir.join("owner.toml")).expect("owner key");
+    ValidatorKeys::from_entropy([1; 32], [2; 32])
+        .expect("keys")
+        .save(&dir.join("owner.toml"))
+        .expect("owner key");
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).expect("keys dir");
     std::fs::write(keys.join("light-client-n4.pk"), b"not read by validation").expect("pk");

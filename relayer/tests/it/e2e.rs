@@ -1,7 +1,7 @@
 //! End to end over real parts: two anvil chains (different chain ids) with the contracts
-//! deployed by the forge script, a one-validator trestle network (commonware tokio runtime,
-//! authenticated p2p on loopback, the JSON-RPC server), the INSECURE dev Groth16 keys at the
-//! devnet capacity, and the relayer with every role. A `Mailbox.send` on A to the demo
+//! deployed by the forge script, a one-validator trestle network (`trestle_node::testing`'s
+//! loopback network: authenticated p2p and the JSON-RPC server, started as the process does),
+//! the INSECURE dev Groth16 keys at the devnet capacity, and the relayer with every role. A `Mailbox.send` on A to the demo
 //! `Counter` on B gets executed on B exactly once; a message sent while the relayer is stopped
 //! is delivered after its restart (as the real binary), the binary survives SIGKILL and stops
 //! cleanly on SIGTERM, and nothing is delivered twice or lost.
@@ -10,10 +10,8 @@
 //! fails with that instruction rather than passing vacuously.
 
 use std::{
-    net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::mpsc as std_mpsc,
     thread,
     time::{Duration, Instant},
 };
@@ -26,25 +24,14 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use alloy_sol_types::SolEvent as _;
-use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
-use commonware_p2p::{Address as P2pAddress, AddressableManager as _, authenticated::lookup};
-use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
-use commonware_stream::{
-    cups::{self, Cups},
-    sake::{self, Sake},
-};
-use commonware_utils::ordered::Map;
+use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, TrestleApiClient as _, ValidatorKeys};
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
 };
-use trestle_api::{
-    CommitteeInfo, Genesis, GenesisLimits, OwnedNamespace, ResolvedGenesis, TrestleApiClient as _,
-    ValidatorKeys, genesis::consensus_namespace,
-};
 use trestle_node::{
-    ApplicationConfig, ChainParams, Channels, EngineConfig, Timeouts, engine,
-    rpc::{self, RpcConfig},
+    Timeouts, Validator,
+    testing::local::{LocalNetwork, free_addr},
 };
 use trestle_relayer::{
     bindings::{Counter, Mailbox},
@@ -78,10 +65,6 @@ fn foundry_tool(name: &str) -> PathBuf {
         "Foundry is missing: run `cd solidity && npm ci` before the relayer's tests"
     );
     tool
-}
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port")
 }
 
 /// Polls `check` until it returns `Some`, failing after [`DEADLINE`].
@@ -179,132 +162,6 @@ fn deploy(url: &str, dir: &str, name: &str) -> Deployment {
         light_client: address("lightClient"),
         mailbox: address("mailbox"),
         counter: address("counter"),
-    }
-}
-
-/// A one-validator trestle network on its own thread and runtime; stopped on drop.
-struct Network {
-    rpc: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Network {
-    fn start(storage: PathBuf, genesis: ResolvedGenesis, validator: ValidatorKeys) -> Self {
-        let (addr_tx, addr_rx) = std_mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::spawn(move || {
-            let runner = cw_tokio::Runner::new(
-                cw_tokio::Config::new().with_worker_threads(2).with_storage_directory(storage),
-            );
-            runner.start(|context| async move {
-                let identity = validator.consensus.clone();
-                let me = identity.public_key();
-                let namespace = consensus_namespace(NETWORK_CHAIN_ID);
-                let params = ChainParams::from_genesis(&genesis);
-                let limits = params.limits;
-                let listen = free_addr();
-                let handshake = Cups::<_, ChaCha20Poly1305>::new(
-                    Sake {
-                        signer: identity.clone(),
-                        synchrony_bound: Duration::from_secs(5),
-                        max_handshake_age: Duration::from_secs(10),
-                        version: sake::Version::V1,
-                    },
-                    cups::Version::V1,
-                );
-                let p2p = lookup::Config::local(
-                    handshake,
-                    &namespace,
-                    listen,
-                    commonware_utils::NZUsize!(1),
-                    engine::max_message_size(&limits, 1),
-                    commonware_utils::NZUsize!(1_024),
-                );
-                let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
-                let peers =
-                    Map::try_from(vec![(me.clone(), P2pAddress::from(listen))]).expect("peers");
-                let _ = oracle.track(0, peers);
-                let quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_024));
-                let mut register = |channel| network.register(channel, quota);
-                let channels = Channels {
-                    votes: register(engine::CHANNEL_VOTES),
-                    certificates: register(engine::CHANNEL_CERTIFICATES),
-                    resolver: register(engine::CHANNEL_RESOLVER),
-                    broadcast: register(engine::CHANNEL_BROADCAST),
-                    backfill: register(engine::CHANNEL_BACKFILL),
-                    signatures: register(engine::CHANNEL_SIGNATURES),
-                };
-                network.start();
-                let (blocks_tx, blocks_rx) = commonware_utils::channel::mpsc::unbounded_channel();
-                let mut application = ApplicationConfig::new(params);
-                application.signer = Some(validator.light_client.clone());
-                application.finalized_blocks = Some(blocks_tx);
-                let config = EngineConfig {
-                    identity,
-                    participants: vec![me.clone()],
-                    namespace,
-                    partition_prefix: "relayer-e2e".into(),
-                    application,
-                    timeouts: Timeouts {
-                        leader: Duration::from_millis(500),
-                        certification: Duration::from_millis(1_000),
-                        timeout_retry: Duration::from_millis(1_000),
-                        skip: Duration::from_secs(5),
-                        fetch: Duration::from_millis(500),
-                    },
-                    blocker: oracle.clone(),
-                    peer_provider: oracle.clone(),
-                    mailbox_size: commonware_utils::NZUsize!(1_024),
-                    signatures: Some(trestle_node::signatures::Config::new(
-                        me.clone(),
-                        genesis.committee.clone(),
-                        [(me.clone(), 0)].into_iter().collect(),
-                        "relayer-e2e-signatures".into(),
-                    )),
-                };
-                let node = engine::start(context.child("validator"), config, channels)
-                    .await
-                    .expect("validator starts");
-                let mut rpc_config = RpcConfig::new(limits);
-                rpc_config.committees =
-                    vec![CommitteeInfo::new(0, &genesis.committee, std::slice::from_ref(&me))];
-                let sources = rpc::Sources {
-                    application: node.application.clone(),
-                    marshal: node.marshal.clone(),
-                    signatures: node.signatures.clone().expect("signatures actor"),
-                };
-                let server = rpc::start(
-                    "127.0.0.1:0".parse().expect("addr"),
-                    rpc_config,
-                    sources,
-                    Some(blocks_rx),
-                )
-                .await
-                .expect("RPC server starts");
-                addr_tx.send(server.local_addr()).expect("test waits for the address");
-                let _ = stopped.await;
-                server.stop();
-                drop(node);
-            });
-        });
-        let rpc = addr_rx.recv_timeout(DEADLINE).expect("the network starts");
-        Self { rpc, stop: Some(stop), thread: Some(thread) }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.rpc)
-    }
-}
-
-impl Drop for Network {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -434,9 +291,17 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
         },
     };
     let resolved = genesis.resolve().expect("genesis");
-    let network = Network::start(work.path().join("network"), resolved, validator);
+    let mut node = Validator::new(resolved, validator, "relayer-e2e").expect("a genesis validator");
+    node.timeouts = Timeouts {
+        leader: Duration::from_millis(500),
+        certification: Duration::from_millis(1_000),
+        timeout_retry: Duration::from_millis(1_000),
+        skip: Duration::from_secs(5),
+        fetch: Duration::from_millis(500),
+    };
+    let network = LocalNetwork::start(work.path().join("network"), vec![node]);
     let client =
-        jsonrpsee::http_client::HttpClientBuilder::default().build(network.url()).expect("client");
+        jsonrpsee::http_client::HttpClientBuilder::default().build(network.url(0)).expect("client");
     let genesis_state = eventually("the genesis state", || async {
         client.light_client_state(0).await.ok().flatten()
     })
@@ -511,7 +376,7 @@ max_ms = 1000
 keys_dir = "{}"
 capacity = {DEVNET_CAPACITY}
 {}{}"#,
-        network.url(),
+        network.url(0),
         keys_dir.display(),
         chain("a", CHAIN_A, &anvil_a.url, &on_a, (NAMESPACES[0], NAMESPACES[1])),
         chain("b", CHAIN_B, &anvil_b.url, &on_b, (NAMESPACES[2], NAMESPACES[3])),

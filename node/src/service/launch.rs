@@ -1,0 +1,108 @@
+//! Starting one validator on the real network: authenticated, encrypted TCP p2p
+//! (`authenticated::lookup`: every validator dials every other at its configured address; the
+//! handshake authenticates both ends by their ed25519 consensus keys and refuses keys outside
+//! the genesis committee), the engine, and the JSON-RPC server. Shared by the validator process
+//! ([`run`](super::run)) and the in-process test harness, so both start a validator the same way.
+
+use std::{net::SocketAddr, num::NonZeroUsize, time::Duration};
+
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
+use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_runtime::{Quota, Supervisor as _, tokio as cw_tokio};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::{NZU32, channel::mpsc, ordered::Map};
+use tracing::info;
+
+use super::ServiceError;
+use crate::{
+    engine::{self, Channels, Node},
+    rpc::{self, RpcConfig, RpcServer},
+    validator::Validator,
+};
+
+/// Per-channel, per-peer inbound rate. Each channel's inbox holds `burst × peers` messages, so
+/// this also sizes memory (DESIGN §3: huge quotas make start-up slow).
+const CHANNEL_RATE: u32 = 4_096;
+
+/// Where a validator listens and whom it dials.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// The validator.
+    pub validator: Validator,
+    /// p2p listen address.
+    pub p2p: SocketAddr,
+    /// The other validators' consensus keys and p2p addresses.
+    pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+    /// JSON-RPC listen address (port 0 for any).
+    pub rpc: SocketAddr,
+}
+
+/// A started validator: its actors and its RPC server.
+pub struct Running {
+    /// The engine's handles.
+    pub node: Node,
+    /// The RPC server.
+    pub rpc: RpcServer,
+}
+
+/// Starts the validator of `launch` on `context` (commonware's tokio runtime): p2p, engine
+/// (which replays its journal and archives, so a restarted validator resumes where it
+/// stopped), then the RPC server.
+pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Running, ServiceError> {
+    let Launch { validator, p2p, peers, rpc } = launch;
+    let me = validator.keys.consensus.public_key();
+    let namespace = validator.genesis.consensus_namespace();
+    let validators = validator.genesis.consensus_keys.len();
+    let handshake = Cups::<_, ChaCha20Poly1305>::new(
+        Sake {
+            signer: validator.keys.consensus.clone(),
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    );
+    let mut p2p_config = lookup::Config::local(
+        handshake,
+        &namespace,
+        p2p,
+        NonZeroUsize::new(validators.max(1)).unwrap_or(NonZeroUsize::MIN),
+        validator.max_message_size(),
+        NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
+    );
+    p2p_config.dial_frequency = Duration::from_millis(500);
+    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_config);
+    // The peer book must contain ourselves too (with our listen address).
+    let book: Map<_, Address> = Map::from_iter_dedup(
+        peers
+            .iter()
+            .map(|(key, addr)| (key.clone(), Address::from(*addr)))
+            .chain(std::iter::once((me.clone(), Address::from(p2p)))),
+    );
+    let _ = oracle.track(0, book);
+    let quota = Quota::per_second(NZU32!(CHANNEL_RATE));
+    let channels =
+        Channels::register(|channel| std::future::ready(network.register(channel, quota))).await;
+    network.start();
+
+    let mut config = validator.engine(oracle.clone(), oracle);
+    let (finalized, finalized_rx) = mpsc::unbounded_channel();
+    config.application.finalized.push(finalized);
+    let node = engine::start(context.child("engine"), config, channels).await?;
+    let mut rpc_config = RpcConfig::new(validator.params().limits);
+    rpc_config.committees = vec![validator.committee_info()];
+    let Some(signatures) = node.signatures.clone() else {
+        return Err(ServiceError::Shutdown("the signatures actor did not start".into()));
+    };
+    let sources = rpc::Sources {
+        application: node.application.clone(),
+        marshal: node.marshal.clone(),
+        signatures,
+    };
+    let server = rpc::start(rpc, rpc_config, sources, Some(finalized_rx)).await?;
+    info!(%me, %p2p, rpc = %server.local_addr(), validators, "validator started");
+    Ok(Running { node, rpc: server })
+}

@@ -1,0 +1,79 @@
+//! Fault injection for simulations: a Byzantine proposer and rogue signers.
+
+use std::sync::{Arc, Mutex};
+
+use commonware_consensus::{Application, marshal::ancestry::Ancestry};
+use commonware_cryptography::{Digested, Digestible as _, ed25519};
+use commonware_p2p::simulated;
+use commonware_runtime::deterministic;
+use trestle_light_client::B256;
+
+use crate::{ConsensusContext, Scheme, application::Mailbox, block::Block};
+
+/// The history root a [`Proposer`] forges.
+pub const FORGED_ROOT: B256 = B256::repeat_byte(0xbd);
+
+/// A proposer wrapper around the application's mailbox (the engine's
+/// [`start_with`](crate::engine::start_with) seam): an honest one (`forged: None`) forwards;
+/// a Byzantine one corrupts every proposal's history root to [`FORGED_ROOT`] (a block every
+/// honest validator must reject) and records the forged header hashes.
+#[derive(Clone)]
+pub struct Proposer {
+    inner: Mailbox,
+    forged: Option<Arc<Mutex<Vec<B256>>>>,
+}
+
+impl Proposer {
+    /// Forwards to `inner`; forges proposals, recording them in `forged`, when given.
+    pub fn new(inner: Mailbox, forged: Option<Arc<Mutex<Vec<B256>>>>) -> Self {
+        Self { inner, forged }
+    }
+}
+
+impl<E: commonware_runtime::Clock> Application<E> for Proposer {
+    type SigningScheme = Scheme;
+    type Context = ConsensusContext;
+    type Block = Block;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        context: (E, ConsensusContext),
+        ancestry: impl Ancestry<Block>,
+        input: (),
+    ) -> Option<Digested<Block>> {
+        let block = Application::<E>::propose(&mut self.inner, context, ancestry, input).await?;
+        let Some(forged) = &self.forged else { return Some(block) };
+        let mut header = block.inner().header().clone();
+        header.history_root = FORGED_ROOT;
+        if let Ok(mut list) = forged.lock() {
+            list.push(header.hash());
+        }
+        let forged = Block::from_parts(
+            header,
+            block.inner().parent_digest(),
+            block.inner().transactions().to_vec(),
+        );
+        let digest = forged.digest();
+        Some(Digested::precomputed(forged, digest))
+    }
+
+    async fn verify(
+        &mut self,
+        context: (E, ConsensusContext),
+        ancestry: impl Ancestry<Block>,
+    ) -> bool {
+        Application::<E>::verify(&mut self.inner, context, ancestry).await
+    }
+}
+
+/// The signatures channel of a simulated validator.
+pub type SignaturesChannel = (
+    simulated::Sender<ed25519::PublicKey, deterministic::Context>,
+    simulated::Receiver<ed25519::PublicKey>,
+);
+
+/// What a validator without a signatures actor does with its signatures channel: called once
+/// per start with the validator's context, application mailbox and channel.
+pub type RogueSigner =
+    Arc<dyn Fn(deterministic::Context, Mailbox, SignaturesChannel) + Send + Sync>;

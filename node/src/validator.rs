@@ -1,0 +1,150 @@
+//! One validator of a network, from its genesis and keys: the single place that turns them
+//! into the engine's configuration (consensus identity, participants and namespace, the
+//! application's chain parameters, the signatures actor with the light-client key and slot
+//! map), used alike by the validator process ([`service`](crate::service)), the test harnesses
+//! (`testing`, feature `test-utils`) and the benchmarks.
+
+use std::num::NonZeroUsize;
+
+use commonware_cryptography::{Signer as _, ed25519};
+use trestle_api::{CommitteeInfo, ResolvedGenesis, ValidatorKeys};
+
+use crate::{
+    application,
+    engine::{self, EngineConfig, Timeouts},
+    mempool::MempoolConfig,
+    rules::ChainParams,
+    signatures,
+};
+
+/// Why keys cannot run as a validator of a genesis.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorError {
+    /// The consensus key is not one of the genesis validators'.
+    #[error("key {0} is not a genesis validator")]
+    NotInGenesis(Box<ed25519::PublicKey>),
+    /// The light-client key is not the one the genesis lists for this validator's slot.
+    #[error("the light-client key does not match genesis slot {slot}")]
+    LightClientKeyMismatch {
+        /// The validator's slot.
+        slot: u32,
+    },
+}
+
+/// A validator: the network's genesis, its own keys, and where and how it runs.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    /// The network's (checked) genesis.
+    pub genesis: ResolvedGenesis,
+    /// This validator's keys.
+    pub keys: ValidatorKeys,
+    /// Prefix of every storage partition (restarting with the same prefix resumes).
+    pub partition_prefix: String,
+    /// Consensus timeouts.
+    pub timeouts: Timeouts,
+    /// Mempool limits (the per-transaction limit is capped by the genesis).
+    pub mempool: MempoolConfig,
+    /// Capacity of the internal mailboxes.
+    pub mailbox_size: NonZeroUsize,
+    /// Capacity of the application's submission queue.
+    pub submission_queue: usize,
+    slot: u32,
+}
+
+impl Validator {
+    /// The validator with `keys` in `genesis`, with default timeouts and mempool limits.
+    pub fn new(
+        genesis: ResolvedGenesis,
+        keys: ValidatorKeys,
+        partition_prefix: impl Into<String>,
+    ) -> Result<Self, ValidatorError> {
+        let me = keys.consensus.public_key();
+        let slot =
+            genesis.slot_of(&me).ok_or_else(|| ValidatorError::NotInGenesis(Box::new(me)))?;
+        if genesis.committee.slots()[slot as usize].key != *keys.light_client.public_key() {
+            return Err(ValidatorError::LightClientKeyMismatch { slot });
+        }
+        Ok(Self {
+            genesis,
+            keys,
+            partition_prefix: partition_prefix.into(),
+            timeouts: Timeouts::default(),
+            mempool: MempoolConfig::default(),
+            mailbox_size: NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
+            submission_queue: 1_024,
+            slot,
+        })
+    }
+
+    /// This validator's slot in the committee (and index in the genesis).
+    pub fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    /// The chain parameters the block rules check.
+    pub fn params(&self) -> ChainParams {
+        ChainParams::from_genesis(&self.genesis)
+    }
+
+    /// The application's configuration (no sink yet: the engine adds the signatures actor's).
+    pub fn application(&self) -> application::Config {
+        let params = self.params();
+        let mut config = application::Config::new(params);
+        config.mempool = MempoolConfig {
+            max_payload: self.mempool.max_payload.min(config.params.limits.max_payload),
+            ..self.mempool.clone()
+        };
+        config.submission_queue = self.submission_queue;
+        config
+    }
+
+    /// The signatures actor's configuration: our light-client key, the committee and every
+    /// validator's slot by consensus key.
+    pub fn signatures(&self) -> signatures::Config {
+        let slots = self
+            .genesis
+            .consensus_keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| Some((key.clone(), u32::try_from(i).ok()?)))
+            .collect();
+        signatures::Config::new(
+            self.keys.consensus.public_key(),
+            self.keys.light_client.clone(),
+            self.genesis.committee.clone(),
+            slots,
+            format!("{}-signatures", self.partition_prefix),
+        )
+    }
+
+    /// The committee as the RPC serves it (`trestle_committee`).
+    pub fn committee_info(&self) -> CommitteeInfo {
+        CommitteeInfo::new(
+            self.genesis.epoch.get(),
+            &self.genesis.committee,
+            &self.genesis.consensus_keys,
+        )
+    }
+
+    /// The largest p2p message this network sends (size the transport with it).
+    pub fn max_message_size(&self) -> u32 {
+        let validators = u32::try_from(self.genesis.consensus_keys.len()).unwrap_or(u32::MAX);
+        engine::max_message_size(&self.params().limits, validators)
+    }
+
+    /// The engine's configuration over a network's `blocker` and `peer_provider`.
+    pub fn engine<B, P>(&self, blocker: B, peer_provider: P) -> EngineConfig<B, P> {
+        EngineConfig {
+            identity: self.keys.consensus.clone(),
+            participants: self.genesis.consensus_keys.clone(),
+            namespace: self.genesis.consensus_namespace(),
+            partition_prefix: self.partition_prefix.clone(),
+            application: self.application(),
+            timeouts: self.timeouts,
+            blocker,
+            peer_provider,
+            mailbox_size: self.mailbox_size,
+            signatures: Some(self.signatures()),
+        }
+    }
+}
