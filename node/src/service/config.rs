@@ -192,3 +192,76 @@ impl NodeConfig {
         Ok(timeouts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestGenesis;
+
+    fn config(peers: Vec<PeerConfig>) -> NodeConfig {
+        NodeConfig {
+            data_dir: "data".into(),
+            keys: "keys.toml".into(),
+            genesis: "../genesis.json".into(),
+            p2p: "127.0.0.1:9000".parse().expect("addr"),
+            rpc: "127.0.0.1:9001".parse().expect("addr"),
+            metrics: None,
+            log_level: info(),
+            worker_threads: two(),
+            peers,
+            timeouts: TimeoutsConfig::default(),
+            mempool: MempoolSettings::default(),
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_against_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v0").join("node.toml");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        config(Vec::new()).save(&path).expect("save");
+        let loaded = NodeConfig::load(&path).expect("load");
+        assert_eq!(loaded.data_dir, dir.path().join("v0").join("data"));
+        assert_eq!(loaded.genesis, dir.path().join("v0").join("../genesis.json"));
+        std::fs::write(&path, "p2p = 12").expect("write");
+        assert!(matches!(NodeConfig::load(&path), Err(ConfigError::File(FileError::Parse { .. }))));
+    }
+
+    #[test]
+    fn peers_and_timeouts_are_checked_against_the_genesis() {
+        let network = TestGenesis::new(3).build();
+        let genesis = &network.genesis;
+        let entry = |i: usize| PeerConfig {
+            public_key: network.file.validators[i].consensus_key.clone(),
+            address: "127.0.0.1:9100".parse().expect("addr"),
+        };
+        let peers = config(vec![entry(1), entry(2)]).resolve_peers(genesis).expect("peers");
+        assert_eq!(peers.len(), 2);
+        assert!(matches!(
+            config(vec![entry(1), entry(1)]).resolve_peers(genesis),
+            Err(ConfigError::Invalid(_))
+        ));
+        let stranger =
+            PeerConfig { public_key: network.owner.genesis_entry().consensus_key, ..entry(1) };
+        assert!(matches!(
+            config(vec![stranger]).resolve_peers(genesis),
+            Err(ConfigError::Invalid(_))
+        ));
+        let malformed = PeerConfig { public_key: "0x12".into(), ..entry(1) };
+        assert!(matches!(
+            config(vec![malformed]).resolve_peers(genesis),
+            Err(ConfigError::File(_))
+        ));
+
+        config(Vec::new()).checked_timeouts(genesis).expect("defaults are valid");
+        let mut slow = config(Vec::new());
+        slow.timeouts.certification_ms = slow.timeouts.leader_ms;
+        assert!(matches!(slow.checked_timeouts(genesis), Err(ConfigError::Invalid(_))));
+        let mut paced = network.genesis.clone();
+        paced.min_block_interval_ms = TimeoutsConfig::default().leader_ms;
+        assert!(matches!(
+            config(Vec::new()).checked_timeouts(&paced),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+}

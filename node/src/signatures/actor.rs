@@ -261,52 +261,10 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
 mod tests {
     use std::num::NonZeroU64;
 
-    use alloy_primitives::B256;
-    use commonware_cryptography::Signer as _;
     use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
-    use trestle_light_client::{ChainId, Committee, Epoch, Signature};
 
     use super::*;
-    use crate::signatures::{store::Record, wire::Gossip};
-
-    struct Fixture {
-        light: Vec<SecretKey>,
-        peers: Vec<ed25519::PublicKey>,
-        config: Config,
-    }
-
-    fn fixture(n: usize) -> Fixture {
-        let light: Vec<_> = (0..n).map(|i| SecretKey::from_seed([i as u8 + 1; 32])).collect();
-        let peers: Vec<_> =
-            (0..n as u64).map(|i| ed25519::PrivateKey::from_seed(i).public_key()).collect();
-        let committee =
-            Committee::equal_weight(light.iter().map(|k| *k.public_key()), n).expect("committee");
-        let slots = peers.iter().enumerate().map(|(i, pk)| (pk.clone(), i as u32)).collect();
-        let config =
-            Config::new(peers[0].clone(), light[0].clone(), committee, slots, "test".into());
-        Fixture { light, peers, config }
-    }
-
-    impl Fixture {
-        fn state(&self, height: u64) -> LightClientState {
-            LightClientState {
-                chain_id: ChainId(1),
-                epoch: Epoch(0),
-                height: Height(height),
-                history_root: B256::from(alloy_primitives::U256::from(height)),
-                next_committee: self.config.committee.commitment_bytes(),
-            }
-        }
-
-        fn signed(&self, slot: usize, state: &LightClientState) -> Signature {
-            self.light[slot].sign(&state.message().expect("message"))
-        }
-
-        fn gossip(&self, slot: usize, height: u64) -> Gossip {
-            let state = self.state(height);
-            Gossip { height: Height(height), signature: self.signed(slot, &state), state }
-        }
-    }
+    use crate::signatures::{book::tests::fixture, store::Record};
 
     #[test]
     fn a_light_client_key_not_of_our_slot_is_refused_at_start() {

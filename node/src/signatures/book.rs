@@ -301,7 +301,7 @@ impl Book {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use alloy_primitives::B256;
     use commonware_cryptography::Signer as _;
     use trestle_light_client::{ChainId, Epoch, SecretKey};
@@ -313,13 +313,15 @@ mod tests {
         book.own(&f.state(height), &f.light[0])
     }
 
-    struct Fixture {
-        light: Vec<SecretKey>,
-        peers: Vec<ed25519::PublicKey>,
-        config: Config,
+    /// `n` validators' keys and the configuration of validator 0's actor (shared with the
+    /// actor's tests).
+    pub(in crate::signatures) struct Fixture {
+        pub(in crate::signatures) light: Vec<SecretKey>,
+        pub(in crate::signatures) peers: Vec<ed25519::PublicKey>,
+        pub(in crate::signatures) config: Config,
     }
 
-    fn fixture(n: usize) -> Fixture {
+    pub(in crate::signatures) fn fixture(n: usize) -> Fixture {
         let light: Vec<_> = (0..n).map(|i| SecretKey::from_seed([i as u8 + 1; 32])).collect();
         let peers: Vec<_> =
             (0..n as u64).map(|i| ed25519::PrivateKey::from_seed(i).public_key()).collect();
@@ -332,7 +334,7 @@ mod tests {
     }
 
     impl Fixture {
-        fn state(&self, height: u64) -> LightClientState {
+        pub(in crate::signatures) fn state(&self, height: u64) -> LightClientState {
             LightClientState {
                 chain_id: ChainId(1),
                 epoch: Epoch(0),
@@ -342,11 +344,15 @@ mod tests {
             }
         }
 
-        fn signed(&self, slot: usize, state: &LightClientState) -> Signature {
+        pub(in crate::signatures) fn signed(
+            &self,
+            slot: usize,
+            state: &LightClientState,
+        ) -> Signature {
             self.light[slot].sign(&state.message().expect("message"))
         }
 
-        fn gossip(&self, slot: usize, height: u64) -> Gossip {
+        pub(in crate::signatures) fn gossip(&self, slot: usize, height: u64) -> Gossip {
             let state = self.state(height);
             Gossip { height: Height(height), signature: self.signed(slot, &state), state }
         }
