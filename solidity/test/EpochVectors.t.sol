@@ -89,6 +89,7 @@ contract EpochVectorsTest is Fixtures, LightClientTestBase {
     function _dec(string memory json, string memory key) internal pure returns (uint64) {
         uint256 value = vm.parseUint(vm.parseJsonString(json, key));
         vm.assertLe(value, type(uint64).max, "uint64");
+        // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(value);
     }
 }

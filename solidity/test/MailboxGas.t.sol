@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {MailboxTestBase, NoopRecipient} from "./Mailbox.t.sol";
+import {MailboxTestBase, NoopRecipient} from "./utils/MailboxTestBase.sol";
 import {MerkleReference} from "./utils/MerkleReference.sol";
 import {LightClient} from "../src/LightClient.sol";
 import {Mailbox} from "../src/Mailbox.sol";

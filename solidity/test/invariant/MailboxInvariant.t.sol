@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "../utils/Test.sol";
 import {MerkleReference} from "../utils/MerkleReference.sol";
-import {MailboxTestBase, ToggleRecipient} from "../Mailbox.t.sol";
+import {MailboxTestBase, ToggleRecipient} from "../utils/MailboxTestBase.sol";
 import {LightClient} from "../../src/LightClient.sol";
 import {Mailbox} from "../../src/Mailbox.sol";
 import {Counter} from "../../src/demo/Counter.sol";
