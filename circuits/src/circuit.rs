@@ -93,12 +93,10 @@ pub const WEIGHT_BITS: usize = 64;
 /// Bits of `3·signed − 2·total − 1` (non-negative and below 2⁸⁰ exactly when the quorum holds).
 pub const QUORUM_BITS: usize = 80;
 
-/// Largest capacity the circuit supports: the bound under which the quorum comparison
-/// cannot wrap (`1024·2⁶⁴ = 2⁷⁴`); equal to the light client's
-/// [`MAX_CAPACITY`](trestle_light_client::committee::MAX_CAPACITY).
-pub const MAX_CAPACITY: usize = 1024;
+/// Largest capacity the circuit supports is the light client's: under it the quorum comparison
+/// cannot wrap (`1024·2⁶⁴ = 2⁷⁴`).
+pub use trestle_light_client::committee::MAX_CAPACITY;
 
-const _: () = assert!(MAX_CAPACITY == trestle_light_client::committee::MAX_CAPACITY);
 // 3·2⁷⁴ < 2⁸⁰ and 2·2⁷⁴ + 1 < 2⁸⁰, and 2⁸⁰ + 2⁷⁶ < p: see the module docs.
 const _: () = assert!(MAX_CAPACITY <= 1 << (QUORUM_BITS - WEIGHT_BITS - 6));
 

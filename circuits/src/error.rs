@@ -8,6 +8,7 @@
 //! [`VerifyError`] and [`ExportError`].
 
 use ark_relations::gr1cs::SynthesisError;
+use trestle_light_client::committee::MAX_CAPACITY;
 
 /// An error of the circuit crate outside constraint synthesis.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,8 +58,8 @@ pub enum InputError {
 /// Why a circuit or its assignment could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WitnessError {
-    /// The capacity is zero or above [`MAX_CAPACITY`](crate::circuit::MAX_CAPACITY).
-    #[error("capacity {0} is outside 1..={max}", max = crate::circuit::MAX_CAPACITY)]
+    /// The capacity is zero or above [`MAX_CAPACITY`].
+    #[error("capacity {0} is outside 1..={MAX_CAPACITY}")]
     Capacity(usize),
     /// The public inputs could not be formed.
     #[error(transparent)]

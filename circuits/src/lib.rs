@@ -38,8 +38,8 @@ pub use prove::Prover;
 pub use verify::Verifier;
 
 /// The field every circuit of this crate is defined over: the BN254 scalar field, which is
-/// also the base field of Baby Jubjub.
-pub type Fr = ark_bn254::Fr;
+/// also the base field of Baby Jubjub (the light client's own [`Fr`](trestle_light_client::field::Fr)).
+pub use trestle_light_client::field::Fr;
 
 #[cfg(test)]
 mod tests;

@@ -57,7 +57,7 @@ const MAX_HEADER: usize = 512;
 
 /// A proving key and its verifying key for one capacity.
 #[derive(Clone, Debug)]
-pub struct Keys {
+pub struct CircuitKeys {
     /// Capacity of the circuit the keys are for.
     pub capacity: usize,
     /// The proving key (it contains the verifying key too).
@@ -70,11 +70,11 @@ pub struct Keys {
 ///
 /// Whoever knows `seed` knows the toxic waste and can prove false statements. For devnets
 /// and tests only; see the [module docs](self).
-pub fn insecure_dev_setup(capacity: usize, seed: [u8; 32]) -> Result<Keys, SetupError> {
+pub fn insecure_dev_setup(capacity: usize, seed: [u8; 32]) -> Result<CircuitKeys, SetupError> {
     let circuit = LightClientCircuit::new(capacity)?;
     let mut rng = ChaCha20Rng::from_seed(seed);
     let (proving_key, verifying_key) = LightClientGroth16::setup(circuit, &mut rng)?;
-    Ok(Keys { capacity, proving_key, verifying_key })
+    Ok(CircuitKeys { capacity, proving_key, verifying_key })
 }
 
 /// File names of the INSECURE dev keys for `capacity` inside `dir`: `(proving, verifying)`.
@@ -90,7 +90,7 @@ pub fn write_insecure_dev_keys(
     dir: &Path,
     capacity: usize,
     seed: [u8; 32],
-) -> Result<Keys, KeyFileOrSetupError> {
+) -> Result<CircuitKeys, KeyFileOrSetupError> {
     let keys = insecure_dev_setup(capacity, seed)?;
     fs::create_dir_all(dir)
         .map_err(|source| KeyFileError::Io { path: dir.to_path_buf(), source })?;

@@ -27,7 +27,7 @@ use super::{
 use crate::{
     error::ExportError,
     prove::Prover,
-    setup::{DEVNET_CAPACITY, INSECURE_DEV_SEED, Keys, insecure_dev_setup},
+    setup::{CircuitKeys, DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_setup},
 };
 
 /// Where the forge proof fixture lives, relative to the repository root.
@@ -38,7 +38,7 @@ pub const FIXTURE_PROVING_SEED: [u8; 32] = *b"trestle groth16 fixture proof rn";
 
 /// A state, its committee and a quorum of signatures on it.
 #[derive(Clone, Debug)]
-pub struct SignedState {
+pub struct FixtureSignedState {
     /// The state.
     pub state: LightClientState,
     /// The committee that signed it (`next_committee` is its own commitment).
@@ -60,7 +60,7 @@ pub fn fixture_key(index: usize) -> SecretKey {
 /// A full equal-weight committee of `capacity` deterministic keys signing a fixed state:
 /// all members but the smallest number needed to keep a quorum of exactly
 /// `⌊2·capacity / 3⌋ + 1` signers sign (for 4: slots 0, 1 and 3).
-pub fn fixture_signed_state(capacity: usize) -> Result<SignedState, ExportError> {
+pub fn fixture_signed_state(capacity: usize) -> Result<FixtureSignedState, ExportError> {
     let keys: Vec<SecretKey> = (0..capacity).map(fixture_key).collect();
     let committee = Committee::equal_weight(keys.iter().map(|k| *k.public_key()), capacity)
         .map_err(|e| ExportError::Fixture(e.to_string()))?;
@@ -82,17 +82,17 @@ pub fn fixture_signed_state(capacity: usize) -> Result<SignedState, ExportError>
     let signatures = signers
         .map(|slot| StateSignature { slot: slot as u32, signature: keys[slot].sign(&message) })
         .collect();
-    Ok(SignedState { state, committee, keys, signatures })
+    Ok(FixtureSignedState { state, committee, keys, signatures })
 }
 
 /// The INSECURE dev keys of the devnet capacity.
-pub fn devnet_keys() -> Result<Keys, ExportError> {
+pub fn devnet_keys() -> Result<CircuitKeys, ExportError> {
     insecure_dev_setup(DEVNET_CAPACITY, INSECURE_DEV_SEED)
         .map_err(|e| ExportError::Fixture(e.to_string()))
 }
 
 /// The devnet verifier contract for `keys` (made by [`devnet_keys`]).
-pub fn devnet_verifier(keys: &Keys) -> Result<String, ExportError> {
+pub fn devnet_verifier(keys: &CircuitKeys) -> Result<String, ExportError> {
     let provenance = Provenance {
         capacity: keys.capacity,
         origin: format!(
@@ -106,7 +106,7 @@ pub fn devnet_verifier(keys: &Keys) -> Result<String, ExportError> {
 
 /// The forge proof fixture (JSON text) for `keys`: the fixture state, its public inputs and
 /// the proof in the verifier's calldata layout, all as `0x` hex words.
-pub fn proof_fixture(keys: &Keys) -> Result<String, ExportError> {
+pub fn proof_fixture(keys: &CircuitKeys) -> Result<String, ExportError> {
     let signed = fixture_signed_state(keys.capacity)?;
     let prover = Prover::new(keys.proving_key.clone(), keys.capacity)
         .map_err(|e| ExportError::Fixture(e.to_string()))?;

@@ -16,6 +16,7 @@
 //! | [`babyjubjub::MontgomeryPointVar::double_and_add_unchecked`] | 5 |
 //! | [`babyjubjub::PointVar::to_montgomery`] / [`babyjubjub::MontgomeryPointVar::to_edwards`] | 2 |
 //! | [`bits::enforce_le_constant`] | one per run of equal bits of the constant |
+//! | [`fixed_base::FixedBaseMulGadget::mul`], `n`-bit scalar | 3 per full 3-bit window + 3 per addition |
 //! | [`eddsa::EddsaPoseidonVerifier::verify_if`] (and `verify_if_flag`, its field-element-condition form) | see [`eddsa`] |
 //!
 //! Linear operations never cost constraints: they build (symbolic) linear combinations,
@@ -24,6 +25,7 @@
 pub mod babyjubjub;
 pub mod bits;
 pub mod eddsa;
+pub mod fixed_base;
 pub mod poseidon;
 
 use ark_ff::{One, Zero};

@@ -9,17 +9,17 @@ mod soundness;
 use std::{path::PathBuf, sync::OnceLock};
 
 use crate::{
-    export::fixtures::{SignedState, devnet_keys, fixture_signed_state},
-    setup::Keys,
+    export::fixtures::{FixtureSignedState, devnet_keys, fixture_signed_state},
+    setup::CircuitKeys,
 };
 
 /// The INSECURE dev keys for capacity 4, made once per test process.
-fn keys4() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
+fn keys4() -> &'static CircuitKeys {
+    static KEYS: OnceLock<CircuitKeys> = OnceLock::new();
     KEYS.get_or_init(|| devnet_keys().expect("dev setup"))
 }
 
-fn signed4() -> SignedState {
+fn signed4() -> FixtureSignedState {
     fixture_signed_state(4).expect("fixture")
 }
 
