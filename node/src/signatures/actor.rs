@@ -264,7 +264,7 @@ mod tests {
     use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
 
     use super::*;
-    use crate::signatures::{book::tests::fixture, store::Record};
+    use crate::signatures::{book::tests::fixture, record::Record};
 
     #[test]
     fn a_light_client_key_not_of_our_slot_is_refused_at_start() {

@@ -11,7 +11,7 @@ use trestle_light_client::{
 
 use super::{
     Config, Rejected,
-    store::Record,
+    record::Record,
     wire::{Gossip, MAX_BATCH, MAX_REQUEST_SPAN},
 };
 

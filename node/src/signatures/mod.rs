@@ -50,6 +50,7 @@ mod actor;
 mod book;
 mod config;
 mod ingress;
+mod record;
 mod store;
 mod wire;
 

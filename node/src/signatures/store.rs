@@ -6,13 +6,9 @@
 
 use std::num::NonZeroUsize;
 
-use bytes::BufMut;
-use commonware_codec::{Buf, EncodeSize, Error as CodecError, Read, ReadExt as _, Write};
+use super::{Error, book::Book, record::Record};
 use commonware_runtime::{Metrics, ReadOptions, Storage, buffer::paged::CacheRef};
 use commonware_storage::journal::segmented::variable::{Config as JournalConfig, Journal};
-use trestle_light_client::{LightClientState, Signature, eddsa::SIGNATURE_LEN, state::STATE_LEN};
-
-use super::{Error, book::Book};
 
 /// Heights per section of the recent journal (pruning works on whole sections).
 const RECENT_SECTION: u64 = 1_024;
@@ -21,75 +17,6 @@ const EPOCHS_SECTION: u64 = 1 << 20;
 const PAGE_SIZE: std::num::NonZeroU16 = std::num::NonZeroU16::new(4096).expect("non-zero");
 const PAGE_CACHE_PAGES: NonZeroUsize = NonZeroUsize::new(16).expect("non-zero");
 const WRITE_BUFFER: NonZeroUsize = NonZeroUsize::new(64 * 1024).expect("non-zero");
-
-/// What the journals hold: our own finalized states and verified signatures on them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Record {
-    /// Our finalized light-client state at its height.
-    State(LightClientState),
-    /// A verified signature of `slot` on our state at `height`.
-    Signature { height: u64, slot: u32, signature: Signature },
-}
-
-impl Record {
-    /// The height the record is about.
-    pub(super) fn height(&self) -> u64 {
-        match self {
-            Self::State(state) => state.height.get(),
-            Self::Signature { height, .. } => *height,
-        }
-    }
-}
-
-impl Write for Record {
-    fn write(&self, buf: &mut impl BufMut) {
-        match self {
-            Self::State(state) => {
-                0u8.write(buf);
-                buf.put_slice(&state.encode());
-            }
-            Self::Signature { height, slot, signature } => {
-                1u8.write(buf);
-                height.write(buf);
-                slot.write(buf);
-                buf.put_slice(&signature.to_bytes());
-            }
-        }
-    }
-}
-
-impl EncodeSize for Record {
-    fn encode_size(&self) -> usize {
-        1 + match self {
-            Self::State(_) => STATE_LEN,
-            Self::Signature { .. } => 8 + 4 + SIGNATURE_LEN,
-        }
-    }
-}
-
-impl Read for Record {
-    type Cfg = ();
-
-    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
-        match u8::read(buf)? {
-            0 => {
-                let bytes = <[u8; STATE_LEN]>::read(buf)?;
-                LightClientState::decode(&bytes)
-                    .map(Self::State)
-                    .map_err(|_| CodecError::Invalid("Record", "state encoding"))
-            }
-            1 => {
-                let height = u64::read(buf)?;
-                let slot = u32::read(buf)?;
-                let bytes = <[u8; SIGNATURE_LEN]>::read(buf)?;
-                let signature = Signature::from_bytes(&bytes)
-                    .map_err(|_| CodecError::Invalid("Record", "signature encoding"))?;
-                Ok(Self::Signature { height, slot, signature })
-            }
-            tag => Err(CodecError::InvalidEnum(tag)),
-        }
-    }
-}
 
 /// The two journals: recent heights (pruned by retention) and epoch ends (kept forever).
 pub(super) struct Store<E: Storage + Metrics> {
@@ -174,29 +101,5 @@ impl<E: Storage + Metrics> Store<E> {
         let journal = self.recent.take().ok_or(Error::StorageClosed)?;
         self.recent = Some(journal.prune(floor / RECENT_SECTION).await?.0);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use commonware_codec::{Decode as _, Encode as _};
-    use trestle_light_client::{B256, ChainId, Epoch, Height, SecretKey};
-
-    use super::*;
-
-    #[test]
-    fn records_round_trip() {
-        let state = LightClientState {
-            chain_id: ChainId(1),
-            epoch: Epoch(0),
-            height: Height(9),
-            history_root: B256::repeat_byte(9),
-            next_committee: B256::ZERO,
-        };
-        let signature = SecretKey::from_seed([1; 32]).sign(&state.message().expect("message"));
-        for record in [Record::Signature { height: 9, slot: 1, signature }, Record::State(state)] {
-            assert_eq!(Record::decode_cfg(record.encode(), &()).expect("decodes"), record);
-        }
-        assert!(Record::decode_cfg(vec![7u8], &()).is_err(), "unknown tag");
     }
 }
