@@ -161,7 +161,7 @@ async fn wait_for_demo(devnet: &Devnet) -> DevnetFile {
 /// Waits for `sent` to be delivered on `to`; returns the latency in seconds.
 async fn latency(
     provider: alloy::providers::DynProvider,
-    to: trestle::chains::DevnetChain,
+    to: trestle::devnet::chains::DevnetChain,
     sent: SentMessage,
 ) -> f64 {
     messages::wait_delivered(&provider, &to, sent.hash, DELIVERY_LIMIT).await.expect("delivered");

@@ -3,7 +3,6 @@
 //! The `trestle` binary is thin wiring over the workspace crates; this library holds the parts of
 //! it that tests call directly.
 
-pub mod chains;
 pub mod confirm;
 pub mod devnet;
 pub mod prove;

@@ -15,7 +15,7 @@ use alloy_sol_types::{SolEvent as _, SolValue as _};
 use serde::{Deserialize, Serialize};
 use trestle_relayer::bindings::{Counter, Mailbox};
 
-use crate::chains::DevnetChain;
+use super::chains::DevnetChain;
 
 /// Why sending or watching a message failed.
 #[derive(Debug, thiserror::Error)]

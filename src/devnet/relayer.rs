@@ -18,15 +18,13 @@ use std::{
 };
 
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
-use serde::{Deserialize, Serialize};
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
 };
 
-use super::{DevnetFile, free_port};
+use super::files::{DevnetFile, DevnetRelayer, free_port};
 
 /// Secret key of anvil's dev account 1 (public test mnemonic): the devnet relayer's EVM key.
 /// A DEV FIXTURE known to everyone; it only ever holds anvil's play money.
@@ -41,27 +39,6 @@ pub const DEMO_SENDER_KEY: &str =
 /// How often the devnet relayer polls the chains and the network (ms): a devnet is for
 /// watching messages move, so it polls eagerly.
 const POLL_MS: u64 = 200;
-
-/// The devnet's relayer, as `devnet.json` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DevnetRelayer {
-    /// Process id while running (0 when stopped).
-    pub pid: u32,
-    /// Its configuration (`trestle relayer run --config` this).
-    pub config: PathBuf,
-    /// Its log file.
-    pub log: PathBuf,
-    /// Its store (cursors, pending messages).
-    pub store: PathBuf,
-    /// Its Prometheus endpoint.
-    pub metrics_url: String,
-    /// The EVM account that pays for its transactions (anvil's dev account 1).
-    pub evm_address: Address,
-    /// How often the devnet restarted it after it exited.
-    #[serde(default)]
-    pub restarts: u32,
-}
 
 /// `DIR/relayer/`.
 pub fn relayer_dir(dir: &Path) -> PathBuf {

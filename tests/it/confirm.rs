@@ -49,7 +49,7 @@ async fn confirm_command_against_a_devnet() {
 
     // A rollup block record in chain 901's block namespace (owned by the devnet's relayer key,
     // so signed with it, as the relayer's post role does) and a plain unowned transaction.
-    assert_eq!(NAMESPACE.get(), trestle::chains::block_namespace(901));
+    assert_eq!(NAMESPACE.get(), trestle::devnet::chains::block_namespace(901));
     let relayer = ValidatorKeys::load(&trestle::devnet::relayer_key_path(&net.dir)).unwrap();
     let block = record(7);
     let record_tx = Transaction::new(NAMESPACE, block.encode());

@@ -298,7 +298,7 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
 async fn check_chains(file: &DevnetFile) {
     use jsonrpsee::core::client::ClientT as _;
     let ids: Vec<u64> = file.chains.iter().map(|c| c.chain_id).collect();
-    assert_eq!(ids, trestle::chains::DEVNET_EVM_CHAIN_IDS);
+    assert_eq!(ids, trestle::devnet::chains::DEVNET_EVM_CHAIN_IDS);
     assert!(file.relayer_key.as_ref().is_some_and(|k| k.exists()));
     let genesis = trestle_api::Genesis::load(&file.genesis).unwrap().0;
     for chain in &file.chains {

@@ -22,12 +22,10 @@ use alloy::{
     sol_types::{SolError as _, SolValue as _},
 };
 use jsonrpsee::http_client::HttpClientBuilder;
-use trestle::{
+use trestle::devnet::{
+    self, DevnetFile,
     chains::DevnetChain,
-    devnet::{
-        self, DevnetFile,
-        messages::{self, SentMessage},
-    },
+    messages::{self, SentMessage},
 };
 use trestle_api::TrestleApiClient as _;
 use trestle_light_client::{Namespace, Transaction};

@@ -1,0 +1,280 @@
+//! The devnet's files: keys, genesis and node configurations generated on first run, and
+//! `devnet.json` describing what runs where.
+
+use std::{
+    fs,
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::Address;
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, ValidatorKeys};
+use trestle_node::service::{NodeConfig, PeerConfig, TimeoutsConfig};
+
+use super::{
+    chains::{self, DevnetChain},
+    messages::DemoRecord,
+};
+
+/// Chain id of devnets.
+pub const DEVNET_CHAIN_ID: u64 = 31_337;
+
+/// Pace of an idle devnet (ms between blocks).
+pub const DEVNET_BLOCK_INTERVAL_MS: u64 = 200;
+
+/// One validator of a devnet, as `devnet.json` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetValidator {
+    /// Index (directory `node{index}`).
+    pub index: usize,
+    /// ed25519 consensus public key.
+    pub consensus_key: String,
+    /// EdDSA-Poseidon light-client public key (circomlib coordinates).
+    pub light_client_key: String,
+    /// p2p address.
+    pub p2p: SocketAddr,
+    /// JSON-RPC URL (HTTP; the same port serves WebSocket).
+    pub rpc_url: String,
+    /// WebSocket URL of the same server.
+    pub ws_url: String,
+    /// Prometheus metrics URL.
+    pub metrics_url: String,
+    /// Process id while running (0 before start).
+    pub pid: u32,
+    /// Node configuration file.
+    pub config: PathBuf,
+    /// Log file.
+    pub log: PathBuf,
+}
+
+/// `DIR/devnet.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetFile {
+    /// The network's chain id.
+    pub chain_id: u64,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// The validators.
+    pub validators: Vec<DevnetValidator>,
+    /// The relayer's key file (owner of the chains' namespaces), if this devnet has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayer_key: Option<PathBuf>,
+    /// How chains map to namespaces (see [`NAMESPACE_CONVENTION`]).
+    #[serde(default)]
+    pub namespace_convention: String,
+    /// The EVM chains (empty until deployed, or with `--no-evm`).
+    #[serde(default)]
+    pub chains: Vec<DevnetChain>,
+    /// The relayer, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayer: Option<DevnetRelayer>,
+    /// The demo message, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<DemoRecord>,
+}
+
+/// The devnet's relayer, as `devnet.json` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetRelayer {
+    /// Process id while running (0 when stopped).
+    pub pid: u32,
+    /// Its configuration (`trestle relayer run --config` this).
+    pub config: PathBuf,
+    /// Its log file.
+    pub log: PathBuf,
+    /// Its store (cursors, pending messages).
+    pub store: PathBuf,
+    /// Its Prometheus endpoint.
+    pub metrics_url: String,
+    /// The EVM account that pays for its transactions (anvil's dev account 1).
+    pub evm_address: Address,
+    /// How often the devnet restarted it after it exited.
+    #[serde(default)]
+    pub restarts: u32,
+}
+
+/// The namespace convention of devnet chains, as `devnet.json` states it.
+pub const NAMESPACE_CONVENTION: &str = concat!(
+    "EVM chain C: messageNamespace = C, blockNamespace = 1000000 + C; ",
+    "both owned by relayerKey (its ed25519 consensus key)"
+);
+
+/// The relayer's key file under the devnet directory.
+pub fn relayer_key_path(dir: &Path) -> PathBuf {
+    dir.join("relayer").join("owner.toml")
+}
+
+impl DevnetFile {
+    /// Reads `DIR/devnet.json`.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("devnet.json");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Writes `DIR/devnet.json`.
+    pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        let path = dir.join("devnet.json");
+        fs::write(&path, serde_json::to_string_pretty(self)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+pub(crate) fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn node_dir(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("node{index}"))
+}
+
+/// Creates the devnet's files if `dir` has no genesis yet; otherwise checks the existing one
+/// has `validators` validators. Returns the description of the (not yet started) devnet.
+pub fn init(dir: &Path, validators: usize) -> anyhow::Result<DevnetFile> {
+    init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS)
+}
+
+/// [`init`] with another minimum block interval (ms) in a newly created genesis (an existing
+/// genesis keeps its own); benchmarks use a short one.
+pub fn init_with(
+    dir: &Path,
+    validators: usize,
+    min_block_interval_ms: u64,
+) -> anyhow::Result<DevnetFile> {
+    if validators == 0 {
+        bail!("a devnet needs at least one validator");
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let genesis_path = dir.join("genesis.json");
+    if genesis_path.exists() {
+        let (genesis, _) = Genesis::load(&genesis_path)?;
+        if genesis.validators.len() != validators {
+            bail!(
+                "{} holds a devnet of {} validators; use another --data-dir or --validators {}",
+                dir.display(),
+                genesis.validators.len(),
+                genesis.validators.len()
+            );
+        }
+    } else {
+        create(dir, validators, min_block_interval_ms)?;
+    }
+    describe(dir)
+}
+
+fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::Result<()> {
+    let keys = (0..validators).map(|_| ValidatorKeys::generate()).collect::<Result<Vec<_>, _>>()?;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    // The relayer's key owns every devnet chain's namespaces, so only its post role writes
+    // block records and messages there.
+    let relayer = ValidatorKeys::generate()?;
+    let relayer_path = relayer_key_path(dir);
+    if let Some(parent) = relayer_path.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    relayer.save(&relayer_path)?;
+    let owner = relayer.genesis_entry().consensus_key;
+    let owned_namespaces = chains::DEVNET_EVM_CHAIN_IDS
+        .iter()
+        .flat_map(|&id| [chains::message_namespace(id), chains::block_namespace(id)])
+        .map(|namespace| OwnedNamespace { namespace, owner: owner.clone() })
+        .collect();
+    let genesis = Genesis {
+        chain_id: DEVNET_CHAIN_ID,
+        epoch: 0,
+        timestamp_ms: now_ms,
+        min_block_interval_ms,
+        committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),
+        validators: keys.iter().map(ValidatorKeys::genesis_entry).collect(),
+        owned_namespaces,
+        limits: GenesisLimits::default(),
+    };
+    genesis.resolve()?;
+    let mut ports = Vec::with_capacity(validators);
+    for _ in 0..validators {
+        ports.push((free_port()?, free_port()?, free_port()?));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        let home = node_dir(dir, i);
+        fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+        key.save(&home.join("keys.toml"))?;
+        let peers = keys
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(j, other)| PeerConfig {
+                public_key: other.genesis_entry().consensus_key,
+                address: SocketAddr::from(([127, 0, 0, 1], ports[j].0)),
+            })
+            .collect();
+        let config = NodeConfig {
+            data_dir: "data".into(),
+            keys: "keys.toml".into(),
+            genesis: "../genesis.json".into(),
+            p2p: SocketAddr::from(([127, 0, 0, 1], ports[i].0)),
+            rpc: SocketAddr::from(([127, 0, 0, 1], ports[i].1)),
+            metrics: Some(SocketAddr::from(([127, 0, 0, 1], ports[i].2))),
+            log_level: "info".into(),
+            worker_threads: 1,
+            peers,
+            // Loopback is fast; keep views short so a dead validator costs little.
+            timeouts: TimeoutsConfig {
+                leader_ms: 1_000,
+                certification_ms: 1_500,
+                timeout_retry_ms: 1_500,
+                skip_ms: 5_000,
+                fetch_ms: 500,
+            },
+            mempool: Default::default(),
+        };
+        config.save(&home.join("node.toml"))?;
+    }
+    genesis.save(&dir.join("genesis.json"))?;
+    Ok(())
+}
+
+/// The devnet description from the files in `dir` (pids 0).
+pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
+    let genesis_path = dir.join("genesis.json");
+    let (genesis, _) = Genesis::load(&genesis_path)?;
+    let mut validators = Vec::with_capacity(genesis.validators.len());
+    for (index, entry) in genesis.validators.iter().enumerate() {
+        let home = node_dir(dir, index);
+        let config_path = home.join("node.toml");
+        let config = NodeConfig::load(&config_path)?;
+        validators.push(DevnetValidator {
+            index,
+            consensus_key: entry.consensus_key.clone(),
+            light_client_key: entry.light_client_key.clone(),
+            p2p: config.p2p,
+            rpc_url: format!("http://{}", config.rpc),
+            ws_url: format!("ws://{}", config.rpc),
+            metrics_url: config.metrics.map(|m| format!("http://{m}/metrics")).unwrap_or_default(),
+            pid: 0,
+            config: config_path,
+            log: home.join("node.log"),
+        });
+    }
+    let relayer_key = Some(relayer_key_path(dir)).filter(|path| path.exists());
+    Ok(DevnetFile {
+        chain_id: genesis.chain_id,
+        genesis: genesis_path,
+        validators,
+        relayer_key,
+        namespace_convention: NAMESPACE_CONVENTION.to_owned(),
+        chains: Vec::new(),
+        relayer: None,
+        demo: None,
+    })
+}
