@@ -34,3 +34,6 @@ pub use rpc::{TrestleApiServer, TrestleSubscriptionsServer};
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;
 pub use types::*;
+
+#[cfg(test)]
+mod tests;

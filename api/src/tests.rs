@@ -1,11 +1,12 @@
-//! Genesis and key files: round trips, and every refusal with its reason.
+//! Unit tests of the file formats and the authorization domain: genesis and key files round trip,
+//! and every refusal comes with its reason.
 
-use commonware_cryptography::Signer as _;
-use trestle_api::{
+use crate::{
     FileError, Genesis, GenesisLimits, OwnedNamespace, ValidatorKeys,
     authorization::{authorize, is_authorized},
     keygen,
 };
+use commonware_cryptography::Signer as _;
 use trestle_light_client::{Namespace, Transaction};
 
 fn keys(n: u8) -> Vec<ValidatorKeys> {
@@ -42,7 +43,7 @@ fn genesis_round_trips_and_resolves() {
     assert_eq!(resolved.owners.len(), 1);
     assert_eq!(resolved.owners[&Namespace(5)], keys[0].consensus.public_key());
     assert_eq!(resolved.slot_of(&keys[3].consensus.public_key()), Some(3));
-    assert_ne!(resolved.consensus_namespace(), trestle_api::genesis::consensus_namespace(8));
+    assert_ne!(resolved.consensus_namespace(), crate::genesis::consensus_namespace(8));
 
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("genesis.json");

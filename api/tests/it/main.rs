@@ -1,3 +1,0 @@
-//! Integration tests of trestle-api: the file formats and the authorization domain.
-
-mod files;
