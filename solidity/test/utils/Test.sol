@@ -48,6 +48,14 @@ interface Vm {
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
     function getNonce(address account) external view returns (uint64 nonce);
     function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
+
+    // Added for the StakeTable tests.
+    function deal(address account, uint256 newBalance) external;
+    function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function expectRevert(bytes4 revertData) external;
 }
 
 /// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks
