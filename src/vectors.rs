@@ -19,6 +19,7 @@ use trestle_light_client::{
     epoch,
     field::{Fr, fr_to_b256, fr_to_decimal},
     poseidon,
+    stake::{StakeTableId, light_client_pop_message, pop_message},
 };
 
 /// One fixture file: its name and JSON content.
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Fixture> {
         ("state.json", state()),
         ("chain.json", chain()),
         ("epochs.json", epochs()),
+        ("stake_table.json", stake_table()),
     ]
     .into_iter()
     .map(|(name, value)| Fixture { name, contents: pretty(&value) })
@@ -517,4 +519,36 @@ fn epochs() -> Value {
         }
     }
     json!({ "cases": cases })
+}
+
+/// Proof-of-possession messages (`StakeTable.popMessage`) for real light-client keys, on chains up
+/// to `u64::MAX`; forge checks the contract computes the same and accepts each key as a point.
+fn stake_table() -> Value {
+    let chains = [1u64, 900, 31_337, u64::MAX];
+    let cases: Vec<Value> = chains
+        .iter()
+        .enumerate()
+        .map(|(i, chain_id)| {
+            let i = i as u64;
+            let table = StakeTableId {
+                chain_id: *chain_id,
+                address: alloy_primitives::Address::from_word(digest("stake table", i)),
+            };
+            let account = alloy_primitives::Address::from_word(digest("account", i));
+            let consensus_key = digest("consensus key", i);
+            let light_client_key = key(100 + i).public_key().to_bytes();
+            let message = pop_message(&table, &account, &consensus_key, &light_client_key);
+            json!({
+                "chainId": chain_id.to_string(),
+                "table": table.address,
+                "account": account,
+                "consensusKey": consensus_key,
+                "lightClientKeyX": B256::from_slice(&light_client_key[..32]),
+                "lightClientKeyY": B256::from_slice(&light_client_key[32..]),
+                "message": message,
+                "lightClientMessage": fr_to_decimal(&light_client_pop_message(&message)),
+            })
+        })
+        .collect();
+    json!({ "domain": keccak256(trestle_light_client::stake::POP_DOMAIN_TAG), "cases": cases })
 }

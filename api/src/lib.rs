@@ -8,6 +8,7 @@
 //! * `client` (feature `client`): building a client and the fetch helpers;
 //! * [`genesis`], [`keys`], [`files`]: the genesis and key file formats;
 //! * [`authorization`]: namespace owners' signatures on transactions;
+//! * [`stake`]: proofs of possession for the L1 stake table (ed25519 over commonware);
 //! * `signal` (feature `signal`): how a trestle process is asked to stop.
 
 pub mod authorization;
@@ -15,6 +16,7 @@ pub mod codes;
 pub mod files;
 pub mod genesis;
 pub mod keys;
+pub mod stake;
 pub mod types;
 
 #[cfg(feature = "client")]

@@ -148,3 +148,74 @@ fn keys_from_entropy_use_all_of_it() {
         assert!(seen.insert(keys.consensus.public_key()), "entropy {last} repeats a key");
     }
 }
+
+#[test]
+fn proofs_of_possession_pass_the_committee_rule_and_bind_account_and_table() {
+    use alloy_primitives::Address;
+    use trestle_light_client::stake::{
+        Ineligible, LogPosition, Registration, StakeTableEvent, StakeTableId, StakeTableSnapshot,
+        select_committee,
+    };
+
+    use crate::stake::Ed25519Pops;
+
+    let table = StakeTableId { chain_id: 900, address: Address::repeat_byte(0x57) };
+    let registration = |i: u8, account: Address, pops_for: Address| {
+        let keys = ValidatorKeys::from_entropy([i; 32], [i + 50; 32]).expect("keys");
+        let proofs = keys.proofs_of_possession(&table, &pops_for);
+        Registration {
+            account,
+            consensus_key: proofs.consensus_key,
+            light_client_key: proofs.light_client_key,
+            p2p_address: "127.0.0.1:3000".into(),
+            consensus_pop: proofs.consensus_pop,
+            light_client_pop: proofs.light_client_pop,
+            stake: 1,
+            registered_at: LogPosition { block: 1, index: u64::from(i) },
+        }
+    };
+    let alice = Address::repeat_byte(0xa1);
+    let bob = Address::repeat_byte(0xb0);
+    let honest = registration(1, alice, alice);
+    // Bob copies proofs made for Alice's account: both fail for him.
+    let copied = registration(2, bob, alice);
+    // A consensus proof that is not an ed25519 signature at all, and a key that is no point.
+    let mut garbage_pop = registration(3, Address::repeat_byte(3), Address::repeat_byte(3));
+    garbage_pop.consensus_pop = [0xff; 64];
+    // (Its light-client proof is re-made for the changed message, so the ed25519 half decides.)
+    let mut garbage_key = registration(4, Address::repeat_byte(4), Address::repeat_byte(4));
+    garbage_key.consensus_key = alloy_primitives::B256::repeat_byte(0xff);
+    let message = trestle_light_client::stake::pop_message(
+        &table,
+        &garbage_key.account,
+        &garbage_key.consensus_key,
+        &garbage_key.light_client_key,
+    );
+    let light_client = ValidatorKeys::from_entropy([4; 32], [54; 32]).expect("keys").light_client;
+    garbage_key.light_client_pop = light_client
+        .sign(&trestle_light_client::stake::light_client_pop_message(&message))
+        .to_bytes();
+
+    let mut snapshot = StakeTableSnapshot::new();
+    for r in [honest.clone(), copied, garbage_pop, garbage_key] {
+        snapshot.apply(r.registered_at, StakeTableEvent::Registered(Box::new(r))).expect("apply");
+    }
+    let selection = select_committee(&table, &snapshot, 10, &Ed25519Pops);
+    let members: Vec<Address> = selection.members.iter().map(|m| m.registration.account).collect();
+    assert_eq!(members, [alice]);
+    let reasons: Vec<&Ineligible> = selection.ineligible.iter().map(|(_, why)| why).collect();
+    assert!(matches!(reasons[0], Ineligible::LightClientPop(_)), "{reasons:?}");
+    assert_eq!(reasons[1..], [&Ineligible::ConsensusPop, &Ineligible::ConsensusPop]);
+
+    // With a valid light-client proof, the ed25519 half alone decides.
+    let mut only_consensus_wrong = honest;
+    only_consensus_wrong.consensus_pop[10] ^= 1;
+    let mut one = StakeTableSnapshot::new();
+    one.apply(
+        only_consensus_wrong.registered_at,
+        StakeTableEvent::Registered(Box::new(only_consensus_wrong)),
+    )
+    .expect("apply");
+    let selection = select_committee(&table, &one, 10, &Ed25519Pops);
+    assert_eq!(selection.ineligible[0].1, Ineligible::ConsensusPop);
+}

@@ -16,6 +16,7 @@ pub mod payload;
 pub mod poseidon;
 pub mod primitives;
 pub mod quorum;
+pub mod stake;
 pub mod state;
 pub mod transaction;
 

@@ -8,3 +8,4 @@ mod confirmation;
 mod merkle;
 mod payload;
 mod signatures;
+mod stake;

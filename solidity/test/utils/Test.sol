@@ -56,6 +56,8 @@ interface Vm {
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function expectRevert(bytes4 revertData) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
 }
 
 /// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks
