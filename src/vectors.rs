@@ -550,5 +550,9 @@ fn stake_table() -> Value {
             })
         })
         .collect();
-    json!({ "domain": keccak256(trestle_light_client::stake::POP_DOMAIN_TAG), "cases": cases })
+    json!({
+        "domain": keccak256(trestle_light_client::stake::POP_DOMAIN_TAG),
+        "maxP2pAddressLength": trestle_light_client::stake_log::MAX_P2P_ADDRESS_LENGTH,
+        "cases": cases,
+    })
 }

@@ -17,6 +17,7 @@ pub mod poseidon;
 pub mod primitives;
 pub mod quorum;
 pub mod stake;
+pub mod stake_log;
 pub mod state;
 pub mod transaction;
 

@@ -15,6 +15,9 @@ contract StakeTableVectorsTest is Fixtures {
         string memory json = _readFixture("stake_table.json");
         StakeTable template = new StakeTable(1 ether, 1 days);
         vm.assertEq(template.POP_DOMAIN(), _b32(json, ".domain"), "domain");
+        vm.assertEq(
+            template.MAX_P2P_ADDRESS_LENGTH(), vm.parseJsonUint(json, ".maxP2pAddressLength"), "p2p address limit"
+        );
         uint256 n = _length(json, ".cases");
         vm.assertEq(n, 4, "cases");
         for (uint256 i = 0; i < n; ++i) {

@@ -11,6 +11,7 @@ const outDir = join(root, "..", "relayer", "abi");
 const contracts = [
     ["LightClient.sol", "LightClient"],
     ["Mailbox.sol", "Mailbox"],
+    ["StakeTable.sol", "StakeTable"],
     ["Counter.sol", "Counter"],
     ["LightClientVerifier.sol", "LightClientVerifier"],
 ];

@@ -292,3 +292,159 @@ proptest! {
         prop_assert_eq!(selection.members.len() + selection.waiting.len(), table.len());
     }
 }
+
+mod logs {
+    use alloy_primitives::{Address, B256, U256};
+    use alloy_sol_types::SolEvent;
+    use proptest::prelude::*;
+    use trestle_light_client::{
+        stake::StakeTableEvent,
+        stake_log::{
+            MAX_P2P_ADDRESS_LENGTH, P2pAddressUpdated, StakeAdded, StakeLogError, StakeWithdrawn,
+            ValidatorDeregistered, ValidatorRegistered, decode_stake_log,
+        },
+    };
+
+    use super::{at, registration};
+
+    fn decode(event: &impl SolEvent) -> Result<Option<StakeTableEvent>, StakeLogError> {
+        let log = event.encode_log_data();
+        decode_stake_log(at(9, 2), log.topics(), &log.data)
+    }
+
+    fn registered(r: &trestle_light_client::stake::Registration) -> ValidatorRegistered {
+        let word = |bytes: &[u8]| B256::from_slice(bytes);
+        ValidatorRegistered {
+            account: r.account,
+            consensusKey: r.consensus_key,
+            lightClientKey: [word(&r.light_client_key[..32]), word(&r.light_client_key[32..])],
+            p2pAddress: r.p2p_address.clone(),
+            consensusPop: [word(&r.consensus_pop[..32]), word(&r.consensus_pop[32..])],
+            lightClientPop: [
+                word(&r.light_client_pop[..32]),
+                word(&r.light_client_pop[32..64]),
+                word(&r.light_client_pop[64..]),
+            ],
+            stake: U256::from(r.stake),
+        }
+    }
+
+    #[test]
+    fn every_event_decodes_to_what_the_contract_meant() {
+        let r = registration(3, 5_000_000_000_000_000_000, at(9, 2));
+        assert_eq!(
+            decode(&registered(&r)),
+            Ok(Some(StakeTableEvent::Registered(Box::new(r.clone()))))
+        );
+        let account = r.account;
+        assert_eq!(
+            decode(&StakeAdded { account, amount: U256::from(2), stake: U256::from(7) }),
+            Ok(Some(StakeTableEvent::StakeAdded { account, stake: 7 }))
+        );
+        assert_eq!(
+            decode(&P2pAddressUpdated { account, p2pAddress: "10.1.1.1:9".into() }),
+            Ok(Some(StakeTableEvent::P2pAddressUpdated {
+                account,
+                p2p_address: "10.1.1.1:9".into()
+            }))
+        );
+        assert_eq!(
+            decode(&ValidatorDeregistered { account, withdrawableAt: U256::from(99) }),
+            Ok(Some(StakeTableEvent::Deregistered { account }))
+        );
+        assert_eq!(
+            decode(&StakeWithdrawn { account, recipient: Address::ZERO, amount: U256::from(7) }),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn what_the_contract_cannot_emit_is_refused() {
+        let r = registration(1, 1, at(9, 2));
+        let mut rich = registered(&r);
+        rich.stake = U256::from(1u128 << 96);
+        assert_eq!(decode(&rich), Err(StakeLogError::StakeTooLarge(U256::from(1u128 << 96))));
+        let mut far = registered(&r);
+        far.p2pAddress = "x".repeat(MAX_P2P_ADDRESS_LENGTH + 1);
+        assert_eq!(decode(&far), Err(StakeLogError::P2pAddressTooLong(MAX_P2P_ADDRESS_LENGTH + 1)));
+        assert_eq!(decode_stake_log(at(0, 0), &[], &[]), Err(StakeLogError::NoTopics));
+        let unknown = B256::repeat_byte(7);
+        assert_eq!(
+            decode_stake_log(at(0, 0), &[unknown], &[]),
+            Err(StakeLogError::UnknownEvent(unknown))
+        );
+        // The right signature with a topic missing, data cut short, or a byte appended.
+        let log = registered(&r).encode_log_data();
+        assert!(matches!(
+            decode_stake_log(at(0, 0), &log.topics()[..2], &log.data),
+            Err(StakeLogError::Malformed { .. })
+        ));
+        assert!(matches!(
+            decode_stake_log(at(0, 0), log.topics(), &log.data[..log.data.len() - 1]),
+            Err(StakeLogError::Malformed { .. })
+        ));
+        let mut longer = log.data.to_vec();
+        longer.push(0);
+        assert!(matches!(
+            decode_stake_log(at(0, 0), log.topics(), &longer),
+            Err(StakeLogError::Malformed { .. })
+        ));
+    }
+
+    /// The declarations here are the contract's: every event of the ABI forge compiled
+    /// (`relayer/abi/StakeTable.json`, kept current by `solidity/scripts/check.sh`) has the
+    /// signature the decoder matches.
+    #[test]
+    fn event_signatures_match_the_compiled_abi() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../relayer/abi/StakeTable.json");
+        let abi: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut compiled: Vec<String> = abi["abi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["type"] == "event")
+            .map(|event| {
+                let types: Vec<&str> = event["inputs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|input| input["type"].as_str().unwrap())
+                    .collect();
+                format!("{}({})", event["name"].as_str().unwrap(), types.join(","))
+            })
+            .collect();
+        compiled.sort();
+        let mut ours = vec![
+            ValidatorRegistered::SIGNATURE.to_string(),
+            StakeAdded::SIGNATURE.to_string(),
+            P2pAddressUpdated::SIGNATURE.to_string(),
+            ValidatorDeregistered::SIGNATURE.to_string(),
+            StakeWithdrawn::SIGNATURE.to_string(),
+        ];
+        ours.sort();
+        assert_eq!(ours, compiled);
+    }
+
+    proptest! {
+        /// Arbitrary logs, with or without a real signature, never panic the decoder.
+        #[test]
+        fn arbitrary_logs_never_panic(
+            which in 0usize..6,
+            extra in proptest::collection::vec(any::<[u8; 32]>(), 0..4),
+            data in proptest::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let signatures = [
+                ValidatorRegistered::SIGNATURE_HASH,
+                StakeAdded::SIGNATURE_HASH,
+                P2pAddressUpdated::SIGNATURE_HASH,
+                ValidatorDeregistered::SIGNATURE_HASH,
+                StakeWithdrawn::SIGNATURE_HASH,
+                B256::ZERO,
+            ];
+            let mut topics = vec![signatures[which]];
+            topics.extend(extra.into_iter().map(B256::from));
+            let _ = decode_stake_log(at(1, 1), &topics, &data);
+        }
+    }
+}
