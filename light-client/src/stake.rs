@@ -25,6 +25,7 @@
 use std::{collections::BTreeMap, net::SocketAddr};
 
 use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_sol_types::SolValue as _;
 use ark_ff::PrimeField;
 
 use crate::{
@@ -58,14 +59,19 @@ pub fn pop_message(
     consensus_key: &B256,
     light_client_key: &[u8; LIGHT_CLIENT_KEY_LEN],
 ) -> B256 {
-    let mut words = Vec::with_capacity(7 * 32);
-    words.extend_from_slice(keccak256(POP_DOMAIN_TAG).as_slice());
-    words.extend_from_slice(&U256::from(table.chain_id).to_be_bytes::<32>());
-    words.extend_from_slice(table.address.into_word().as_slice());
-    words.extend_from_slice(account.into_word().as_slice());
-    words.extend_from_slice(consensus_key.as_slice());
-    words.extend_from_slice(light_client_key);
-    keccak256(&words)
+    let x = B256::from_slice(&light_client_key[..32]);
+    let y = B256::from_slice(&light_client_key[32..]);
+    let encoded = (
+        keccak256(POP_DOMAIN_TAG),
+        U256::from(table.chain_id),
+        table.address,
+        *account,
+        *consensus_key,
+        x,
+        y,
+    )
+        .abi_encode();
+    keccak256(encoded)
 }
 
 /// The field element the light-client key signs for its proof: the message, big-endian, mod r.

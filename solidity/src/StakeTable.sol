@@ -92,7 +92,6 @@ contract StakeTable is IStakeTable {
         // No chain reaches 2^64 blocks; the deposit was checked above.
         // forge-lint: disable-next-line(unsafe-typecast)
         entry.registeredBlock = uint64(block.number);
-        entry.withdrawableAt = 0;
         // forge-lint: disable-next-line(unsafe-typecast)
         entry.stake = uint96(msg.value);
         entry.consensusKey = consensusKey;

@@ -400,7 +400,6 @@ contract StakeTableTest is StakeTableTestBase {
     /// is paid exactly once.
     function test_withdraw_reentryPaysOnce() public {
         ReenteringRecipient validator = new ReenteringRecipient(table);
-        vm.deal(address(validator), 0);
         validator.register{value: 2 ether}(_consensusKey(7), _lightClientKey(7));
         vm.deal(address(table), 10 ether); // other deposits a re-entry would try to take
         validator.deregister();

@@ -5,8 +5,8 @@ import {StakeTableTestBase} from "./utils/StakeTableTestBase.sol";
 
 /// @notice Gas of the StakeTable operations, recorded in snapshots/StakeTable.json: the gas of the
 /// call itself (without the 21,000 base cost and the calldata of a transaction). Each measured call
-/// is the first of its test (forge runs every test as its own transaction after setUp), so it meets
-/// cold storage as on chain; the p2p address is 13 bytes.
+/// is its test's first call to the table (forge runs every test as its own transaction after setUp),
+/// so it meets cold storage as on chain; the p2p address is 13 bytes.
 contract StakeTableGasTest is StakeTableTestBase {
     address internal constant CAROL = address(0xCA201);
 

@@ -53,8 +53,6 @@ interface Vm {
     function deal(address account, uint256 newBalance) external;
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
-    function startPrank(address msgSender) external;
-    function stopPrank() external;
     function expectRevert(bytes4 revertData) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
