@@ -16,6 +16,7 @@ pub mod payload;
 pub mod poseidon;
 pub mod primitives;
 pub mod quorum;
+pub mod rotation;
 pub mod stake;
 pub mod stake_log;
 pub mod state;

@@ -285,7 +285,7 @@ pub enum Ineligible {
     /// The consensus key's proof of possession does not verify.
     #[error("consensus proof of possession does not verify")]
     ConsensusPop,
-    /// The p2p address is not `ip:port`.
+    /// The p2p address is not `ip:port` (IPv6 without a scope or flow label).
     #[error("p2p address {0:?} is not an ip:port socket address")]
     P2pAddress(String),
     /// An earlier eligible registration holds the same consensus or light-client key.
@@ -336,10 +336,17 @@ pub fn check_registration(
     if !consensus.verify(&registration.consensus_key, &message, &registration.consensus_pop) {
         return Err(Ineligible::ConsensusPop);
     }
+    // An IPv6 scope or flow label is local to one host and would not survive the block
+    // encoding, so such an address is refused rather than silently changed.
     let p2p_address = registration
         .p2p_address
         .parse::<SocketAddr>()
-        .map_err(|_| Ineligible::P2pAddress(registration.p2p_address.clone()))?;
+        .ok()
+        .filter(|address| match address {
+            SocketAddr::V4(_) => true,
+            SocketAddr::V6(v6) => v6.scope_id() == 0 && v6.flowinfo() == 0,
+        })
+        .ok_or_else(|| Ineligible::P2pAddress(registration.p2p_address.clone()))?;
     Ok((key, p2p_address))
 }
 

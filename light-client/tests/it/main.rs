@@ -7,5 +7,6 @@ mod codec;
 mod confirmation;
 mod merkle;
 mod payload;
+mod rotation;
 mod signatures;
 mod stake;

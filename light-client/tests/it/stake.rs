@@ -13,11 +13,12 @@ use trestle_light_client::{
     },
 };
 
-const TABLE: StakeTableId = StakeTableId { chain_id: 900, address: Address::new([0x57; 20]) };
+pub(crate) const TABLE: StakeTableId =
+    StakeTableId { chain_id: 900, address: Address::new([0x57; 20]) };
 
 /// ed25519 is checked outside the kernel; here a consensus proof "verifies" when it is
 /// keccak(key ‖ message) twice, which only someone who computed it for this message has.
-struct HashPops;
+pub(crate) struct HashPops;
 
 fn hash_pop(key: &B256, message: &B256) -> [u8; CONSENSUS_POP_LEN] {
     let half = keccak256([key.as_slice(), message.as_slice()].concat());
@@ -37,12 +38,12 @@ fn account(i: u64) -> Address {
     Address::left_padding_from(&(0x1000 + i).to_be_bytes())
 }
 
-fn at(block: u64, index: u64) -> LogPosition {
+pub(crate) fn at(block: u64, index: u64) -> LogPosition {
     LogPosition { block, index }
 }
 
 /// Registration `i`: distinct keys, valid proofs for `account(i)`, the given stake and position.
-fn registration(i: u64, stake: u128, registered_at: LogPosition) -> Registration {
+pub(crate) fn registration(i: u64, stake: u128, registered_at: LogPosition) -> Registration {
     let secret = SecretKey::from_seed(keccak256(i.to_be_bytes()).0);
     let light_client_key = secret.public_key().to_bytes();
     let consensus_key = keccak256([b"consensus".as_slice(), &i.to_be_bytes()].concat());
@@ -60,7 +61,7 @@ fn registration(i: u64, stake: u128, registered_at: LogPosition) -> Registration
     }
 }
 
-fn snapshot_of(registrations: &[Registration]) -> StakeTableSnapshot {
+pub(crate) fn snapshot_of(registrations: &[Registration]) -> StakeTableSnapshot {
     let mut sorted = registrations.to_vec();
     sorted.sort_by_key(|r| r.registered_at);
     let mut snapshot = StakeTableSnapshot::new();
@@ -204,6 +205,11 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
         secret.sign(&light_client_pop_message(&message)).to_bytes();
     let mut same_light_client_key = registration(8, 99, at(1, 7));
     same_light_client_key.light_client_key = good.light_client_key;
+    // A scoped IPv6 address is host-local and would not survive a block's encoding.
+    let mut scoped_address = registration(9, 99, at(1, 8));
+    scoped_address.p2p_address = "[fe80::1%2]:3000".into();
+    let mut plain_v6 = registration(10, 1, at(1, 9));
+    plain_v6.p2p_address = "[2001:db8::1]:3000".into();
 
     let snapshot = snapshot_of(&[
         good.clone(),
@@ -214,9 +220,11 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
         bad_address,
         same_consensus_key,
         same_light_client_key,
+        scoped_address,
+        plain_v6.clone(),
     ]);
     let selection = select_committee(&TABLE, &snapshot, 10, &HashPops);
-    assert_eq!(accounts_of(&selection), [good.account]);
+    assert_eq!(accounts_of(&selection), [good.account, plain_v6.account]);
     let reasons: Vec<(Address, String)> = selection
         .ineligible
         .iter()
@@ -242,6 +250,7 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
         (account(6), "address"),
         (account(7), "duplicate"),
         (account(8), "duplicate"),
+        (account(9), "address"),
     ];
     assert_eq!(reasons, expected.iter().map(|(a, k)| (*a, k.to_string())).collect::<Vec<_>>());
     // The same table on another chain or contract: every proof is for this table only.
