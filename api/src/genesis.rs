@@ -5,20 +5,30 @@
 //! protocol types ([`ResolvedGenesis`]), refusing with a [`FileError`] that names the field:
 //! malformed hex, keys that do not decode (light-client keys must be on the curve and in the
 //! prime subgroup), duplicate consensus keys, a committee that does not fit its capacity, a
-//! namespace owned twice, limits that cannot hold a transaction, and weights other than 1
+//! namespace owned twice, limits that cannot hold a transaction, weights other than 1
 //! (consensus votes are equal-weight, so a weighted light-client quorum could diverge from the
-//! consensus quorum: DESIGN §3).
+//! consensus quorum: DESIGN §3), an epoch length below 2, and an L1 section whose stake table
+//! or reference does not parse.
+//!
+//! Epochs (DESIGN §3a): `epochLength` heights each (absent: one endless epoch). With an `l1`
+//! section, the committee of every epoch from 2 on is drawn from the StakeTable it names, at
+//! the L1 references the chain finalizes; the genesis committee serves epochs 0 and 1.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroU64, path::Path};
 
+use alloy_primitives::{Address, B256};
 use commonware_cryptography::ed25519;
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
-    ChainId, Committee, CommitteeSlot, Epoch, Namespace, transaction::DEFAULT_MAX_PAYLOAD,
+    ChainId, Committee, CommitteeSlot, Epoch, Namespace,
+    epoch::ENDLESS,
+    rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
+    stake::StakeTableId,
+    transaction::DEFAULT_MAX_PAYLOAD,
 };
 
 use crate::files::{
-    FileError, parse_consensus_key, parse_error, parse_light_client_key, read, write,
+    FileError, parse_consensus_key, parse_error, parse_hex, parse_light_client_key, read, write,
 };
 
 /// One genesis validator.
@@ -32,6 +42,47 @@ pub struct GenesisValidator {
     /// Voting weight of the light-client slot: must be 1 while consensus is equal-weight.
     #[serde(default = "one")]
     pub weight: u64,
+    /// Where peers reach it (`ip:port`); optional, since nodes also know their peers from their
+    /// own configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p_address: Option<String>,
+}
+
+/// The L1 chain holding the network's StakeTable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisL1 {
+    /// The L1 chain id (`block.chainid`, bound into every proof of possession).
+    pub chain_id: u64,
+    /// The StakeTable contract, `0x` + 20 bytes.
+    pub stake_table: String,
+    /// The L1 block the StakeTable was deployed in (nothing before it holds its events).
+    #[serde(default)]
+    pub deploy_block: u64,
+    /// The L1 block the genesis refers to: the chain's first L1 reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<GenesisL1Reference>,
+}
+
+/// An L1 block, as a genesis names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisL1Reference {
+    /// Block number.
+    pub number: u64,
+    /// Block hash, `0x` + 32 bytes.
+    pub hash: String,
+}
+
+/// The L1 section of a genesis, decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResolvedL1 {
+    /// The StakeTable (L1 chain and address).
+    pub stake_table: StakeTableId,
+    /// Its deployment block.
+    pub deploy_block: u64,
+    /// The genesis L1 reference ([`L1Reference::NONE`] when the genesis names none).
+    pub reference: L1Reference,
 }
 
 fn one() -> u64 {
@@ -82,9 +133,15 @@ impl Default for GenesisLimits {
 pub struct Genesis {
     /// Network id (also separates consensus signatures of different networks).
     pub chain_id: u64,
-    /// The epoch of the genesis committee.
+    /// The epoch of the genesis block: 0 (the field predates epochs and is kept for old files).
     #[serde(default)]
     pub epoch: u64,
+    /// Heights per epoch (at least 2); absent for one endless epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_length: Option<u64>,
+    /// The L1 chain holding the StakeTable; absent for a fixed committee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1: Option<GenesisL1>,
     /// Timestamp of the genesis header (ms since the Unix epoch).
     pub timestamp_ms: u64,
     /// Least time between consecutive blocks (ms); paces an idle network.
@@ -106,8 +163,12 @@ pub struct Genesis {
 pub struct ResolvedGenesis {
     /// The network.
     pub chain_id: ChainId,
-    /// The epoch of the genesis committee.
+    /// The epoch of the genesis block (0).
     pub epoch: Epoch,
+    /// Heights per epoch ([`ENDLESS`] for one endless epoch).
+    pub epoch_length: NonZeroU64,
+    /// The StakeTable's L1, when the committee can change.
+    pub l1: Option<ResolvedL1>,
     /// Timestamp of the genesis header (ms since the Unix epoch).
     pub timestamp_ms: u64,
     /// Least time between consecutive blocks (ms).
@@ -116,6 +177,8 @@ pub struct ResolvedGenesis {
     pub consensus_keys: Vec<ed25519::PublicKey>,
     /// The light-client committee (slot `i` belongs to `consensus_keys[i]`).
     pub committee: Committee,
+    /// The validators' p2p addresses, where the genesis names them (slot order).
+    pub p2p_addresses: Vec<Option<SocketAddr>>,
     /// Owned namespaces and their owners' keys.
     pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
     /// Block size limits (non-zero; a block holds its largest transaction).
@@ -131,6 +194,29 @@ impl ResolvedGenesis {
     /// The domain separating this network's consensus signatures from every other network's.
     pub fn consensus_namespace(&self) -> Vec<u8> {
         consensus_namespace(self.chain_id.get())
+    }
+
+    /// The genesis committee as a committee record (it serves epochs 0 and 1).
+    pub fn committee_record(&self) -> CommitteeRecord {
+        let members = self
+            .consensus_keys
+            .iter()
+            .zip(self.committee.slots())
+            .zip(&self.p2p_addresses)
+            .map(|((consensus, slot), address)| CommitteeSeat {
+                consensus_key: B256::from_slice(consensus.as_ref()),
+                light_client_key: slot.key,
+                p2p_address: *address,
+            })
+            .collect();
+        // Resolution checked keys, duplicates and capacity: the record cannot be refused.
+        CommitteeRecord::new(members, self.committee.capacity())
+            .unwrap_or_else(|e| unreachable!("a resolved genesis is a valid committee: {e}"))
+    }
+
+    /// The genesis L1 reference ([`L1Reference::NONE`] without an L1).
+    pub fn l1_reference(&self) -> L1Reference {
+        self.l1.map_or(L1Reference::NONE, |l1| l1.reference)
     }
 }
 
@@ -160,6 +246,7 @@ impl Genesis {
     pub fn resolve(&self) -> Result<ResolvedGenesis, FileError> {
         let mut consensus_keys = Vec::with_capacity(self.validators.len());
         let mut slots = Vec::with_capacity(self.validators.len());
+        let mut p2p_addresses = Vec::with_capacity(self.validators.len());
         for (i, validator) in self.validators.iter().enumerate() {
             let key = parse_consensus_key(
                 &format!("validators[{i}].consensusKey"),
@@ -177,6 +264,19 @@ impl Genesis {
                 )));
             }
             consensus_keys.push(key);
+            p2p_addresses.push(
+                validator
+                    .p2p_address
+                    .as_deref()
+                    .map(|address| {
+                        address.parse::<SocketAddr>().map_err(|_| {
+                            FileError::Genesis(format!(
+                                "validator {i}: p2pAddress {address:?} is not ip:port"
+                            ))
+                        })
+                    })
+                    .transpose()?,
+            );
             slots.push(CommitteeSlot {
                 key: parse_light_client_key(
                     &format!("validators[{i}].lightClientKey"),
@@ -206,15 +306,62 @@ impl Genesis {
                 "limits must be non-zero and a block must fit its largest transaction".into(),
             ));
         }
+        if self.epoch != 0 {
+            return Err(FileError::Genesis(format!(
+                "epoch {}: the genesis block is height 0, in epoch 0",
+                self.epoch
+            )));
+        }
+        let epoch_length = match self.epoch_length {
+            None => ENDLESS,
+            Some(length) if length >= 2 => NonZeroU64::new(length).unwrap_or(ENDLESS),
+            Some(length) => {
+                return Err(FileError::Genesis(format!(
+                    "epochLength {length}: an epoch needs at least 2 heights (its last block \
+                     hands over to the next)"
+                )));
+            }
+        };
+        let l1 = self.l1.as_ref().map(GenesisL1::resolve).transpose()?;
         Ok(ResolvedGenesis {
             chain_id: ChainId(self.chain_id),
             epoch: Epoch(self.epoch),
+            epoch_length,
+            l1,
+            p2p_addresses,
             timestamp_ms: self.timestamp_ms,
             min_block_interval_ms: self.min_block_interval_ms,
             consensus_keys,
             committee,
             owners,
             limits,
+        })
+    }
+}
+
+impl GenesisL1 {
+    fn resolve(&self) -> Result<ResolvedL1, FileError> {
+        let address = Address::from(parse_hex::<20>("l1.stakeTable", &self.stake_table)?);
+        let reference = match &self.reference {
+            None => L1Reference::NONE,
+            Some(reference) => {
+                let hash = B256::from(parse_hex::<32>("l1.reference.hash", &reference.hash)?);
+                if hash.is_zero() {
+                    return Err(FileError::Genesis("l1.reference.hash is zero".into()));
+                }
+                if reference.number < self.deploy_block {
+                    return Err(FileError::Genesis(format!(
+                        "l1.reference.number {} is before l1.deployBlock {}",
+                        reference.number, self.deploy_block
+                    )));
+                }
+                L1Reference { number: reference.number, hash }
+            }
+        };
+        Ok(ResolvedL1 {
+            stake_table: StakeTableId { chain_id: self.chain_id, address },
+            deploy_block: self.deploy_block,
+            reference,
         })
     }
 }

@@ -80,6 +80,7 @@ impl ValidatorKeys {
             consensus_key: to_hex(self.consensus.public_key().encode()),
             light_client_key: to_hex(self.light_client.public_key().to_bytes()),
             weight: 1,
+            p2p_address: None,
         }
     }
 

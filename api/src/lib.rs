@@ -27,7 +27,10 @@ mod rpc;
 mod signal;
 
 pub use files::FileError;
-pub use genesis::{Genesis, GenesisLimits, GenesisValidator, OwnedNamespace, ResolvedGenesis};
+pub use genesis::{
+    Genesis, GenesisL1, GenesisL1Reference, GenesisLimits, GenesisValidator, OwnedNamespace,
+    ResolvedGenesis, ResolvedL1,
+};
 pub use keys::{ValidatorKeyFile, ValidatorKeys, keygen};
 #[cfg(feature = "client")]
 pub use rpc::TrestleApiClient;

@@ -18,6 +18,8 @@ fn genesis(n: u8) -> (Genesis, Vec<ValidatorKeys>) {
     let genesis = Genesis {
         chain_id: 7,
         epoch: 0,
+        epoch_length: None,
+        l1: None,
         timestamp_ms: 1,
         min_block_interval_ms: 100,
         committee_capacity: 4,

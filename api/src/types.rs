@@ -104,6 +104,16 @@ pub struct BlockResponse {
     pub digest: B256,
     /// Digest of the parent block.
     pub parent_digest: B256,
+    /// The L1 block the proposer referred to (number; 0 with a zero hash: no L1).
+    pub l1_block: u64,
+    /// Its hash.
+    pub l1_hash: B256,
+    /// Commitment of the committee two epochs on, in an epoch's last block only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_committee: Option<B256>,
+    /// Hash of the block's succession (L1 reference and next committee; see the node's
+    /// `succession` module).
+    pub succession_hash: B256,
     /// Hash of the transactions' owner authorizations (see the node's `block` module).
     pub authorizations_hash: B256,
     /// Transactions in block order.
@@ -113,7 +123,8 @@ pub struct BlockResponse {
 }
 
 /// The finalization certificate of a height, with what links it to the header:
-/// `digest = keccak256("trestle.block.v1" ‖ headerHash ‖ parentDigest ‖ authorizationsHash)`.
+/// `digest = keccak256("trestle.block.v2" ‖ headerHash ‖ parentDigest ‖ successionHash ‖
+/// authorizationsHash)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FinalityResponse {
@@ -131,6 +142,8 @@ pub struct FinalityResponse {
     pub header_hash: B256,
     /// Digest of the parent block.
     pub parent_digest: B256,
+    /// Hash of the block's succession (L1 reference and next committee).
+    pub succession_hash: B256,
     /// Hash of the block's authorizations.
     pub authorizations_hash: B256,
     /// Indices (in the sorted participant set) of the validators whose signatures it carries.

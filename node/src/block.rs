@@ -5,7 +5,9 @@
 //! The consensus digest (what simplex votes on and certificates sign) is
 //!
 //! ```text
-//! digest = keccak256("trestle.block.v1" ‖ header.hash() ‖ parentDigest ‖ authorizationsHash)
+//! digest = keccak256("trestle.block.v2" ‖ header.hash() ‖ parentDigest ‖ successionHash
+//!                     ‖ authorizationsHash)
+//! successionHash = keccak256(l1.number u64 BE ‖ l1.hash ‖ nextCommittee encoding)
 //! ```
 //!
 //! * `header.hash()` is the protocol header hash (DESIGN §4); the header's `payloadRoot` binds
@@ -18,6 +20,11 @@
 //!   `a_i = 0x00` for an unowned namespace and `0x01 ‖ signature` for an owned one. Authorizations
 //!   are not in the header (a contract recomputes a transaction leaf from the message alone), but
 //!   they are bound here so nobody can swap them in transit under the same digest.
+//! * `successionHash` binds the block's [`Succession`]: the L1 block its proposer referred to
+//!   and, at an epoch's last height, the committee two epochs on (DESIGN §3a; the rule is in
+//!   [`trestle_light_client::rotation`]). Neither is in the protocol header: light clients
+//!   follow committees through light-client states, and consensus, which does need them, signs
+//!   the digest.
 //!
 //! To link a consensus certificate to a header one therefore needs the header plus the two extra
 //! 32-byte words; heights, headers and history proofs never need the block digest.
@@ -27,13 +34,17 @@
 //! ```text
 //! header          288 bytes, abi.encode(Header) (the same bytes Solidity hashes)
 //! parentDigest    32 bytes
+//! l1              number u64 BE ‖ hash 32 bytes
+//! nextCommittee   0x00, or 0x01 ‖ capacity u16 BE ‖ count varint ‖ per member: consensus key
+//!                 32 bytes ‖ light-client key 64 bytes ‖ p2p address (commonware SocketAddr)
 //! txCount         varint
 //! per tx:         namespace u64 BE ‖ payload (varint length ‖ bytes) ‖ authorization Option
 //!                 (0x00, or 0x01 ‖ 64-byte ed25519 signature)
 //! ```
 //!
 //! Decoding enforces [`BlockLimits`] (transaction count, per-payload and per-block payload
-//! bytes) and rebuilds `payloadRoot`; anything else is a decoding error, never a panic.
+//! bytes), rebuilds `payloadRoot` and checks a committee record (valid light-client keys,
+//! distinct keys, within capacity); anything else is a decoding error, never a panic.
 
 use std::sync::Arc;
 
@@ -48,11 +59,14 @@ use commonware_cryptography::{Digestible, ed25519, keccak256::Digest as Keccak};
 use trestle_api::GenesisLimits;
 use trestle_light_client::{Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN};
 
+use crate::succession::SUCCESSION_MAX_ENCODE_SIZE;
+pub use crate::succession::Succession;
+
 /// The consensus digest of a block (32 bytes, keccak256).
 pub type Digest = Keccak;
 
 /// Domain tag of block digests.
-pub const BLOCK_TAG: &[u8] = b"trestle.block.v1";
+pub const BLOCK_TAG: &[u8] = b"trestle.block.v2";
 
 /// Length of an ed25519 signature on the wire.
 const SIGNATURE_LEN: usize = 64;
@@ -101,7 +115,7 @@ impl BlockLimits {
         // Length prefixes are `u32` varints.
         let prefix = UInt::<u32>::MAX_ENCODE_SIZE;
         let per_tx = 8 + prefix + 1 + SIGNATURE_LEN;
-        (HEADER_LEN + 32 + prefix)
+        (HEADER_LEN + 32 + SUCCESSION_MAX_ENCODE_SIZE + prefix)
             .saturating_add(self.max_transactions.saturating_mul(per_tx))
             .saturating_add(self.max_block_payload)
     }
@@ -131,13 +145,14 @@ impl BlockTransaction {
 pub struct Block {
     header: Header,
     parent_digest: Digest,
+    succession: Succession,
     transactions: Arc<Vec<BlockTransaction>>,
     header_hash: B256,
     digest: Digest,
 }
 
-/// The header fields a block builder chooses; `payloadRoot` is derived from the transactions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The fields a block builder chooses; `payloadRoot` is derived from the transactions.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderFields {
     /// Network id.
     pub chain_id: trestle_light_client::ChainId,
@@ -155,6 +170,8 @@ pub struct HeaderFields {
     pub history_root: B256,
     /// Committee commitment.
     pub committee: B256,
+    /// The L1 reference and, at an epoch's last height, the committee after next.
+    pub succession: Succession,
 }
 
 impl Block {
@@ -176,7 +193,7 @@ impl Block {
             history_root: fields.history_root,
             committee: fields.committee,
         };
-        Self::from_parts(header, parent_digest, transactions)
+        Self::from_parts(header, parent_digest, fields.succession, transactions)
     }
 
     /// Assembles a block from a header as given (no check that `payloadRoot` matches). Only for
@@ -185,11 +202,19 @@ impl Block {
     pub fn from_parts(
         header: Header,
         parent_digest: Digest,
+        succession: Succession,
         transactions: Vec<BlockTransaction>,
     ) -> Self {
         let header_hash = header.hash();
-        let digest = compute_digest(&header_hash, &parent_digest, &transactions);
-        Self { header, parent_digest, transactions: Arc::new(transactions), header_hash, digest }
+        let digest = compute_digest(&header_hash, &parent_digest, &succession, &transactions);
+        Self {
+            header,
+            parent_digest,
+            succession,
+            transactions: Arc::new(transactions),
+            header_hash,
+            digest,
+        }
     }
 
     /// The header.
@@ -205,6 +230,11 @@ impl Block {
     /// Digest of the parent block.
     pub fn parent_digest(&self) -> Digest {
         self.parent_digest
+    }
+
+    /// The L1 reference and, at an epoch's last height, the committee after next.
+    pub fn succession(&self) -> &Succession {
+        &self.succession
     }
 
     /// Transactions in block order, with their authorizations.
@@ -236,13 +266,15 @@ pub fn authorizations_hash(transactions: &[BlockTransaction]) -> B256 {
 fn compute_digest(
     header_hash: &B256,
     parent_digest: &Digest,
+    succession: &Succession,
     transactions: &[BlockTransaction],
 ) -> Digest {
     let auth = authorizations_hash(transactions);
-    let mut buf = Vec::with_capacity(BLOCK_TAG.len() + 96);
+    let mut buf = Vec::with_capacity(BLOCK_TAG.len() + 128);
     buf.extend_from_slice(BLOCK_TAG);
     buf.extend_from_slice(header_hash.as_slice());
     buf.extend_from_slice(&parent_digest.0);
+    buf.extend_from_slice(succession.hash().as_slice());
     buf.extend_from_slice(auth.as_slice());
     digest_from_b256(&keccak256(buf))
 }
@@ -277,13 +309,17 @@ impl Write for Block {
     fn write(&self, buf: &mut impl BufMut) {
         buf.put_slice(&self.header.encode());
         self.parent_digest.write(buf);
+        self.succession.write(buf);
         self.transactions.as_slice().write(buf);
     }
 }
 
 impl EncodeSize for Block {
     fn encode_size(&self) -> usize {
-        HEADER_LEN + self.parent_digest.encode_size() + self.transactions.as_slice().encode_size()
+        HEADER_LEN
+            + self.parent_digest.encode_size()
+            + self.succession.encode_size()
+            + self.transactions.as_slice().encode_size()
     }
 }
 
@@ -295,6 +331,7 @@ impl Read for Block {
         let header =
             Header::decode(&raw).map_err(|_| CodecError::Invalid("Block", "header encoding"))?;
         let parent_digest = Digest::read(buf)?;
+        let succession = Succession::read(buf)?;
         let transactions = Vec::<BlockTransaction>::read_cfg(
             buf,
             &(RangeCfg::from(..=limits.max_transactions), limits.max_payload),
@@ -307,7 +344,7 @@ impl Read for Block {
         if root != header.payload_root {
             return Err(CodecError::Invalid("Block", "payloadRoot does not match transactions"));
         }
-        Ok(Self::from_parts(header, parent_digest, transactions))
+        Ok(Self::from_parts(header, parent_digest, succession, transactions))
     }
 }
 
@@ -342,7 +379,10 @@ mod tests {
     use super::*;
     use commonware_codec::{Decode as _, Encode as _};
     use commonware_cryptography::Signer as _;
-    use trestle_light_client::{ChainId, Epoch, Height, View};
+    use trestle_light_client::{
+        ChainId, Epoch, Height, View,
+        rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
+    };
 
     fn fields() -> HeaderFields {
         HeaderFields {
@@ -354,7 +394,35 @@ mod tests {
             parent: B256::repeat_byte(1),
             history_root: B256::repeat_byte(2),
             committee: B256::repeat_byte(3),
+            succession: Succession::at(L1Reference { number: 17, hash: B256::repeat_byte(6) }),
         }
+    }
+
+    fn record() -> Arc<CommitteeRecord> {
+        let members = (1..=5u8)
+            .map(|i| CommitteeSeat {
+                consensus_key: B256::repeat_byte(i),
+                light_client_key: *trestle_light_client::SecretKey::from_seed([i; 32]).public_key(),
+                p2p_address: match i % 3 {
+                    0 => None,
+                    1 => Some(format!("10.0.0.{i}:3000").parse().expect("v4")),
+                    _ => Some(format!("[2001:db8::{i}]:3000").parse().expect("v6")),
+                },
+            })
+            .collect();
+        Arc::new(CommitteeRecord::new(members, 8).expect("valid record"))
+    }
+
+    /// A boundary block: [`sample`] carrying the committee after next.
+    fn boundary() -> Block {
+        let block = sample();
+        let succession = Succession { l1: block.succession().l1, next_committee: Some(record()) };
+        Block::from_parts(
+            block.header().clone(),
+            block.parent_digest(),
+            succession,
+            block.transactions().to_vec(),
+        )
     }
 
     fn sample() -> Block {
@@ -373,33 +441,87 @@ mod tests {
 
     #[test]
     fn roundtrip_is_canonical_and_keeps_digest() {
-        let block = sample();
-        let bytes = block.encode();
-        assert_eq!(bytes.len(), block.encode_size());
-        let decoded = Block::decode_cfg(bytes.clone(), &BlockLimits::default()).expect("decodes");
-        assert_eq!(decoded, block);
-        assert_eq!(decoded.digest(), block.digest());
-        assert_eq!(decoded.encode(), bytes);
-        assert!(bytes.len() <= BlockLimits::default().max_encoded_size());
+        for block in [sample(), boundary()] {
+            let bytes = block.encode();
+            assert_eq!(bytes.len(), block.encode_size());
+            let decoded =
+                Block::decode_cfg(bytes.clone(), &BlockLimits::default()).expect("decodes");
+            assert_eq!(decoded, block);
+            assert_eq!(decoded.digest(), block.digest());
+            assert_eq!(decoded.encode(), bytes);
+            assert!(bytes.len() <= BlockLimits::default().max_encoded_size());
+        }
+        assert_ne!(sample().digest(), boundary().digest(), "the digest binds the committee");
+    }
+
+    #[test]
+    fn committee_records_are_checked_when_decoded() {
+        let block = boundary();
+        let bytes = block.encode().to_vec();
+        // Offsets inside the succession: header, parent digest, l1 (40 bytes), tag.
+        let tag = HEADER_LEN + 32 + 40;
+        let limits = BlockLimits::default();
+        let mut unknown_tag = bytes.clone();
+        unknown_tag[tag] = 2;
+        assert!(Block::decode_cfg(unknown_tag, &limits).is_err());
+        // Capacity 4 below the five members.
+        let mut small = bytes.clone();
+        small[tag + 1..tag + 3].copy_from_slice(&4u16.to_be_bytes());
+        assert!(Block::decode_cfg(small, &limits).is_err());
+        // Capacity above the circuit maximum.
+        let mut huge = bytes.clone();
+        huge[tag + 1..tag + 3].copy_from_slice(&u16::MAX.to_be_bytes());
+        assert!(Block::decode_cfg(huge, &limits).is_err());
+        // The second member repeats the first consensus key.
+        let first = tag + 4;
+        let second = first + 32 + 64 + 8; // member 1: Some(v4), 1 + 7 bytes
+        let mut repeated = bytes.clone();
+        let key = repeated[first..first + 32].to_vec();
+        repeated[second..second + 32].copy_from_slice(&key);
+        assert!(Block::decode_cfg(repeated, &limits).is_err());
+        // A light-client key off the curve.
+        let mut off_curve = bytes;
+        off_curve[first + 32 + 63] ^= 1;
+        assert!(Block::decode_cfg(off_curve, &limits).is_err());
     }
 
     #[test]
     fn digest_binds_header_parent_and_authorizations() {
         let block = sample();
+        let succession = block.succession().clone();
         let mut other_parent = Block::from_parts(
             block.header().clone(),
             Keccak([5u8; 32]),
+            succession.clone(),
             block.transactions().to_vec(),
         );
         assert_ne!(other_parent.digest(), block.digest());
         let mut txs = block.transactions().to_vec();
         txs[1].authorization = None;
-        other_parent = Block::from_parts(block.header().clone(), block.parent_digest(), txs);
+        other_parent = Block::from_parts(
+            block.header().clone(),
+            block.parent_digest(),
+            succession.clone(),
+            txs,
+        );
         assert_ne!(other_parent.digest(), block.digest());
         let mut header = block.header().clone();
         header.view = View(6);
-        let other = Block::from_parts(header, block.parent_digest(), block.transactions().to_vec());
+        let other = Block::from_parts(
+            header,
+            block.parent_digest(),
+            succession,
+            block.transactions().to_vec(),
+        );
         assert_ne!(other.digest(), block.digest());
+        let elsewhere = Succession::at(L1Reference { number: 18, hash: B256::repeat_byte(6) });
+        let other = Block::from_parts(
+            block.header().clone(),
+            block.parent_digest(),
+            elsewhere,
+            block.transactions().to_vec(),
+        );
+        assert_ne!(other.digest(), block.digest(), "the digest binds the L1 reference");
     }
 
     #[test]
@@ -408,7 +530,12 @@ mod tests {
         // A transaction swapped under the same header: payloadRoot mismatch.
         let mut txs = block.transactions().to_vec();
         txs[0].transaction.payload = vec![9u8; 10].into();
-        let forged = Block::from_parts(block.header().clone(), block.parent_digest(), txs);
+        let forged = Block::from_parts(
+            block.header().clone(),
+            block.parent_digest(),
+            block.succession().clone(),
+            txs,
+        );
         assert!(Block::decode_cfg(forged.encode(), &BlockLimits::default()).is_err());
         // Limits.
         let tight = BlockLimits { max_transactions: 1, ..BlockLimits::default() };
@@ -436,7 +563,7 @@ mod tests {
     #[test]
     fn mutated_encodings_fail_or_are_canonical() {
         let limits = BlockLimits::default();
-        let bytes = sample().encode().to_vec();
+        let bytes = boundary().encode().to_vec();
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             state ^= state << 13;

@@ -24,11 +24,13 @@
 pub mod application;
 pub mod block;
 pub mod engine;
+pub mod l1;
 pub mod mempool;
 pub mod rpc;
 pub mod rules;
 pub mod service;
 pub mod signatures;
+pub mod succession;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 pub mod validator;

@@ -1,21 +1,37 @@
 //! The block validity rules, as pure functions (no I/O, no clock).
 //!
 //! A proposer builds with [`next_fields`]; every validator runs [`check_block`] on a proposal
-//! and recomputes every header field from the parent and the network parameters. The only
-//! inputs that do not come from the chain itself are the consensus view (checked by
-//! [`check_view`]) and the local clock (the caller delays a block from the future; see
-//! [`crate::application`]).
+//! and recomputes every header field from the parent, the network parameters and the
+//! committee of the block's epoch. The inputs that do not come from the chain itself are the
+//! consensus view (checked by [`check_view`]), the local clock (the caller delays a block from
+//! the future) and the L1: [`check_block`] only checks that the block's L1 reference follows its
+//! parent's and that exactly an epoch's last block names the committee after next; whether the
+//! reference is on L1 and the committee is the one the stake table yields is the application's
+//! question to its L1 view (see [`crate::application`] and [`crate::l1`]).
+//!
+//! Epochs (DESIGN §3a): the header's epoch is `height / epochLength`; views restart in every
+//! epoch (each epoch runs its own simplex instance), so a view must exceed the parent's only
+//! within one epoch, and the first block of an epoch may carry any view from 1 on.
 
-use std::collections::{BTreeMap, HashSet};
+use std::{
+    collections::{BTreeMap, HashSet},
+    num::NonZeroU64,
+    sync::Arc,
+};
 
 use alloy_primitives::B256;
 use commonware_cryptography::{Digestible as _, ed25519};
 use trestle_api::ResolvedGenesis;
-use trestle_light_client::{ChainId, Epoch, Frontier, Height, Namespace, PayloadTree, View};
+use trestle_light_client::{
+    ChainId, Epoch, Frontier, Height, Namespace, PayloadTree, View, epoch,
+    rotation::{CommitteeRecord, L1Reference, L1ReferenceError, check_advance},
+    stake::StakeTableId,
+};
 
 use crate::{
     block::{Block, BlockLimits, Digest, HeaderFields},
     mempool::{SubmitError, check_authorization},
+    succession::Succession,
 };
 
 /// The parameters every validator of a network agrees on.
@@ -23,10 +39,14 @@ use crate::{
 pub struct ChainParams {
     /// Network id.
     pub chain_id: ChainId,
-    /// The (only, for now) epoch.
-    pub epoch: Epoch,
-    /// Poseidon commitment of the epoch's light-client committee.
-    pub committee: B256,
+    /// Heights per epoch.
+    pub epoch_length: NonZeroU64,
+    /// The committee of epochs 0 and 1.
+    pub genesis_committee: Arc<CommitteeRecord>,
+    /// The genesis L1 reference ([`L1Reference::NONE`] without an L1).
+    pub genesis_l1: L1Reference,
+    /// The StakeTable later committees come from (`None`: the genesis committee forever).
+    pub stake_table: Option<StakeTableId>,
     /// Block size limits.
     pub limits: BlockLimits,
     /// Owned namespaces and their owners' keys.
@@ -45,13 +65,25 @@ impl ChainParams {
     pub fn from_genesis(genesis: &ResolvedGenesis) -> Self {
         Self {
             chain_id: genesis.chain_id,
-            epoch: genesis.epoch,
-            committee: genesis.committee.commitment_bytes(),
+            epoch_length: genesis.epoch_length,
+            genesis_committee: Arc::new(genesis.committee_record()),
+            genesis_l1: genesis.l1_reference(),
+            stake_table: genesis.l1.map(|l1| l1.stake_table),
             limits: BlockLimits::from(genesis.limits),
             owners: genesis.owners.clone(),
             genesis_timestamp_ms: genesis.timestamp_ms,
             min_block_interval_ms: genesis.min_block_interval_ms,
         }
+    }
+
+    /// The epoch of `height`.
+    pub fn epoch_of(&self, height: Height) -> Epoch {
+        epoch::epoch_of(height, self.epoch_length)
+    }
+
+    /// Whether `height` is the last of its epoch (its block names the committee after next).
+    pub fn is_last(&self, height: Height) -> bool {
+        epoch::is_last(height, self.epoch_length)
     }
 
     /// Earliest timestamp a child of a block with `parent_timestamp_ms` may carry.
@@ -69,8 +101,12 @@ pub struct Parent {
     pub header_hash: B256,
     /// The parent's height.
     pub height: Height,
+    /// The parent's epoch.
+    pub epoch: Epoch,
     /// The parent's view.
     pub view: View,
+    /// The parent's L1 reference.
+    pub l1: L1Reference,
     /// The parent's timestamp.
     pub timestamp_ms: u64,
     /// History over headers `0..=parent.height` (so its root is the child's `historyRoot`).
@@ -84,7 +120,9 @@ impl Parent {
             digest: block.digest(),
             header_hash: block.header_hash(),
             height: block.header().height,
+            epoch: block.header().epoch,
             view: block.header().view,
+            l1: block.succession().l1,
             timestamp_ms: block.header().timestamp_ms,
             history: history_before.with(&block.header_hash()),
         }
@@ -119,10 +157,10 @@ pub enum BlockError {
         /// The header's.
         found: u64,
     },
-    /// `header.epoch` is not the current epoch.
+    /// `header.epoch` is not the epoch of its height.
     #[error("epoch {found} (expected {expected})")]
     Epoch {
-        /// The current epoch.
+        /// The height's epoch.
         expected: u64,
         /// The header's.
         found: u64,
@@ -135,7 +173,8 @@ pub enum BlockError {
         /// The header's.
         found: u64,
     },
-    /// `header.view` is not the consensus view of the proposal, or not above the parent's.
+    /// `header.view` is not the consensus view of the proposal, or not above the parent's in
+    /// the same epoch (or 0).
     #[error("view {found} (expected {expected})")]
     View {
         /// The proposal's consensus view.
@@ -173,6 +212,41 @@ pub enum BlockError {
         /// The header's.
         found: B256,
     },
+    /// The L1 reference does not follow the parent's.
+    #[error("L1 reference: {0}")]
+    L1Reference(#[from] L1ReferenceError),
+    /// An epoch's last block that names no committee after next.
+    #[error("block at height {0} ends its epoch but names no next committee")]
+    MissingNextCommittee(u64),
+    /// A block that names a committee after next without ending its epoch.
+    #[error("block at height {0} names a next committee but does not end its epoch")]
+    UnexpectedNextCommittee(u64),
+    /// The named committee is padded to another capacity than the circuit's.
+    #[error("next committee capacity {found} (the circuit's is {expected})")]
+    CommitteeCapacity {
+        /// The network's capacity.
+        expected: usize,
+        /// The record's.
+        found: usize,
+    },
+    /// The committee after next is not the one the rotation rule yields.
+    #[error("next committee {found} is not the rule's {expected}")]
+    NextCommittee {
+        /// The rule's commitment.
+        expected: B256,
+        /// The block's.
+        found: B256,
+    },
+    /// The L1 reference names a block that is not on this node's L1.
+    #[error("L1 reference {number} names {found}, L1 has {ours} there")]
+    NotOnL1 {
+        /// The L1 block number.
+        number: u64,
+        /// Our L1 block's hash there.
+        ours: B256,
+        /// The reference's hash.
+        found: B256,
+    },
     /// Too many transactions or payload bytes.
     #[error("block exceeds its limits ({transactions} transactions, {bytes} payload bytes)")]
     TooLarge {
@@ -197,26 +271,43 @@ pub enum BlockError {
     },
 }
 
-/// The header fields of the child of `parent` proposed in `view` at local time `now_ms`.
+/// The fields of the child of `parent` proposed in `view` at local time `now_ms`, in an epoch
+/// whose committee commitment is `committee`, with `succession` (the L1 reference and, at an
+/// epoch's last height, the committee after next).
 ///
 /// The timestamp is the later of `now_ms` and the parent's plus the minimum block interval; a
 /// proposer should not publish the block before its clock reaches that timestamp (verifiers
 /// hold blocks from the future).
-pub fn next_fields(params: &ChainParams, parent: &Parent, view: View, now_ms: u64) -> HeaderFields {
+pub fn next_fields(
+    params: &ChainParams,
+    parent: &Parent,
+    view: View,
+    now_ms: u64,
+    committee: B256,
+    succession: Succession,
+) -> HeaderFields {
+    let height = Height(parent.height.get() + 1);
     HeaderFields {
         chain_id: params.chain_id,
-        epoch: params.epoch,
-        height: Height(parent.height.get() + 1),
+        epoch: params.epoch_of(height),
+        height,
         view,
         timestamp_ms: now_ms.max(params.earliest_child_timestamp(parent.timestamp_ms)),
         parent: parent.header_hash,
         history_root: parent.history.root(),
-        committee: params.committee,
+        committee,
+        succession,
     }
 }
 
-/// Checks everything about `block` that follows from its parent and the network parameters.
-pub fn check_block(params: &ChainParams, parent: &Parent, block: &Block) -> Result<(), BlockError> {
+/// Checks everything about `block` that follows from its parent, the network parameters and
+/// `committee`, the commitment of the committee of the block's epoch.
+pub fn check_block(
+    params: &ChainParams,
+    parent: &Parent,
+    block: &Block,
+    committee: &B256,
+) -> Result<(), BlockError> {
     let header = block.header();
     if block.parent_digest() != parent.digest {
         return Err(BlockError::ParentDigest {
@@ -233,15 +324,31 @@ pub fn check_block(params: &ChainParams, parent: &Parent, block: &Block) -> Resu
             found: header.chain_id.get(),
         });
     }
-    if header.epoch != params.epoch {
-        return Err(BlockError::Epoch { expected: params.epoch.get(), found: header.epoch.get() });
-    }
     let height = parent.height.get() + 1;
     if header.height.get() != height {
         return Err(BlockError::Height { expected: height, found: header.height.get() });
     }
-    if header.view <= parent.view {
-        return Err(BlockError::View { expected: parent.view.get() + 1, found: header.view.get() });
+    let epoch = params.epoch_of(header.height);
+    if header.epoch != epoch {
+        return Err(BlockError::Epoch { expected: epoch.get(), found: header.epoch.get() });
+    }
+    // Views restart with every epoch's simplex instance: order (epoch, view).
+    let least_view = if parent.epoch == epoch { parent.view.get() + 1 } else { 1 };
+    if header.view.get() < least_view {
+        return Err(BlockError::View { expected: least_view, found: header.view.get() });
+    }
+    check_advance(&parent.l1, &block.succession().l1)?;
+    let last = params.is_last(header.height);
+    match &block.succession().next_committee {
+        Some(record) if last => {
+            let expected = params.genesis_committee.capacity();
+            if record.capacity() != expected {
+                return Err(BlockError::CommitteeCapacity { expected, found: record.capacity() });
+            }
+        }
+        None if !last => {}
+        None => return Err(BlockError::MissingNextCommittee(height)),
+        Some(_) => return Err(BlockError::UnexpectedNextCommittee(height)),
     }
     let earliest = params.earliest_child_timestamp(parent.timestamp_ms);
     if header.timestamp_ms < earliest {
@@ -255,8 +362,8 @@ pub fn check_block(params: &ChainParams, parent: &Parent, block: &Block) -> Resu
     if header.history_root != history {
         return Err(BlockError::HistoryRoot { expected: history, found: header.history_root });
     }
-    if header.committee != params.committee {
-        return Err(BlockError::Committee { expected: params.committee, found: header.committee });
+    if header.committee != *committee {
+        return Err(BlockError::Committee { expected: *committee, found: header.committee });
     }
     let transactions = block.transactions();
     let bytes = block.payload_bytes();
@@ -295,23 +402,37 @@ pub fn check_view(block: &Block, view: View) -> Result<(), BlockError> {
     Ok(())
 }
 
-/// The genesis block of a network: height 0, view 0, no transactions, zero parent, empty
-/// history.
+/// The genesis block of a network: height 0, epoch 0, view 0, no transactions, zero parent,
+/// empty history, the genesis committee and L1 reference.
 pub fn genesis(params: &ChainParams) -> Block {
     Block::new(
         HeaderFields {
             chain_id: params.chain_id,
-            epoch: params.epoch,
+            epoch: Epoch(0),
             height: Height(0),
             view: View(0),
             timestamp_ms: params.genesis_timestamp_ms,
             parent: B256::ZERO,
             history_root: Frontier::new().root(),
-            committee: params.committee,
+            committee: params.genesis_committee.commitment(),
+            succession: Succession::at(params.genesis_l1),
         },
         commonware_cryptography::keccak256::Digest([0u8; 32]),
         Vec::new(),
     )
+}
+
+/// A committee of `members` test validators (fixed seeds) padded to `capacity`.
+#[cfg(test)]
+pub(crate) fn test_committee(members: u8, capacity: usize) -> Arc<CommitteeRecord> {
+    let members = (1..=members)
+        .map(|i| trestle_light_client::rotation::CommitteeSeat {
+            consensus_key: B256::repeat_byte(i),
+            light_client_key: *trestle_light_client::SecretKey::from_seed([i; 32]).public_key(),
+            p2p_address: None,
+        })
+        .collect();
+    Arc::new(CommitteeRecord::new(members, capacity).expect("a valid test committee"))
 }
 
 #[cfg(test)]
@@ -325,8 +446,10 @@ mod tests {
         let owner = ed25519::PrivateKey::from_seed(11);
         let params = ChainParams {
             chain_id: ChainId(5),
-            epoch: Epoch(0),
-            committee: B256::repeat_byte(7),
+            epoch_length: epoch::ENDLESS,
+            genesis_committee: test_committee(4, 4),
+            genesis_l1: L1Reference::NONE,
+            stake_table: None,
             limits: BlockLimits { max_transactions: 4, max_payload: 8, max_block_payload: 16 },
             owners: BTreeMap::from([(Namespace(50), owner.public_key())]),
             genesis_timestamp_ms: 1_000,
@@ -335,19 +458,32 @@ mod tests {
         (params, owner)
     }
 
+    fn committee(params: &ChainParams) -> B256 {
+        params.genesis_committee.commitment()
+    }
+
+    fn honest(params: &ChainParams, parent: &Parent, view: View, now_ms: u64) -> HeaderFields {
+        next_fields(params, parent, view, now_ms, committee(params), Succession::at(parent.l1))
+    }
+
     fn child(params: &ChainParams, parent: &Parent, txs: Vec<BlockTransaction>) -> Block {
-        Block::new(
-            next_fields(params, parent, View(parent.view.get() + 2), 2_000),
-            parent.digest,
-            txs,
-        )
+        Block::new(honest(params, parent, View(parent.view.get() + 2), 2_000), parent.digest, txs)
+    }
+
+    fn check(params: &ChainParams, parent: &Parent, block: &Block) -> Result<(), BlockError> {
+        check_block(params, parent, block, &committee(params))
     }
 
     /// Rebuilds `block` with one header field changed.
     fn tweak(block: &Block, f: impl FnOnce(&mut Header)) -> Block {
         let mut header = block.header().clone();
         f(&mut header);
-        Block::from_parts(header, block.parent_digest(), block.transactions().to_vec())
+        Block::from_parts(
+            header,
+            block.parent_digest(),
+            block.succession().clone(),
+            block.transactions().to_vec(),
+        )
     }
 
     #[test]
@@ -362,13 +498,13 @@ mod tests {
             BlockTransaction { transaction: owned, authorization: Some(sig) },
         ];
         let block = child(&params, &root, txs.clone());
-        check_block(&params, &root, &block).expect("valid");
+        check(&params, &root, &block).expect("valid");
         check_view(&block, View(2)).expect("view");
         assert!(check_view(&block, View(3)).is_err());
         // Chained: history root of height 2 covers headers 0 and 1.
         let one = Parent::of(&block, &root.history);
         let two = child(&params, &one, vec![]);
-        check_block(&params, &one, &two).expect("valid");
+        check(&params, &one, &two).expect("valid");
         let mut tree = trestle_light_client::HistoryTree::new();
         tree.append(&genesis.header_hash());
         tree.append(&block.header_hash());
@@ -384,17 +520,27 @@ mod tests {
             tweak(&block, |h| h.payload_root = B256::repeat_byte(1)),
             tweak(&block, |h| h.history_root = B256::repeat_byte(1)),
             tweak(&block, |h| h.committee = B256::repeat_byte(1)),
-            Block::from_parts(block.header().clone(), Keccak([9; 32]), txs.clone()),
+            Block::from_parts(
+                block.header().clone(),
+                Keccak([9; 32]),
+                block.succession().clone(),
+                txs.clone(),
+            ),
         ];
         for (i, b) in bad.iter().enumerate() {
-            assert!(check_block(&params, &root, b).is_err(), "tweak {i} accepted");
+            assert!(check(&params, &root, b).is_err(), "tweak {i} accepted");
         }
         // Authorization removed (digest changes, header does not).
         let mut stripped = txs.clone();
         stripped[1].authorization = None;
-        let b = Block::from_parts(block.header().clone(), root.digest, stripped);
+        let b = Block::from_parts(
+            block.header().clone(),
+            root.digest,
+            block.succession().clone(),
+            stripped,
+        );
         assert!(matches!(
-            check_block(&params, &root, &b),
+            check(&params, &root, &b),
             Err(BlockError::Transaction {
                 index: 1,
                 reason: SubmitError::MissingAuthorization(50)
@@ -402,22 +548,19 @@ mod tests {
         ));
         // Duplicates and limits.
         let dup = child(&params, &root, vec![txs[0].clone(), txs[0].clone()]);
-        assert!(matches!(
-            check_block(&params, &root, &dup),
-            Err(BlockError::DuplicateTransaction(_))
-        ));
+        assert!(matches!(check(&params, &root, &dup), Err(BlockError::DuplicateTransaction(_))));
         let big: Vec<_> = (0..5u8)
             .map(|i| BlockTransaction::unowned(Transaction::new(Namespace(1), vec![i])))
             .collect();
         let big = child(&params, &root, big);
-        assert!(matches!(check_block(&params, &root, &big), Err(BlockError::TooLarge { .. })));
+        assert!(matches!(check(&params, &root, &big), Err(BlockError::TooLarge { .. })));
         let oversized = child(
             &params,
             &root,
             vec![BlockTransaction::unowned(Transaction::new(Namespace(1), vec![0u8; 9]))],
         );
         assert!(matches!(
-            check_block(&params, &root, &oversized),
+            check(&params, &root, &oversized),
             Err(BlockError::Transaction { index: 0, reason: SubmitError::Oversized { .. } })
         ));
     }
@@ -427,9 +570,9 @@ mod tests {
         let (params, _) = params();
         let genesis = genesis(&params);
         let root = Parent::of(&genesis, &Frontier::new());
-        let fields = next_fields(&params, &root, View(1), 5);
+        let fields = honest(&params, &root, View(1), 5);
         assert_eq!(fields.timestamp_ms, params.genesis_timestamp_ms);
-        let fields = next_fields(&params, &root, View(1), 5_000);
+        let fields = honest(&params, &root, View(1), 5_000);
         assert_eq!(fields.timestamp_ms, 5_000);
     }
 
@@ -440,14 +583,14 @@ mod tests {
         let genesis = genesis(&params);
         let root = Parent::of(&genesis, &Frontier::new());
         // A proposer whose clock is early still stamps the earliest allowed time.
-        let fields = next_fields(&params, &root, View(1), 1_100);
+        let fields = honest(&params, &root, View(1), 1_100);
         assert_eq!(fields.timestamp_ms, 1_250);
         let block = Block::new(fields, root.digest, Vec::new());
-        assert_eq!(check_block(&params, &root, &block), Ok(()));
+        assert_eq!(check(&params, &root, &block), Ok(()));
         // A block stamped inside the interval is invalid (a leader cannot outpace the rule).
         let early = tweak(&block, |h| h.timestamp_ms = 1_249);
         assert_eq!(
-            check_block(&params, &root, &early),
+            check(&params, &root, &early),
             Err(BlockError::Timestamp { parent: 1_000, earliest: 1_250, found: 1_249 })
         );
         // Empty blocks are fine.

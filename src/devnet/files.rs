@@ -193,6 +193,8 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
     let genesis = Genesis {
         chain_id: DEVNET_CHAIN_ID,
         epoch: 0,
+        epoch_length: None,
+        l1: None,
         timestamp_ms: now_ms,
         min_block_interval_ms,
         committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),

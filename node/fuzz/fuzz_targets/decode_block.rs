@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
             let rebuilt = Block::from_parts(
                 block.header().clone(),
                 block.parent_digest(),
+                block.succession().clone(),
                 block.transactions().to_vec(),
             );
             assert_eq!(rebuilt, block);

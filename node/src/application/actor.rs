@@ -35,8 +35,13 @@ impl<E: Spawner + Clock + RuntimeMetrics> Actor<E> {
         let (control_tx, control) = mpsc::unbounded_channel();
         let (submissions_tx, submissions) = mpsc::channel(config.submission_queue.max(1));
         let marshal = Arc::new(OnceLock::new());
-        let mailbox =
-            Mailbox::new(control_tx, submissions_tx, config.max_clock_drift, marshal.clone());
+        let mailbox = Mailbox::new(
+            control_tx,
+            submissions_tx,
+            config.max_clock_drift,
+            config.l1_retry,
+            marshal.clone(),
+        );
         let mut state = State::new(config);
         state.metrics = Some(Metrics::register(&context));
         (Self { context, marshal, control, submissions, state }, mailbox)
@@ -119,8 +124,8 @@ impl State {
                 let _ = response.send(block);
             }
             Message::Verify { view, block, ancestors, response } => {
-                let valid = self.verify(view, &block, &ancestors);
-                let _ = response.send(valid);
+                let verification = self.verify(view, &block, &ancestors);
+                let _ = response.send(verification);
             }
             Message::Finalized { block, ack } => {
                 // `?` drops `ack` unacknowledged: marshal never records the block as processed.
@@ -208,6 +213,7 @@ mod tests {
         let forged = Block::from_parts(
             header,
             one.inner().parent_digest(),
+            one.inner().succession().clone(),
             one.inner().transactions().to_vec(),
         );
         let (verdict, acknowledged) = finalize(&mut b, &forged);
@@ -239,7 +245,7 @@ mod tests {
         let mut hashes = vec![rules::genesis(&a.params).header_hash()];
         for view in 1..=3u64 {
             let block = a.propose(View(view), parent, &[], view * 100).expect("built");
-            assert!(b.verify(View(view), &block, &[]));
+            assert_eq!(b.verify(View(view), &block, &[]), super::super::state::Verification::Valid);
             b.apply_finalized(block.inner()).expect("extends");
             b.apply_finalized(block.inner()).expect("a duplicate is neither applied nor sent");
             assert_eq!(&blocks.try_recv().expect("finalized block sent").block, block.inner());
@@ -268,7 +274,7 @@ mod tests {
             .expect("state of a finalized height");
             assert_eq!(state.height, Height(root_height));
             assert_eq!(state.chain_id, b.params.chain_id);
-            assert_eq!(state.next_committee, b.params.committee);
+            assert_eq!(state.next_committee, b.params.genesis_committee.commitment());
             assert_eq!(state.history_root, tree.root_at(Height(root_height)).expect("root"));
             for height in 0..=root_height {
                 let proof = ask(&mut b, |response| Message::HistoryProof {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use commonware_utils::channel::mpsc;
 
 use super::Finalized;
-use crate::{mempool::MempoolConfig, rules::ChainParams};
+use crate::{l1::L1View, mempool::MempoolConfig, rules::ChainParams};
 
 /// Application actor configuration.
 #[derive(Clone, Debug)]
@@ -25,10 +25,17 @@ pub struct Config {
     /// which signs the states; the RPC's subscriptions). Blocks are replayed on restart
     /// (recovery), so a consumer may see a height again.
     pub finalized: Vec<mpsc::UnboundedSender<Finalized>>,
+    /// This node's view of L1, fed by an L1 follower ([`crate::l1::follow`]); an empty view for
+    /// a network without an L1.
+    pub l1: L1View,
+    /// How long a proposal whose L1 reference (or stake table) this node's view lacks waits
+    /// before it is checked again.
+    pub l1_retry: Duration,
 }
 
 impl Config {
-    /// A configuration with default mempool limits, 1 s of clock drift and no sink.
+    /// A configuration with default mempool limits, 1 s of clock drift, no sink and an empty
+    /// L1 view (retried every 100 ms).
     pub fn new(params: ChainParams) -> Self {
         let mempool =
             MempoolConfig { max_payload: params.limits.max_payload, ..MempoolConfig::default() };
@@ -38,6 +45,8 @@ impl Config {
             max_clock_drift: Duration::from_secs(1),
             submission_queue: 1_024,
             finalized: Vec::new(),
+            l1: L1View::new(0, 1),
+            l1_retry: Duration::from_millis(100),
         }
     }
 }

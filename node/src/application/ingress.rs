@@ -30,6 +30,7 @@ use trestle_light_client::{
     history::HistoryError,
 };
 
+use super::state::Verification;
 use crate::{
     ConsensusContext, Marshal, Scheme,
     block::{Block, BlockTransaction, Digest},
@@ -122,7 +123,7 @@ pub(crate) enum Message {
         block: Digested<Block>,
         /// Unknown ancestors of the block, newest first.
         ancestors: Vec<Digested<Block>>,
-        response: oneshot::Sender<bool>,
+        response: oneshot::Sender<Verification>,
     },
     /// Marshal delivered the next finalized block.
     Finalized { block: Digested<Block>, ack: Exact },
@@ -154,6 +155,7 @@ pub struct Mailbox {
     control: mpsc::UnboundedSender<Message>,
     submissions: mpsc::Sender<Submission>,
     max_clock_drift: Duration,
+    l1_retry: Duration,
     /// Marshal's mailbox, set when the actor starts (finalized blocks are read from marshal's
     /// archive rather than duplicated in the application).
     marshal: Arc<OnceLock<Marshal>>,
@@ -168,9 +170,10 @@ impl Mailbox {
         control: mpsc::UnboundedSender<Message>,
         submissions: mpsc::Sender<Submission>,
         max_clock_drift: Duration,
+        l1_retry: Duration,
         marshal: Arc<OnceLock<Marshal>>,
     ) -> Self {
-        Self { control, submissions, max_clock_drift, marshal }
+        Self { control, submissions, max_clock_drift, l1_retry, marshal }
     }
 
     async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Option<T> {
@@ -366,9 +369,22 @@ impl<E: Clock> Application<E> for Mailbox {
             return futures::future::pending().await;
         };
         let view = View(context.view().get());
-        match self.request(|response| Message::Verify { view, block, ancestors, response }).await {
-            Some(valid) => valid,
-            None => futures::future::pending().await,
+        // A block whose L1 reference our view has not reached is not invalid, only early for
+        // us: ask again until the view catches up (consensus drops the request if it moves on).
+        let mut ancestors = ancestors;
+        loop {
+            let request = |response| Message::Verify {
+                view,
+                block: block.clone(),
+                ancestors: std::mem::take(&mut ancestors),
+                response,
+            };
+            match self.request(request).await {
+                Some(Verification::Valid) => return true,
+                Some(Verification::Invalid) => return false,
+                Some(Verification::Later) => clock.sleep(self.l1_retry).await,
+                None => return futures::future::pending().await,
+            }
         }
     }
 }

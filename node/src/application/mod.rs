@@ -29,6 +29,7 @@
 //! [`Mailbox`] (ingress) and [`Config`].
 
 mod actor;
+mod committees;
 mod config;
 mod ingress;
 mod metrics;

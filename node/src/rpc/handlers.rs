@@ -185,6 +185,7 @@ impl TrestleApiServer for Api {
             digest,
             header_hash: response.header.hash,
             parent_digest: response.parent_digest,
+            succession_hash: response.succession_hash,
             authorizations_hash: response.authorizations_hash,
             signers: finalization.certificate.signers.iter().map(|p| p.get()).collect(),
             encoded: finalization.encode().to_vec().into(),

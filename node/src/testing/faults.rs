@@ -52,6 +52,7 @@ impl<E: commonware_runtime::Clock> Application<E> for Proposer {
         let forged = Block::from_parts(
             header,
             block.inner().parent_digest(),
+            block.inner().succession().clone(),
             block.inner().transactions().to_vec(),
         );
         let digest = forged.digest();

@@ -69,6 +69,8 @@ impl TestGenesis {
         let file = Genesis {
             chain_id: self.chain_id,
             epoch: 0,
+            epoch_length: None,
+            l1: None,
             timestamp_ms: 0,
             min_block_interval_ms: self.min_block_interval_ms,
             committee_capacity: self.capacity,

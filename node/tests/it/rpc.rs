@@ -296,7 +296,7 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     let decoded_state = state.decode().expect("strict state");
     assert_eq!(decoded_state, state.state);
     assert_eq!(decoded_state.height, Height(tip));
-    assert_eq!(decoded_state.next_committee, params.committee);
+    assert_eq!(decoded_state.next_committee, params.genesis_committee.commitment());
     for &height in heights.iter().chain([0, tip].iter()) {
         let response: HistoryProofResponse =
             typed(call(addr, "trestle_historyProof", json!([height, tip])).await);
@@ -319,9 +319,16 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         let block: BlockResponse = typed(call(addr, "trestle_block", json!([height])).await);
         let finality: FinalityResponse =
             typed(call(addr, "trestle_finality", json!([height])).await);
+        // A block that names no next committee: the succession is its L1 reference alone.
+        assert!(block.next_committee.is_none());
+        let mut succession = block.l1_block.to_be_bytes().to_vec();
+        succession.extend_from_slice(block.l1_hash.as_slice());
+        succession.push(0);
+        assert_eq!(keccak256(&succession), block.succession_hash);
         let mut preimage = BLOCK_TAG.to_vec();
         preimage.extend_from_slice(block.header.hash.as_slice());
         preimage.extend_from_slice(block.parent_digest.as_slice());
+        preimage.extend_from_slice(block.succession_hash.as_slice());
         preimage.extend_from_slice(block.authorizations_hash.as_slice());
         assert_eq!(keccak256(&preimage), block.digest);
         assert_eq!(finality.digest, block.digest);

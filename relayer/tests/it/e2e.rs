@@ -272,6 +272,8 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
     let genesis = Genesis {
         chain_id: NETWORK_CHAIN_ID,
         epoch: 0,
+        epoch_length: None,
+        l1: None,
         timestamp_ms: 0,
         min_block_interval_ms: 100,
         committee_capacity: DEVNET_CAPACITY,

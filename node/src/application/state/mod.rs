@@ -2,20 +2,32 @@
 //! transaction index) and the verified unfinalized blocks above it. Pure (no I/O, no clock: the
 //! actor passes the time in), so proposing, verifying and finalizing are unit-tested directly.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use alloy_primitives::B256;
 use commonware_consensus::Heightable as _;
 use commonware_cryptography::{Digested, Digestible as _};
 use commonware_utils::channel::mpsc;
 use tracing::{debug, warn};
-use trestle_light_client::{Frontier, Header, Height, HistoryTree, LightClientState, View};
+use trestle_light_client::{
+    Epoch, Frontier, Header, Height, HistoryTree, LightClientState, View,
+    rotation::{RotationError, check_advance},
+};
 
-use super::{Config, Finalized, metrics::Metrics};
+use super::{
+    Config, Finalized,
+    committees::{Committees, ExpectedError},
+    metrics::Metrics,
+};
 use crate::{
     block::{Block, BlockTransaction, Digest},
+    l1::{L1Check, L1View},
     mempool::{Mempool, SubmitError},
     rules::{self, BlockError, ChainParams, Parent},
+    succession::Succession,
 };
 
 /// Why a block marshal delivered as finalized was refused. Each one means this node's chain
@@ -53,6 +65,13 @@ pub enum FinalizeError {
         /// The root the block carries.
         found: B256,
     },
+    /// An epoch's last block without the committee after next (the rules refuse such a block,
+    /// so a quorum finalized what no honest validator verifies).
+    #[error("finalized block at height {height} ends its epoch but names no next committee")]
+    MissingNextCommittee {
+        /// The block's height.
+        height: u64,
+    },
     /// A block marshal recorded as processed is missing from its archive (after a restart).
     #[error("processed block at height {height} is missing from marshal's archive")]
     MissingBlock {
@@ -68,6 +87,18 @@ pub(super) enum Applied {
     Extended,
     /// The block was finalized already (marshal delivers at least once).
     Duplicate,
+}
+
+/// The answer to a proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verification {
+    /// Valid: vote for it.
+    Valid,
+    /// Permanently invalid.
+    Invalid,
+    /// Not decidable yet: this node's L1 view lags the block's reference, or its chain has not
+    /// decided the block's epoch. Ask again later (consensus moves on if it takes too long).
+    Later,
 }
 
 /// A block this node knows to be valid (verified, proposed or finalized), as a parent.
@@ -111,6 +142,10 @@ pub(super) struct State {
     /// Every finalized transaction by hash, with the height of its block (a transaction
     /// appears at most once in the chain). In memory for now (rebuilt by recovery).
     pub(super) finalized_txs: HashMap<B256, Height>,
+    /// The committees the finalized chain decided.
+    pub(super) committees: Committees,
+    /// This node's L1 view.
+    l1: L1View,
 }
 
 impl State {
@@ -122,6 +157,8 @@ impl State {
         let genesis = rules::genesis(&config.params);
         let mut state = Self {
             metrics: None,
+            committees: Committees::new(&config.params),
+            l1: config.l1,
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
             sinks: config.finalized,
@@ -170,7 +207,12 @@ impl State {
                 found: block.parent_digest(),
             });
         };
-        rules::check_block(&self.params, &entry.parent, block)?;
+        let epoch = self.params.epoch_of(block.header().height);
+        let committee = self
+            .committees
+            .commitment(epoch)
+            .ok_or(BlockError::Epoch { expected: entry.parent.epoch.get(), found: epoch.get() })?;
+        rules::check_block(&self.params, &entry.parent, block, &committee)?;
         let ancestors = self.unfinalized_txs(parent);
         let known = Known::new(block, &entry.parent.history);
         for hash in &known.tx_hashes {
@@ -235,7 +277,21 @@ impl State {
             self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash| {
                 ancestors.contains(hash) || finalized_txs.contains_key(hash)
             });
-        let fields = rules::next_fields(&self.params, &parent_entry.parent, view, now_ms);
+        let height = Height(parent_entry.parent.height.get() + 1);
+        let epoch = self.params.epoch_of(height);
+        let Some(committee) = self.committees.commitment(epoch) else {
+            warn!(%view, epoch = epoch.get(), "asked to build in an epoch the chain has not decided");
+            return None;
+        };
+        let succession = self.next_succession(&parent_entry.parent, height)?;
+        let fields = rules::next_fields(
+            &self.params,
+            &parent_entry.parent,
+            view,
+            now_ms,
+            committee,
+            succession,
+        );
         let block = Block::new(fields, parent, transactions);
         let known = Known::new(&block, &parent_entry.parent.history);
         debug!(
@@ -249,25 +305,100 @@ impl State {
         Some(Digested::precomputed(block, digest))
     }
 
+    /// The succession of a block at `height` on `parent`: the newest L1 reference of our view
+    /// that may follow the parent's (else the parent's), and at an epoch's last height the
+    /// committee after next. `None` when the committee cannot be computed at either reference
+    /// (our view lacks the stake table there): we cannot propose this boundary.
+    fn next_succession(&self, parent: &Parent, height: Height) -> Option<Succession> {
+        let newest = self
+            .l1
+            .latest()
+            .filter(|latest| check_advance(&parent.l1, latest).is_ok())
+            .unwrap_or(parent.l1);
+        if !self.params.is_last(height) {
+            return Some(Succession::at(newest));
+        }
+        let epoch = self.params.epoch_of(height);
+        for reference in [newest, parent.l1] {
+            match self.committees.expected_next(&self.params, epoch, &reference, &self.l1) {
+                Ok((record, rotation)) => {
+                    debug!(epoch = epoch.get(), ?rotation, l1 = reference.number, "next committee");
+                    return Some(Succession {
+                        l1: reference,
+                        next_committee: Some(Arc::new(record)),
+                    });
+                }
+                Err(err) => debug!(?err, l1 = reference.number, "cannot rotate at this reference"),
+            }
+        }
+        warn!(epoch = epoch.get(), "cannot compute the next committee; not proposing");
+        None
+    }
+
+    /// The L1 half of verification, for a block whose chain rules hold: its reference is on
+    /// our L1 (when it moved) and, at an epoch's last height, its committee is the rule's.
+    fn check_l1(&self, parent: &Parent, block: &Block) -> Result<Verification, BlockError> {
+        let succession = block.succession();
+        if succession.l1 != parent.l1 {
+            match self.l1.check(&succession.l1) {
+                L1Check::Confirmed => {}
+                L1Check::Lagging => return Ok(Verification::Later),
+                L1Check::Conflicts { ours } => {
+                    return Err(BlockError::NotOnL1 {
+                        number: succession.l1.number,
+                        ours,
+                        found: succession.l1.hash,
+                    });
+                }
+                L1Check::Forgotten => {
+                    return Err(BlockError::NotOnL1 {
+                        number: succession.l1.number,
+                        ours: B256::ZERO,
+                        found: succession.l1.hash,
+                    });
+                }
+            }
+        }
+        let Some(record) = &succession.next_committee else { return Ok(Verification::Valid) };
+        let epoch = block.header().epoch;
+        match self.committees.expected_next(&self.params, epoch, &succession.l1, &self.l1) {
+            Ok((expected, _)) if expected == **record => Ok(Verification::Valid),
+            Ok((expected, _)) => Err(BlockError::NextCommittee {
+                expected: expected.commitment(),
+                found: record.commitment(),
+            }),
+            Err(ExpectedError::Undecided)
+            | Err(ExpectedError::Rotation(RotationError::StakeTableNeeded(_))) => {
+                Ok(Verification::Later)
+            }
+            Err(ExpectedError::Rotation(RotationError::NoStakeTable)) => Err(BlockError::NotOnL1 {
+                number: succession.l1.number,
+                ours: B256::ZERO,
+                found: succession.l1.hash,
+            }),
+        }
+    }
+
     pub(super) fn verify(
         &mut self,
         view: View,
         block: &Digested<Block>,
         ancestors: &[Digested<Block>],
-    ) -> bool {
+    ) -> Verification {
+        let verdict = |valid: bool| if valid { Verification::Valid } else { Verification::Invalid };
         let digest = block.digest();
         if self.finalized.contains_key(&digest) {
-            return rules::check_view(block.inner(), view).is_ok();
+            return verdict(rules::check_view(block.inner(), view).is_ok());
         }
         if block.inner().header().height <= self.finalized_height() {
             warn!(height = block.height().get(), "block conflicts with the finalized chain");
-            return false;
+            return Verification::Invalid;
         }
         if self.known.contains_key(&digest) {
-            return rules::check_view(block.inner(), view).is_ok();
+            return verdict(rules::check_view(block.inner(), view).is_ok());
         }
         if !self.learn(ancestors) {
-            return false;
+            return Verification::Invalid;
         }
         let parent = block.inner().parent_digest();
         if !self.known.contains_key(&parent) {
@@ -275,21 +406,32 @@ impl State {
                 height = block.height().get(),
                 "parent unknown or conflicts with the finalized chain"
             );
-            return false;
+            return Verification::Invalid;
+        }
+        let epoch = self.params.epoch_of(block.inner().header().height);
+        if self.committees.get(epoch).is_none() {
+            debug!(epoch = epoch.get(), "proposal for an epoch the chain has not decided yet");
+            return Verification::Later;
         }
         let checked = rules::check_view(block.inner(), view)
-            .and_then(|()| self.check_child(&parent, block.inner()));
+            .and_then(|()| self.check_child(&parent, block.inner()))
+            .and_then(|known| {
+                // check_child found the parent among the known blocks.
+                let parent = &self.known[&parent].parent;
+                Ok((self.check_l1(parent, block.inner())?, known))
+            });
         match checked {
-            Ok(known) => {
+            Ok((Verification::Valid, known)) => {
                 self.known.insert(digest, known);
-                true
+                Verification::Valid
             }
+            Ok((other, _)) => other,
             Err(err) => {
                 warn!(%err, height = block.height().get(), %view, "rejected proposal");
                 if let Some(metrics) = &self.metrics {
                     metrics.rejected();
                 }
-                false
+                Verification::Invalid
             }
         }
     }
@@ -320,6 +462,12 @@ impl State {
                 found: block.header().history_root,
             });
         }
+        if self.params.is_last(height) {
+            let Some(next) = block.succession().next_committee.clone() else {
+                return Err(FinalizeError::MissingNextCommittee { height: height.get() });
+            };
+            self.committees.decide(block.header().epoch, block.succession().l1, next);
+        }
         let digest = block.digest();
         let known = Known::new(block, &self.frontier);
         self.history.append(&block.header_hash());
@@ -341,192 +489,23 @@ impl State {
     }
 
     /// The light-client state after finalizing `height` (`None` above the finalized tip).
+    ///
+    /// Its `nextCommittee` is the committee that signs the next state: the epoch's own, or at
+    /// the epoch's last height the next epoch's (as `LightClient.sol` expects).
     pub(super) fn light_client_state(&self, height: Height) -> Option<LightClientState> {
+        let epoch = self.params.epoch_of(height);
+        let signs_next = if self.params.is_last(height) { Epoch(epoch.get() + 1) } else { epoch };
         Some(LightClientState {
             chain_id: self.params.chain_id,
-            epoch: self.params.epoch,
+            epoch,
             height,
             history_root: self.history.root_at(height).ok()?,
-            next_committee: self.params.committee,
+            next_committee: self.committees.commitment(signs_next)?,
         })
     }
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use std::collections::BTreeMap;
-
-    use trestle_light_client::{ChainId, Epoch, Namespace, PayloadTree, Transaction};
-
-    use super::*;
-    use crate::block::BlockLimits;
-
-    pub(in crate::application) fn params() -> ChainParams {
-        ChainParams {
-            chain_id: ChainId(1),
-            epoch: Epoch(0),
-            committee: B256::repeat_byte(3),
-            limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
-            owners: BTreeMap::new(),
-            genesis_timestamp_ms: 0,
-            min_block_interval_ms: 0,
-        }
-    }
-
-    pub(in crate::application) fn validator() -> State {
-        State::new(Config::new(params()))
-    }
-
-    pub(in crate::application) fn tx(payload: &[u8]) -> BlockTransaction {
-        BlockTransaction::unowned(Transaction::new(Namespace(1), payload.to_vec()))
-    }
-
-    fn digested(block: Block) -> Digested<Block> {
-        let digest = block.digest();
-        Digested::precomputed(block, digest)
-    }
-
-    #[test]
-    fn proposals_verify_elsewhere_and_transactions_appear_once() {
-        let mut a = validator();
-        let mut b = validator();
-        let genesis = a.tip;
-        assert_eq!(genesis, b.tip);
-        let hash = a.submit(tx(b"one")).expect("admitted");
-
-        let one = a.propose(View(1), genesis, &[], 10).expect("built");
-        assert_eq!(one.inner().transactions().len(), 1);
-        assert!(b.verify(View(1), &one, &[]));
-        assert!(!b.verify(View(2), &one, &[]), "wrong view accepted");
-
-        // The transaction is still pending (not finalized) but is not proposed twice.
-        let two = a.propose(View(2), one.digest(), &[], 20).expect("built");
-        assert!(two.inner().transactions().is_empty());
-        assert!(b.verify(View(2), &two, &[]));
-
-        // A block repeating it is rejected.
-        let fields = rules::next_fields(&a.params, &a.known[&one.digest()].parent, View(3), 30);
-        let repeat = digested(Block::new(fields, one.digest(), vec![tx(b"one")]));
-        assert!(!b.verify(View(3), &repeat, &[]));
-
-        // A validator that missed block one learns it from the ancestry.
-        let mut c = validator();
-        assert!(!c.verify(View(2), &two, &[]), "unknown parent accepted");
-        assert!(c.verify(View(2), &two, std::slice::from_ref(&one)));
-
-        // Finalization: resubmission refused, conflicting blocks rejected, the finalized one
-        // still verifies.
-        b.apply_finalized(one.inner()).expect("extends");
-        assert_eq!(b.submit(tx(b"one")), Err(SubmitError::AlreadyFinalized(hash)));
-        let other = a.propose(View(4), genesis, &[], 40).expect("built");
-        assert!(!b.verify(View(4), &other, &[]), "block conflicting with finalization accepted");
-        assert!(b.verify(View(1), &one, &[]));
-        let fields = rules::next_fields(&b.params, &b.known[&one.digest()].parent, View(5), 50);
-        let repeat = digested(Block::new(fields, one.digest(), vec![tx(b"one")]));
-        assert!(!b.verify(View(5), &repeat, &[]), "finalized transaction included again");
-    }
-
-    #[test]
-    fn finalization_extends_history_and_emits_blocks_with_their_states() {
-        let mut a = validator();
-        let (sink, mut emitted) = mpsc::unbounded_channel();
-        let mut config = Config::new(params());
-        config.finalized = vec![sink];
-        let mut b = State::new(config);
-        assert_eq!(emitted.try_recv().expect("genesis emitted").state.height, Height(0));
-        let mut parent = a.tip;
-        let mut tree = HistoryTree::new();
-        tree.append(&rules::genesis(&a.params).header_hash());
-        for view in 1..=5u64 {
-            let block = a.propose(View(view), parent, &[], view * 100).expect("built");
-            assert!(b.verify(View(view), &block, &[]));
-            assert_eq!(b.apply_finalized(block.inner()), Ok(Applied::Extended));
-            // Duplicates are neither applied nor emitted.
-            assert_eq!(b.apply_finalized(block.inner()), Ok(Applied::Duplicate));
-            tree.append(&block.inner().header_hash());
-            let finalized = emitted.try_recv().expect("emitted");
-            assert_eq!(&finalized.block, block.inner());
-            assert_eq!(finalized.state.height, Height(view));
-            assert_eq!(finalized.state.history_root, tree.root());
-            assert_eq!(finalized.state.next_committee, b.params.committee);
-            parent = block.digest();
-        }
-        assert!(emitted.try_recv().is_err(), "duplicates were emitted");
-        assert_eq!(b.finalized_height(), Height(5));
-        assert_eq!(b.history.root(), tree.root());
-        // Another block at a finalized height is a conflict, refused.
-        let stray = a.propose(View(9), a.tip, &[], 900).expect("built");
-        assert_eq!(b.apply_finalized(stray.inner()), Err(FinalizeError::Conflicting { height: 1 }));
-        assert_eq!(b.finalized_height(), Height(5));
-    }
-
-    #[test]
-    fn a_finalized_block_with_a_wrong_history_root_is_refused_and_never_emitted() {
-        let mut a = validator();
-        let (sink, mut emitted) = mpsc::unbounded_channel();
-        let mut config = Config::new(params());
-        config.finalized = vec![sink];
-        let mut b = State::new(config);
-        let _ = emitted.try_recv();
-        let honest = a.propose(View(1), a.tip, &[], 100).expect("built");
-        let mut header = honest.inner().header().clone();
-        header.history_root = B256::repeat_byte(0xbd);
-        let forged = Block::from_parts(
-            header,
-            honest.inner().parent_digest(),
-            honest.inner().transactions().to_vec(),
-        );
-        assert_eq!(
-            b.apply_finalized(&forged),
-            Err(FinalizeError::WrongHistoryRoot {
-                height: 1,
-                expected: b.history.root(),
-                found: B256::repeat_byte(0xbd),
-            })
-        );
-        assert_eq!(b.finalized_height(), Height(0));
-        assert!(emitted.try_recv().is_err(), "a state on a refused block was emitted");
-        assert!(b.light_client_state(Height(1)).is_none());
-        // A block on another parent is refused too.
-        let other = a.propose(View(2), a.tip, &[], 200).expect("built");
-        let mut header = other.inner().header().clone();
-        header.height = Height(1);
-        let orphan = Block::from_parts(header, Digest::from([7u8; 32]), Vec::new());
-        assert_eq!(b.apply_finalized(&orphan), Err(FinalizeError::NotOnTip { height: 1 }));
-        // The honest block still applies.
-        assert_eq!(b.apply_finalized(honest.inner()), Ok(Applied::Extended));
-    }
-
-    #[test]
-    fn namespace_contents_prove_presence_and_absence() {
-        let mut a = validator();
-        for (ns, payload) in [(1u64, b"a"), (3, b"b"), (1, b"c")] {
-            a.submit(BlockTransaction::unowned(Transaction::new(Namespace(ns), payload.to_vec())))
-                .expect("admitted");
-        }
-        let block = a.propose(View(1), a.tip, &[], 10).expect("built");
-        let root = block.inner().header().payload_root;
-        match crate::application::namespace_contents(block.inner(), Namespace(1)) {
-            Some(crate::application::NamespaceContents::Present { proof, transactions }) => {
-                assert_eq!(transactions.len(), 2);
-                let txs: Vec<_> = transactions.iter().map(|t| t.transaction.clone()).collect();
-                proof.verify_complete(&txs, &root).expect("complete namespace proof");
-            }
-            other => panic!("namespace 1 not present: {other:?}"),
-        }
-        for absent in [0u64, 2, 4, u64::MAX] {
-            match crate::application::namespace_contents(block.inner(), Namespace(absent)) {
-                Some(crate::application::NamespaceContents::Absent(proof)) => {
-                    proof.verify(Namespace(absent), &root).expect("absence proof");
-                }
-                other => panic!("namespace {absent} not absent: {other:?}"),
-            }
-        }
-        // A transaction proof by hash, as the mailbox builds it.
-        let wanted = block.inner().transactions()[1].transaction.clone();
-        let proof = PayloadTree::new(block.inner().transactions().iter().map(|t| &t.transaction))
-            .transaction_proof_by_hash(&wanted.hash())
-            .expect("proof");
-        proof.verify(&wanted, &root).expect("transaction proof");
-    }
-}
+mod rotation_tests;
+#[cfg(test)]
+pub(super) mod tests;

@@ -1,0 +1,253 @@
+//! Committee rotation in the chain state: the epoch's last block names the committee the stake
+//! table at its L1 reference yields, verifiers recompute it from their own L1 view (waiting
+//! while it lags), lies about L1 are refused, and an L1 nobody could read carries the committee
+//! forward.
+
+use std::sync::Arc;
+
+use commonware_codec::Encode as _;
+use commonware_cryptography::Signer as _;
+use trestle_api::ValidatorKeys;
+use trestle_light_client::{
+    ChainId, Epoch,
+    rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
+};
+
+use super::*;
+use crate::{
+    block::BlockLimits,
+    l1::{
+        L1Source as _,
+        scripted::{ScriptedL1, TEST_STAKE_TABLE, registered, test_account},
+    },
+};
+
+/// Validator `i`'s keys: the same labelled test seeds as `testing::test_keys` (which this
+/// module cannot import: `testing` builds on `application`).
+fn test_keys(i: usize) -> ValidatorKeys {
+    ValidatorKeys {
+        consensus: commonware_cryptography::ed25519::PrivateKey::from_seed(i as u64),
+        light_client: trestle_light_client::SecretKey::from_seed([(i as u8).wrapping_add(1); 32]),
+    }
+}
+
+const EPOCH: u64 = 4;
+
+fn member(keys: &ValidatorKeys) -> CommitteeSeat {
+    CommitteeSeat {
+        consensus_key: B256::from_slice(&keys.consensus.public_key().encode()),
+        light_client_key: *keys.light_client.public_key(),
+        p2p_address: None,
+    }
+}
+
+fn params() -> ChainParams {
+    let genesis = (0..4).map(|i| member(&test_keys(i))).collect();
+    ChainParams {
+        chain_id: ChainId(1),
+        epoch_length: std::num::NonZeroU64::new(EPOCH).expect("non-zero"),
+        genesis_committee: Arc::new(CommitteeRecord::new(genesis, 8).expect("valid")),
+        genesis_l1: L1Reference::NONE,
+        stake_table: Some(TEST_STAKE_TABLE),
+        limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
+        owners: std::collections::BTreeMap::new(),
+        genesis_timestamp_ms: 0,
+        min_block_interval_ms: 0,
+    }
+}
+
+/// A validator whose L1 view is `view`.
+fn validator(view: &L1View) -> State {
+    let mut config = Config::new(params());
+    config.l1 = view.clone();
+    State::new(config)
+}
+
+/// Extends `view` with every block of `l1` it lacks.
+fn feed(view: &L1View, l1: &ScriptedL1) {
+    let mut source = l1.clone();
+    let blocks = futures::executor::block_on(source.blocks(view.next_number(), 1_000))
+        .expect("the scripted L1 answers");
+    for block in blocks {
+        view.extend(block).expect("a scripted block extends the view");
+    }
+}
+
+/// An L1 where validators 0..6 registered at block 1, validator `i` with stake 100 + i.
+fn l1_with_six() -> ScriptedL1 {
+    let l1 = ScriptedL1::new();
+    l1.push(Vec::new());
+    l1.push(
+        (0..6)
+            .map(|i| {
+                let address = format!("10.0.0.{i}:3000");
+                registered(
+                    &TEST_STAKE_TABLE,
+                    &test_keys(i),
+                    test_account(i),
+                    &address,
+                    100 + i as u128,
+                )
+            })
+            .collect(),
+    );
+    l1.advance(2);
+    l1
+}
+
+fn verdict(state: &mut State, view: u64, block: &Digested<Block>) -> Verification {
+    state.verify(View(view), block, &[])
+}
+
+/// Builds heights 1..=`up_to` on `proposer`, each verified by `verifier` and finalized on both.
+fn build(proposer: &mut State, verifier: &mut State, up_to: u64) -> Vec<Digested<Block>> {
+    let mut blocks = Vec::new();
+    for height in proposer.finalized_height().get() + 1..=up_to {
+        let block = proposer.propose(View(height), proposer.tip, &[], height * 10).expect("built");
+        assert_eq!(verdict(verifier, height, &block), Verification::Valid, "height {height}");
+        proposer.apply_finalized(block.inner()).expect("extends");
+        verifier.apply_finalized(block.inner()).expect("extends");
+        blocks.push(block);
+    }
+    blocks
+}
+
+#[test]
+fn the_last_block_names_the_stake_tables_committee_and_it_signs_two_epochs_on() {
+    let l1 = l1_with_six();
+    let (view_a, view_b) = (L1View::new(0, 64), L1View::new(0, 64));
+    feed(&view_a, &l1);
+    feed(&view_b, &l1);
+    let (mut a, mut b) = (validator(&view_a), validator(&view_b));
+    let genesis = a.params.genesis_committee.clone();
+
+    let blocks = build(&mut a, &mut b, EPOCH - 1);
+    let last = blocks.last().expect("built").inner();
+    assert_eq!(last.succession().l1, l1.head().expect("head"), "the newest L1 block is named");
+    let next = last.succession().next_committee.clone().expect("the last block names one");
+    // Six eligible, ranked by stake: validators 5, 4, …, 0.
+    let expected: Vec<_> = (0..6).rev().map(|i| member(&test_keys(i)).consensus_key).collect();
+    let got: Vec<_> = next.members().iter().map(|m| m.consensus_key).collect();
+    assert_eq!(got, expected);
+    assert_eq!(next.members()[0].p2p_address, Some("10.0.0.5:3000".parse().expect("addr")));
+    assert!(
+        blocks[..blocks.len() - 1].iter().all(|b| b.inner().succession().next_committee.is_none())
+    );
+
+    // Epochs 0 and 1 stay the genesis committee's; epoch 2 is the table's.
+    assert_eq!(b.committees.get(Epoch(1)), Some(&genesis));
+    assert_eq!(b.committees.get(Epoch(2)).map(|c| c.commitment()), Some(next.commitment()));
+    let state = b.light_client_state(Height(EPOCH - 1)).expect("finalized");
+    assert_eq!(state.next_committee, genesis.commitment(), "epoch 0 hands over to epoch 1");
+
+    // Through epoch 1: its blocks carry the genesis committee, its last state names epoch 2's.
+    let blocks = build(&mut a, &mut b, 2 * EPOCH);
+    assert_eq!(blocks[0].inner().header().epoch, Epoch(1));
+    assert_eq!(blocks[0].inner().header().committee, genesis.commitment());
+    let handover = b.light_client_state(Height(2 * EPOCH - 1)).expect("finalized");
+    assert_eq!(handover.next_committee, next.commitment());
+    let first_of_two = blocks.last().expect("built").inner();
+    assert_eq!(first_of_two.header().epoch, Epoch(2));
+    assert_eq!(first_of_two.header().committee, next.commitment());
+}
+
+#[test]
+fn a_lagging_view_waits_and_a_lie_about_l1_is_refused() {
+    let l1 = l1_with_six();
+    let (view_a, lagging) = (L1View::new(0, 64), L1View::new(0, 64));
+    feed(&view_a, &l1);
+    let mut a = validator(&view_a);
+    let mut b = validator(&lagging);
+    let block = a.propose(View(1), a.tip, &[], 10).expect("built");
+    assert_eq!(verdict(&mut b, 1, &block), Verification::Later, "a lagging view waits");
+    feed(&lagging, &l1);
+    assert_eq!(verdict(&mut b, 1, &block), Verification::Valid);
+
+    // The same block naming an L1 hash that is not on L1 at that number.
+    let mut fork = block.inner().succession().clone();
+    fork.l1.hash = B256::repeat_byte(0x66);
+    let forged = Block::from_parts(
+        block.inner().header().clone(),
+        block.inner().parent_digest(),
+        fork,
+        block.inner().transactions().to_vec(),
+    );
+    let forged = Digested::precomputed(forged.clone(), forged.digest());
+    let mut c = validator(&lagging);
+    assert_eq!(verdict(&mut c, 1, &forged), Verification::Invalid);
+    // A reference beyond L1's head is only early: it waits, it is not voted for.
+    let mut ahead = block.inner().succession().clone();
+    ahead.l1 = L1Reference { number: 99, hash: ScriptedL1::hash_of(99) };
+    let early = Block::from_parts(
+        block.inner().header().clone(),
+        block.inner().parent_digest(),
+        ahead,
+        block.inner().transactions().to_vec(),
+    );
+    let early = Digested::precomputed(early.clone(), early.digest());
+    assert_eq!(verdict(&mut c, 1, &early), Verification::Later);
+}
+
+/// The last block of epoch 0 from `proposer`, rebuilt with `succession`.
+fn last_with(
+    proposer: &mut State,
+    verifier: &mut State,
+    succession: Succession,
+) -> Digested<Block> {
+    build(proposer, verifier, EPOCH - 2);
+    let honest = proposer.propose(View(EPOCH - 1), proposer.tip, &[], 100).expect("built");
+    let block = Block::from_parts(
+        honest.inner().header().clone(),
+        honest.inner().parent_digest(),
+        succession,
+        honest.inner().transactions().to_vec(),
+    );
+    let digest = block.digest();
+    Digested::precomputed(block, digest)
+}
+
+#[test]
+fn a_wrong_or_missing_next_committee_is_refused() {
+    let l1 = l1_with_six();
+    let (view_a, view_b) = (L1View::new(0, 64), L1View::new(0, 64));
+    feed(&view_a, &l1);
+    feed(&view_b, &l1);
+    let head = l1.head().expect("head");
+    let genesis = params().genesis_committee;
+    // Carrying the genesis committee forward although the reference moved.
+    let (mut a, mut b) = (validator(&view_a), validator(&view_b));
+    let stale = last_with(&mut a, &mut b, Succession { l1: head, next_committee: Some(genesis) });
+    assert_eq!(verdict(&mut b, EPOCH - 1, &stale), Verification::Invalid);
+    // No committee at all.
+    let (mut a, mut b) = (validator(&view_a), validator(&view_b));
+    let missing = last_with(&mut a, &mut b, Succession::at(head));
+    assert_eq!(verdict(&mut b, EPOCH - 1, &missing), Verification::Invalid);
+    // A committee in a block that does not end its epoch.
+    let (mut a, mut b) = (validator(&view_a), validator(&view_b));
+    build(&mut a, &mut b, 1);
+    let honest = a.propose(View(2), a.tip, &[], 20).expect("built");
+    let named = Succession { l1: head, next_committee: Some(params().genesis_committee) };
+    let early = Block::from_parts(
+        honest.inner().header().clone(),
+        honest.inner().parent_digest(),
+        named,
+        honest.inner().transactions().to_vec(),
+    );
+    let early = Digested::precomputed(early.clone(), early.digest());
+    assert_eq!(verdict(&mut b, 2, &early), Verification::Invalid);
+}
+
+#[test]
+fn an_l1_nobody_could_read_carries_the_committee_forward() {
+    let l1 = l1_with_six();
+    // The proposer's L1 was down for the whole epoch: its view is empty.
+    let (down, up) = (L1View::new(0, 64), L1View::new(0, 64));
+    feed(&up, &l1);
+    let (mut a, mut b) = (validator(&down), validator(&up));
+    let blocks = build(&mut a, &mut b, EPOCH - 1);
+    let last = blocks.last().expect("built").inner();
+    assert_eq!(last.succession().l1, L1Reference::NONE);
+    let next = last.succession().next_committee.clone().expect("named");
+    assert_eq!(next, params().genesis_committee, "carried forward, and accepted by a live view");
+    assert_eq!(b.committees.get(Epoch(2)), Some(&next));
+}
