@@ -109,7 +109,7 @@ pub fn check_advance(parent: &L1Reference, child: &L1Reference) -> Result<(), L1
 
 /// One member of a committee: what consensus, the light client and the p2p layer need.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommitteeMember {
+pub struct CommitteeSeat {
     /// ed25519 consensus (and p2p) public key.
     pub consensus_key: B256,
     /// EdDSA-Poseidon light-client key (its slot is the member's position).
@@ -139,13 +139,13 @@ pub enum RecordError {
 /// light-client committee (capacity and commitment) they form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitteeRecord {
-    members: Vec<CommitteeMember>,
+    members: Vec<CommitteeSeat>,
     light_client: Committee,
 }
 
 impl CommitteeRecord {
     /// A record of `members` (slot order) padded to the circuit's `capacity`.
-    pub fn new(members: Vec<CommitteeMember>, capacity: usize) -> Result<Self, RecordError> {
+    pub fn new(members: Vec<CommitteeSeat>, capacity: usize) -> Result<Self, RecordError> {
         for (second, member) in members.iter().enumerate() {
             if let Some(first) =
                 members[..second].iter().position(|m| m.consensus_key == member.consensus_key)
@@ -159,7 +159,7 @@ impl CommitteeRecord {
     }
 
     /// The members, in slot order.
-    pub fn members(&self) -> &[CommitteeMember] {
+    pub fn members(&self) -> &[CommitteeSeat] {
         &self.members
     }
 
@@ -242,7 +242,7 @@ pub fn rotate(
     let members = selection
         .members
         .iter()
-        .map(|member| CommitteeMember {
+        .map(|member| CommitteeSeat {
             consensus_key: member.registration.consensus_key,
             light_client_key: member.light_client_key,
             p2p_address: Some(member.p2p_address),

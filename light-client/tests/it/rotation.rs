@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use trestle_light_client::{
     SecretKey,
     rotation::{
-        CommitteeMember, CommitteeRecord, L1Reference, L1ReferenceError, MIN_COMMITTEE,
-        RecordError, Rotation, RotationError, StakeTableAt, check_advance, rotate,
+        CommitteeRecord, CommitteeSeat, L1Reference, L1ReferenceError, MIN_COMMITTEE, RecordError,
+        Rotation, RotationError, StakeTableAt, check_advance, rotate,
     },
 };
 
@@ -18,8 +18,8 @@ fn reference(number: u64, tag: u8) -> L1Reference {
     L1Reference { number, hash: B256::repeat_byte(tag) }
 }
 
-fn member(i: u8) -> CommitteeMember {
-    CommitteeMember {
+fn member(i: u8) -> CommitteeSeat {
+    CommitteeSeat {
         consensus_key: B256::repeat_byte(i),
         light_client_key: *SecretKey::from_seed([i; 32]).public_key(),
         p2p_address: Some(format!("127.0.0.1:{}", 3000 + u16::from(i)).parse().unwrap()),
