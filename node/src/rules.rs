@@ -247,6 +247,13 @@ pub enum BlockError {
         /// The reference's hash.
         found: B256,
     },
+    /// The L1 reference is older than what this node's L1 view keeps, so it cannot be
+    /// checked (honest proposers name recent blocks).
+    #[error("L1 reference {0} is older than this node's L1 view keeps")]
+    L1Forgotten(u64),
+    /// The L1 reference moved on a network whose genesis names no stake table.
+    #[error("L1 reference {0} on a network without a stake table")]
+    NoStakeTable(u64),
     /// Too many transactions or payload bytes.
     #[error("block exceeds its limits ({transactions} transactions, {bytes} payload bytes)")]
     TooLarge {

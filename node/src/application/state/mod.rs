@@ -319,7 +319,8 @@ impl State {
             return Some(Succession::at(newest));
         }
         let epoch = self.params.epoch_of(height);
-        for reference in [newest, parent.l1] {
+        let fallback = (newest != parent.l1).then_some(parent.l1);
+        for reference in std::iter::once(newest).chain(fallback) {
             match self.committees.expected_next(&self.params, epoch, &reference, &self.l1) {
                 Ok((record, rotation)) => {
                     debug!(epoch = epoch.get(), ?rotation, l1 = reference.number, "next committee");
@@ -350,13 +351,7 @@ impl State {
                         found: succession.l1.hash,
                     });
                 }
-                L1Check::Forgotten => {
-                    return Err(BlockError::NotOnL1 {
-                        number: succession.l1.number,
-                        ours: B256::ZERO,
-                        found: succession.l1.hash,
-                    });
-                }
+                L1Check::Forgotten => return Err(BlockError::L1Forgotten(succession.l1.number)),
             }
         }
         let Some(record) = &succession.next_committee else { return Ok(Verification::Valid) };
@@ -371,11 +366,9 @@ impl State {
             | Err(ExpectedError::Rotation(RotationError::StakeTableNeeded(_))) => {
                 Ok(Verification::Later)
             }
-            Err(ExpectedError::Rotation(RotationError::NoStakeTable)) => Err(BlockError::NotOnL1 {
-                number: succession.l1.number,
-                ours: B256::ZERO,
-                found: succession.l1.hash,
-            }),
+            Err(ExpectedError::Rotation(RotationError::NoStakeTable)) => {
+                Err(BlockError::NoStakeTable(succession.l1.number))
+            }
         }
     }
 

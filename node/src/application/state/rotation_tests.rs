@@ -95,6 +95,18 @@ fn l1_with_six() -> ScriptedL1 {
     l1
 }
 
+/// `block` with another succession (everything else as it was).
+fn with_succession(block: &Block, succession: Succession) -> Digested<Block> {
+    let block = Block::from_parts(
+        block.header().clone(),
+        block.parent_digest(),
+        succession,
+        block.transactions().to_vec(),
+    );
+    let digest = block.digest();
+    Digested::precomputed(block, digest)
+}
+
 fn verdict(state: &mut State, view: u64, block: &Digested<Block>) -> Verification {
     state.verify(View(view), block, &[])
 }
@@ -166,25 +178,13 @@ fn a_lagging_view_waits_and_a_lie_about_l1_is_refused() {
     // The same block naming an L1 hash that is not on L1 at that number.
     let mut fork = block.inner().succession().clone();
     fork.l1.hash = B256::repeat_byte(0x66);
-    let forged = Block::from_parts(
-        block.inner().header().clone(),
-        block.inner().parent_digest(),
-        fork,
-        block.inner().transactions().to_vec(),
-    );
-    let forged = Digested::precomputed(forged.clone(), forged.digest());
+    let forged = with_succession(block.inner(), fork);
     let mut c = validator(&lagging);
     assert_eq!(verdict(&mut c, 1, &forged), Verification::Invalid);
     // A reference beyond L1's head is only early: it waits, it is not voted for.
     let mut ahead = block.inner().succession().clone();
     ahead.l1 = L1Reference { number: 99, hash: ScriptedL1::hash_of(99) };
-    let early = Block::from_parts(
-        block.inner().header().clone(),
-        block.inner().parent_digest(),
-        ahead,
-        block.inner().transactions().to_vec(),
-    );
-    let early = Digested::precomputed(early.clone(), early.digest());
+    let early = with_succession(block.inner(), ahead);
     assert_eq!(verdict(&mut c, 1, &early), Verification::Later);
 }
 
@@ -196,14 +196,7 @@ fn last_with(
 ) -> Digested<Block> {
     build(proposer, verifier, EPOCH - 2);
     let honest = proposer.propose(View(EPOCH - 1), proposer.tip, &[], 100).expect("built");
-    let block = Block::from_parts(
-        honest.inner().header().clone(),
-        honest.inner().parent_digest(),
-        succession,
-        honest.inner().transactions().to_vec(),
-    );
-    let digest = block.digest();
-    Digested::precomputed(block, digest)
+    with_succession(honest.inner(), succession)
 }
 
 #[test]
@@ -227,13 +220,7 @@ fn a_wrong_or_missing_next_committee_is_refused() {
     build(&mut a, &mut b, 1);
     let honest = a.propose(View(2), a.tip, &[], 20).expect("built");
     let named = Succession { l1: head, next_committee: Some(params().genesis_committee) };
-    let early = Block::from_parts(
-        honest.inner().header().clone(),
-        honest.inner().parent_digest(),
-        named,
-        honest.inner().transactions().to_vec(),
-    );
-    let early = Digested::precomputed(early.clone(), early.digest());
+    let early = with_succession(honest.inner(), named);
     assert_eq!(verdict(&mut b, 2, &early), Verification::Invalid);
 }
 
