@@ -32,7 +32,7 @@
 //! for processing time. At 50 ms links, 1 ms cycles add ~50 ms to finality and 10 µs cycles come
 //! within 1 ms of the network floor; report it with every number.
 //!
-//! Finalization is observed through each validator's `Finalized { block, state }` sink (the
+//! Finalization is observed through each validator's `Finalized { block, state, .. }` sink (the
 //! cluster's `observe` option, `Running::finalized`): the application sends every finalized
 //! block with its light-client state right after it applied it, so the receive time is the
 //! finalization time (within one runtime cycle, `--cycle-us`). Block contents (payload bytes,

@@ -183,7 +183,7 @@ where
         let mut receiver = validator.finalized;
         let observations = observations.clone();
         context.child("finalized").with_attribute("index", v).spawn(move |context| async move {
-            while let Some(Finalized { block, state }) = receiver.recv().await {
+            while let Some(Finalized { block, state, .. }) = receiver.recv().await {
                 let now = since_epoch(context.current());
                 let height = state.height.get() as usize;
                 let mut observed = lock(&observations);

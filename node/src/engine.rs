@@ -12,8 +12,11 @@
 //! | [`CHANNEL_BACKFILL`] | marshal's resolver | blocks/finalizations a lagging node lacks |
 //! | [`CHANNEL_SIGNATURES`] | [`signatures`](crate::signatures) | light-client state signatures |
 //!
+//! The three simplex channels are multiplexed by epoch: each epoch's engine has subchannel `e`
+//! of each ([`epochs`]).
+//!
 //! Storage partitions are prefixed with [`EngineConfig::partition_prefix`]: simplex's journal
-//! (`{prefix}-simplex`), marshal's caches and metadata (`{prefix}-marshal-*`) and the two
+//! of each epoch (`{prefix}-simplex-{e}`), marshal's caches and metadata (`{prefix}-marshal-*`) and the two
 //! immutable archives of finalized blocks and finalizations (`{prefix}-blocks-*`,
 //! `{prefix}-finalizations-*`). Restarting with the same prefix resumes from them. The
 //! signatures actor uses its own [`signatures::Config::partition_prefix`].
@@ -29,25 +32,23 @@ use commonware_consensus::{
     marshal::{
         self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline,
     },
-    simplex::{self, elector::RoundRobin},
-    types::{Epoch as CwEpoch, FixedEpocher, ViewDelta},
+    simplex,
+    types::{FixedEpocher, ViewDelta},
 };
-use commonware_cryptography::{
-    Digestible as _, Signer as _,
-    certificate::{ConstantProvider, Verifier as _},
-    ed25519,
-};
-use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_cryptography::{Digestible as _, Signer as _, ed25519};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender, utils::mux};
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_storage::archive::immutable;
-use commonware_utils::{NonZeroDuration, ordered::Set};
+use commonware_utils::NonZeroDuration;
 use rand::CryptoRng;
+use trestle_light_client::Epoch;
 
 use crate::{
     ConsensusContext, Marshal, Scheme,
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
     block::{Block, BlockLimits},
+    epochs::{self, EpochSchemes},
     rules, signatures,
 };
 
@@ -111,10 +112,9 @@ impl Default for Timeouts {
 /// Everything a validator needs besides its runtime context and network channels.
 #[derive(Clone, Debug)]
 pub struct EngineConfig<B, P> {
-    /// Consensus (and p2p) identity.
+    /// Consensus (and p2p) identity: it votes in the epochs whose committee includes it and
+    /// follows the others.
     pub identity: ed25519::PrivateKey,
-    /// Every validator's consensus key (order does not matter; it is sorted).
-    pub participants: Vec<ed25519::PublicKey>,
     /// Domain separation of consensus signatures (unique per network).
     pub namespace: Vec<u8>,
     /// Prefix of every storage partition of this validator.
@@ -138,12 +138,9 @@ pub struct EngineConfig<B, P> {
 /// Why a validator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// The identity key is not one of the participants.
-    #[error("identity {0} is not a participant")]
-    NotAParticipant(Box<ed25519::PublicKey>),
-    /// The participant list has duplicates or is empty.
-    #[error("participants must be distinct and non-empty")]
-    Participants,
+    /// The genesis committee cannot become a consensus scheme.
+    #[error(transparent)]
+    Scheme(#[from] epochs::SchemeError),
     /// The timeouts violate simplex's ordering (`leader < certification < skip`,
     /// `timeout_retry < skip`, all non-zero).
     #[error("invalid timeouts: {0}")]
@@ -207,14 +204,17 @@ impl<S, R> Channels<S, R> {
     }
 }
 
-/// Largest network message this node sends or accepts with `limits` and `participants`
-/// validators (configure the p2p layer's `max_size` with at least this).
+/// Largest network message this node sends or accepts with `limits` and committees of at most
+/// `participants` validators (the circuit capacity; configure the p2p layer's `max_size` with
+/// at least this).
 pub fn max_message_size(limits: &BlockLimits, participants: u32) -> u32 {
     let marshal = marshal::max_payload_size::<marshal::standard::Standard<Block>, Scheme>(
         participants,
         limits,
     );
-    let simplex = simplex::max_payload_size::<Scheme, crate::block::Digest>(participants);
+    // Simplex runs on a subchannel per epoch: its messages carry the subchannel's prefix.
+    let simplex =
+        mux::prefixed(simplex::max_payload_size::<Scheme, crate::block::Digest>(participants));
     let largest = marshal.max(simplex).max(signatures::MAX_MESSAGE_SIZE);
     u32::try_from(largest).unwrap_or(u32::MAX)
 }
@@ -251,7 +251,8 @@ fn archive_config<C>(
     }
 }
 
-/// Starts a validator: application, marshal (broadcast + backfill), simplex.
+/// Starts a validator: application, marshal (broadcast + backfill), and the epoch orchestrator
+/// (one simplex engine per epoch).
 pub async fn start<E, B, P, S, R>(
     context: E,
     config: EngineConfig<B, P>,
@@ -294,18 +295,23 @@ where
     let fetch_timeout = NonZeroDuration::new(config.timeouts.fetch)
         .ok_or(EngineError::Timeouts("fetch must be non-zero"))?;
     let me = config.identity.public_key();
-    let participants =
-        Set::try_from(config.participants.clone()).map_err(|_| EngineError::Participants)?;
-    let scheme = Scheme::signer(&config.namespace, participants, config.identity.clone())
-        .ok_or_else(|| EngineError::NotAParticipant(Box::new(me.clone())))?;
     let prefix = config.partition_prefix.clone();
-    let limits = config.application.params.limits;
-    let genesis = rules::genesis(&config.application.params);
+    let params = &config.application.params;
+    let limits = params.limits;
+    let capacity = params.genesis_committee.capacity();
+    let genesis = rules::genesis(params);
     let genesis_digest = genesis.digest();
-    let epocher = FixedEpocher::new(NonZeroU64::MAX);
+    let epocher = FixedEpocher::new(params.epoch_length);
+    let schemes = EpochSchemes::new(&config.namespace, config.identity.clone());
+    for epoch in [Epoch(0), Epoch(1)] {
+        schemes.insert(epoch, &params.genesis_committee)?;
+    }
+    let epoch_length = params.epoch_length;
 
-    // Signatures: one of the application's sinks of finalized heights.
+    // Sinks of finalized blocks: the epoch orchestrator, and the signatures actor.
     let mut app_config = config.application.clone();
+    let (epochs_sink, epochs_finalized) = commonware_utils::channel::mpsc::unbounded_channel();
+    app_config.finalized.push(epochs_sink);
     let mut signatures_actor = None;
     if let Some(sigs_config) = config.signatures.clone() {
         let (actor, mailbox) =
@@ -348,9 +354,10 @@ where
     let broadcast_handle = broadcast.start(channels.broadcast);
 
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    // Certificates of every epoch are bounded by the circuit capacity, the largest committee.
     let finalizations = immutable::Archive::init(
         context.child("finalizations"),
-        archive_config(&prefix, "finalizations", &page_cache, scheme.certificate_codec_config()),
+        archive_config(&prefix, "finalizations", &page_cache, capacity),
     )
     .await?;
     let blocks = immutable::Archive::init(
@@ -358,13 +365,12 @@ where
         archive_config(&prefix, "blocks", &page_cache, limits),
     )
     .await?;
-    let provider = ConstantProvider::<Scheme, CwEpoch>::new(scheme.clone());
     let (marshal_actor, marshal, _floor) = MarshalActor::init(
         context.child("marshal"),
         finalizations,
         blocks,
         marshal::Config {
-            provider,
+            provider: schemes.clone(),
             epocher: epocher.clone(),
             start: marshal::Start::Genesis(commonware_cryptography::Digested::precomputed(
                 genesis,
@@ -393,43 +399,38 @@ where
         mailbox
     });
 
-    // Consensus.
+    // Consensus: one simplex engine per epoch.
     let inline =
         Inline::new(context.child("inline"), wrap(application.clone()), marshal.clone(), epocher);
-    let engine = simplex::Engine::new(
-        context.child("simplex"),
-        simplex::Config {
-            scheme,
-            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
-            blocker: config.blocker,
-            automaton: inline.clone(),
-            relay: inline.clone(),
-            reporter: inline,
-            strategy: Sequential,
-            partition: format!("{prefix}-simplex"),
-            mailbox_size: config.mailbox_size,
-            epoch: CwEpoch::zero(),
-            floor: simplex::Floor::Genesis(genesis_digest),
-            replay_buffer: WRITE_BUFFER,
-            write_buffer: WRITE_BUFFER,
-            page_cache,
-            leader_timeout: config.timeouts.leader,
-            certification_timeout: config.timeouts.certification,
-            timeout_retry: config.timeouts.timeout_retry,
-            fetch_timeout,
-            fetch_retry_delay: Duration::from_millis(100),
-            view_retention: ViewDelta::new(10),
-            skip: simplex::SkipPolicy::Enabled {
-                timeout: config.timeouts.skip,
-                budget: simplex::SkipBudget::Participants,
-            },
-            forward: simplex::ForwardPolicy::SilentLeader,
-            track_historical_votes: false,
-        },
-    );
-    let simplex_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
+    let epochs_config = epochs::Config {
+        partition_prefix: prefix,
+        epoch_length,
+        genesis_digest,
+        timeouts: config.timeouts,
+        blocker: config.blocker,
+        mailbox_size: config.mailbox_size,
+        page_cache,
+    };
+    let epochs_marshal = marshal.clone();
+    let epochs_task = context.child("epochs").spawn(move |context| async move {
+        if let Err(e) = epochs::run(
+            context,
+            epochs_config,
+            schemes,
+            inline,
+            epochs_marshal,
+            epochs_finalized,
+            channels.votes,
+            channels.certificates,
+            channels.resolver,
+        )
+        .await
+        {
+            tracing::error!(%e, "the epoch orchestrator stopped; this node no longer takes part in consensus");
+        }
+    });
 
-    handles.extend([broadcast_handle, marshal_handle, simplex_handle]);
+    handles.extend([broadcast_handle, marshal_handle, epochs_task]);
     Ok(Node { application, marshal, signatures, application_task, handles })
 }
 

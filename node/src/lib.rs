@@ -10,6 +10,7 @@
 //! * [`mempool`]: the bounded, deduplicating transaction pool and its typed rejections;
 //! * [`application`]: the actor (ingress/mailbox, actor, config) consensus talks to;
 //! * [`engine`]: wiring of one validator over any runtime and p2p channels;
+//! * [`epochs`]: one simplex engine per epoch over the committee the chain decided;
 //! * [`rpc`]: the JSON-RPC server (HTTP + WebSocket) of the `trestle-api` contract;
 //! * [`signatures`]: signing, gossip, persistence and serving of light-client state signatures;
 //! * [`validator`]: one validator from its genesis and keys (every bring-up starts there);
@@ -24,6 +25,7 @@
 pub mod application;
 pub mod block;
 pub mod engine;
+pub mod epochs;
 pub mod l1;
 pub mod mempool;
 pub mod rpc;

@@ -98,23 +98,16 @@ impl Validator {
         config
     }
 
-    /// The signatures actor's configuration: our light-client key, the committee and every
-    /// validator's slot by consensus key.
+    /// The signatures actor's configuration: our consensus and light-client keys (the
+    /// committees come with the finalized blocks) and the epoch length.
     pub fn signatures(&self) -> signatures::Config {
-        let slots = self
-            .genesis
-            .consensus_keys
-            .iter()
-            .enumerate()
-            .filter_map(|(i, key)| Some((key.clone(), u32::try_from(i).ok()?)))
-            .collect();
-        signatures::Config::new(
+        let mut config = signatures::Config::new(
             self.keys.consensus.public_key(),
             self.keys.light_client.clone(),
-            self.genesis.committee.clone(),
-            slots,
             format!("{}-signatures", self.partition_prefix),
-        )
+        );
+        config.epoch_length = self.genesis.epoch_length;
+        config
     }
 
     /// The committee as the RPC serves it (`trestle_committee`).
@@ -128,15 +121,15 @@ impl Validator {
 
     /// The largest p2p message this network sends (size the transport with it).
     pub fn max_message_size(&self) -> u32 {
-        let validators = u32::try_from(self.genesis.consensus_keys.len()).unwrap_or(u32::MAX);
-        engine::max_message_size(&self.params().limits, validators)
+        // Every committee fits the circuit capacity.
+        let capacity = u32::try_from(self.genesis.committee.capacity()).unwrap_or(u32::MAX);
+        engine::max_message_size(&self.params().limits, capacity)
     }
 
     /// The engine's configuration over a network's `blocker` and `peer_provider`.
     pub fn engine<B, P>(&self, blocker: B, peer_provider: P) -> EngineConfig<B, P> {
         EngineConfig {
             identity: self.keys.consensus.clone(),
-            participants: self.genesis.consensus_keys.clone(),
             namespace: self.genesis.consensus_namespace(),
             partition_prefix: self.partition_prefix.clone(),
             application: self.application(),

@@ -28,6 +28,7 @@ use trestle_light_client::{
     Header, Height, LightClientState, Namespace, PayloadTree, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     history::HistoryError,
+    rotation::CommitteeRecord,
 };
 
 use super::state::Verification;
@@ -65,6 +66,8 @@ pub struct Finalized {
     pub block: Block,
     /// The light-client state after finalizing it (history root over `0..=height`).
     pub state: LightClientState,
+    /// The committee of the block's epoch: the one that signs `state`.
+    pub committee: Arc<CommitteeRecord>,
 }
 
 /// Why a history proof could not be produced.

@@ -2,7 +2,7 @@
 //! collects, verifies, persists, gossips and serves everyone's signatures (see the
 //! [module docs](super)). The rules are the [`Book`]'s; this file is the event loop around it.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use commonware_codec::{Decode as _, Encode as _};
 use commonware_cryptography::ed25519;
@@ -11,7 +11,7 @@ use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage};
 use commonware_utils::channel::mpsc;
 use tracing::{debug, error, info, warn};
-use trestle_light_client::{Height, LightClientState, SecretKey};
+use trestle_light_client::{Height, LightClientState, SecretKey, rotation::CommitteeRecord};
 
 use super::{
     Config, Error, Rejected,
@@ -35,7 +35,6 @@ struct Inner<E: Storage + Metrics> {
     book: Book,
     store: Store<E>,
     signer: SecretKey,
-    slots: BTreeMap<ed25519::PublicKey, u32>,
     public_key: ed25519::PublicKey,
     sync_interval: std::time::Duration,
 }
@@ -44,9 +43,8 @@ impl<E: Clock + Spawner + Storage + Metrics> Actor<E> {
     /// Validates `config`, opens the journals under `config.partition_prefix` and restores
     /// the states and signatures they hold.
     pub async fn init(context: E, config: Config) -> Result<(Self, Mailbox), Error> {
-        let own_slot = config.validate()?;
-        config.committee.prepare();
-        let mut book = Book::new(&config, own_slot);
+        config.validate()?;
+        let mut book = Book::new(&config);
         let store = Store::open(&context, &config.partition_prefix, &mut book).await?;
         book.prune();
         if let Some(tip) = book.tip {
@@ -57,7 +55,6 @@ impl<E: Clock + Spawner + Storage + Metrics> Actor<E> {
             book,
             store,
             signer: config.signer,
-            slots: config.slots,
             public_key: config.public_key,
             sync_interval: config.sync_interval,
         };
@@ -101,8 +98,8 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
         loop {
             let result = select! {
                 next = finalized.recv() => {
-                    let Some(Finalized { state, .. }) = next else { break };
-                    self.on_finalized(&state, &mut sender, &mut blocker).await
+                    let Some(Finalized { state, committee, .. }) = next else { break };
+                    self.on_finalized(&state, &committee, &mut sender, &mut blocker).await
                 },
                 message = control.recv() => {
                     let Some(message) = message else { break };
@@ -134,10 +131,12 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
         debug!("signatures actor stopped");
     }
 
-    /// Signs our state of a newly finalized height, stores it, then gossips our signature.
+    /// Signs our state of a newly finalized height (if `committee`, its epoch's, seats us),
+    /// stores it, then gossips our signature.
     async fn on_finalized<S, B>(
         &mut self,
         state: &LightClientState,
+        committee: &Arc<CommitteeRecord>,
         sender: &mut S,
         blocker: &mut B,
     ) -> Result<(), Error>
@@ -145,13 +144,19 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
         S: Sender<PublicKey = ed25519::PublicKey>,
         B: Blocker<PublicKey = ed25519::PublicKey>,
     {
-        let outcome = match self.book.own(state, &self.signer) {
+        let outcome = match self.book.own(state, committee, &self.signer) {
             Ok(outcome) => outcome,
             Err(rejected) => {
                 error!(%rejected, "own light-client state not stored");
                 return Ok(());
             }
         };
+        if outcome.wrong_key {
+            error!(
+                height = state.height.get(),
+                "our light-client key is not the one our committee seat names; not signing"
+            );
+        }
         for (peer, rejected) in outcome.rejected {
             self.reject(peer, &rejected, blocker);
         }
@@ -187,10 +192,6 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
         S: Sender<PublicKey = ed25519::PublicKey>,
         B: Blocker<PublicKey = ed25519::PublicKey>,
     {
-        let Some(&slot) = self.slots.get(&peer) else {
-            self.reject(peer, &Rejected::NotAMember, blocker);
-            return Ok(());
-        };
         if peer == self.public_key {
             return Ok(());
         }
@@ -198,7 +199,7 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
             Wire::Signatures(items) => {
                 let mut records = Vec::new();
                 for gossip in items {
-                    match self.book.peer(&peer, slot, gossip) {
+                    match self.book.peer(&peer, gossip) {
                         Ok((_, Some(record))) => records.push(record),
                         Ok((_, None)) => {}
                         Err(rejected) => {
@@ -242,14 +243,8 @@ impl<E: Clock + Spawner + Storage + Metrics> Inner<E> {
 
     /// Asks each peer for the first range of recent heights where we lack its signature.
     fn request_missing<S: Sender<PublicKey = ed25519::PublicKey>>(&mut self, sender: &mut S) {
-        let peers: Vec<(ed25519::PublicKey, u32)> = self
-            .slots
-            .iter()
-            .filter(|(peer, _)| **peer != self.public_key)
-            .map(|(peer, slot)| (peer.clone(), *slot))
-            .collect();
-        for (peer, slot) in peers {
-            if let Some((from, to)) = self.book.missing(slot) {
+        for peer in self.book.peers() {
+            if let Some((from, to)) = self.book.missing(&peer) {
                 let request = Wire::Request { from: Height(from), to: Height(to) };
                 sender.send(Recipients::One(peer), request.encode(), false);
             }
@@ -267,15 +262,6 @@ mod tests {
     use crate::signatures::{book::tests::fixture, record::Record};
 
     #[test]
-    fn a_light_client_key_not_of_our_slot_is_refused_at_start() {
-        let mut f = fixture(2);
-        f.config.signer = f.light[1].clone();
-        assert!(matches!(f.config.validate(), Err(Error::Config(_))));
-        f.config.signer = f.light[0].clone();
-        assert_eq!(f.config.validate().expect("valid"), 0);
-    }
-
-    #[test]
     fn signatures_survive_a_restart() {
         let f = fixture(2);
         let mut config = f.config.clone();
@@ -284,7 +270,8 @@ mod tests {
             let (mut actor, _) =
                 Actor::init(context.child("first"), config.clone()).await.expect("init");
             for h in 0..6 {
-                let outcome = actor.inner.book.own(&f.state(h), &f.light[0]).expect("own");
+                let outcome =
+                    actor.inner.book.own(&f.state(h), &f.record, &f.light[0]).expect("own");
                 actor
                     .inner
                     .store
@@ -292,13 +279,21 @@ mod tests {
                     .await
                     .expect("append");
                 let (_, record) =
-                    actor.inner.book.peer(&f.peers[1], 1, f.gossip(1, h)).expect("valid");
+                    actor.inner.book.peer(&f.peers[1], f.gossip(1, h)).expect("valid");
                 let records: Vec<Record> = record.into_iter().collect();
                 actor.inner.store.append(&actor.inner.book, &records).await.expect("append");
             }
             let expected: Vec<_> = (0..6).map(|h| actor.inner.book.signatures_at(h)).collect();
             drop(actor);
-            let (actor, _) = Actor::init(context.child("second"), config).await.expect("reopen");
+            let (mut actor, _) =
+                Actor::init(context.child("second"), config).await.expect("reopen");
+            assert_eq!(actor.inner.book.tip, Some(5));
+            // The application's replay brings the committees back; nothing is signed again.
+            for h in 0..6 {
+                let outcome =
+                    actor.inner.book.own(&f.state(h), &f.record, &f.light[0]).expect("replay");
+                assert!(outcome.records.is_empty(), "height {h} signed again");
+            }
             let restored: Vec<_> = (0..6).map(|h| actor.inner.book.signatures_at(h)).collect();
             assert_eq!(restored, expected);
             assert_eq!(actor.inner.book.tip, Some(5));

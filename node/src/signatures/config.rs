@@ -1,13 +1,12 @@
 //! Configuration of the signatures actor.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
     num::{NonZeroU64, NonZeroUsize},
     time::Duration,
 };
 
 use commonware_cryptography::ed25519;
-use trestle_light_client::{Committee, Height, SecretKey, epoch};
+use trestle_light_client::{Height, SecretKey, epoch};
 
 use super::Error;
 
@@ -17,16 +16,14 @@ pub const DEFAULT_RETENTION: u64 = 10_000;
 /// Signatures actor configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// This validator's consensus (p2p) key; its slot is `slots[public_key]`.
+    /// This validator's consensus (p2p) key: its slot in an epoch's committee is the seat
+    /// with this key (a gossiped signature is attributed to the slot of its authenticated
+    /// sender in the committee of the state's epoch, so a peer can only submit its own).
     pub public_key: ed25519::PublicKey,
     /// This validator's EdDSA-Poseidon light-client key: the actor signs our light-client state
-    /// at every finalized height with it (the only holder of the key in the node).
+    /// at every finalized height of the epochs whose committee seats us with it (the only
+    /// holder of the key in the node).
     pub signer: SecretKey,
-    /// The light-client committee that signs the states of this epoch.
-    pub committee: Committee,
-    /// Committee slot of each validator, by consensus (p2p) key. A gossiped signature is
-    /// attributed to the slot of its authenticated sender, so a peer can only submit its own.
-    pub slots: BTreeMap<ed25519::PublicKey, u32>,
     /// Signatures of the last `retention` heights (below our finalized tip) are kept.
     pub retention: NonZeroU64,
     /// Epoch length in heights (epoch `e` covers `e·len ..= (e+1)·len - 1`). The signatures of
@@ -54,15 +51,11 @@ impl Config {
     pub fn new(
         public_key: ed25519::PublicKey,
         signer: SecretKey,
-        committee: Committee,
-        slots: BTreeMap<ed25519::PublicKey, u32>,
         partition_prefix: String,
     ) -> Self {
         Self {
             public_key,
             signer,
-            committee,
-            slots,
             retention: NonZeroU64::new(DEFAULT_RETENTION).unwrap_or(NonZeroU64::MIN),
             epoch_length: epoch::ENDLESS,
             partition_prefix,
@@ -74,36 +67,15 @@ impl Config {
         }
     }
 
-    /// Checks that the slot mapping fits the committee (distinct slots, each a member) and
-    /// that this validator has a slot; returns that slot.
-    pub fn validate(&self) -> Result<u32, Error> {
-        let members = self.committee.slots().len();
-        let mut seen = BTreeSet::new();
-        for &slot in self.slots.values() {
-            if slot as usize >= members {
-                return Err(Error::Config("a slot is outside the committee"));
-            }
-            if !seen.insert(slot) {
-                return Err(Error::Config("two validators share a slot"));
-            }
-        }
+    /// Checks the bounds.
+    pub fn validate(&self) -> Result<(), Error> {
         if self.sync_interval.is_zero() {
             return Err(Error::Config("sync_interval must be non-zero"));
         }
         if self.max_pending == 0 {
             return Err(Error::Config("max_pending must be non-zero"));
         }
-        let own = self
-            .slots
-            .get(&self.public_key)
-            .copied()
-            .ok_or(Error::Config("this validator has no slot"))?;
-        if self.committee.slots()[own as usize].key != *self.signer.public_key() {
-            return Err(Error::Config(
-                "the light-client key is not the committee's key of our slot",
-            ));
-        }
-        Ok(own)
+        Ok(())
     }
 
     /// Whether `height` is the last height of its epoch (kept forever).

@@ -42,11 +42,14 @@ pub struct TestGenesis {
     pub owned_namespaces: Vec<u64>,
     /// Least time between blocks (ms).
     pub min_block_interval_ms: u64,
+    /// Heights per epoch (`None`: one endless epoch).
+    pub epoch_length: Option<u64>,
 }
 
 impl TestGenesis {
     /// `validators` validators, capacity equal to the committee, small test limits (64
-    /// transactions, 1 KiB payloads, 16 KiB blocks), [`OWNED_NAMESPACE`] owned, no pacing.
+    /// transactions, 1 KiB payloads, 16 KiB blocks), [`OWNED_NAMESPACE`] owned, no pacing, one
+    /// endless epoch.
     pub fn new(validators: usize) -> Self {
         Self {
             chain_id: 31_337,
@@ -59,6 +62,7 @@ impl TestGenesis {
             },
             owned_namespaces: vec![OWNED_NAMESPACE.get()],
             min_block_interval_ms: 0,
+            epoch_length: None,
         }
     }
 
@@ -69,7 +73,7 @@ impl TestGenesis {
         let file = Genesis {
             chain_id: self.chain_id,
             epoch: 0,
-            epoch_length: None,
+            epoch_length: self.epoch_length,
             l1: None,
             timestamp_ms: 0,
             min_block_interval_ms: self.min_block_interval_ms,

@@ -4,6 +4,7 @@
 //! seeded; the same seed replays the same execution.
 
 mod common;
+mod epochs;
 mod rpc;
 mod signatures;
 mod simulation;

@@ -472,8 +472,9 @@ impl State {
         self.known.insert(digest, known);
         self.known.retain(|d, k| k.parent.height > height || *d == digest);
         self.tip = digest;
-        if let Some(state) = self.light_client_state(height) {
-            let finalized = Finalized { block: block.clone(), state };
+        let committee = self.committees.get(block.header().epoch).cloned();
+        if let (Some(state), Some(committee)) = (self.light_client_state(height), committee) {
+            let finalized = Finalized { block: block.clone(), state, committee };
             // A closed sink means its consumer stopped (shutdown); nothing is lost here.
             self.sinks.retain(|sink| sink.send(finalized.clone()).is_ok());
         }

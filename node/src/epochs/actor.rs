@@ -1,0 +1,291 @@
+//! The orchestrator's event loop: it follows the finalized chain (one of the application's
+//! sinks), registers each decided committee's scheme, runs the simplex engine of the current
+//! epoch and replaces it once the epoch's last block is finalized.
+
+use std::{collections::BTreeMap, num::NonZeroU64, time::Duration};
+
+use commonware_consensus::{
+    Application,
+    marshal::standard::Inline,
+    simplex::{self, elector::RoundRobin},
+    types::{Epoch as CwEpoch, Epocher as _, FixedEpocher, Height as CwHeight, ViewDelta},
+};
+use commonware_cryptography::{Digestible as _, ed25519};
+use commonware_macros::select;
+use commonware_p2p::{
+    Blocker, Receiver, Sender,
+    utils::mux::{Builder as _, MuxHandle, Muxer},
+};
+use commonware_parallel::Sequential;
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
+use commonware_utils::{NonZeroDuration, channel::mpsc, vec::NonEmptyVec};
+use rand::CryptoRng;
+use tracing::{debug, info, warn};
+use trestle_light_client::{Epoch, Height, epoch};
+
+use super::{EpochError, EpochSchemes};
+use crate::{
+    ConsensusContext, Marshal, Scheme,
+    application::Finalized,
+    block::{Block, Digest},
+    engine::Timeouts,
+};
+
+/// How often at most a future epoch's traffic makes us ask a peer for our epoch's end.
+const HINT_INTERVAL: Duration = Duration::from_secs(1);
+
+const WRITE_BUFFER: std::num::NonZeroUsize =
+    std::num::NonZeroUsize::new(64 * 1024).expect("non-zero");
+
+/// What the orchestrator needs besides its channels.
+pub(crate) struct Config<B> {
+    /// Prefix of the storage partitions (`{prefix}-simplex-{epoch}`).
+    pub partition_prefix: String,
+    /// Heights per epoch.
+    pub epoch_length: NonZeroU64,
+    /// The digest of the genesis block (epoch 0's floor).
+    pub genesis_digest: Digest,
+    /// Consensus timeouts.
+    pub timeouts: Timeouts,
+    /// Blocks misbehaving peers.
+    pub blocker: B,
+    /// Capacity of each engine's mailboxes.
+    pub mailbox_size: std::num::NonZeroUsize,
+    /// The page cache the engines' journals share.
+    pub page_cache: CacheRef,
+}
+
+/// The running engine and its epoch.
+struct Current {
+    epoch: Epoch,
+    handle: Handle<()>,
+}
+
+/// The three simplex channels, multiplexed by epoch.
+struct Subchannels<S: Sender> {
+    votes: MuxHandle<S>,
+    certificates: MuxHandle<S>,
+    resolver: MuxHandle<S>,
+}
+
+/// Runs the epoch orchestrator until the application's finalized stream ends (the application
+/// stopped or halted) or an epoch cannot start.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run<E, B, A, S, R>(
+    context: E,
+    config: Config<B>,
+    schemes: EpochSchemes,
+    inline: Inline<E, Scheme, A, Block, FixedEpocher>,
+    marshal: Marshal,
+    mut finalized: mpsc::UnboundedReceiver<Finalized>,
+    votes: (S, R),
+    certificates: (S, R),
+    resolver: (S, R),
+) -> Result<(), EpochError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
+    S: Sender<PublicKey = ed25519::PublicKey>,
+    R: Receiver<PublicKey = ed25519::PublicKey>,
+    A: Application<
+            E,
+            SigningScheme = Scheme,
+            Context = ConsensusContext,
+            Block = Block,
+            Input = (),
+        >,
+{
+    let (votes_mux, votes, mut votes_backup) =
+        Muxer::builder(context.child("votes_mux"), votes.0, votes.1).with_backup().build();
+    let (certificates_mux, certificates, mut certificates_backup) =
+        Muxer::builder(context.child("certificates_mux"), certificates.0, certificates.1)
+            .with_backup()
+            .build();
+    let (resolver_mux, resolver) =
+        Muxer::new(context.child("resolver_mux"), resolver.0, resolver.1);
+    let muxes = [votes_mux.start(), certificates_mux.start(), resolver_mux.start()];
+    let mut subchannels = Subchannels { votes, certificates, resolver };
+
+    // The finalized blocks up to marshal's processed height are the application's replay of
+    // an earlier run: they register committees and floors but start no engine (a height
+    // acknowledged since is still in the stream, so reading late only skips more replay).
+    let processed = marshal.get_processed().await.map_or(0, |p| p.height().get());
+    let mut orchestrator = Orchestrator {
+        processed,
+        epocher: FixedEpocher::new(config.epoch_length),
+        floors: BTreeMap::from([(0, config.genesis_digest)]),
+        config,
+        schemes,
+        inline,
+        marshal,
+        current: None,
+        last_hint: None,
+    };
+    let result = loop {
+        select! {
+            block = finalized.recv() => {
+                let Some(block) = block else { break Ok(()) };
+                if let Err(e) = orchestrator.finalized(&context, &block, &mut subchannels).await {
+                    break Err(e);
+                }
+            },
+            message = votes_backup.recv() => {
+                let Some((subchannel, (peer, _))) = message else { break Ok(()) };
+                orchestrator.future_traffic(&context, subchannel, peer);
+            },
+            message = certificates_backup.recv() => {
+                let Some((subchannel, (peer, _))) = message else { break Ok(()) };
+                orchestrator.future_traffic(&context, subchannel, peer);
+            },
+        }
+    };
+    if let Some(current) = orchestrator.current.take() {
+        current.handle.abort();
+    }
+    for mux in muxes {
+        mux.abort();
+    }
+    debug!("epoch orchestrator stopped");
+    result
+}
+
+struct Orchestrator<E, B, A>
+where
+    A: Application<E, Block = Block>,
+    E: Clock + Spawner,
+{
+    config: Config<B>,
+    processed: u64,
+    schemes: EpochSchemes,
+    inline: Inline<E, Scheme, A, Block, FixedEpocher>,
+    marshal: Marshal,
+    epocher: FixedEpocher,
+    /// The floor (view-0 genesis) of each epoch: the digest of the previous epoch's last block.
+    floors: BTreeMap<u64, Digest>,
+    current: Option<Current>,
+    /// When we last asked for our epoch's end because peers are ahead.
+    last_hint: Option<(Epoch, std::time::SystemTime)>,
+}
+
+impl<E, B, A> Orchestrator<E, B, A>
+where
+    E: Clock + CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
+    A: Application<
+            E,
+            SigningScheme = Scheme,
+            Context = ConsensusContext,
+            Block = Block,
+            Input = (),
+        >,
+{
+    /// Learns a finalized block: the committee it names, the floor it sets, and whether the
+    /// node moves to the next epoch.
+    async fn finalized<S: Sender<PublicKey = ed25519::PublicKey>>(
+        &mut self,
+        context: &E,
+        finalized: &Finalized,
+        subchannels: &mut Subchannels<S>,
+    ) -> Result<(), EpochError> {
+        let block = &finalized.block;
+        let height = block.header().height;
+        let epoch = epoch::epoch_of(height, self.config.epoch_length);
+        if let Some(next) = &block.succession().next_committee {
+            let decided = Epoch(epoch.get() + 2);
+            let member = self.schemes.insert(decided, next)?;
+            debug!(epoch = decided.get(), member, "committee decided");
+        }
+        if epoch::is_last(height, self.config.epoch_length) {
+            self.floors.insert(epoch.get() + 1, block.digest());
+        }
+        if height.get() < self.processed {
+            return Ok(());
+        }
+        let target =
+            epoch::epoch_of(Height(height.get().saturating_add(1)), self.config.epoch_length);
+        if self.current.as_ref().is_none_or(|current| current.epoch < target) {
+            self.enter(context, target, subchannels).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the current engine and starts the one of `epoch`.
+    async fn enter<S: Sender<PublicKey = ed25519::PublicKey>>(
+        &mut self,
+        context: &E,
+        epoch: Epoch,
+        subchannels: &mut Subchannels<S>,
+    ) -> Result<(), EpochError> {
+        let scheme = self.schemes.get(epoch).ok_or(EpochError::Undecided(epoch.get()))?;
+        let floor = *self.floors.get(&epoch.get()).ok_or(EpochError::NoFloor(epoch.get()))?;
+        if let Some(previous) = self.current.take() {
+            previous.handle.abort();
+        }
+        let subchannel = epoch.get();
+        let votes = subchannels.votes.register(subchannel).await?;
+        let certificates = subchannels.certificates.register(subchannel).await?;
+        let resolver = subchannels.resolver.register(subchannel).await?;
+        let timeouts = self.config.timeouts;
+        let fetch_timeout = NonZeroDuration::new(timeouts.fetch)
+            .ok_or(EpochError::Timeouts("fetch must be non-zero"))?;
+        let member = self.schemes.is_member(epoch);
+        let engine = simplex::Engine::new(
+            context.child("simplex").with_attribute("epoch", epoch.get()),
+            simplex::Config {
+                scheme: (*scheme).clone(),
+                elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
+                blocker: self.config.blocker.clone(),
+                automaton: self.inline.clone(),
+                relay: self.inline.clone(),
+                reporter: self.inline.clone(),
+                strategy: Sequential,
+                partition: format!("{}-simplex-{}", self.config.partition_prefix, epoch.get()),
+                mailbox_size: self.config.mailbox_size,
+                epoch: CwEpoch::new(epoch.get()),
+                floor: simplex::Floor::Genesis(floor),
+                replay_buffer: WRITE_BUFFER,
+                write_buffer: WRITE_BUFFER,
+                page_cache: self.config.page_cache.clone(),
+                leader_timeout: timeouts.leader,
+                certification_timeout: timeouts.certification,
+                timeout_retry: timeouts.timeout_retry,
+                fetch_timeout,
+                fetch_retry_delay: Duration::from_millis(100),
+                view_retention: ViewDelta::new(10),
+                skip: simplex::SkipPolicy::Enabled {
+                    timeout: timeouts.skip,
+                    budget: simplex::SkipBudget::Participants,
+                },
+                forward: simplex::ForwardPolicy::SilentLeader,
+                track_historical_votes: false,
+            },
+        );
+        let handle = engine.start(votes, certificates, resolver);
+        info!(epoch = epoch.get(), member, "entered epoch");
+        self.current = Some(Current { epoch, handle });
+        self.last_hint = None;
+        Ok(())
+    }
+
+    /// A peer sent consensus traffic for an epoch we do not run. If it is ahead of us, the
+    /// network has finalized our epoch's last block: ask that peer for its finalization
+    /// (marshal fetches it, walks back to what we have and delivers the blocks, and the
+    /// boundary moves us on). Behind us: nothing to do (it asks us the same way).
+    fn future_traffic(&mut self, context: &E, subchannel: u64, peer: ed25519::PublicKey) {
+        let Some(current) = &self.current else { return };
+        if subchannel <= current.epoch.get() {
+            return;
+        }
+        let now = context.current();
+        if let Some((epoch, at)) = self.last_hint
+            && epoch == current.epoch
+            && now.duration_since(at).unwrap_or_default() < HINT_INTERVAL
+        {
+            return;
+        }
+        let Some(last) = self.epocher.last(CwEpoch::new(current.epoch.get())) else { return };
+        warn!(epoch = current.epoch.get(), ahead = subchannel, %peer, "peers are ahead; fetching the epoch's end");
+        self.marshal.hint_finalized(CwHeight::new(last.get()), NonEmptyVec::new(peer));
+        self.last_hint = Some((current.epoch, now));
+    }
+}

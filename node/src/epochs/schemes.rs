@@ -1,0 +1,124 @@
+//! The consensus scheme of every epoch whose committee the chain decided: what marshal verifies
+//! finalizations with (a certificate [`Provider`] scoped by epoch) and what each epoch's simplex
+//! engine signs or verifies with.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, PoisonError, RwLock},
+};
+
+use commonware_codec::DecodeExt as _;
+use commonware_consensus::types::Epoch as CwEpoch;
+use commonware_cryptography::{
+    Signer as _,
+    certificate::{Provider, Scheme as _, Scoped},
+    ed25519,
+};
+use commonware_utils::ordered::Set;
+use trestle_light_client::{Epoch, rotation::CommitteeRecord};
+
+use crate::Scheme;
+
+/// Why a committee cannot become a consensus scheme.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SchemeError {
+    /// A member's consensus key is not an ed25519 public key (a committee that passed the
+    /// rotation rule never has one: its proofs of possession verified under it).
+    #[error("member {slot} of the committee of epoch {epoch} has no ed25519 consensus key")]
+    InvalidConsensusKey {
+        /// The epoch.
+        epoch: u64,
+        /// The member's slot.
+        slot: usize,
+    },
+    /// Two members share a consensus key.
+    #[error("the committee of epoch {epoch} lists a consensus key twice")]
+    DuplicateConsensusKey {
+        /// The epoch.
+        epoch: u64,
+    },
+}
+
+/// The ordered consensus keys of a committee (simplex orders participants by key).
+pub fn consensus_keys(
+    epoch: Epoch,
+    committee: &CommitteeRecord,
+) -> Result<Set<ed25519::PublicKey>, SchemeError> {
+    let keys = committee
+        .members()
+        .iter()
+        .enumerate()
+        .map(|(slot, seat)| {
+            ed25519::PublicKey::decode(seat.consensus_key.to_vec())
+                .map_err(|_| SchemeError::InvalidConsensusKey { epoch: epoch.get(), slot })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Set::try_from(keys).map_err(|_| SchemeError::DuplicateConsensusKey { epoch: epoch.get() })
+}
+
+/// Schemes by epoch, shared by marshal (as its [`Provider`]) and the epoch orchestrator (which
+/// inserts each epoch's scheme once the chain decided its committee). Past epochs are kept:
+/// ed25519 certificates can only be checked against the committee that signed them, and a
+/// lagging peer may ask for any of them.
+#[derive(Clone)]
+pub struct EpochSchemes {
+    namespace: Arc<[u8]>,
+    identity: ed25519::PrivateKey,
+    schemes: Arc<RwLock<BTreeMap<u64, Arc<Scheme>>>>,
+}
+
+impl std::fmt::Debug for EpochSchemes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let epochs: Vec<u64> = self.read().keys().copied().collect();
+        f.debug_struct("EpochSchemes").field("epochs", &epochs).finish()
+    }
+}
+
+impl EpochSchemes {
+    /// No epoch yet; `identity` signs in the epochs whose committee includes it.
+    pub fn new(namespace: &[u8], identity: ed25519::PrivateKey) -> Self {
+        Self { namespace: namespace.into(), identity, schemes: Arc::default() }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Arc<Scheme>>> {
+        // A panic while holding the lock cannot leave the map half-written (one insert).
+        self.schemes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers the committee of `epoch`: a signing scheme if our key is a member, a
+    /// verifying one otherwise. Returns whether we are a member. Registering an epoch again
+    /// (a replayed block) keeps the first scheme.
+    pub fn insert(&self, epoch: Epoch, committee: &CommitteeRecord) -> Result<bool, SchemeError> {
+        let participants = consensus_keys(epoch, committee)?;
+        let scheme = Scheme::signer(&self.namespace, participants.clone(), self.identity.clone())
+            .unwrap_or_else(|| Scheme::verifier(&self.namespace, participants));
+        let member = scheme.me().is_some();
+        let mut schemes = self.schemes.write().unwrap_or_else(PoisonError::into_inner);
+        schemes.entry(epoch.get()).or_insert_with(|| Arc::new(scheme));
+        Ok(member)
+    }
+
+    /// The scheme of `epoch`, once its committee is decided.
+    pub fn get(&self, epoch: Epoch) -> Option<Arc<Scheme>> {
+        self.read().get(&epoch.get()).cloned()
+    }
+
+    /// Whether our key is in the committee of `epoch` (`false` while undecided).
+    pub fn is_member(&self, epoch: Epoch) -> bool {
+        self.get(epoch).is_some_and(|scheme| scheme.me().is_some())
+    }
+
+    /// Our consensus key.
+    pub fn public_key(&self) -> ed25519::PublicKey {
+        self.identity.public_key()
+    }
+}
+
+impl Provider for EpochSchemes {
+    type Scope = CwEpoch;
+    type Scheme = Scheme;
+
+    fn scoped(&self, epoch: CwEpoch) -> Option<Scoped<Scheme>> {
+        self.get(Epoch(epoch.get())).map(Scoped::scheme)
+    }
+}
