@@ -40,7 +40,6 @@ use commonware_p2p::{Blocker, Provider, Receiver, Sender, utils::mux};
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_storage::archive::immutable;
-use commonware_utils::NonZeroDuration;
 use rand::CryptoRng;
 use trestle_light_client::Epoch;
 
@@ -50,6 +49,7 @@ use crate::{
     block::{Block, BlockLimits},
     epochs::{self, EpochSchemes},
     rules, signatures,
+    timeouts::{Timeouts, TimeoutsError},
 };
 
 /// Simplex votes.
@@ -64,50 +64,6 @@ pub const CHANNEL_BROADCAST: u64 = 3;
 pub const CHANNEL_BACKFILL: u64 = 4;
 /// Light-client state signatures.
 pub const CHANNEL_SIGNATURES: u64 = 5;
-
-/// Consensus timeouts. Simplex requires `leader < certification < skip` and
-/// `timeout_retry < skip`.
-#[derive(Clone, Copy, Debug)]
-pub struct Timeouts {
-    /// How long to wait for the leader's proposal.
-    pub leader: Duration,
-    /// How long to wait for a view to certify before voting to skip it.
-    pub certification: Duration,
-    /// How often to rebroadcast a nullify vote while stuck in a view.
-    pub timeout_retry: Duration,
-    /// How long a leader may be inactive before its views are skipped immediately.
-    pub skip: Duration,
-    /// How long to wait for a peer to answer a fetch.
-    pub fetch: Duration,
-}
-
-impl Timeouts {
-    /// Checks the ordering simplex asserts (it panics otherwise).
-    pub fn validate(&self) -> Result<(), EngineError> {
-        if self.leader.is_zero() || self.timeout_retry.is_zero() || self.fetch.is_zero() {
-            return Err(EngineError::Timeouts("leader, timeout_retry and fetch must be non-zero"));
-        }
-        if self.certification <= self.leader {
-            return Err(EngineError::Timeouts("certification must exceed leader"));
-        }
-        if self.skip <= self.certification || self.skip <= self.timeout_retry {
-            return Err(EngineError::Timeouts("skip must exceed certification and timeout_retry"));
-        }
-        Ok(())
-    }
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            leader: Duration::from_secs(1),
-            certification: Duration::from_secs(2),
-            timeout_retry: Duration::from_secs(5),
-            skip: Duration::from_secs(10),
-            fetch: Duration::from_secs(1),
-        }
-    }
-}
 
 /// Everything a validator needs besides its runtime context and network channels.
 #[derive(Clone, Debug)]
@@ -141,10 +97,9 @@ pub enum EngineError {
     /// The genesis committee cannot become a consensus scheme.
     #[error(transparent)]
     Scheme(#[from] epochs::SchemeError),
-    /// The timeouts violate simplex's ordering (`leader < certification < skip`,
-    /// `timeout_retry < skip`, all non-zero).
-    #[error("invalid timeouts: {0}")]
-    Timeouts(&'static str),
+    /// The timeouts violate simplex's ordering.
+    #[error(transparent)]
+    Timeouts(#[from] TimeoutsError),
     /// A storage archive failed to open.
     #[error("storage: {0}")]
     Storage(#[from] commonware_storage::archive::Error),
@@ -292,8 +247,7 @@ where
         >,
 {
     config.timeouts.validate()?;
-    let fetch_timeout = NonZeroDuration::new(config.timeouts.fetch)
-        .ok_or(EngineError::Timeouts("fetch must be non-zero"))?;
+    let fetch_timeout = config.timeouts.fetch_timeout()?;
     let me = config.identity.public_key();
     let prefix = config.partition_prefix.clone();
     let params = &config.application.params;
@@ -437,22 +391,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timeouts_are_validated_instead_of_panicking_in_simplex() {
-        Timeouts::default().validate().expect("defaults are valid");
-        let base = Timeouts::default();
-        let bad = [
-            Timeouts { leader: Duration::ZERO, ..base },
-            Timeouts { certification: base.leader, ..base },
-            Timeouts { skip: base.certification, ..base },
-            Timeouts { timeout_retry: base.skip, ..base },
-            Timeouts { fetch: Duration::ZERO, ..base },
-        ];
-        for t in bad {
-            assert!(matches!(t.validate(), Err(EngineError::Timeouts(_))), "{t:?}");
-        }
-    }
 
     #[test]
     fn message_size_covers_the_largest_block() {

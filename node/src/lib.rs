@@ -35,6 +35,7 @@ pub mod signatures;
 pub mod succession;
 #[cfg(feature = "test-utils")]
 pub mod testing;
+pub mod timeouts;
 pub mod validator;
 
 use commonware_consensus::{
@@ -56,7 +57,8 @@ pub use application::{
     Actor, Config as ApplicationConfig, FinalizeError, Finalized, Mailbox, Status,
 };
 pub use block::{Block, BlockLimits, BlockTransaction, Digest};
-pub use engine::{Channels, EngineConfig, EngineError, Node, Timeouts, start, start_with};
+pub use engine::{Channels, EngineConfig, EngineError, Node, start, start_with};
 pub use mempool::{Mempool, MempoolConfig, SubmitError};
 pub use rules::{BlockError, ChainParams};
+pub use timeouts::{Timeouts, TimeoutsError};
 pub use validator::{Validator, ValidatorError};

@@ -11,10 +11,11 @@ use trestle_api::{CommitteeInfo, ResolvedGenesis, ValidatorKeys};
 
 use crate::{
     application,
-    engine::{self, EngineConfig, Timeouts},
+    engine::{self, EngineConfig},
     mempool::MempoolConfig,
     rules::ChainParams,
     signatures,
+    timeouts::Timeouts,
 };
 
 /// Why keys cannot run as a validator of a genesis.

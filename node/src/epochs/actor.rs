@@ -18,7 +18,7 @@ use commonware_p2p::{
 };
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
-use commonware_utils::{NonZeroDuration, channel::mpsc, vec::NonEmptyVec};
+use commonware_utils::{channel::mpsc, vec::NonEmptyVec};
 use rand::CryptoRng;
 use tracing::{debug, info, warn};
 use trestle_light_client::{Epoch, Height, epoch};
@@ -28,7 +28,7 @@ use crate::{
     ConsensusContext, Marshal, Scheme,
     application::Finalized,
     block::{Block, Digest},
-    engine::Timeouts,
+    timeouts::Timeouts,
 };
 
 /// How often at most a future epoch's traffic makes us ask a peer for our epoch's end.
@@ -226,8 +226,7 @@ where
         let certificates = subchannels.certificates.register(subchannel).await?;
         let resolver = subchannels.resolver.register(subchannel).await?;
         let timeouts = self.config.timeouts;
-        let fetch_timeout = NonZeroDuration::new(timeouts.fetch)
-            .ok_or(EpochError::Timeouts("fetch must be non-zero"))?;
+        let fetch_timeout = timeouts.fetch_timeout()?;
         let member = self.schemes.is_member(epoch);
         let engine = simplex::Engine::new(
             context.child("simplex").with_attribute("epoch", epoch.get()),

@@ -49,6 +49,6 @@ pub enum EpochError {
     #[error("p2p subchannel: {0}")]
     Subchannel(#[from] commonware_p2p::utils::mux::Error),
     /// The consensus timeouts are invalid.
-    #[error("invalid timeouts: {0}")]
-    Timeouts(&'static str),
+    #[error(transparent)]
+    Timeouts(#[from] crate::timeouts::TimeoutsError),
 }

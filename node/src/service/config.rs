@@ -17,7 +17,7 @@ use trestle_api::{
     files::{parse_consensus_key, read, write},
 };
 
-use crate::{engine::Timeouts, mempool::MempoolConfig};
+use crate::{mempool::MempoolConfig, timeouts::Timeouts};
 
 /// Why a validator's configuration, genesis or key file was refused.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use commonware_cryptography::{Signer as _, ed25519};
 use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, ResolvedGenesis, ValidatorKeys};
 use trestle_light_client::{Namespace, SecretKey};
 
-use crate::{engine::Timeouts, validator::Validator};
+use crate::{timeouts::Timeouts, validator::Validator};
 
 /// Namespace owned by a sequencer (the network's owner key) in every test network.
 pub const OWNED_NAMESPACE: Namespace = Namespace(1_000);

@@ -24,10 +24,11 @@ use super::{
 };
 use crate::{
     application::{Finalized, Mailbox},
-    engine::{self, Channels, Timeouts},
+    engine::{self, Channels},
     mempool::MempoolConfig,
     rules::ChainParams,
     signatures,
+    timeouts::Timeouts,
 };
 
 /// A peer's identity in the simulated network.
