@@ -89,6 +89,7 @@ fn cluster_config(args: &Args) -> ClusterConfig {
         byzantine: Vec::new(),
         rogue_signers: BTreeMap::new(),
         observe: true,
+        l1: None,
     }
 }
 

@@ -23,6 +23,7 @@
 
 use std::{
     num::{NonZeroU16, NonZeroU64, NonZeroUsize},
+    sync::Arc,
     time::Duration,
 };
 
@@ -47,7 +48,7 @@ use crate::{
     ConsensusContext, Marshal, Scheme,
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
     block::{Block, BlockLimits},
-    epochs::{self, EpochSchemes},
+    epochs::{self, EpochSchemes, Peer, PeerSets},
     rules, signatures,
     timeouts::{Timeouts, TimeoutsError},
 };
@@ -89,6 +90,10 @@ pub struct EngineConfig<B, P> {
     /// signatures actor runs when this is set, as one of the application's sinks of finalized
     /// heights (sinks already in `application.finalized` get every height too).
     pub signatures: Option<signatures::Config>,
+    /// Where the epoch orchestrator tracks each epoch's p2p peers (`None`: fixed peers).
+    pub peer_sets: Option<Arc<dyn PeerSets>>,
+    /// Followers: secondary peers of every epoch's set.
+    pub followers: Vec<Peer>,
 }
 
 /// Why a validator could not start.
@@ -364,6 +369,9 @@ where
         blocker: config.blocker,
         mailbox_size: config.mailbox_size,
         page_cache,
+        genesis_committee: params.genesis_committee.clone(),
+        peer_sets: config.peer_sets,
+        followers: config.followers,
     };
     let epochs_marshal = marshal.clone();
     let epochs_task = context.child("epochs").spawn(move |context| async move {

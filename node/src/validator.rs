@@ -4,14 +4,16 @@
 //! map), used alike by the validator process ([`service`](crate::service)), the test harnesses
 //! (`testing`, feature `test-utils`) and the benchmarks.
 
-use std::num::NonZeroUsize;
+use std::{num::NonZeroUsize, sync::Arc};
 
-use commonware_cryptography::{Signer as _, ed25519};
+use commonware_cryptography::Signer as _;
 use trestle_api::{CommitteeInfo, ResolvedGenesis, ValidatorKeys};
 
 use crate::{
     application,
     engine::{self, EngineConfig},
+    epochs::{EpochPeers, Peer, PeerSets},
+    l1::{DEFAULT_RETAIN, L1View},
     mempool::MempoolConfig,
     rules::ChainParams,
     signatures,
@@ -21,9 +23,6 @@ use crate::{
 /// Why keys cannot run as a validator of a genesis.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidatorError {
-    /// The consensus key is not one of the genesis validators'.
-    #[error("key {0} is not a genesis validator")]
-    NotInGenesis(Box<ed25519::PublicKey>),
     /// The light-client key is not the one the genesis lists for this validator's slot.
     #[error("the light-client key does not match genesis slot {slot}")]
     LightClientKeyMismatch {
@@ -32,7 +31,9 @@ pub enum ValidatorError {
     },
 }
 
-/// A validator: the network's genesis, its own keys, and where and how it runs.
+/// A validator: the network's genesis, its own keys, and where and how it runs. Its key need
+/// not be in the genesis committee: a node runs every epoch, votes in those whose committee
+/// seats it, and follows (verifies every certificate, serves the RPC) in the others.
 #[derive(Clone, Debug)]
 pub struct Validator {
     /// The network's (checked) genesis.
@@ -49,22 +50,30 @@ pub struct Validator {
     pub mailbox_size: NonZeroUsize,
     /// Capacity of the application's submission queue.
     pub submission_queue: usize,
-    slot: u32,
+    /// This node's view of L1 (feed it with [`crate::l1::follow`]); empty, and never
+    /// consulted, on a network without a stake table.
+    pub l1: L1View,
+    /// Nodes outside the committees to accept and serve (secondary p2p peers of every epoch).
+    pub followers: Vec<Peer>,
+    slot: Option<u32>,
 }
 
 impl Validator {
-    /// The validator with `keys` in `genesis`, with default timeouts and mempool limits.
+    /// The node with `keys` on the network of `genesis`, with default timeouts and mempool
+    /// limits. Keys outside the genesis committee follow until an epoch seats them.
     pub fn new(
         genesis: ResolvedGenesis,
         keys: ValidatorKeys,
         partition_prefix: impl Into<String>,
     ) -> Result<Self, ValidatorError> {
         let me = keys.consensus.public_key();
-        let slot =
-            genesis.slot_of(&me).ok_or_else(|| ValidatorError::NotInGenesis(Box::new(me)))?;
-        if genesis.committee.slots()[slot as usize].key != *keys.light_client.public_key() {
+        let slot = genesis.slot_of(&me);
+        if let Some(slot) = slot
+            && genesis.committee.slots()[slot as usize].key != *keys.light_client.public_key()
+        {
             return Err(ValidatorError::LightClientKeyMismatch { slot });
         }
+        let first_l1 = genesis.l1.map_or(0, |l1| l1.deploy_block);
         Ok(Self {
             genesis,
             keys,
@@ -73,12 +82,14 @@ impl Validator {
             mempool: MempoolConfig::default(),
             mailbox_size: NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
             submission_queue: 1_024,
+            l1: L1View::new(first_l1, DEFAULT_RETAIN),
+            followers: Vec::new(),
             slot,
         })
     }
 
-    /// This validator's slot in the committee (and index in the genesis).
-    pub fn slot(&self) -> u32 {
+    /// This validator's slot in the genesis committee (`None` for a node outside it).
+    pub fn genesis_slot(&self) -> Option<u32> {
         self.slot
     }
 
@@ -96,6 +107,7 @@ impl Validator {
             ..self.mempool.clone()
         };
         config.submission_queue = self.submission_queue;
+        config.l1 = self.l1.clone();
         config
     }
 
@@ -120,6 +132,13 @@ impl Validator {
         )
     }
 
+    /// The most peers one p2p peer set holds: two committees at the circuit capacity, the
+    /// followers and ourselves (size the transport's `max_peers_per_set` with it).
+    pub fn max_peers_per_set(&self) -> NonZeroUsize {
+        let most = EpochPeers::max_per_set(self.genesis.committee.capacity(), self.followers.len());
+        NonZeroUsize::new(most).unwrap_or(NonZeroUsize::MIN)
+    }
+
     /// The largest p2p message this network sends (size the transport with it).
     pub fn max_message_size(&self) -> u32 {
         // Every committee fits the circuit capacity.
@@ -127,8 +146,14 @@ impl Validator {
         engine::max_message_size(&self.params().limits, capacity)
     }
 
-    /// The engine's configuration over a network's `blocker` and `peer_provider`.
-    pub fn engine<B, P>(&self, blocker: B, peer_provider: P) -> EngineConfig<B, P> {
+    /// The engine's configuration over a network's `blocker` and `peer_provider`, tracking each
+    /// epoch's peers through `peer_sets`.
+    pub fn engine<B, P>(
+        &self,
+        blocker: B,
+        peer_provider: P,
+        peer_sets: Option<Arc<dyn PeerSets>>,
+    ) -> EngineConfig<B, P> {
         EngineConfig {
             identity: self.keys.consensus.clone(),
             namespace: self.genesis.consensus_namespace(),
@@ -139,6 +164,8 @@ impl Validator {
             peer_provider,
             mailbox_size: self.mailbox_size,
             signatures: Some(self.signatures()),
+            peer_sets,
+            followers: self.followers.clone(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! sinks), registers each decided committee's scheme, runs the simplex engine of the current
 //! epoch and replaces it once the epoch's last block is finalized.
 
-use std::{collections::BTreeMap, num::NonZeroU64, time::Duration};
+use std::{collections::BTreeMap, num::NonZeroU64, sync::Arc, time::Duration};
 
 use commonware_consensus::{
     Application,
@@ -21,9 +21,9 @@ use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged
 use commonware_utils::{channel::mpsc, vec::NonEmptyVec};
 use rand::CryptoRng;
 use tracing::{debug, info, warn};
-use trestle_light_client::{Epoch, Height, epoch};
+use trestle_light_client::{Epoch, Height, epoch, rotation::CommitteeRecord};
 
-use super::{EpochError, EpochSchemes};
+use super::{EpochError, EpochPeers, EpochSchemes, Peer, PeerSets};
 use crate::{
     ConsensusContext, Marshal, Scheme,
     application::Finalized,
@@ -53,6 +53,12 @@ pub(crate) struct Config<B> {
     pub mailbox_size: std::num::NonZeroUsize,
     /// The page cache the engines' journals share.
     pub page_cache: CacheRef,
+    /// The committee of epochs 0 and 1.
+    pub genesis_committee: Arc<CommitteeRecord>,
+    /// Where each epoch's peers are tracked (`None`: the p2p layer's peers are fixed).
+    pub peer_sets: Option<Arc<dyn PeerSets>>,
+    /// Followers: secondary peers of every epoch.
+    pub followers: Vec<Peer>,
 }
 
 /// The running engine and its epoch.
@@ -110,8 +116,10 @@ where
     // an earlier run: they register committees and floors but start no engine (a height
     // acknowledged since is still in the stream, so reading late only skips more replay).
     let processed = marshal.get_processed().await.map_or(0, |p| p.height().get());
+    let genesis = config.genesis_committee.clone();
     let mut orchestrator = Orchestrator {
         processed,
+        committees: BTreeMap::from([(0, genesis.clone()), (1, genesis)]),
         epocher: FixedEpocher::new(config.epoch_length),
         floors: BTreeMap::from([(0, config.genesis_digest)]),
         config,
@@ -162,6 +170,8 @@ where
     epocher: FixedEpocher,
     /// The floor (view-0 genesis) of each epoch: the digest of the previous epoch's last block.
     floors: BTreeMap<u64, Digest>,
+    /// The committee of each decided epoch (for its peer set).
+    committees: BTreeMap<u64, Arc<CommitteeRecord>>,
     current: Option<Current>,
     /// When we last asked for our epoch's end because peers are ahead.
     last_hint: Option<(Epoch, std::time::SystemTime)>,
@@ -193,6 +203,7 @@ where
         if let Some(next) = &block.succession().next_committee {
             let decided = Epoch(epoch.get() + 2);
             let member = self.schemes.insert(decided, next)?;
+            self.committees.insert(decided.get(), next.clone());
             debug!(epoch = decided.get(), member, "committee decided");
         }
         if epoch::is_last(height, self.config.epoch_length) {
@@ -259,11 +270,24 @@ where
                 track_historical_votes: false,
             },
         );
+        self.track(epoch);
         let handle = engine.start(votes, certificates, resolver);
         info!(epoch = epoch.get(), member, "entered epoch");
         self.current = Some(Current { epoch, handle });
         self.last_hint = None;
         Ok(())
+    }
+
+    /// Tracks the peer set of `epoch`: its committee and the next (decided at the end of the
+    /// previous epoch; the current one again should the chain not have named it) as primary
+    /// peers, the followers as secondary ones.
+    fn track(&self, epoch: Epoch) {
+        let Some(peer_sets) = &self.config.peer_sets else { return };
+        let Some(current) = self.committees.get(&epoch.get()) else { return };
+        let next = self.committees.get(&(epoch.get() + 1)).unwrap_or(current);
+        let peers = EpochPeers::new(current, next, &self.config.followers);
+        debug!(epoch = epoch.get(), primary = peers.primary.len(), "tracking the epoch's peers");
+        peer_sets.track(epoch, peers);
     }
 
     /// A peer sent consensus traffic for an epoch we do not run. If it is ahead of us, the

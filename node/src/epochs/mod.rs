@@ -23,13 +23,17 @@
 //! * **Restart.** The application replays the finalized chain to its sinks; the orchestrator
 //!   registers every committee along the way and starts only the engine of the epoch after
 //!   marshal's processed height, which resumes from its journal.
+//! * **Peers.** Entering epoch e, the orchestrator tracks p2p peer set e: C(e) ∪ C(e+1) as
+//!   primary peers, the configured followers as secondary ones ([`PeerSets`]).
 //! * **Followers.** In an epoch whose committee lacks our key the engine runs with a verifying
 //!   scheme: it follows certificates and never votes.
 
 mod actor;
+mod peers;
 mod schemes;
 
 pub(crate) use actor::{Config, run};
+pub use peers::{Addressed, EpochPeers, Keyed, Peer, PeerSets};
 pub use schemes::{EpochSchemes, SchemeError, consensus_keys};
 
 /// Why the epoch orchestrator stopped.

@@ -1,24 +1,26 @@
 //! Starting one validator on the real network: authenticated, encrypted TCP p2p
-//! (`authenticated::lookup`: every validator dials every other at its configured address; the
-//! handshake authenticates both ends by their ed25519 consensus keys and refuses keys outside
-//! the genesis committee), the engine, and the JSON-RPC server. Shared by the validator process
+//! (`authenticated::lookup`: each epoch's peer set is its committee and the next, dialed at the
+//! addresses their records name or the configured ones, plus the configured peers outside them
+//! as followers; the handshake authenticates both ends by their ed25519 consensus keys and
+//! refuses keys outside the tracked sets), the engine, and the JSON-RPC server. Shared by the validator process
 //! ([`run`](super::run)) and the in-process test harness, so both start a validator the same way.
 
-use std::{net::SocketAddr, num::NonZeroUsize, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroUsize, sync::Arc, time::Duration};
 
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
-use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_p2p::authenticated::lookup;
 use commonware_runtime::{Quota, Supervisor as _, tokio as cw_tokio};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{NZU32, channel::mpsc, ordered::Map};
+use commonware_utils::{NZU32, channel::mpsc};
 use tracing::info;
 
 use super::ServiceError;
 use crate::{
     engine::{self, Channels, Node},
+    epochs::{Addressed, PeerSets},
     rpc::{self, RpcConfig, RpcServer},
     validator::Validator,
 };
@@ -56,6 +58,9 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
     let me = validator.keys.consensus.public_key();
     let namespace = validator.genesis.consensus_namespace();
     let validators = validator.genesis.consensus_keys.len();
+    let mut validator = validator;
+    // Configured peers outside the committees of an epoch are its followers.
+    validator.followers = peers.iter().map(|(key, addr)| (key.clone(), Some(*addr))).collect();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer: validator.keys.consensus.clone(),
@@ -69,26 +74,24 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
         handshake,
         &namespace,
         p2p,
-        NonZeroUsize::new(validators.max(1)).unwrap_or(NonZeroUsize::MIN),
+        validator.max_peers_per_set(),
         validator.max_message_size(),
         NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
     );
     p2p_config.dial_frequency = Duration::from_millis(500);
-    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p_config);
-    // The peer book must contain ourselves too (with our listen address).
-    let book: Map<_, Address> = Map::from_iter_dedup(
-        peers
-            .iter()
-            .map(|(key, addr)| (key.clone(), Address::from(*addr)))
-            .chain(std::iter::once((me.clone(), Address::from(p2p)))),
-    );
-    let _ = oracle.track(0, book);
+    let (mut network, oracle) = lookup::Network::new(context.child("network"), p2p_config);
+    // Each epoch's peer set is tracked by the epoch orchestrator from the committees the chain
+    // decided; the configured peers (and we, at our listen address) fill in the addresses
+    // that committee records do not name.
+    let book: BTreeMap<_, _> =
+        peers.iter().cloned().chain(std::iter::once((me.clone(), p2p))).collect();
+    let peer_sets: Arc<dyn PeerSets> = Arc::new(Addressed::new(oracle.clone(), book));
     let quota = Quota::per_second(NZU32!(CHANNEL_RATE));
     let channels =
         Channels::register(|channel| std::future::ready(network.register(channel, quota))).await;
     network.start();
 
-    let mut config = validator.engine(oracle.clone(), oracle);
+    let mut config = validator.engine(oracle.clone(), oracle, Some(peer_sets));
     let (finalized, finalized_rx) = mpsc::unbounded_channel();
     config.application.finalized.push(finalized);
     let node = engine::start(context.child("engine"), config, channels).await?;

@@ -19,10 +19,14 @@ pub mod simulated;
 use std::time::Duration;
 
 use commonware_cryptography::{Signer as _, ed25519};
-use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, ResolvedGenesis, ValidatorKeys};
+use trestle_api::{
+    Genesis, GenesisL1, GenesisLimits, OwnedNamespace, ResolvedGenesis, ValidatorKeys,
+};
 use trestle_light_client::{Namespace, SecretKey};
 
-use crate::{timeouts::Timeouts, validator::Validator};
+use crate::{
+    epochs::Peer, l1::scripted::TEST_STAKE_TABLE, timeouts::Timeouts, validator::Validator,
+};
 
 /// Namespace owned by a sequencer (the network's owner key) in every test network.
 pub const OWNED_NAMESPACE: Namespace = Namespace(1_000);
@@ -44,6 +48,14 @@ pub struct TestGenesis {
     pub min_block_interval_ms: u64,
     /// Heights per epoch (`None`: one endless epoch).
     pub epoch_length: Option<u64>,
+    /// Nodes outside the genesis committee (keys `validators..validators + extra`): they
+    /// follow, and vote once a committee seats them.
+    pub extra: usize,
+    /// Whether the committee follows [`TEST_STAKE_TABLE`] (on a [`ScriptedL1`] the nodes
+    /// follow) instead of staying the genesis committee forever.
+    ///
+    /// [`ScriptedL1`]: crate::l1::scripted::ScriptedL1
+    pub stake_table: bool,
 }
 
 impl TestGenesis {
@@ -63,22 +75,30 @@ impl TestGenesis {
             owned_namespaces: vec![OWNED_NAMESPACE.get()],
             min_block_interval_ms: 0,
             epoch_length: None,
+            extra: 0,
+            stake_table: false,
         }
     }
 
     /// The network: keys derived from fixed test seeds and the checked genesis.
     pub fn build(&self) -> TestNetwork {
-        let keys: Vec<ValidatorKeys> = (0..self.validators).map(test_keys).collect();
+        let keys: Vec<ValidatorKeys> = (0..self.validators + self.extra).map(test_keys).collect();
         let owner = owner_keys();
+        let l1 = self.stake_table.then(|| GenesisL1 {
+            chain_id: TEST_STAKE_TABLE.chain_id,
+            stake_table: TEST_STAKE_TABLE.address.to_string(),
+            deploy_block: 0,
+            reference: None,
+        });
         let file = Genesis {
             chain_id: self.chain_id,
             epoch: 0,
             epoch_length: self.epoch_length,
-            l1: None,
+            l1,
             timestamp_ms: 0,
             min_block_interval_ms: self.min_block_interval_ms,
             committee_capacity: self.capacity,
-            validators: keys.iter().map(ValidatorKeys::genesis_entry).collect(),
+            validators: keys[..self.validators].iter().map(ValidatorKeys::genesis_entry).collect(),
             owned_namespaces: self
                 .owned_namespaces
                 .iter()
@@ -100,7 +120,7 @@ impl TestGenesis {
 /// A test network's keys and genesis.
 #[derive(Clone, Debug)]
 pub struct TestNetwork {
-    /// The validators' keys, in slot order.
+    /// Every node's keys: the genesis validators in slot order, then the nodes outside it.
     pub keys: Vec<ValidatorKeys>,
     /// The owner of the genesis's owned namespaces.
     pub owner: ValidatorKeys,
@@ -111,7 +131,8 @@ pub struct TestNetwork {
 }
 
 impl TestNetwork {
-    /// Validator `i`, storing under `partition_prefix`, with [`test_timeouts`].
+    /// Node `i` (a genesis validator or, from index `genesis validators` on, a node outside the
+    /// genesis), storing under `partition_prefix`, with [`test_timeouts`].
     pub fn validator(&self, i: usize, partition_prefix: impl Into<String>) -> Validator {
         match Validator::new(self.genesis.clone(), self.keys[i].clone(), partition_prefix) {
             Ok(mut validator) => {
@@ -122,9 +143,21 @@ impl TestNetwork {
         }
     }
 
-    /// The consensus keys, in slot order.
+    /// The genesis validators' consensus keys, in slot order.
     pub fn participants(&self) -> Vec<ed25519::PublicKey> {
         self.genesis.consensus_keys.clone()
+    }
+
+    /// Every node's consensus key, in index order.
+    pub fn nodes(&self) -> Vec<ed25519::PublicKey> {
+        self.keys.iter().map(|keys| keys.consensus.public_key()).collect()
+    }
+
+    /// Every node as every node's follower: whoever an epoch does not seat (a node outside the
+    /// genesis before it joins, a validator after it left) is a secondary peer of its set, and
+    /// keeps following (the simulated network knows peers by key only).
+    pub fn followers(&self) -> Vec<Peer> {
+        self.nodes().into_iter().map(|key| (key, None)).collect()
     }
 }
 

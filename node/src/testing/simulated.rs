@@ -8,6 +8,7 @@ use std::{
     time::Duration,
 };
 
+use commonware_codec::Encode as _;
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
 use commonware_runtime::{Clock as _, Handle, Quota, Spawner as _, Supervisor as _, deterministic};
@@ -15,7 +16,9 @@ use commonware_utils::{
     NZU32, NZUsize,
     channel::{mpsc, oneshot},
 };
-use trestle_light_client::{B256, Header, Height, HistoryTree, StateSignature, verify_quorum};
+use trestle_light_client::{
+    B256, Header, Height, HistoryTree, StateSignature, rotation::CommitteeRecord, verify_quorum,
+};
 
 use super::{
     TestGenesis, TestNetwork,
@@ -25,6 +28,8 @@ use super::{
 use crate::{
     application::{Finalized, Mailbox},
     engine::{self, Channels},
+    epochs::{Keyed, PeerSets},
+    l1::{self, FollowConfig, scripted::ScriptedL1},
     mempool::MempoolConfig,
     rules::ChainParams,
     signatures,
@@ -79,6 +84,8 @@ pub struct ClusterConfig {
     pub rogue_signers: BTreeMap<usize, RogueSigner>,
     /// Whether each validator's [`Running::finalized`] receives its finalized heights.
     pub observe: bool,
+    /// The L1 every node follows (a network whose genesis names a stake table needs one).
+    pub l1: Option<ScriptedL1>,
 }
 
 impl ClusterConfig {
@@ -95,6 +102,7 @@ impl ClusterConfig {
             byzantine: Vec::new(),
             rogue_signers: BTreeMap::new(),
             observe: false,
+            l1: None,
         }
     }
 }
@@ -126,25 +134,29 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts the network of `config`.
+    /// Starts the network of `config`: every node of its [`TestNetwork`], the genesis
+    /// validators and the nodes outside the genesis (followers until an epoch seats them).
     pub async fn start(context: &deterministic::Context, config: ClusterConfig) -> Self {
-        let participants = config.network.participants();
-        let n = participants.len();
-        let max_size = config.network.validator(0, "sizing").max_message_size();
-        let (network, oracle) = Network::new_with_peers(
+        let nodes = config.network.nodes();
+        let n = nodes.len();
+        let sizing = config.network.validator(0, "sizing");
+        // Peer set 0 is what every orchestrator tracks entering epoch 0; later sets follow
+        // the committees the chain decides.
+        let (network, oracle) = Network::new_with_split_peers(
             context.child("network"),
             simulated::Config {
-                max_size,
-                max_peers_per_set: NZUsize!(n),
+                max_size: sizing.max_message_size(),
+                max_peers_per_set: sizing.max_peers_per_set(),
                 disconnect_on_block: true,
-                tracked_peer_sets: NZUsize!(1),
+                tracked_peer_sets: NZUsize!(3),
             },
-            participants,
+            config.network.participants(),
+            config.network.followers().into_iter().map(|(key, _)| key),
         )
         .await;
         network.start();
         if config.bandwidth.is_some() {
-            for peer in config.network.participants() {
+            for peer in nodes {
                 if let Err(e) =
                     oracle.limit_bandwidth(peer, config.bandwidth, config.bandwidth).await
                 {
@@ -168,9 +180,9 @@ impl Cluster {
         cluster
     }
 
-    /// Consensus keys in index order.
+    /// Consensus keys of every node, in index order.
     pub fn participants(&self) -> Vec<Pk> {
-        self.config.network.participants()
+        self.config.network.nodes()
     }
 
     /// The chain parameters every validator checks.
@@ -218,6 +230,7 @@ impl Cluster {
         validator.timeouts = self.config.timeouts;
         validator.mempool = self.config.mempool.clone();
         validator.submission_queue = self.config.submission_queue;
+        validator.followers = self.config.network.followers();
         let me = validator.keys.consensus.public_key();
         let control = self.oracle.control(me.clone());
         let quota = self.config.quota;
@@ -239,7 +252,9 @@ impl Cluster {
             }
             None => None,
         };
-        let mut config = validator.engine(control.clone(), self.oracle.manager());
+        let peer_sets: Arc<dyn PeerSets> = Arc::new(Keyed::new(self.oracle.manager()));
+        let mut config = validator.engine(control.clone(), self.oracle.manager(), Some(peer_sets));
+        let l1 = self.config.l1.clone().map(|l1| (l1, validator.l1.clone()));
         if rogue.is_some() {
             config.signatures = None;
         }
@@ -257,6 +272,12 @@ impl Cluster {
             .with_attribute("run", self.restarts[i])
             .spawn(move |context| async move {
                 let wrap = |inner| Proposer::new(inner, forged);
+                if let Some((source, view)) = l1 {
+                    let follow = FollowConfig { poll: Duration::from_millis(100), batch: 64 };
+                    context.child("l1").spawn(move |context| async move {
+                        l1::follow(context, source, view, follow).await;
+                    });
+                }
                 let rogue_context = context.child("rogue");
                 let node = match engine::start_with(context, config, channels, wrap).await {
                     Ok(node) => node,
@@ -338,6 +359,26 @@ impl Cluster {
         headers
     }
 
+    /// The committee of the epoch of `height`, from the chain of the first running node: the
+    /// genesis committee in epochs 0 and 1, else the one the last block of two epochs before
+    /// named.
+    pub async fn committee_of(&self, height: u64) -> Arc<CommitteeRecord> {
+        let params = self.params();
+        let epoch = params.epoch_of(Height(height)).get();
+        if epoch < 2 {
+            return params.genesis_committee.clone();
+        }
+        let Some((_, mailbox)) = self.running().next() else { panic!("no node is running") };
+        let decided_at = (epoch - 1) * params.epoch_length.get() - 1;
+        let Some(block) = mailbox.block(Height(decided_at)).await else {
+            panic!("no finalized block at {decided_at}")
+        };
+        match &block.succession().next_committee {
+            Some(committee) => committee.clone(),
+            None => panic!("the last block of epoch {} names no committee", epoch - 2),
+        }
+    }
+
     /// Checks agreement (every running validator has the same header at every height up to
     /// the lowest finalized height), the chain rules over the agreed headers, and that the
     /// running validators' own signatures on the state of that height form a quorum of the
@@ -362,6 +403,7 @@ impl Cluster {
         for header in &headers {
             tree.append(&header.hash());
         }
+        let committee = self.committee_of(lowest).await;
         let mut state = None;
         let mut own = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
@@ -371,10 +413,13 @@ impl Cluster {
             let Some(at) = at else { panic!("validator {i} has no state at {lowest}") };
             assert_eq!(at.history_root, tree.root(), "validator {i}'s state at {lowest}");
             assert_eq!(state.get_or_insert_with(|| at.clone()), &at, "validator {i}'s state");
-            own.push(self.own_signature(i, signatures, lowest).await);
+            let key = B256::from_slice(&self.participants()[i].encode());
+            // Nodes the epoch does not seat follow and do not sign.
+            let Some(slot) = committee.slot_of(&key) else { continue };
+            own.push(self.own_signature(i, slot as u32, signatures, lowest).await);
         }
         let Some(state) = state else { panic!("no validator runs a signatures actor") };
-        if let Err(e) = verify_quorum(&self.config.network.genesis.committee, &state, &own) {
+        if let Err(e) = verify_quorum(committee.light_client(), &state, &own) {
             panic!("the running validators' signatures at {lowest} are no quorum: {e}");
         }
         headers.iter().map(Header::hash).collect()
@@ -385,10 +430,10 @@ impl Cluster {
     async fn own_signature(
         &self,
         i: usize,
+        slot: u32,
         signatures: &signatures::Mailbox,
         height: u64,
     ) -> StateSignature {
-        let slot = i as u32;
         let start = self.context.current();
         loop {
             let listed = signatures.signatures(Height(height)).await;

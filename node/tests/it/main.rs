@@ -5,6 +5,7 @@
 
 mod common;
 mod epochs;
+mod rotation;
 mod rpc;
 mod signatures;
 mod simulation;
