@@ -13,9 +13,9 @@ use alloy_primitives::B256;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 
 use crate::types::{
-    BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
-    LightClientStateResponse, NamespaceResponse, StateSignaturesResponse, SubmitRequest,
-    TxInclusionResponse,
+    BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
+    HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
+    SubmitRequest, TxInclusionResponse,
 };
 
 /// The trestle JSON-RPC API: request/response methods.
@@ -71,9 +71,14 @@ pub trait TrestleApi {
     #[method(name = "stateSignatures")]
     async fn state_signatures(&self, height: u64) -> RpcResult<Option<StateSignaturesResponse>>;
 
-    /// The committee of `epoch`.
+    /// The committee of `epoch`, once the chain decided it (at the end of epoch − 2).
     #[method(name = "committee")]
     async fn committee(&self, epoch: u64) -> RpcResult<Option<CommitteeInfo>>;
+
+    /// The hand-off at the end of `epoch`: its last state, the signatures on it, and the next
+    /// committee; `null` until the epoch's last height is finalized.
+    #[method(name = "epochProof")]
+    async fn epoch_proof(&self, epoch: u64) -> RpcResult<Option<EpochProofResponse>>;
 }
 
 /// The trestle JSON-RPC subscriptions (WebSocket), served on the same port as [`TrestleApi`].

@@ -18,6 +18,7 @@ use trestle_light_client::{
     Transaction,
     abi::{self, CodecError},
     committee::CommitteeError,
+    rotation::CommitteeRecord,
     state::StateError,
 };
 
@@ -374,6 +375,10 @@ pub struct CommitteeMember {
     pub light_client_key: PublicKey,
     /// Voting weight.
     pub weight: u64,
+    /// Where peers reach it, as registered in the stake table (absent for a genesis validator
+    /// whose genesis names no address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p_address: Option<String>,
 }
 
 /// An epoch's committee (`trestle_committee`'s result).
@@ -401,6 +406,7 @@ impl CommitteeInfo {
                 consensus_key: Bytes::copy_from_slice(key.as_ref()),
                 light_client_key: slot.key,
                 weight: slot.weight,
+                p2p_address: None,
             })
             .collect();
         Self {
@@ -409,6 +415,23 @@ impl CommitteeInfo {
             capacity: committee.capacity() as u64,
             members,
         }
+    }
+
+    /// Describes the committee `record` of `epoch` (members, their light-client keys and the
+    /// addresses they registered).
+    pub fn from_record(epoch: u64, record: &CommitteeRecord) -> Self {
+        let members = record
+            .members()
+            .iter()
+            .zip(record.light_client().slots())
+            .map(|(seat, slot)| CommitteeMember {
+                consensus_key: Bytes::copy_from_slice(seat.consensus_key.as_slice()),
+                light_client_key: seat.light_client_key,
+                weight: slot.weight,
+                p2p_address: seat.p2p_address.map(|a| a.to_string()),
+            })
+            .collect();
+        Self { epoch, commitment: record.commitment(), capacity: record.capacity() as u64, members }
     }
 
     /// Rebuilds the light-client committee from the members and checks it against
@@ -431,6 +454,23 @@ impl CommitteeInfo {
         }
         Ok(committee)
     }
+}
+
+/// The hand-off at the end of an epoch (`trestle_epochProof`'s result): the light-client state
+/// at the epoch's last height with the signatures known for it (a quorum of the epoch's
+/// committee once gathered), and the next epoch's committee, which that state's
+/// `nextCommittee` commits to. A light client that trusts the committee of `epoch` checks the
+/// quorum, checks `next_committee` against the state (`to_committee` and the commitment), and
+/// trusts the committee of `epoch + 1` from then on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochProofResponse {
+    /// The epoch handing over.
+    pub epoch: u64,
+    /// Its last state and the signatures on it.
+    pub last: StateSignaturesResponse,
+    /// The committee of `epoch + 1`.
+    pub next_committee: CommitteeInfo,
 }
 
 impl StateSignaturesResponse {

@@ -123,13 +123,9 @@ impl Validator {
         config
     }
 
-    /// The committee as the RPC serves it (`trestle_committee`).
+    /// The genesis committee as the RPC serves it for epoch 0 (`trestle_committee`).
     pub fn committee_info(&self) -> CommitteeInfo {
-        CommitteeInfo::new(
-            self.genesis.epoch.get(),
-            &self.genesis.committee,
-            &self.genesis.consensus_keys,
-        )
+        CommitteeInfo::from_record(self.genesis.epoch.get(), &self.genesis.committee_record())
     }
 
     /// The most peers one p2p peer set holds: two committees at the circuit capacity, the

@@ -166,6 +166,9 @@ impl State {
             Message::LightClientState { height, response } => {
                 let _ = response.send(self.light_client_state(height));
             }
+            Message::Committee { epoch, response } => {
+                let _ = response.send(self.committees.get(epoch).cloned());
+            }
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ use commonware_utils::{
 };
 use futures::StreamExt as _;
 use trestle_light_client::{
-    Header, Height, LightClientState, Namespace, PayloadTree, View,
+    Epoch, Header, Height, LightClientState, Namespace, PayloadTree, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     history::HistoryError,
     rotation::CommitteeRecord,
@@ -144,6 +144,8 @@ pub(crate) enum Message {
     },
     /// The light-client state after finalizing a height.
     LightClientState { height: Height, response: oneshot::Sender<Option<LightClientState>> },
+    /// The committee the finalized chain decided for an epoch.
+    Committee { epoch: Epoch, response: oneshot::Sender<Option<Arc<CommitteeRecord>>> },
 }
 
 /// A mempool submission.
@@ -233,6 +235,12 @@ impl Mailbox {
     /// over `0..=height`, next committee), whether or not this node signs states.
     pub async fn light_client_state(&self, height: Height) -> Option<LightClientState> {
         self.request(|response| Message::LightClientState { height, response }).await.flatten()
+    }
+
+    /// The committee of `epoch`, once the finalized chain decided it (epochs 0 and 1: the
+    /// genesis committee; epoch e ≥ 2: the one the last block of e − 2 named).
+    pub async fn committee(&self, epoch: Epoch) -> Option<Arc<CommitteeRecord>> {
+        self.request(|response| Message::Committee { epoch, response }).await.flatten()
     }
 
     /// The transactions of `namespace` in the finalized block at `height` with their namespace

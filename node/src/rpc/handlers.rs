@@ -1,8 +1,11 @@
 //! The methods and subscriptions of the API, answered from the validator's actors.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    num::NonZeroU64,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use alloy_primitives::B256;
@@ -17,12 +20,12 @@ use jsonrpsee::{
 use tokio::sync::broadcast;
 use tracing::warn;
 use trestle_api::{
-    BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
-    LightClientStateResponse, MerkleProofResponse, NamespaceResponse, StateSignatureResponse,
-    StateSignaturesResponse, SubmitRequest, TransactionProofResponse, TrestleApiServer,
-    TrestleSubscriptionsServer, TxInclusionResponse, codes,
+    BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
+    HistoryProofResponse, LightClientStateResponse, MerkleProofResponse, NamespaceResponse,
+    StateSignatureResponse, StateSignaturesResponse, SubmitRequest, TransactionProofResponse,
+    TrestleApiServer, TrestleSubscriptionsServer, TxInclusionResponse, codes,
 };
-use trestle_light_client::{Height, Namespace, Transaction};
+use trestle_light_client::{Epoch, Height, Namespace, Transaction, epoch};
 
 use super::{Sources, responses};
 use crate::{
@@ -36,7 +39,7 @@ use crate::{
 pub(super) struct Api {
     pub(super) sources: Sources,
     pub(super) max_payload: usize,
-    pub(super) committees: Arc<Vec<CommitteeInfo>>,
+    pub(super) epoch_length: NonZeroU64,
     pub(super) blocks: broadcast::Sender<Arc<Block>>,
     pub(super) subscriptions: Arc<AtomicUsize>,
     pub(super) max_subscriptions: usize,
@@ -273,7 +276,26 @@ impl TrestleApiServer for Api {
     }
 
     async fn committee(&self, epoch: u64) -> RpcResult<Option<CommitteeInfo>> {
-        Ok(self.committees.iter().find(|c| c.epoch == epoch).cloned())
+        let record = self.sources.application.committee(Epoch(epoch)).await;
+        Ok(record.map(|record| CommitteeInfo::from_record(epoch, &record)))
+    }
+
+    async fn epoch_proof(&self, epoch: u64) -> RpcResult<Option<EpochProofResponse>> {
+        // An endless epoch (or one past u64::MAX) has no last height: nothing hands over.
+        let Some(last) = epoch::last_height(Epoch(epoch), self.epoch_length) else {
+            return Ok(None);
+        };
+        let Some(next) = epoch.checked_add(1) else { return Ok(None) };
+        let Some(signed) = self.state_signatures(last.get()).await? else { return Ok(None) };
+        // The last state commits to the next committee, decided an epoch before: present.
+        let Some(record) = self.sources.application.committee(Epoch(next)).await else {
+            return Ok(None);
+        };
+        Ok(Some(EpochProofResponse {
+            epoch,
+            last: signed,
+            next_committee: CommitteeInfo::from_record(next, &record),
+        }))
     }
 }
 

@@ -17,6 +17,7 @@ pub mod responses;
 
 use std::{
     net::SocketAddr,
+    num::NonZeroU64,
     sync::{Arc, atomic::AtomicUsize},
 };
 
@@ -24,7 +25,7 @@ use commonware_utils::channel::mpsc;
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use tokio::sync::broadcast;
 use tracing::debug;
-use trestle_api::{CommitteeInfo, TrestleApiServer, TrestleSubscriptionsServer};
+use trestle_api::{TrestleApiServer, TrestleSubscriptionsServer};
 
 use self::handlers::Api;
 pub use self::handlers::submit_error;
@@ -49,13 +50,14 @@ pub struct RpcConfig {
     /// Finalized blocks buffered per subscription; a subscriber that falls further behind is
     /// dropped (with an error notification) rather than slowing the node down.
     pub subscription_buffer: usize,
-    /// The committees this node knows, by epoch.
-    pub committees: Vec<CommitteeInfo>,
+    /// Heights per epoch (where `trestle_epochProof` finds an epoch's last height).
+    pub epoch_length: NonZeroU64,
 }
 
 impl RpcConfig {
     /// Defaults for `limits`: 100 connections, 16 subscriptions per connection, 1024 in all,
-    /// 256 blocks of buffer, no committee.
+    /// 256 blocks of buffer, one endless epoch (set [`RpcConfig::epoch_length`] from the
+    /// genesis).
     pub fn new(limits: BlockLimits) -> Self {
         Self {
             limits,
@@ -63,7 +65,7 @@ impl RpcConfig {
             max_subscriptions_per_connection: 16,
             max_subscriptions: 1_024,
             subscription_buffer: 256,
-            committees: Vec::new(),
+            epoch_length: trestle_light_client::epoch::ENDLESS,
         }
     }
 
@@ -167,7 +169,7 @@ pub async fn start(
     let api = Api {
         sources,
         max_payload: config.limits.max_payload,
-        committees: Arc::new(config.committees),
+        epoch_length: config.epoch_length,
         blocks,
         subscriptions: Arc::new(AtomicUsize::new(0)),
         max_subscriptions: config.max_subscriptions,

@@ -96,7 +96,7 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
     config.application.finalized.push(finalized);
     let node = engine::start(context.child("engine"), config, channels).await?;
     let mut rpc_config = RpcConfig::new(validator.params().limits);
-    rpc_config.committees = vec![validator.committee_info()];
+    rpc_config.epoch_length = validator.genesis.epoch_length;
     let Some(signatures) = node.signatures.clone() else {
         return Err(ServiceError::Shutdown("the signatures actor did not start".into()));
     };

@@ -12,12 +12,12 @@ use std::{
 use alloy_primitives::keccak256;
 use serde_json::{Value, json};
 use trestle_api::{
-    BlockResponse, CommitteeInfo, FinalityResponse, HeaderResponse, HistoryProofResponse,
-    LightClientStateResponse, NamespaceResponse, StateSignaturesResponse, TxInclusionResponse,
-    codes,
+    BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
+    HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
+    TxInclusionResponse, codes,
 };
 use trestle_light_client::{
-    B256, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
+    B256, Epoch, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
 };
 use trestle_node::{
     block::BLOCK_TAG,
@@ -184,7 +184,7 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         .try_init();
     let storage = tempfile::tempdir().expect("temp dir");
     // One validator is a valid simplex committee: on loopback, started as the process does.
-    let network = TestGenesis::new(1).build();
+    let network = TestGenesis { epoch_length: Some(4), ..TestGenesis::new(1) }.build();
     let validator = network.validator(0, "rpc");
     let committee_info = validator.committee_info();
     let rpc_config = RpcConfig::new(validator.params().limits);
@@ -350,7 +350,32 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         .expect("quorum verifies");
     let committee: CommitteeInfo = typed(call(addr, "trestle_committee", json!([0])).await);
     assert_eq!(committee, committee_info);
-    assert!(call(addr, "trestle_committee", json!([7])).await.is_null());
+    assert!(call(addr, "trestle_committee", json!([u64::MAX])).await.is_null());
+
+    // The hand-off at the end of epoch 0: its last state, a quorum of epoch 0's committee on
+    // it, and epoch 1's committee, which that state commits to.
+    let start = Instant::now();
+    let proof: EpochProofResponse = loop {
+        let proof: EpochProofResponse =
+            typed(wait_for(addr, "trestle_epochProof", json!([0])).await);
+        if !proof.last.signatures.is_empty() {
+            break proof;
+        }
+        assert!(start.elapsed() < DEADLINE, "epoch 0's last state is still unsigned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let last = proof.last.state.decode().expect("the state decodes");
+    assert_eq!((proof.epoch, last.height, last.epoch), (0, Height(3), Epoch(0)));
+    trestle_light_client::verify_quorum(
+        &network.genesis.committee,
+        &last,
+        &proof.last.state_signatures(),
+    )
+    .expect("epoch 0's committee signed its last state");
+    let next = proof.next_committee.to_committee().expect("the next committee is consistent");
+    assert_eq!(proof.next_committee.epoch, 1);
+    assert_eq!(last.next_committee, next.commitment_bytes(), "the state commits to it");
+    assert!(call(addr, "trestle_epochProof", json!([1_000_000])).await.is_null());
 
     // Not (yet) finalized: null.
     for method in ["trestle_header", "trestle_block", "trestle_finality"] {
