@@ -6,4 +6,5 @@
 pub mod confirm;
 pub mod devnet;
 pub mod prove;
+pub mod stake_table;
 pub mod vectors;

@@ -87,6 +87,10 @@ enum Command {
     /// as `trestle-relayer` does; the devnet starts one.
     #[command(subcommand)]
     Relayer(trestle_relayer::cli::Command),
+    /// Join or leave a network through its StakeTable on L1: register, add-stake, deregister,
+    /// withdraw, status.
+    #[command(subcommand)]
+    Validator(trestle::stake_table::ValidatorCommand),
     /// Generate validator keys: writes the secret key file, prints the genesis entry.
     Keygen {
         /// Where to write the key file (never overwritten).
@@ -139,6 +143,15 @@ fn main() -> anyhow::Result<()> {
         Command::Prove { rpc, height, keys, out } => trestle::prove::run(&rpc, height, &keys, &out),
         Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
         Command::Relayer(command) => relayer(command),
+        Command::Validator(command) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting a runtime")?;
+            let output = runtime.block_on(trestle::stake_table::run(command))?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{output}");
+            }
+            Ok(())
+        }
         Command::Keygen { out } => {
             let entry = trestle_api::keygen(&out)?;
             #[allow(clippy::print_stdout)]

@@ -40,6 +40,13 @@ sol!(
     "abi/LightClientVerifier.json"
 );
 
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    StakeTable,
+    "abi/StakeTable.json"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +84,15 @@ mod tests {
             &MailboxCalls::SELECTORS
                 .iter()
                 .map(|s| MailboxCalls::signature_by_selector(*s).expect("known selector"))
+                .collect::<Vec<_>>(),
+        );
+        use StakeTable::StakeTableCalls;
+        assert_selectors_match(
+            "StakeTable.json",
+            StakeTableCalls::SELECTORS,
+            &StakeTableCalls::SELECTORS
+                .iter()
+                .map(|s| StakeTableCalls::signature_by_selector(*s).expect("known selector"))
                 .collect::<Vec<_>>(),
         );
     }

@@ -230,6 +230,7 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
             log_level: "info".into(),
             worker_threads: 1,
             peers,
+            l1: None,
             // Loopback is fast; keep views short so a dead validator costs little.
             timeouts: TimeoutsConfig {
                 leader_ms: 1_000,

@@ -9,6 +9,7 @@ mod devnet;
 mod layout;
 mod prove;
 mod relayer;
+mod stake_table;
 mod vectors;
 
 use std::path::{Path, PathBuf};

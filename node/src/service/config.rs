@@ -30,11 +30,12 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Another validator to connect to.
+/// Another node to connect to: a validator (dialed while a committee seats it; its
+/// registered address wins over this one) or a follower (accepted and served).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerConfig {
-    /// Its ed25519 public key, `0x` + 32 bytes (must be a genesis validator).
+    /// Its ed25519 public key, `0x` + 32 bytes.
     pub public_key: String,
     /// Its p2p address.
     pub address: SocketAddr,
@@ -80,6 +81,29 @@ impl From<TimeoutsConfig> for Timeouts {
     }
 }
 
+/// Where the node reads the stake table's L1 (required when the genesis names one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Settings {
+    /// The L1's JSON-RPC endpoint (`http://…`).
+    pub rpc: String,
+    /// Blocks below the L1 head the node reads at (a reorganization deeper than this stops its
+    /// view until an operator looks; 0 only for an L1 that never reorganizes, like a devnet's).
+    #[serde(default = "safe_depth")]
+    pub safe_depth: u64,
+    /// Pause between polls once caught up (ms).
+    #[serde(default = "poll_ms")]
+    pub poll_ms: u64,
+}
+
+fn safe_depth() -> u64 {
+    12
+}
+
+fn poll_ms() -> u64 {
+    1_000
+}
+
 /// Mempool limits (see [`MempoolConfig`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,8 +144,12 @@ pub struct NodeConfig {
     /// Runtime worker threads.
     #[serde(default = "two")]
     pub worker_threads: usize,
-    /// The other validators.
+    /// The other nodes this one knows (validators' addresses until the stake table names them,
+    /// followers).
     pub peers: Vec<PeerConfig>,
+    /// The stake table's L1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1: Option<L1Settings>,
     /// Consensus timeouts.
     #[serde(default)]
     pub timeouts: TimeoutsConfig,
@@ -159,23 +187,33 @@ impl NodeConfig {
         Ok(write(path, &contents)?)
     }
 
-    /// The peers as decoded keys, checked against the genesis validators.
-    pub fn resolve_peers(
-        &self,
-        genesis: &ResolvedGenesis,
-    ) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ConfigError> {
+    /// The peers as decoded keys (any key: validators of later committees and followers are
+    /// peers too), each listed once.
+    pub fn resolve_peers(&self) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ConfigError> {
         let mut peers = Vec::with_capacity(self.peers.len());
         for (i, peer) in self.peers.iter().enumerate() {
             let key = parse_consensus_key(&format!("peers[{i}].public_key"), &peer.public_key)?;
-            if !genesis.consensus_keys.contains(&key) {
-                return Err(ConfigError::Invalid(format!("peers[{i}] is not a genesis validator")));
-            }
             if peers.iter().any(|(k, _)| *k == key) {
                 return Err(ConfigError::Invalid(format!("peers[{i}] listed twice")));
             }
             peers.push((key, peer.address));
         }
         Ok(peers)
+    }
+
+    /// The L1 settings, checked against the genesis: a network with a stake table needs an L1
+    /// to follow (its epochs' ends are verified against it), one without has no use for it.
+    pub fn checked_l1(&self, genesis: &ResolvedGenesis) -> Result<Option<L1Settings>, ConfigError> {
+        match (&genesis.l1, &self.l1) {
+            (Some(l1), None) => Err(ConfigError::Invalid(format!(
+                "the genesis names a stake table on L1 chain {}: configure [l1] rpc",
+                l1.stake_table.chain_id
+            ))),
+            (None, Some(_)) => {
+                Err(ConfigError::Invalid("[l1] is set but the genesis names no stake table".into()))
+            }
+            (_, settings) => Ok(settings.clone()),
+        }
     }
 
     /// Checks the timeouts (simplex's ordering, and room for the block interval).
@@ -209,6 +247,7 @@ mod tests {
             log_level: info(),
             worker_threads: two(),
             peers,
+            l1: None,
             timeouts: TimeoutsConfig::default(),
             mempool: MempoolSettings::default(),
         }
@@ -228,30 +267,33 @@ mod tests {
     }
 
     #[test]
-    fn peers_and_timeouts_are_checked_against_the_genesis() {
+    fn peers_l1_and_timeouts_are_checked_against_the_genesis() {
         let network = TestGenesis::new(3).build();
         let genesis = &network.genesis;
         let entry = |i: usize| PeerConfig {
             public_key: network.file.validators[i].consensus_key.clone(),
             address: "127.0.0.1:9100".parse().expect("addr"),
         };
-        let peers = config(vec![entry(1), entry(2)]).resolve_peers(genesis).expect("peers");
-        assert_eq!(peers.len(), 2);
-        assert!(matches!(
-            config(vec![entry(1), entry(1)]).resolve_peers(genesis),
-            Err(ConfigError::Invalid(_))
-        ));
-        let stranger =
+        let follower =
             PeerConfig { public_key: network.owner.genesis_entry().consensus_key, ..entry(1) };
+        let peers = config(vec![entry(1), entry(2), follower]).resolve_peers().expect("peers");
+        assert_eq!(peers.len(), 3);
         assert!(matches!(
-            config(vec![stranger]).resolve_peers(genesis),
+            config(vec![entry(1), entry(1)]).resolve_peers(),
             Err(ConfigError::Invalid(_))
         ));
         let malformed = PeerConfig { public_key: "0x12".into(), ..entry(1) };
-        assert!(matches!(
-            config(vec![malformed]).resolve_peers(genesis),
-            Err(ConfigError::File(_))
-        ));
+        assert!(matches!(config(vec![malformed]).resolve_peers(), Err(ConfigError::File(_))));
+
+        // A stake table needs an L1, and only a stake table does.
+        let staked = TestGenesis { stake_table: true, ..TestGenesis::new(3) }.build().genesis;
+        let mut with_l1 = config(Vec::new());
+        with_l1.l1 =
+            Some(L1Settings { rpc: "http://127.0.0.1:8545".into(), safe_depth: 0, poll_ms: 100 });
+        assert!(with_l1.checked_l1(&staked).expect("matches").is_some());
+        assert!(matches!(config(Vec::new()).checked_l1(&staked), Err(ConfigError::Invalid(_))));
+        assert!(matches!(with_l1.checked_l1(genesis), Err(ConfigError::Invalid(_))));
+        assert_eq!(config(Vec::new()).checked_l1(genesis).expect("none needed"), None);
 
         config(Vec::new()).checked_timeouts(genesis).expect("defaults are valid");
         let mut slow = config(Vec::new());

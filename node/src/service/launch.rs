@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroUsize, sync::Arc, 
 
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
 use commonware_p2p::authenticated::lookup;
-use commonware_runtime::{Quota, Supervisor as _, tokio as cw_tokio};
+use commonware_runtime::{Quota, Spawner as _, Supervisor as _, tokio as cw_tokio};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
@@ -17,10 +17,11 @@ use commonware_stream::{
 use commonware_utils::{NZU32, channel::mpsc};
 use tracing::info;
 
-use super::ServiceError;
+use super::{ServiceError, config::L1Settings};
 use crate::{
     engine::{self, Channels, Node},
     epochs::{Addressed, PeerSets},
+    l1::{FollowConfig, JsonRpcL1},
     rpc::{self, RpcConfig, RpcServer},
     validator::Validator,
 };
@@ -40,6 +41,8 @@ pub struct Launch {
     pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
     /// JSON-RPC listen address (port 0 for any).
     pub rpc: SocketAddr,
+    /// The stake table's L1 (`None` on a network without one).
+    pub l1: Option<L1Settings>,
 }
 
 /// A started validator: its actors and its RPC server.
@@ -54,7 +57,7 @@ pub struct Running {
 /// (which replays its journal and archives, so a restarted validator resumes where it
 /// stopped), then the RPC server.
 pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Running, ServiceError> {
-    let Launch { validator, p2p, peers, rpc } = launch;
+    let Launch { validator, p2p, peers, rpc, l1 } = launch;
     let me = validator.keys.consensus.public_key();
     let namespace = validator.genesis.consensus_namespace();
     let validators = validator.genesis.consensus_keys.len();
@@ -91,6 +94,17 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
         Channels::register(|channel| std::future::ready(network.register(channel, quota))).await;
     network.start();
 
+    // The L1 view fills from the stake table's chain while the engine starts (verifiers wait
+    // for it at each epoch's end; proposers name what it holds).
+    if let (Some(settings), Some(genesis_l1)) = (l1, validator.genesis.l1) {
+        let source =
+            JsonRpcL1::connect(&settings.rpc, genesis_l1.stake_table.address, settings.safe_depth)?;
+        let view = validator.l1.clone();
+        let follow =
+            FollowConfig { poll: Duration::from_millis(settings.poll_ms.max(1)), batch: 64 };
+        info!(rpc = %settings.rpc, safe_depth = settings.safe_depth, "following the stake table's L1");
+        context.child("l1").spawn(move |context| crate::l1::follow(context, source, view, follow));
+    }
     let mut config = validator.engine(oracle.clone(), oracle, Some(peer_sets));
     let (finalized, finalized_rx) = mpsc::unbounded_channel();
     config.application.finalized.push(finalized);

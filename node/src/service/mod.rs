@@ -23,7 +23,7 @@ use tracing::{error, info, warn};
 use trestle_api::{Genesis, ResolvedGenesis, ValidatorKeys, shutdown_signal};
 
 pub use self::{
-    config::{ConfigError, MempoolSettings, NodeConfig, PeerConfig, TimeoutsConfig},
+    config::{ConfigError, L1Settings, MempoolSettings, NodeConfig, PeerConfig, TimeoutsConfig},
     launch::{Launch, Running, launch},
 };
 use crate::{
@@ -46,9 +46,12 @@ pub enum ServiceError {
     /// The JSON-RPC server could not start (address in use, …).
     #[error("rpc: {0}")]
     Rpc(#[from] rpc::RpcError),
-    /// The keys are not a validator of the genesis.
+    /// The keys do not match the genesis.
     #[error(transparent)]
     Validator(#[from] ValidatorError),
+    /// The L1 source could not be set up (a malformed URL).
+    #[error(transparent)]
+    L1(#[from] crate::l1::L1SourceError),
     /// The validator halted: its application refused a finalized block.
     #[error("halted: {0}")]
     Halted(FinalizeError),
@@ -80,7 +83,8 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
     let (_, genesis) = Genesis::load(&config.genesis).map_err(ConfigError::from)?;
     let keys = ValidatorKeys::load(&config.keys).map_err(ConfigError::from)?;
     Validator::new(genesis.clone(), keys.clone(), PARTITION_PREFIX)?;
-    config.resolve_peers(&genesis)?;
+    config.resolve_peers()?;
+    config.checked_l1(&genesis)?;
     config.checked_timeouts(&genesis)?;
     Ok(Prepared { config, genesis, keys })
 }
@@ -108,8 +112,9 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             max_bytes: config.mempool.max_bytes,
             ..validator.mempool
         };
-        let peers = config.resolve_peers(&genesis)?;
-        let launch_config = Launch { validator, p2p: config.p2p, peers, rpc: config.rpc };
+        let peers = config.resolve_peers()?;
+        let l1 = config.checked_l1(&genesis)?;
+        let launch_config = Launch { validator, p2p: config.p2p, peers, rpc: config.rpc, l1 };
         let Running { node, rpc } = launch(context.child("validator"), launch_config).await?;
         let engine::Node { application_task, .. } = node;
         let outcome = tokio::select! {

@@ -55,6 +55,7 @@ impl LocalNetwork {
                     .map(|j| (keys[j].clone(), p2p[j]))
                     .collect(),
                 rpc: SocketAddr::from(([127, 0, 0, 1], 0)),
+                l1: None,
             })
             .collect();
         let count = launches.len();
