@@ -76,6 +76,7 @@ pub fn anchor_from_genesis(path: &Path) -> Result<Anchor, FileError> {
         epoch: resolved.epoch,
         committee: resolved.committee,
         max_payload: genesis.limits.max_payload,
+        epoch_length: resolved.epoch_length,
     })
 }
 

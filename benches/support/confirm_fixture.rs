@@ -95,12 +95,14 @@ pub(crate) fn setup() -> (Evidence, Anchor, Subject) {
             .into(),
         state: state.encode().into(),
         signatures,
+        handoffs: Vec::new(),
     };
     let anchor = Anchor {
         chain_id: ChainId(31_337),
         epoch: Epoch(0),
         committee,
         max_payload: DEFAULT_MAX_PAYLOAD,
+        epoch_length: trestle_light_client::epoch::ENDLESS,
     };
     (evidence, anchor, Subject::Block { number: record.number, hash: record.hash })
 }

@@ -6,7 +6,7 @@
 //! transaction ∈ namespace ∈ payloadRoot of header h          (TransactionProof)
 //! header h ∈ historyRoot of the light-client state at r ≥ h   (history proof)
 //! > 2/3 of the committee's weight signed that state           (select_quorum)
-//! the committee is the trust anchor's                         (Anchor)
+//! the committee is the trust anchor's, or one it handed over to (Anchor, handoff)
 //! ```
 //!
 //! [`verify_inclusion`] is the first two lines, for a caller that already trusts a history root
@@ -14,11 +14,14 @@
 //! four, from [`Evidence`] to a [`Verdict`]. Both are pure and deterministic; every failure is a
 //! [`ConfirmError`], a reason for "not confirmed".
 
+use std::num::NonZeroU64;
+
 use alloy_primitives::{B256, Bytes};
 
 use crate::{
     abi::{self, BlockRecord, CodecError},
     committee::Committee,
+    handoff::{Handoff, HandoffError, follow_handoffs},
     header::Header,
     history::{HistoryError, verify_history_proof},
     payload::PayloadError,
@@ -51,10 +54,13 @@ pub enum Subject {
 pub struct Anchor {
     /// The network.
     pub chain_id: ChainId,
-    /// The epoch the committee signs for (epoch hand-overs are not followed yet).
+    /// The epoch the committee signs for.
     pub epoch: Epoch,
     /// The committee.
     pub committee: Committee,
+    /// The network's epoch length ([`ENDLESS`](crate::epoch::ENDLESS) for one endless epoch):
+    /// where hand-offs happen ([`crate::handoff`]).
+    pub epoch_length: NonZeroU64,
     /// Largest transaction payload of the network.
     pub max_payload: usize,
 }
@@ -77,6 +83,10 @@ pub struct Evidence {
     pub state: Bytes,
     /// Committee signatures on the state (a quorum of valid ones is enough; others are skipped).
     pub signatures: Vec<StateSignature>,
+    /// The hand-offs from the anchor's epoch to the state's, in order (none when the anchor's
+    /// committee signs the state's epoch itself).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub handoffs: Vec<Handoff>,
 }
 
 /// What a successful verification established.
@@ -190,6 +200,9 @@ pub enum ConfirmError {
     /// The signatures do not contain a quorum of the anchor's committee on the state.
     #[error("the state is not signed by a quorum: {0}")]
     Quorum(QuorumError),
+    /// A hand-off from the anchor's epoch towards the state's is refused.
+    #[error("committee hand-off: {0}")]
+    Handoff(HandoffError),
 }
 
 /// Verifies that `transaction` is in the block of `header` (`tx_proof` against its
@@ -255,6 +268,8 @@ pub fn verify_confirmation(
         }
     };
 
+    // The committee of the state's epoch, reached from the anchor's through the hand-offs.
+    let anchor = &follow_handoffs(anchor, &evidence.handoffs).map_err(ConfirmError::Handoff)?;
     let header = Header::decode(&evidence.header).map_err(ConfirmError::Header)?;
     let tx_proof = abi::TransactionProof::decode(&evidence.tx_proof)
         .map_err(ConfirmError::TransactionProof)?;

@@ -9,6 +9,7 @@ pub mod confirmation;
 pub mod eddsa;
 pub mod epoch;
 pub mod field;
+pub mod handoff;
 pub mod header;
 pub mod history;
 pub mod merkle;

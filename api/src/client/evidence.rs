@@ -10,10 +10,15 @@ use alloy_primitives::B256;
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
-    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, transaction::DEFAULT_MAX_PAYLOAD,
+    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, minimal_quorum,
+    transaction::DEFAULT_MAX_PAYLOAD,
 };
 
-use super::{FetchError, state::newest_quorum};
+use super::{
+    FetchError,
+    handoffs::fetch_handoffs,
+    state::{ReportedState, newest_quorum},
+};
 use crate::{TrestleApiClient, types::HeaderResponse};
 
 /// How many heights a block-record scan covers by default (newest first).
@@ -116,6 +121,7 @@ where
     let header = inclusion.header.decode().map_err(FetchError::Header)?;
     let (anchor, anchor_from_node) = match anchor {
         Some(anchor) => (anchor.clone(), false),
+        // The node's own committee of the header's epoch: nothing to hand over.
         None => {
             let info = client
                 .committee(header.epoch.get())
@@ -126,15 +132,35 @@ where
                 epoch: header.epoch,
                 committee: info.to_committee()?,
                 max_payload: DEFAULT_MAX_PAYLOAD,
+                epoch_length: trestle_light_client::epoch::ENDLESS,
             };
             (anchor, true)
         }
     };
+    // A given anchor of an earlier epoch follows the hand-offs up to the header's epoch.
+    let (handoffs, signer) = fetch_handoffs(client, &anchor, header.epoch).await?;
+    // A finished epoch's last state covers all its headers and keeps its signatures for good;
+    // an epoch still running is signed at its newest heights.
+    let finished = match client.epoch_proof(header.epoch.get()).await? {
+        Some(proof) if signer.epoch_length != trestle_light_client::epoch::ENDLESS => {
+            let state = proof.last.state.decode()?;
+            let signatures = proof.last.state_signatures();
+            minimal_quorum(&signer.committee, &signatures).is_some().then_some((state, signatures))
+        }
+        _ => None,
+    };
     let started = Instant::now();
     let signed = loop {
+        if let Some((state, signatures)) = &finished {
+            break ReportedState {
+                state: state.clone(),
+                committee: signer.committee.clone(),
+                signatures: signatures.clone(),
+            };
+        }
         let tip = client.block_height().await?;
         let floor = header.height.get();
-        if let Some(found) = newest_quorum(client, tip, floor, Some(&anchor.committee)).await? {
+        if let Some(found) = newest_quorum(client, tip, floor, Some(&signer.committee)).await? {
             break found;
         }
         if started.elapsed() >= options.quorum_wait {
@@ -158,6 +184,7 @@ where
         history_proof: history.proof.encoded,
         state: signed.state.encode().into(),
         signatures: signed.signatures,
+        handoffs,
     };
     Ok(Fetched::Found(Box::new(Found {
         evidence,

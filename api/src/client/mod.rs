@@ -12,15 +12,17 @@
 //! [`HttpClient`] that [`connect`] builds.
 
 mod evidence;
+mod handoffs;
 mod state;
 
 use std::time::Duration;
 
 pub use evidence::{DEFAULT_SCAN_DEPTH, FetchOptions, Fetched, Found, Searched, fetch_evidence};
+pub use handoffs::{fetch_handoffs, handoff_of};
 pub use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::{core::client::Error as RpcError, http_client::HttpClientBuilder};
 pub use state::{QUORUM_LOOKBACK, ReportedState, fetch_state, newest_quorum};
-use trestle_light_client::{abi::CodecError, state::StateError};
+use trestle_light_client::{abi::CodecError, handoff::HandoffError, state::StateError};
 
 use crate::types::CommitteeInfoError;
 
@@ -90,6 +92,12 @@ pub enum FetchError {
         /// How long it waited.
         waited: Duration,
     },
+    /// The node has no hand-off for this epoch (its last height is not finalized there).
+    #[error("the node has no hand-off for the end of epoch {0}")]
+    NoHandoff(u64),
+    /// A hand-off the node returned is refused (the node lies or serves another network).
+    #[error(transparent)]
+    Handoff(#[from] HandoffError),
     /// The node has no history proof from a header to the chosen state.
     #[error("the node has no history proof of height {height} against height {root_height}")]
     NoHistoryProof {

@@ -46,7 +46,13 @@ fn sign(keys: &[SecretKey], slots: &[u32], state: &LightClientState) -> Vec<Stat
 }
 
 fn anchor_of(committee: Committee) -> Anchor {
-    Anchor { chain_id: CHAIN, epoch: Epoch(0), committee, max_payload: DEFAULT_MAX_PAYLOAD }
+    Anchor {
+        chain_id: CHAIN,
+        epoch: Epoch(0),
+        committee,
+        max_payload: DEFAULT_MAX_PAYLOAD,
+        epoch_length: trestle_light_client::epoch::ENDLESS,
+    }
 }
 
 impl Fixture {
@@ -100,6 +106,7 @@ impl Fixture {
             history_proof: history.prove(Height(3), Height(5)).unwrap().encode().into(),
             state: state.encode().into(),
             signatures: sign(&keys, &[0, 1, 2, 3], &state),
+            handoffs: Vec::new(),
         };
         Self { keys, anchor: anchor_of(committee), record, record_tx, plain_tx, evidence, state }
     }

@@ -5,6 +5,7 @@
 
 mod codec;
 mod confirmation;
+mod handoff;
 mod merkle;
 mod payload;
 mod rotation;

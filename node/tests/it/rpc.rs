@@ -11,13 +11,15 @@ use std::{
 
 use alloy_primitives::keccak256;
 use serde_json::{Value, json};
+use trestle_api::client::{FetchOptions, Fetched, connect, fetch_evidence};
 use trestle_api::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
     HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
     TxInclusionResponse, codes,
 };
 use trestle_light_client::{
-    B256, Epoch, Height, Namespace, StateSignature, Transaction, history::verify_history_proof,
+    Anchor, B256, Epoch, Height, Namespace, StateSignature, Subject, Transaction,
+    history::verify_history_proof, verify_confirmation,
 };
 use trestle_node::{
     block::BLOCK_TAG,
@@ -376,6 +378,37 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     assert_eq!(proof.next_committee.epoch, 1);
     assert_eq!(last.next_committee, next.commitment_bytes(), "the state commits to it");
     assert!(call(addr, "trestle_epochProof", json!([1_000_000])).await.is_null());
+
+    // A transaction of a later epoch is confirmed under the genesis committee through the
+    // hand-offs since epoch 0, gathered as `trestle confirm` gathers them.
+    let _ = wait_for(addr, "trestle_epochProof", json!([1])).await;
+    let late = Transaction::new(Namespace(2), b"after two hand-offs".to_vec());
+    let params = json!([{ "namespace": 2, "payload": format!("0x{}",
+        alloy_primitives::hex::encode(&late.payload)), "authorization": null }]);
+    let _: B256 = typed(call(addr, "trestle_submit", params).await);
+    let _ = wait_for(addr, "trestle_txProof", json!([late.hash()])).await;
+    let anchor = Anchor {
+        chain_id: network.genesis.chain_id,
+        epoch: Epoch(0),
+        committee: network.genesis.committee.clone(),
+        max_payload: limits().max_payload,
+        epoch_length: network.genesis.epoch_length,
+    };
+    let client = connect(&format!("http://{addr}"), Duration::from_secs(10)).expect("client");
+    let subject = Subject::Transaction { hash: late.hash() };
+    let options = FetchOptions { quorum_wait: DEADLINE, ..FetchOptions::default() };
+    let Fetched::Found(found) =
+        fetch_evidence(&client, Namespace(2), &subject, Some(&anchor), &options)
+            .await
+            .expect("evidence")
+    else {
+        panic!("the transaction is finalized")
+    };
+    let verdict = verify_confirmation(&found.evidence, Namespace(2), &subject, &anchor)
+        .expect("confirmed under the genesis anchor");
+    assert!(verdict.header.epoch >= Epoch(2), "{:?}", verdict.header);
+    assert_eq!(found.evidence.handoffs.len() as u64, verdict.header.epoch.get());
+    assert_eq!(verdict.state.epoch, verdict.header.epoch);
 
     // Not (yet) finalized: null.
     for method in ["trestle_header", "trestle_block", "trestle_finality"] {
