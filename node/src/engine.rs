@@ -125,6 +125,10 @@ pub struct Node {
     /// The application's task: it ends with the reason when the application must refuse a
     /// finalized block (the validator has halted), and cleanly when it is stopped.
     pub application_task: Handle<Result<(), FinalizeError>>,
+    /// The epoch orchestrator's task (consensus): it ends with the reason when an epoch
+    /// cannot start (the node no longer takes part in consensus, and must stop loudly), and
+    /// cleanly when the application's finalized stream ends.
+    pub epochs_task: Handle<Result<(), epochs::EpochError>>,
     /// The other tasks' handles (abort to stop; they are also aborted with the spawning task).
     pub handles: Vec<Handle<()>>,
 }
@@ -375,7 +379,7 @@ where
     };
     let epochs_marshal = marshal.clone();
     let epochs_task = context.child("epochs").spawn(move |context| async move {
-        if let Err(e) = epochs::run(
+        let outcome = epochs::run(
             context,
             epochs_config,
             schemes,
@@ -386,14 +390,15 @@ where
             channels.certificates,
             channels.resolver,
         )
-        .await
-        {
+        .await;
+        if let Err(e) = &outcome {
             tracing::error!(%e, "the epoch orchestrator stopped; this node no longer takes part in consensus");
         }
+        outcome
     });
 
-    handles.extend([broadcast_handle, marshal_handle, epochs_task]);
-    Ok(Node { application, marshal, signatures, application_task, handles })
+    handles.extend([broadcast_handle, marshal_handle]);
+    Ok(Node { application, marshal, signatures, application_task, epochs_task, handles })
 }
 
 #[cfg(test)]

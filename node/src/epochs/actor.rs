@@ -157,6 +157,17 @@ where
     result
 }
 
+/// Removes an old epoch's journal (entering e, that of e − 2: its engine stopped an epoch ago
+/// and no restart resumes it, since a node restarts in the epoch after its processed height;
+/// the previous epoch's engine was aborted just now, so its journal stays a while).
+async fn remove_journal(storage: &impl Storage, partition: String) {
+    match storage.remove(&partition, None).await {
+        Ok(()) => debug!(%partition, "removed an old epoch's journal"),
+        Err(commonware_runtime::Error::PartitionMissing(_)) => {}
+        Err(e) => warn!(%e, %partition, "could not remove an old epoch's journal"),
+    }
+}
+
 struct Orchestrator<E, B, A>
 where
     A: Application<E, Block = Block>,
@@ -275,6 +286,10 @@ where
         info!(epoch = epoch.get(), member, "entered epoch");
         self.current = Some(Current { epoch, handle });
         self.last_hint = None;
+        if let Some(old) = epoch.get().checked_sub(2) {
+            remove_journal(context, format!("{}-simplex-{old}", self.config.partition_prefix))
+                .await;
+        }
         Ok(())
     }
 

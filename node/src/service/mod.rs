@@ -55,6 +55,10 @@ pub enum ServiceError {
     /// The validator halted: its application refused a finalized block.
     #[error("halted: {0}")]
     Halted(FinalizeError),
+    /// Consensus stopped: an epoch could not start (its committee or floor is unknown, its
+    /// scheme or channels could not be set up).
+    #[error("consensus stopped: {0}")]
+    Consensus(crate::epochs::EpochError),
     /// The runtime failed to stop cleanly in time.
     #[error("shutdown: {0}")]
     Shutdown(String),
@@ -116,7 +120,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         let l1 = config.checked_l1(&genesis)?;
         let launch_config = Launch { validator, p2p: config.p2p, peers, rpc: config.rpc, l1 };
         let Running { node, rpc } = launch(context.child("validator"), launch_config).await?;
-        let engine::Node { application_task, .. } = node;
+        let engine::Node { application_task, epochs_task, .. } = node;
         let outcome = tokio::select! {
             () = shutdown_signal() => {
                 info!("stopping");
@@ -125,6 +129,10 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
             halted = application_task => match halted {
                 Ok(Err(reason)) => Err(ServiceError::Halted(reason)),
                 Ok(Ok(())) | Err(_) => Err(ServiceError::Shutdown("the application stopped".into())),
+            },
+            stopped = epochs_task => match stopped {
+                Ok(Err(reason)) => Err(ServiceError::Consensus(reason)),
+                Ok(Ok(())) | Err(_) => Err(ServiceError::Shutdown("consensus stopped".into())),
             },
         };
         if let Err(error) = &outcome {

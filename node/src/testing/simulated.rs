@@ -287,8 +287,17 @@ impl Cluster {
                     rogue(rogue_context, node.application.clone(), channel);
                 }
                 let _ = ready.send((node.application.clone(), node.signatures.clone()));
-                // The node's tasks live as long as this one (aborting it is a crash).
-                let _ = node.application_task.await;
+                // The node's tasks live as long as this one (aborting it is a crash). Consensus
+                // stopping with a reason is a defect every scenario must see.
+                let engine::Node { application_task, epochs_task, .. } = node;
+                commonware_macros::select! {
+                    _ = application_task => {},
+                    stopped = epochs_task => {
+                        if let Ok(Err(reason)) = stopped {
+                            panic!("validator {i}: consensus stopped: {reason}");
+                        }
+                    },
+                }
                 futures::future::pending::<()>().await;
             });
         let (mailbox, signatures) = match receiver.await {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use commonware_runtime::{Runner as _, deterministic};
+use commonware_runtime::{Error, Runner as _, Storage as _, deterministic};
 use trestle_light_client::{Epoch, Height};
 use trestle_node::testing::{
     TestGenesis,
@@ -49,6 +49,16 @@ fn consensus_hands_over_at_every_epoch_boundary() {
             cluster.wait_for(&context, &all, target, Duration::from_secs(400)).await;
             let chain = cluster.assert_agreement().await;
             assert!(epochs_reached(&cluster, 0, target).await >= 5);
+            // Journals of epochs two behind are removed; the running epoch's is there.
+            for old in 0..=2 {
+                let journal = format!("validator-0-simplex-{old}");
+                assert!(
+                    matches!(context.scan(&journal).await, Err(Error::PartitionMissing(_))),
+                    "{journal} is kept"
+                );
+            }
+            let running = format!("validator-0-simplex-{}", cluster.height(0).await / EPOCH);
+            assert!(!context.scan(&running).await.expect("the running epoch's journal").is_empty());
             // Every epoch's last height was finalized once, by its own epoch's engine, and the
             // next epoch began right after it (no height skipped or repeated).
             assert!(chain.len() as u64 > target);
