@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use commonware_codec::Encode as _;
 use commonware_cryptography::Signer as _;
-use commonware_runtime::{Runner as _, deterministic};
+use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use trestle_light_client::{B256, Height, epoch, stake::StakeTableEvent};
 use trestle_node::{
     l1::scripted::{ScriptedL1, TEST_STAKE_TABLE, registered, test_account},
@@ -115,6 +115,24 @@ fn validators_join_and_leave_through_the_stake_table() {
             let target = rotated + EPOCH + 2;
             cluster.wait_for(&context, &online, target, WAIT).await;
             cluster.assert_agreement().await;
+            // Followers collect the members' signatures too (what their RPC serves): a quorum
+            // of the rotated committee on the epoch's first state.
+            for follower in [0, 6] {
+                let Some(node) = &cluster.nodes[follower] else { panic!("{follower} runs") };
+                let Some(signatures) = &node.signatures else { panic!("it runs the actor") };
+                let mut quorum = None;
+                for _ in 0..100 {
+                    quorum = signatures.quorum(Height(rotated)).await;
+                    if quorum.is_some() {
+                        break;
+                    }
+                    context.sleep(Duration::from_millis(100)).await;
+                }
+                let Some((state, _)) = quorum else {
+                    panic!("follower {follower} holds no quorum at {rotated}")
+                };
+                assert_eq!(state.height, Height(rotated));
+            }
 
             // The offline joiner comes back, catches up, and votes in its committee.
             cluster.start_node(&context, 5).await;
