@@ -29,7 +29,6 @@ use std::{
 
 use commonware_broadcast::buffered;
 use commonware_consensus::{
-    Application,
     marshal::{
         self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline,
     },
@@ -45,7 +44,7 @@ use rand::CryptoRng;
 use trestle_light_client::Epoch;
 
 use crate::{
-    ConsensusContext, Marshal, Scheme,
+    ConsensusApplication, Marshal, Scheme,
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
     block::{Block, BlockLimits},
     epochs::{self, EpochSchemes, Peer, PeerSets},
@@ -247,13 +246,7 @@ where
     P: Provider<PublicKey = ed25519::PublicKey> + Clone,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
-    A: Application<
-            E,
-            SigningScheme = Scheme,
-            Context = ConsensusContext,
-            Block = Block,
-            Input = (),
-        >,
+    A: ConsensusApplication<E>,
 {
     config.timeouts.validate()?;
     let fetch_timeout = config.timeouts.fetch_timeout()?;

@@ -39,6 +39,7 @@ pub mod timeouts;
 pub mod validator;
 
 use commonware_consensus::{
+    Application,
     marshal::{core::Mailbox as MarshalMailbox, standard::Standard},
     simplex::types::Context,
 };
@@ -52,6 +53,24 @@ pub type ConsensusContext = Context<block::Digest, ed25519::PublicKey>;
 
 /// Marshal's mailbox for trestle blocks (finalized blocks and certificates by height).
 pub type Marshal = MarshalMailbox<Scheme, Standard<block::Block>>;
+
+/// What consensus proposes and verifies through: the application's [`Mailbox`] or a wrapper
+/// of it (fault injection, instrumentation), over trestle's blocks, scheme and context.
+pub trait ConsensusApplication<E>:
+    Application<E, SigningScheme = Scheme, Context = ConsensusContext, Block = block::Block, Input = ()>
+{
+}
+
+impl<E, A> ConsensusApplication<E> for A where
+    A: Application<
+            E,
+            SigningScheme = Scheme,
+            Context = ConsensusContext,
+            Block = block::Block,
+            Input = (),
+        >
+{
+}
 
 pub use application::{
     Actor, Config as ApplicationConfig, FinalizeError, Finalized, Mailbox, Status,

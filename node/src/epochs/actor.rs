@@ -25,7 +25,7 @@ use trestle_light_client::{Epoch, Height, epoch, rotation::CommitteeRecord};
 
 use super::{EpochError, EpochPeers, EpochSchemes, Peer, PeerSets};
 use crate::{
-    ConsensusContext, Marshal, Scheme,
+    ConsensusApplication, Marshal, Scheme,
     application::Finalized,
     block::{Block, Digest},
     timeouts::Timeouts,
@@ -93,13 +93,7 @@ where
     B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
-    A: Application<
-            E,
-            SigningScheme = Scheme,
-            Context = ConsensusContext,
-            Block = Block,
-            Input = (),
-        >,
+    A: ConsensusApplication<E>,
 {
     let (votes_mux, votes, mut votes_backup) =
         Muxer::builder(context.child("votes_mux"), votes.0, votes.1).with_backup().build();
@@ -192,13 +186,7 @@ impl<E, B, A> Orchestrator<E, B, A>
 where
     E: Clock + CryptoRng + Spawner + Storage + Metrics,
     B: Blocker<PublicKey = ed25519::PublicKey> + Clone,
-    A: Application<
-            E,
-            SigningScheme = Scheme,
-            Context = ConsensusContext,
-            Block = Block,
-            Input = (),
-        >,
+    A: ConsensusApplication<E>,
 {
     /// Learns a finalized block: the committee it names, the floor it sets, and whether the
     /// node moves to the next epoch.
