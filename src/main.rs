@@ -41,6 +41,11 @@ enum Command {
         /// Validators only: no EVM chains (anvil) and no contracts.
         #[arg(long)]
         no_evm: bool,
+        /// A devnet whose committee follows a StakeTable on a third anvil (chain 900): epochs
+        /// of 50 heights, the genesis validators registered at every start; join with
+        /// `trestle validator register`. Takes effect when the devnet is created.
+        #[arg(long)]
+        l1: bool,
     },
     /// Run one validator.
     #[command(subcommand)]
@@ -128,10 +133,10 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
         Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
-        Command::Devnet { validators, data_dir, no_evm } => trestle::devnet::run(
+        Command::Devnet { validators, data_dir, no_evm, l1 } => trestle::devnet::run(
             &data_dir,
             validators,
-            !no_evm,
+            trestle::devnet::Options { evm: !no_evm, l1 },
             &trestle::devnet::default_solidity_dir(),
         ),
         Command::Node(NodeCommand::Run { config }) => {

@@ -64,8 +64,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
     let dir =
         std::env::temp_dir().join(format!("trestle-bench-loopback-{}-{nanos}", std::process::id()));
     let mut processes = Processes { dir: dir.clone(), children: Vec::new() };
-    let file =
-        devnet::init_with(&dir, args.validators, args.interval_ms).context("devnet files")?;
+    let file = devnet::init_with(&dir, args.validators, args.interval_ms, false)
+        .context("devnet files")?;
     let exe = Path::new(env!("CARGO_BIN_EXE_trestle"));
     for validator in &file.validators {
         processes.children.push(devnet::spawn_validator(exe, validator)?);

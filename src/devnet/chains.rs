@@ -263,11 +263,14 @@ pub fn ensure_foundry(solidity: &Path) -> Result<(), ChainsError> {
     }
 }
 
-/// Starts an anvil for `plan`, its output appended to `DIR/chains/<id>/anvil.log`.
+/// Starts an anvil for `plan`, its output appended to `DIR/chains/<id>/anvil.log`; it mines a
+/// block per transaction, and also every `block_time` seconds if given (an L1 whose head must
+/// move on its own).
 pub fn spawn_anvil(
     solidity: &Path,
     devnet_dir: &Path,
     plan: &ChainPlan,
+    block_time: Option<u64>,
 ) -> Result<(Child, PathBuf), ChainsError> {
     let home = plan.dir(devnet_dir);
     fs::create_dir_all(&home).map_err(io_error(&home))?;
@@ -278,14 +281,17 @@ pub fn spawn_anvil(
         .open(&log_path)
         .map_err(io_error(&log_path))?;
     let stderr = log.try_clone().map_err(io_error(&log_path))?;
-    let child = Command::new(solidity.join("tools/anvil"))
+    let mut anvil = Command::new(solidity.join("tools/anvil"));
+    anvil
         .args(["--host", "127.0.0.1", "--port", &plan.port.to_string()])
-        .args(["--chain-id", &plan.chain_id.to_string()])
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(stderr)
-        .spawn()
-        .map_err(|e| ChainsError::Tool { tool: "anvil", message: format!("cannot start: {e}") })?;
+        .args(["--chain-id", &plan.chain_id.to_string()]);
+    if let Some(seconds) = block_time {
+        anvil.args(["--block-time", &seconds.to_string()]);
+    }
+    let child =
+        anvil.stdin(Stdio::null()).stdout(log).stderr(stderr).spawn().map_err(|e| {
+            ChainsError::Tool { tool: "anvil", message: format!("cannot start: {e}") }
+        })?;
     Ok((child, log_path))
 }
 
@@ -336,6 +342,8 @@ pub struct LightClientGenesis {
     pub state: LightClientState,
     /// Commitment of the committee of the state's epoch.
     pub committee: B256,
+    /// The network's epoch length ([`DEVNET_EPOCH_LENGTH`] for one endless epoch).
+    pub epoch_length: u64,
 }
 
 /// Waits for the network behind `trestle_rpc` to finalize a block, then takes the light-client
@@ -369,7 +377,11 @@ pub async fn light_client_genesis(trestle_rpc: &str) -> Result<LightClientGenesi
     let committee = info
         .to_committee()
         .map_err(|e| ChainsError::Network(format!("committee of epoch {}: {e}", state.epoch)))?;
-    Ok(LightClientGenesis { state, committee: committee.commitment_bytes() })
+    Ok(LightClientGenesis {
+        state,
+        committee: committee.commitment_bytes(),
+        epoch_length: DEVNET_EPOCH_LENGTH,
+    })
 }
 
 /// `solidity/deployments/devnet-<tag>/`: where this devnet's deploy inputs and outputs go while
@@ -440,7 +452,7 @@ pub fn deploy(
             "nextCommittee": state.next_committee,
         },
         "committee": genesis.committee,
-        "epochLength": DEVNET_EPOCH_LENGTH.to_string(),
+        "epochLength": genesis.epoch_length.to_string(),
         "sources": sources,
     });
     let genesis_path = absolute.join("genesis.json");

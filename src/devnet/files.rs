@@ -11,8 +11,8 @@ use std::{
 use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
-use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, ValidatorKeys};
-use trestle_node::service::{NodeConfig, PeerConfig, TimeoutsConfig};
+use trestle_api::{Genesis, GenesisL1, GenesisLimits, OwnedNamespace, ValidatorKeys};
+use trestle_node::service::{L1Settings, NodeConfig, PeerConfig, TimeoutsConfig};
 
 use super::{
     chains::{self, DevnetChain},
@@ -139,15 +139,18 @@ fn node_dir(dir: &Path, index: usize) -> PathBuf {
 /// Creates the devnet's files if `dir` has no genesis yet; otherwise checks the existing one
 /// has `validators` validators. Returns the description of the (not yet started) devnet.
 pub fn init(dir: &Path, validators: usize) -> anyhow::Result<DevnetFile> {
-    init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS)
+    init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS, false)
 }
 
 /// [`init`] with another minimum block interval (ms) in a newly created genesis (an existing
-/// genesis keeps its own); benchmarks use a short one.
+/// genesis keeps its own; benchmarks use a short one) and, with `l1`, a committee that follows
+/// the StakeTable on the devnet's L1 ([`super::l1`]) in epochs of
+/// [`DEVNET_L1_EPOCH_LENGTH`](super::l1::DEVNET_L1_EPOCH_LENGTH) heights.
 pub fn init_with(
     dir: &Path,
     validators: usize,
     min_block_interval_ms: u64,
+    l1: bool,
 ) -> anyhow::Result<DevnetFile> {
     if validators == 0 {
         bail!("a devnet needs at least one validator");
@@ -165,12 +168,17 @@ pub fn init_with(
             );
         }
     } else {
-        create(dir, validators, min_block_interval_ms)?;
+        create(dir, validators, min_block_interval_ms, l1)?;
     }
     describe(dir)
 }
 
-fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::Result<()> {
+fn create(
+    dir: &Path,
+    validators: usize,
+    min_block_interval_ms: u64,
+    l1: bool,
+) -> anyhow::Result<()> {
     let keys = (0..validators).map(|_| ValidatorKeys::generate()).collect::<Result<Vec<_>, _>>()?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -190,11 +198,29 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
         .flat_map(|&id| [chains::message_namespace(id), chains::block_namespace(id)])
         .map(|namespace| OwnedNamespace { namespace, owner: owner.clone() })
         .collect();
+    let l1_settings = match l1 {
+        true => Some(L1Settings {
+            rpc: format!("http://127.0.0.1:{}", free_port()?),
+            // anvil never reorganizes.
+            safe_depth: 0,
+            poll_ms: 500,
+        }),
+        false => None,
+    };
+    let genesis_l1 = match l1 {
+        true => Some(GenesisL1 {
+            chain_id: super::l1::DEVNET_L1_CHAIN_ID,
+            stake_table: super::l1::stake_table_address()?.to_string(),
+            deploy_block: 0,
+            reference: None,
+        }),
+        false => None,
+    };
     let genesis = Genesis {
         chain_id: DEVNET_CHAIN_ID,
         epoch: 0,
-        epoch_length: None,
-        l1: None,
+        epoch_length: l1.then_some(super::l1::DEVNET_L1_EPOCH_LENGTH),
+        l1: genesis_l1,
         timestamp_ms: now_ms,
         min_block_interval_ms,
         committee_capacity: validators.max(trestle_circuits::setup::DEVNET_CAPACITY),
@@ -230,7 +256,7 @@ fn create(dir: &Path, validators: usize, min_block_interval_ms: u64) -> anyhow::
             log_level: "info".into(),
             worker_threads: 1,
             peers,
-            l1: None,
+            l1: l1_settings.clone(),
             // Loopback is fast; keep views short so a dead validator costs little.
             timeouts: TimeoutsConfig {
                 leader_ms: 1_000,

@@ -34,6 +34,7 @@
 pub mod chains;
 mod demo;
 mod files;
+pub mod l1;
 pub mod messages;
 mod processes;
 pub mod relayer;
@@ -66,10 +67,21 @@ pub fn default_solidity_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("solidity")
 }
 
-/// `trestle devnet`: init (or resume) `dir`, start every validator, then (unless `evm` is
-/// false) the EVM chains with trestle's contracts deployed from `solidity`; print endpoints and a
-/// live status line until Ctrl-C / SIGTERM, then stop everything cleanly.
-pub fn run(dir: &Path, validators: usize, evm: bool, solidity: &Path) -> anyhow::Result<()> {
+/// What `trestle devnet` runs besides the validators.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The EVM chains with trestle's contracts and the relayer.
+    pub evm: bool,
+    /// When creating the devnet: a committee that follows a StakeTable on an L1 ([`l1`]).
+    pub l1: bool,
+}
+
+/// `trestle devnet`: init (or resume) `dir`, start its L1 if it has one, every validator, then
+/// (unless `options.evm` is false) the EVM chains with trestle's contracts deployed from
+/// `solidity`; print endpoints and a live status line until Ctrl-C / SIGTERM, then stop
+/// everything cleanly.
+pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> anyhow::Result<()> {
+    let evm = options.evm;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -78,9 +90,20 @@ pub fn run(dir: &Path, validators: usize, evm: bool, solidity: &Path) -> anyhow:
         let _context = runtime.enter();
         Signals::register()?
     };
-    let mut devnet = init(dir, validators)?;
+    let mut devnet = init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS, options.l1)?;
     let exe = std::env::current_exe().context("locating the trestle executable")?;
     let mut processes = Processes::default();
+    // The L1 first: validators read the stake table from it (they would wait for it anyway).
+    if let Some(url) = l1::configured_url(&devnet)? {
+        let (child, log) = runtime.block_on(l1::start(dir, solidity, &devnet, &url))?;
+        eprintln!(
+            "  L1 chain {}  rpc {url}  stakeTable {}  log {}",
+            l1::DEVNET_L1_CHAIN_ID,
+            l1::stake_table_address()?,
+            log.display()
+        );
+        processes.l1 = Some(child);
+    }
     for validator in &mut devnet.validators {
         let child = spawn_validator(&exe, validator)?;
         validator.pid = child.id();
@@ -185,7 +208,7 @@ async fn start_chains(
     let plans = chains::plan(dir)?;
     let mut logs = Vec::with_capacity(plans.len());
     for plan in &plans {
-        let (child, log) = chains::spawn_anvil(solidity, dir, plan)?;
+        let (child, log) = chains::spawn_anvil(solidity, dir, plan, None)?;
         processes.anvils.push(child);
         logs.push(log);
     }
@@ -193,7 +216,9 @@ async fn start_chains(
         chains::wait_for_anvil(plan, log).await?;
     }
     let rpc = devnet.validators.first().map(|v| v.rpc_url.clone()).context("no validator")?;
-    let genesis = chains::light_client_genesis(&rpc).await?;
+    let mut genesis = chains::light_client_genesis(&rpc).await?;
+    // The light clients follow the network's epochs (hand-offs at each epoch's last height).
+    genesis.epoch_length = Genesis::load(&devnet.genesis)?.1.epoch_length.get();
     let mut described = Vec::with_capacity(plans.len());
     for ((plan, log), anvil) in plans.iter().zip(logs).zip(&processes.anvils) {
         eprintln!(

@@ -65,6 +65,8 @@ pub fn reap(child: &mut Child, timeout: Duration) {
 pub(crate) struct Processes {
     pub(crate) validators: Vec<Child>,
     pub(crate) anvils: Vec<Child>,
+    /// The L1 anvil (`--l1` devnets).
+    pub(crate) l1: Option<Child>,
     pub(crate) relayer: Option<Child>,
 }
 
@@ -75,14 +77,17 @@ impl Processes {
             terminate(relayer.id());
             reap(&mut relayer, Duration::from_secs(15));
         }
-        for child in self.validators.iter().chain(&self.anvils) {
+        for child in self.validators.iter().chain(&self.anvils).chain(&self.l1) {
             terminate(child.id());
         }
-        for child in self.validators.iter_mut().chain(self.anvils.iter_mut()) {
+        for child in
+            self.validators.iter_mut().chain(self.anvils.iter_mut()).chain(self.l1.iter_mut())
+        {
             reap(child, Duration::from_secs(15));
         }
         self.validators.clear();
         self.anvils.clear();
+        self.l1 = None;
     }
 }
 

@@ -57,7 +57,7 @@ async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
     let dir = crate::cli::tempdir("stake-table");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let plan = ChainPlan { chain_id: 900, port };
-    let (anvil, log) = spawn_anvil(&solidity, &dir, &plan).unwrap();
+    let (anvil, log) = spawn_anvil(&solidity, &dir, &plan, None).unwrap();
     let _anvil = KillOnDrop(anvil);
     {
         wait_for_anvil(&plan, &log).await.unwrap();
