@@ -6,6 +6,7 @@ mod circomlib;
 mod cli;
 mod confirm;
 mod devnet;
+mod join;
 mod layout;
 mod prove;
 mod relayer;

@@ -45,27 +45,34 @@ const DELIVERY: Duration = Duration::from_secs(120);
 
 /// `trestle devnet` as a child process; stopped with SIGTERM (then SIGKILL) when dropped, so
 /// that it takes its validators, anvils and relayer down with it.
-struct DevnetProcess {
+pub(crate) struct DevnetProcess {
     child: Child,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     output: PathBuf,
 }
 
 impl DevnetProcess {
     fn start(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    /// `trestle devnet --validators 4 FLAGS --data-dir DIR`.
+    pub(crate) fn start_with(name: &str, flags: &[&str]) -> Self {
         let dir = crate::cli::tempdir(name);
         let output = dir.with_extension("out");
         let _ = std::fs::remove_file(&output);
-        let args = ["devnet", "--validators", "4", "--data-dir"];
+        let mut args = vec!["devnet", "--validators", "4"];
+        args.extend_from_slice(flags);
+        args.push("--data-dir");
         let child = devnet::spawn_logged(exe(), &args, &dir, &output).expect("trestle devnet");
         Self { child, dir, output }
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         std::fs::read_to_string(&self.output).unwrap_or_default().replace('\r', "\n")
     }
 
-    fn file(&self) -> Option<DevnetFile> {
+    pub(crate) fn file(&self) -> Option<DevnetFile> {
         DevnetFile::load(&self.dir).ok()
     }
 

@@ -1,0 +1,166 @@
+//! A validator joins a running network end to end (`trestle devnet --l1`): a fifth node
+//! started with `trestle node run` follows the chain, registers in the L1 StakeTable with
+//! `trestle validator register` and more stake than anyone, takes the seat of the
+//! lowest-ranked genesis validator (which keeps following) two epoch ends later, signs
+//! with the new committee, and the EVM light clients are proven through the hand-off.
+
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use alloy::{primitives::U256, providers::ProviderBuilder};
+use alloy_primitives::B256;
+use commonware_cryptography::Signer as _;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use trestle::{
+    devnet::l1::{DEVNET_L1_EPOCH_LENGTH, stake_table_address},
+    stake_table::{SenderArgs, TableArgs, register},
+};
+use trestle_api::{TrestleApiClient as _, ValidatorKeys};
+use trestle_node::service::{NodeConfig, PeerConfig};
+use trestle_relayer::bindings::LightClient;
+
+use crate::{
+    devnet::{eventually, exe},
+    relayer::DevnetProcess,
+};
+
+/// anvil's dev account 5 (a public test key): the joiner's L1 account.
+const JOINER_ACCOUNT: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// Kills the joining node however the test ends.
+struct Joiner(Child);
+
+impl Drop for Joiner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+fn client(url: &str) -> HttpClient {
+    HttpClientBuilder::default().request_timeout(Duration::from_secs(10)).build(url).unwrap()
+}
+
+#[test]
+fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
+    let devnet = DevnetProcess::start_with("devnet-join", &["--l1"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let file = eventually(Duration::from_secs(300), "the devnet with its relayer", || async {
+            devnet.file().filter(|f| f.relayer.is_some() && f.chains.len() == 2)
+        })
+        .await;
+        let node0 = NodeConfig::load(&file.validators[0].config).unwrap();
+        let l1 = node0.l1.clone().expect("an --l1 devnet's nodes follow the L1");
+
+        // A fifth node: its own keys, the validators as peers, the same genesis and L1.
+        let home = devnet.dir.join("joiner");
+        std::fs::create_dir_all(&home).unwrap();
+        let keys = ValidatorKeys::generate().unwrap();
+        keys.save(&home.join("keys.toml")).unwrap();
+        let (p2p, rpc) = (free_addr(), free_addr());
+        let config = NodeConfig {
+            data_dir: "data".into(),
+            keys: "keys.toml".into(),
+            genesis: file.genesis.clone(),
+            p2p,
+            rpc,
+            metrics: None,
+            peers: file
+                .validators
+                .iter()
+                .map(|v| PeerConfig { public_key: v.consensus_key.clone(), address: v.p2p })
+                .collect(),
+            l1: Some(l1.clone()),
+            ..node0
+        };
+        config.save(&home.join("node.toml")).unwrap();
+        let log = std::fs::File::create(home.join("node.log")).unwrap();
+        let _joiner = Joiner(
+            Command::new(exe())
+                .args(["node", "run", "--config"])
+                .arg(home.join("node.toml"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+
+        // It registers with twice the genesis validators' stake.
+        let sender = SenderArgs {
+            table: TableArgs {
+                l1_rpc: l1.rpc.clone(),
+                stake_table: stake_table_address().unwrap(),
+            },
+            private_key: Some(JOINER_ACCOUNT.into()),
+        };
+        register(&sender, &keys, p2p, U256::from(64 * ETHER)).await.unwrap();
+
+        // Two epoch ends later a committee seats it, in place of the last-registered genesis
+        // validator (equal stakes rank by registration order).
+        let validator = client(&file.validators[0].rpc_url);
+        let me = B256::from_slice(keys.consensus.public_key().as_ref());
+        let seated = eventually(Duration::from_secs(120), "a committee seating the joiner", || {
+            let validator = &validator;
+            async move {
+                let tip = validator.block_height().await.ok()?;
+                let epoch = tip / DEVNET_L1_EPOCH_LENGTH + 1;
+                let committee = validator.committee(epoch).await.ok()??;
+                committee
+                    .members
+                    .iter()
+                    .any(|m| m.consensus_key.as_ref() == me.as_slice())
+                    .then_some(committee)
+            }
+        })
+        .await;
+        let displaced = &file.validators[3].consensus_key;
+        let members: Vec<String> =
+            seated.members.iter().map(|m| format!("{}", m.consensus_key)).collect();
+        assert!(!members.contains(displaced), "validator 3 gave up its seat: {members:?}");
+        assert_eq!(members.len(), 4);
+        let slot = members.iter().position(|m| m.as_str() == format!("{me}")).unwrap() as u32;
+
+        // The joiner follows and then signs states of the epoch that seats it.
+        let joiner = client(&format!("http://{rpc}"));
+        let first = seated.epoch * DEVNET_L1_EPOCH_LENGTH;
+        let signed_at = first + 5;
+        eventually(Duration::from_secs(120), "the joiner's signature in its epoch", || {
+            let joiner = &joiner;
+            async move {
+                let signed = joiner.state_signatures(signed_at).await.ok()??;
+                signed.signatures.iter().any(|s| s.slot == slot).then_some(())
+            }
+        })
+        .await;
+        // The displaced validator keeps following.
+        let follower = client(&file.validators[3].rpc_url);
+        eventually(Duration::from_secs(60), "validator 3 following", || {
+            let follower = &follower;
+            async move { follower.block_height().await.ok().filter(|h| *h > signed_at) }
+        })
+        .await;
+
+        // The light clients went through the hand-off: proven with the new committee.
+        let chain = &file.chains[0];
+        let provider = ProviderBuilder::new().connect_http(chain.rpc_url.parse().unwrap());
+        let light_client = LightClient::new(chain.contracts.light_client, provider);
+        let end = first + DEVNET_L1_EPOCH_LENGTH - 1;
+        eventually(Duration::from_secs(120), "the light client past the joiner's epoch", || {
+            let light_client = &light_client;
+            async move { light_client.latestHeight().call().await.ok().filter(|h| *h >= end) }
+        })
+        .await;
+        let output = devnet.output();
+        assert!(!output.contains("panicked"), "{output}");
+    });
+}
