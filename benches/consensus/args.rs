@@ -121,6 +121,10 @@ pub(crate) struct Args {
     /// Loopback throughput: concurrent submitters per validator.
     #[arg(long, default_value_t = 2)]
     pub(crate) submitters: usize,
+    /// Simulated mode: heights per epoch (one simplex engine per epoch, handing over at each
+    /// epoch's last block); absent for one endless epoch.
+    #[arg(long)]
+    pub(crate) epoch_length: Option<u64>,
     /// Passed by `cargo bench` to `harness = false` targets; ignored.
     #[arg(long, hide = true)]
     #[allow(dead_code)]

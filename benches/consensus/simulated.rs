@@ -65,6 +65,7 @@ fn cluster_config(args: &Args) -> ClusterConfig {
         limits,
         owned_namespaces: Vec::new(),
         min_block_interval_ms: 0,
+        epoch_length: args.epoch_length,
         ..TestGenesis::new(args.validators)
     }
     .build();
@@ -87,6 +88,7 @@ fn cluster_config(args: &Args) -> ClusterConfig {
             .then(|| (args.bandwidth_mbps * 1_000_000 / 8) as usize),
         submission_queue: 4_096,
         byzantine: Vec::new(),
+        forgery: Default::default(),
         rogue_signers: BTreeMap::new(),
         observe: true,
         l1: None,
@@ -401,7 +403,10 @@ where
     });
     add_latencies(&mut report, &mut latencies, pending, *lock(&rejected));
     match args.scenario {
-        Scenario::Latency => report["rate_tps"] = json!(args.rate),
+        Scenario::Latency => {
+            report["rate_tps"] = json!(args.rate);
+            report["epoch_length"] = json!(args.epoch_length);
+        }
         Scenario::Throughput => report["backlog_blocks"] = json!(args.backlog_blocks),
     }
     Ok(report)

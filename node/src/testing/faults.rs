@@ -13,20 +13,35 @@ use crate::{ConsensusContext, Scheme, application::Mailbox, block::Block};
 /// The history root a [`Proposer`] forges.
 pub const FORGED_ROOT: B256 = B256::repeat_byte(0xbd);
 
+/// The L1 block hash a [`Proposer`] claims to have seen.
+pub const FORGED_L1_HASH: B256 = B256::repeat_byte(0x1f);
+
+/// What a Byzantine [`Proposer`] lies about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Forgery {
+    /// The header's history root ([`FORGED_ROOT`]).
+    #[default]
+    HistoryRoot,
+    /// The block's L1 reference: the number it names, with [`FORGED_L1_HASH`] (a block that
+    /// is not on L1).
+    L1Reference,
+}
+
 /// A proposer wrapper around the application's mailbox (the engine's
 /// [`start_with`](crate::engine::start_with) seam): an honest one (`forged: None`) forwards;
-/// a Byzantine one corrupts every proposal's history root to [`FORGED_ROOT`] (a block every
-/// honest validator must reject) and records the forged header hashes.
+/// a Byzantine one corrupts every proposal as its [`Forgery`] says (a block every honest
+/// validator must reject) and records the forged blocks' header hashes.
 #[derive(Clone)]
 pub struct Proposer {
     inner: Mailbox,
     forged: Option<Arc<Mutex<Vec<B256>>>>,
+    forgery: Forgery,
 }
 
 impl Proposer {
     /// Forwards to `inner`; forges proposals, recording them in `forged`, when given.
-    pub fn new(inner: Mailbox, forged: Option<Arc<Mutex<Vec<B256>>>>) -> Self {
-        Self { inner, forged }
+    pub fn new(inner: Mailbox, forged: Option<Arc<Mutex<Vec<B256>>>>, forgery: Forgery) -> Self {
+        Self { inner, forged, forgery }
     }
 }
 
@@ -45,14 +60,18 @@ impl<E: commonware_runtime::Clock> Application<E> for Proposer {
         let block = Application::<E>::propose(&mut self.inner, context, ancestry, input).await?;
         let Some(forged) = &self.forged else { return Some(block) };
         let mut header = block.inner().header().clone();
-        header.history_root = FORGED_ROOT;
+        let mut succession = block.inner().succession().clone();
+        match self.forgery {
+            Forgery::HistoryRoot => header.history_root = FORGED_ROOT,
+            Forgery::L1Reference => succession.l1.hash = FORGED_L1_HASH,
+        }
         if let Ok(mut list) = forged.lock() {
             list.push(header.hash());
         }
         let forged = Block::from_parts(
             header,
             block.inner().parent_digest(),
-            block.inner().succession().clone(),
+            succession,
             block.inner().transactions().to_vec(),
         );
         let digest = forged.digest();

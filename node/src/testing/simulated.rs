@@ -22,7 +22,7 @@ use trestle_light_client::{
 
 use super::{
     TestGenesis, TestNetwork,
-    faults::{Proposer, RogueSigner},
+    faults::{Forgery, Proposer, RogueSigner},
     test_timeouts,
 };
 use crate::{
@@ -78,8 +78,10 @@ pub struct ClusterConfig {
     pub bandwidth: Option<usize>,
     /// Capacity of each application's submission queue.
     pub submission_queue: usize,
-    /// Validators that propose blocks with a forged history root.
+    /// Validators that propose forged blocks ([`ClusterConfig::forgery`]).
     pub byzantine: Vec<usize>,
+    /// What the Byzantine validators forge.
+    pub forgery: Forgery,
     /// Validators that run no signatures actor and hand their signatures channel to a callback.
     pub rogue_signers: BTreeMap<usize, RogueSigner>,
     /// Whether each validator's [`Running::finalized`] receives its finalized heights.
@@ -100,6 +102,7 @@ impl ClusterConfig {
             bandwidth: None,
             submission_queue: 1_024,
             byzantine: Vec::new(),
+            forgery: Forgery::default(),
             rogue_signers: BTreeMap::new(),
             observe: false,
             l1: None,
@@ -265,13 +268,14 @@ impl Cluster {
         });
         let (ready, receiver) = oneshot::channel();
         let forged = self.config.byzantine.contains(&i).then(|| self.forged.clone());
+        let forgery = self.config.forgery;
         self.restarts[i] += 1;
         let task = context
             .child("validator")
             .with_attribute("index", i)
             .with_attribute("run", self.restarts[i])
             .spawn(move |context| async move {
-                let wrap = |inner| Proposer::new(inner, forged);
+                let wrap = |inner| Proposer::new(inner, forged, forgery);
                 if let Some((source, view)) = l1 {
                     let follow = FollowConfig { poll: Duration::from_millis(100), batch: 64 };
                     context.child("l1").spawn(move |context| async move {

@@ -1,7 +1,8 @@
 //! A validator set that changes: the stake table on a scripted L1 that every node follows, the
 //! committee two epochs on decided at each epoch's end, joiners that follow until their epoch
 //! and then vote, a validator that leaves and keeps following, a joiner that is offline when
-//! its epoch starts, and an L1 nobody can read for a while (the committee is carried forward).
+//! its epoch starts, an L1 nobody can read for a while (the committee is carried forward), and
+//! a Byzantine proposer whose L1 references are never accepted.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use trestle_node::{
     l1::scripted::{ScriptedL1, TEST_STAKE_TABLE, registered, test_account},
     testing::{
         TestGenesis, TestNetwork,
+        faults::{FORGED_L1_HASH, Forgery},
         simulated::{Cluster, ClusterConfig, clean_link},
     },
 };
@@ -80,9 +82,12 @@ fn validators_join_and_leave_through_the_stake_table() {
             let l1 = ScriptedL1::new();
             l1.push(Vec::new());
             l1.push((0..GENESIS).map(|i| registration(&network, i, 100)).collect());
+            // Validator 2 lies about L1 in every block it proposes.
             let config = ClusterConfig {
                 network: network.clone(),
                 l1: Some(l1.clone()),
+                byzantine: vec![2],
+                forgery: Forgery::L1Reference,
                 ..ClusterConfig::new(GENESIS, clean_link())
             };
             let mut cluster = Cluster::start(&context, config).await;
@@ -163,6 +168,14 @@ fn validators_join_and_leave_through_the_stake_table() {
             .await;
             cluster.wait_for(&context, &all, seated + EPOCH, WAIT).await;
             cluster.assert_agreement().await;
+
+            // The Byzantine proposer's L1 references never made it into the chain.
+            assert!(!cluster.forged.lock().expect("forged").is_empty(), "validator 2 proposed");
+            let Some((_, mailbox)) = cluster.running().next() else { panic!("running") };
+            for h in 0..=cluster.height(1).await {
+                let block = mailbox.block(Height(h)).await.expect("finalized block");
+                assert_ne!(block.succession().l1.hash, FORGED_L1_HASH, "a forged reference at {h}");
+            }
         });
     }
 }
