@@ -133,7 +133,7 @@ pub enum ValidatorCommand {
 /// What `status` prints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub struct RegistrationStatus {
     /// The account.
     pub account: Address,
     /// `unregistered`, `active` or `exiting`.
@@ -272,7 +272,10 @@ pub async fn register(
 }
 
 /// The entry of `account` and whether its registration counts.
-pub async fn status(table: &TableArgs, account: Address) -> Result<Status, StakeCommandError> {
+pub async fn status(
+    table: &TableArgs,
+    account: Address,
+) -> Result<RegistrationStatus, StakeCommandError> {
     let provider = provider(&table.l1_rpc, None)?;
     let chain_id = provider.get_chain_id().await.map_err(l1_error)?;
     let contract = StakeTable::new(table.stake_table, provider.clone());
@@ -313,7 +316,7 @@ pub async fn status(table: &TableArgs, account: Address) -> Result<Status, Stake
             ineligible_reason = verdict.err();
         }
     }
-    Ok(Status {
+    Ok(RegistrationStatus {
         account,
         status: status.into(),
         stake: entry.stake.to_string(),

@@ -14,18 +14,16 @@
 //! four, from [`Evidence`] to a [`Verdict`]. Both are pure and deterministic; every failure is a
 //! [`ConfirmError`], a reason for "not confirmed".
 
-use std::num::NonZeroU64;
-
 use alloy_primitives::{B256, Bytes};
 
+pub use crate::handoff::Anchor;
 use crate::{
     abi::{self, BlockRecord, CodecError},
-    committee::Committee,
     handoff::{Handoff, HandoffError, follow_handoffs},
     header::Header,
     history::{HistoryError, verify_history_proof},
     payload::PayloadError,
-    primitives::{ChainId, Epoch, Height, Namespace},
+    primitives::{Height, Namespace},
     quorum::{QuorumError, StateSignature, select_quorum},
     state::{LightClientState, StateError},
     transaction::Transaction,
@@ -47,22 +45,6 @@ pub enum Subject {
         /// The rollup block hash.
         hash: B256,
     },
-}
-
-/// The trust anchor: the network and the committee whose signatures make a state final.
-#[derive(Clone, Debug)]
-pub struct Anchor {
-    /// The network.
-    pub chain_id: ChainId,
-    /// The epoch the committee signs for.
-    pub epoch: Epoch,
-    /// The committee.
-    pub committee: Committee,
-    /// The network's epoch length ([`ENDLESS`](crate::epoch::ENDLESS) for one endless epoch):
-    /// where hand-offs happen ([`crate::handoff`]).
-    pub epoch_length: NonZeroU64,
-    /// Largest transaction payload of the network.
-    pub max_payload: usize,
 }
 
 /// Everything a confirmation rests on, as the canonical encodings a node returned. Serialized

@@ -9,16 +9,33 @@
 //! needs the network's epoch length; a state of another chain, another epoch or another
 //! height is refused. [`follow_handoffs`] applies hand-offs in order, one epoch each.
 
+use std::num::NonZeroU64;
+
 use alloy_primitives::{B256, Bytes};
 
 use crate::{
     committee::{Committee, CommitteeError, CommitteeSlot},
-    confirmation::Anchor,
     epoch,
-    primitives::Epoch,
+    primitives::{ChainId, Epoch},
     quorum::{QuorumError, StateSignature, select_quorum},
     state::{LightClientState, StateError},
 };
+
+/// The trust anchor: the network and the committee whose signatures make a state final.
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    /// The network.
+    pub chain_id: ChainId,
+    /// The epoch the committee signs for.
+    pub epoch: Epoch,
+    /// The committee.
+    pub committee: Committee,
+    /// The network's epoch length ([`ENDLESS`](crate::epoch::ENDLESS) for one endless epoch):
+    /// where hand-offs happen ([`follow_handoff`]).
+    pub epoch_length: NonZeroU64,
+    /// Largest transaction payload of the network.
+    pub max_payload: usize,
+}
 
 /// One epoch's hand-off, as canonical bytes a node returned (`trestle_epochProof`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -25,8 +25,9 @@ pub mod transaction;
 
 pub use alloy_primitives::{B256, Bytes};
 pub use committee::{Committee, CommitteeSlot};
-pub use confirmation::{Anchor, Evidence, Subject, Verdict, verify_confirmation};
+pub use confirmation::{Evidence, Subject, Verdict, verify_confirmation};
 pub use eddsa::{PublicKey, SecretKey, Signature};
+pub use handoff::Anchor;
 pub use header::Header;
 pub use history::{Frontier, HistoryTree};
 pub use merkle::MerkleTree;

@@ -15,10 +15,15 @@ use alloy_primitives::B256;
 use commonware_cryptography::Signer as _;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use trestle::{
-    devnet::l1::{DEVNET_L1_EPOCH_LENGTH, stake_table_address},
+    confirm::Report,
+    devnet::{
+        l1::{DEVNET_L1_EPOCH_LENGTH, stake_table_address},
+        messages,
+    },
     stake_table::{SenderArgs, TableArgs, register},
 };
 use trestle_api::{TrestleApiClient as _, ValidatorKeys};
+use trestle_light_client::{Namespace, Transaction};
 use trestle_node::service::{NodeConfig, PeerConfig};
 use trestle_relayer::bindings::LightClient;
 
@@ -29,6 +34,8 @@ use crate::{
 
 /// anvil's dev account 5 (a public test key): the joiner's L1 account.
 const JOINER_ACCOUNT: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+/// anvil's dev account 3 (a public test key): sends the message after the rotation.
+const SENDER_KEY: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 const ETHER: u128 = 1_000_000_000_000_000_000;
 
 /// Kills the joining node however the test ends.
@@ -160,6 +167,44 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             async move { light_client.latestHeight().call().await.ok().filter(|h| *h >= end) }
         })
         .await;
+
+        // kill -9 of an original validator: the rotated committee keeps a quorum (3 of 4).
+        let pid = file.validators[1].pid.to_string();
+        assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+        let before = joiner.block_height().await.unwrap();
+        eventually(Duration::from_secs(60), "finality without validator 1", || {
+            let joiner = &joiner;
+            async move { joiner.block_height().await.ok().filter(|h| *h > before + 10) }
+        })
+        .await;
+
+        // A message sent after the rotation is delivered, and `trestle confirm` verifies its
+        // transaction against the genesis anchor, through the hand-offs since epoch 0.
+        let (a, b) = (&file.chains[0], &file.chains[1]);
+        let from = messages::wallet(a, SENDER_KEY).unwrap();
+        let to = messages::wallet(b, SENDER_KEY).unwrap();
+        let sent =
+            messages::send(&from, a, b, b.contracts.counter, b"after the rotation").await.unwrap();
+        messages::wait_delivered(&to, b, sent.hash, Duration::from_secs(120)).await.unwrap();
+        let tx = Transaction::new(Namespace(a.message_namespace), sent.encoded());
+        let output = Command::new(exe())
+            .args(["confirm", "--rpc", &file.validators[0].rpc_url, "--json"])
+            .args(["--namespace", &a.message_namespace.to_string()])
+            .args(["--tx", &tx.hash().to_string(), "--genesis"])
+            .arg(&file.genesis)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Report = serde_json::from_str(&stdout).unwrap();
+        let proof = report.proof.expect("the proof");
+        assert!(proof.handoffs.len() as u64 >= seated.epoch, "{} hand-offs", proof.handoffs.len());
+
         let output = devnet.output();
         assert!(!output.contains("panicked"), "{output}");
     });
