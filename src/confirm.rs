@@ -30,7 +30,8 @@ use trestle_api::{
     },
 };
 use trestle_light_client::{
-    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, verify_confirmation,
+    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, handoff::follow_handoffs,
+    verify_confirmation,
 };
 
 /// Exit status of `trestle confirm` when the subject is confirmed under a verified anchor.
@@ -143,6 +144,10 @@ pub struct ConfirmArgs {
     /// Print the verdict and the proof as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Where to keep the anchor the hand-offs reached (tried first next time; written after
+    /// each confirmation under the genesis file).
+    #[arg(long)]
+    pub anchor_cache: Option<PathBuf>,
 }
 
 impl ConfirmArgs {
@@ -353,14 +358,50 @@ pub enum CommandError {
 
 /// Runs `trestle confirm`: the report and its exit status ([`EXIT_CONFIRMED`],
 /// [`EXIT_NOT_CONFIRMED`], [`EXIT_UNANCHORED`]).
+///
+/// With `--anchor-cache`, the anchor a previous run reached (through the hand-offs from the
+/// genesis anchor) is tried first, so a check on a long chain verifies only the epochs since;
+/// anything it cannot confirm (an older transaction, a stale or foreign cache) is tried again
+/// from the genesis anchor. Each confirmation under the genesis file moves the cache on.
 pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
     let subject = args.subject().ok_or(CommandError::Usage)?;
-    let namespace = Namespace(args.namespace);
     let genesis = args.genesis.clone().or_else(|| {
         let default = PathBuf::from(DEFAULT_GENESIS);
         default.exists().then_some(default)
     });
     let anchor = genesis.as_deref().map(anchor_from_genesis).transpose()?;
+    let cache = args.anchor_cache.as_deref();
+    let cached = match (cache, &anchor) {
+        (Some(path), Some(genesis)) => crate::anchor_cache::load(path, genesis),
+        _ => None,
+    };
+    if let Some(cached) = cached {
+        let attempt = confirm_under(args, &subject, Some(&cached), genesis.clone());
+        if let Ok((report, EXIT_CONFIRMED)) = attempt {
+            return Ok((report, EXIT_CONFIRMED));
+        }
+    }
+    let (report, code) = confirm_under(args, &subject, anchor.as_ref(), genesis)?;
+    if let (Some(path), Some(genesis), EXIT_CONFIRMED, Some(proof)) =
+        (cache, &anchor, code, &report.proof)
+        && let Ok(reached) = follow_handoffs(genesis, &proof.handoffs)
+        && let Err(error) = crate::anchor_cache::store(path, genesis, &reached)
+    {
+        eprintln!("trestle confirm: the anchor cache was not written: {error}");
+    }
+    Ok((report, code))
+}
+
+/// One confirmation attempt under `anchor` (the genesis anchor, one it handed over to, or
+/// none: the node's own committee).
+fn confirm_under(
+    args: &ConfirmArgs,
+    subject: &Subject,
+    anchor: Option<&Anchor>,
+    genesis: Option<PathBuf>,
+) -> Result<(Report, i32), CommandError> {
+    let subject = *subject;
+    let namespace = Namespace(args.namespace);
     let options = FetchOptions {
         scan_depth: args.scan_depth,
         from_height: args.from_height,
@@ -368,13 +409,8 @@ pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
     };
     let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let fetched = runtime.block_on(fetch_evidence(
-        &client,
-        namespace,
-        &subject,
-        anchor.as_ref(),
-        &options,
-    ))?;
+    let fetched =
+        runtime.block_on(fetch_evidence(&client, namespace, &subject, anchor, &options))?;
 
     let mut report = Report::new(namespace, &subject);
     let (evidence, anchor, source, header) = match fetched {

@@ -3,6 +3,7 @@
 //! The `trestle` binary is thin wiring over the workspace crates; this library holds the parts of
 //! it that tests call directly.
 
+pub mod anchor_cache;
 pub mod confirm;
 pub mod devnet;
 pub mod prove;
