@@ -2,7 +2,8 @@
 //! started with `trestle node run` follows the chain, registers in the L1 StakeTable with
 //! `trestle validator register` and more stake than anyone, takes the seat of the
 //! lowest-ranked genesis validator (which keeps following) two epoch ends later, signs
-//! with the new committee, and the EVM light clients are proven through the hand-off.
+//! with the new committee, and the EVM light clients are proven through the hand-off; then
+//! it deregisters and the network rotates back, the light clients following again.
 
 use std::{
     net::SocketAddr,
@@ -20,7 +21,7 @@ use trestle::{
         l1::{DEVNET_L1_EPOCH_LENGTH, stake_table_address},
         messages,
     },
-    stake_table::{SenderArgs, TableArgs, register},
+    stake_table::{SenderArgs, TableArgs, ValidatorCommand, register},
 };
 use trestle_api::{TrestleApiClient as _, ValidatorKeys};
 use trestle_light_client::{Namespace, Transaction};
@@ -187,23 +188,50 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             messages::send(&from, a, b, b.contracts.counter, b"after the rotation").await.unwrap();
         messages::wait_delivered(&to, b, sent.hash, Duration::from_secs(120)).await.unwrap();
         let tx = Transaction::new(Namespace(a.message_namespace), sent.encoded());
-        let output = Command::new(exe())
-            .args(["confirm", "--rpc", &file.validators[0].rpc_url, "--json"])
-            .args(["--namespace", &a.message_namespace.to_string()])
-            .args(["--tx", &tx.hash().to_string(), "--genesis"])
-            .arg(&file.genesis)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: Report = serde_json::from_str(&stdout).unwrap();
-        let proof = report.proof.expect("the proof");
+        let cache = devnet.dir.join("anchor.json");
+        let confirm = || {
+            let output = Command::new(exe())
+                .args(["confirm", "--rpc", &file.validators[0].rpc_url, "--json"])
+                .args(["--namespace", &a.message_namespace.to_string()])
+                .args(["--tx", &tx.hash().to_string(), "--genesis"])
+                .arg(&file.genesis)
+                .arg("--anchor-cache")
+                .arg(&cache)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+            let report: Report = serde_json::from_str(&stdout).unwrap();
+            report.proof.expect("the proof")
+        };
+        let proof = confirm();
         assert!(proof.handoffs.len() as u64 >= seated.epoch, "{} hand-offs", proof.handoffs.len());
+        // The anchor it reached is cached: the same check again walks no hand-off.
+        assert!(confirm().handoffs.is_empty(), "the cached anchor is used");
+
+        // A second rotation: the joiner deregisters, validator 3 gets its seat back two epoch
+        // ends later, and the light clients follow that hand-off too.
+        let leave = ValidatorCommand::Deregister { sender: sender.clone() };
+        trestle::stake_table::run(leave).await.unwrap();
+        let returned = eventually(Duration::from_secs(120), "validator 3 seated again", || {
+            let validator = &validator;
+            async move {
+                let tip = validator.block_height().await.ok()?;
+                let next = tip / DEVNET_L1_EPOCH_LENGTH + 1;
+                let committee = validator.committee(next).await.ok()??;
+                let keys: Vec<String> =
+                    committee.members.iter().map(|m| format!("{}", m.consensus_key)).collect();
+                (keys.contains(displaced) && !keys.contains(&format!("{me}"))).then_some(committee)
+            }
+        })
+        .await;
+        let end = (returned.epoch + 1) * DEVNET_L1_EPOCH_LENGTH - 1;
+        eventually(Duration::from_secs(120), "the light client past the second rotation", || {
+            let light_client = &light_client;
+            async move { light_client.latestHeight().call().await.ok().filter(|h| *h >= end) }
+        })
+        .await;
 
         let output = devnet.output();
         assert!(!output.contains("panicked"), "{output}");
