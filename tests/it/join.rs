@@ -23,7 +23,7 @@ use trestle::{
     },
     stake_table::{SenderArgs, TableArgs, ValidatorCommand, register},
 };
-use trestle_api::{TrestleApiClient as _, ValidatorKeys};
+use trestle_api::{CommitteeInfo, TrestleApiClient as _, ValidatorKeys};
 use trestle_light_client::{Namespace, Transaction};
 use trestle_node::service::{NodeConfig, PeerConfig};
 use trestle_relayer::bindings::LightClient;
@@ -55,6 +55,24 @@ fn free_addr() -> SocketAddr {
 
 fn client(url: &str) -> HttpClient {
     HttpClientBuilder::default().request_timeout(Duration::from_secs(10)).build(url).unwrap()
+}
+
+/// Waits until the committee of the epoch after `validator`'s tip has members (consensus keys,
+/// 0x-hex) for which `holds`; returns it.
+async fn next_committee(
+    validator: &HttpClient,
+    what: &str,
+    holds: impl Fn(&[String]) -> bool,
+) -> CommitteeInfo {
+    let holds = &holds;
+    eventually(Duration::from_secs(120), what, || async move {
+        let tip = validator.block_height().await.ok()?;
+        let committee = validator.committee(tip / DEVNET_L1_EPOCH_LENGTH + 1).await.ok()??;
+        let keys: Vec<String> =
+            committee.members.iter().map(|m| format!("{}", m.consensus_key)).collect();
+        holds(&keys).then_some(committee)
+    })
+    .await
 }
 
 #[test]
@@ -117,18 +135,8 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         // validator (equal stakes rank by registration order).
         let validator = client(&file.validators[0].rpc_url);
         let me = B256::from_slice(keys.consensus.public_key().as_ref());
-        let seated = eventually(Duration::from_secs(120), "a committee seating the joiner", || {
-            let validator = &validator;
-            async move {
-                let tip = validator.block_height().await.ok()?;
-                let epoch = tip / DEVNET_L1_EPOCH_LENGTH + 1;
-                let committee = validator.committee(epoch).await.ok()??;
-                committee
-                    .members
-                    .iter()
-                    .any(|m| m.consensus_key.as_ref() == me.as_slice())
-                    .then_some(committee)
-            }
+        let seated = next_committee(&validator, "a committee seating the joiner", |keys| {
+            keys.contains(&format!("{me}"))
         })
         .await;
         let displaced = &file.validators[3].consensus_key;
@@ -214,16 +222,8 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         // ends later, and the light clients follow that hand-off too.
         let leave = ValidatorCommand::Deregister { sender: sender.clone() };
         trestle::stake_table::run(leave).await.unwrap();
-        let returned = eventually(Duration::from_secs(120), "validator 3 seated again", || {
-            let validator = &validator;
-            async move {
-                let tip = validator.block_height().await.ok()?;
-                let next = tip / DEVNET_L1_EPOCH_LENGTH + 1;
-                let committee = validator.committee(next).await.ok()??;
-                let keys: Vec<String> =
-                    committee.members.iter().map(|m| format!("{}", m.consensus_key)).collect();
-                (keys.contains(displaced) && !keys.contains(&format!("{me}"))).then_some(committee)
-            }
+        let returned = next_committee(&validator, "validator 3 seated again", |keys| {
+            keys.contains(displaced) && !keys.contains(&format!("{me}"))
         })
         .await;
         let end = (returned.epoch + 1) * DEVNET_L1_EPOCH_LENGTH - 1;
