@@ -366,7 +366,6 @@ where
         blocker: config.blocker,
         mailbox_size: config.mailbox_size,
         page_cache,
-        genesis_committee: params.genesis_committee.clone(),
         peer_sets: config.peer_sets,
         followers: config.followers,
     };

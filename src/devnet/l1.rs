@@ -79,7 +79,7 @@ pub async fn start(
     chains::ensure_foundry(solidity)?;
     let (child, log) = chains::spawn_anvil(solidity, dir, &plan, Some(1))?;
     chains::wait_for_anvil(&plan, &log).await?;
-    let address = deploy(solidity, url)?;
+    let address = deploy_stake_table(solidity, url)?;
     let expected = stake_table_address()?;
     if address != expected {
         bail!("the StakeTable was deployed at {address}, the genesis names {expected}");
@@ -112,8 +112,9 @@ pub async fn fund(url: &str, account: Address) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `forge create StakeTable(minimumStake, exitDelay)` from anvil's dev account 0.
-fn deploy(solidity: &Path, url: &str) -> anyhow::Result<Address> {
+/// `forge create StakeTable(DEVNET_MINIMUM_STAKE, DEVNET_EXIT_DELAY)` from anvil's dev account
+/// 0 on the chain at `url`; returns its address.
+pub fn deploy_stake_table(solidity: &Path, url: &str) -> anyhow::Result<Address> {
     let output = std::process::Command::new(solidity.join("tools/forge"))
         .current_dir(solidity)
         .args(["create", "src/StakeTable.sol:StakeTable", "--broadcast", "--json"])

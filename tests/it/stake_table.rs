@@ -4,11 +4,14 @@
 //! its L1 view folds — with proofs of possession made in Rust, checked by the contract's
 //! events and by the nodes' selection rule.
 
-use std::{net::SocketAddr, process::Command};
+use std::net::SocketAddr;
 
 use alloy_primitives::{Address, U256};
 use trestle::{
-    devnet::chains::{ChainPlan, ensure_foundry, spawn_anvil, wait_for_anvil},
+    devnet::{
+        chains::{ChainPlan, ensure_foundry, spawn_anvil, wait_for_anvil},
+        l1::{DEVNET_MINIMUM_STAKE, deploy_stake_table},
+    },
     stake_table::{SenderArgs, TableArgs, register, status},
 };
 use trestle_light_client::stake::{StakeTableEvent, StakeTableId, select_committee};
@@ -24,31 +27,7 @@ const ACCOUNT_KEYS: [&str; 2] = [
     "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
     "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
 ];
-/// anvil's dev account 0 (public test key): deploys the table.
-const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const ONE_ETHER: u128 = 1_000_000_000_000_000_000;
-
-/// Deploys `StakeTable(1 ether, 60 s)` with `forge create`; returns its address.
-fn deploy(url: &str) -> Address {
-    let solidity = repo_root().join("solidity");
-    let output = Command::new(solidity.join("tools/forge"))
-        .current_dir(&solidity)
-        .args(["create", "src/StakeTable.sol:StakeTable", "--broadcast", "--json"])
-        .args(["--rpc-url", url, "--private-key", DEPLOYER_KEY])
-        .args(["--constructor-args", &ONE_ETHER.to_string(), "60"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "forge create: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // The JSON report is the output's last object (compilation notes may precede it).
-    let json = &stdout[stdout.rfind("{\n").or_else(|| stdout.find('{')).unwrap()..];
-    let value: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
-    value["deployedTo"].as_str().unwrap().parse().unwrap()
-}
+const ONE_ETHER: u128 = DEVNET_MINIMUM_STAKE;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
@@ -62,7 +41,7 @@ async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
     {
         wait_for_anvil(&plan, &log).await.unwrap();
         let url = plan.rpc_url();
-        let address = deploy(&url);
+        let address = deploy_stake_table(&solidity, &url).unwrap();
         let table = TableArgs { l1_rpc: url.clone(), stake_table: address };
         let sender = |i: usize| SenderArgs {
             table: table.clone(),

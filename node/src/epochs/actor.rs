@@ -21,7 +21,7 @@ use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged
 use commonware_utils::{channel::mpsc, vec::NonEmptyVec};
 use rand::CryptoRng;
 use tracing::{debug, info, warn};
-use trestle_light_client::{Epoch, Height, epoch, rotation::CommitteeRecord};
+use trestle_light_client::{Epoch, Height, epoch};
 
 use super::{EpochError, EpochPeers, EpochSchemes, Peer, PeerSets};
 use crate::{
@@ -53,8 +53,6 @@ pub(crate) struct Config<B> {
     pub mailbox_size: std::num::NonZeroUsize,
     /// The page cache the engines' journals share.
     pub page_cache: CacheRef,
-    /// The committee of epochs 0 and 1.
-    pub genesis_committee: Arc<CommitteeRecord>,
     /// Where each epoch's peers are tracked (`None`: the p2p layer's peers are fixed).
     pub peer_sets: Option<Arc<dyn PeerSets>>,
     /// Followers: secondary peers of every epoch.
@@ -110,10 +108,8 @@ where
     // an earlier run: they register committees and floors but start no engine (a height
     // acknowledged since is still in the stream, so reading late only skips more replay).
     let processed = marshal.get_processed().await.map_or(0, |p| p.height().get());
-    let genesis = config.genesis_committee.clone();
     let mut orchestrator = Orchestrator {
         processed,
-        committees: BTreeMap::from([(0, genesis.clone()), (1, genesis)]),
         epocher: FixedEpocher::new(config.epoch_length),
         floors: BTreeMap::from([(0, config.genesis_digest)]),
         config,
@@ -175,8 +171,6 @@ where
     epocher: FixedEpocher,
     /// The floor (view-0 genesis) of each epoch: the digest of the previous epoch's last block.
     floors: BTreeMap<u64, Digest>,
-    /// The committee of each decided epoch (for its peer set).
-    committees: BTreeMap<u64, Arc<CommitteeRecord>>,
     current: Option<Current>,
     /// When we last asked for our epoch's end because peers are ahead.
     last_hint: Option<(Epoch, std::time::SystemTime)>,
@@ -202,7 +196,6 @@ where
         if let Some(next) = &block.succession().next_committee {
             let decided = Epoch(epoch.get() + 2);
             let member = self.schemes.insert(decided, next)?;
-            self.committees.insert(decided.get(), next.clone());
             debug!(epoch = decided.get(), member, "committee decided");
         }
         if epoch::is_last(height, self.config.epoch_length) {
@@ -286,9 +279,10 @@ where
     /// peers, the followers as secondary ones.
     fn track(&self, epoch: Epoch) {
         let Some(peer_sets) = &self.config.peer_sets else { return };
-        let Some(current) = self.committees.get(&epoch.get()) else { return };
-        let next = self.committees.get(&(epoch.get() + 1)).unwrap_or(current);
-        let peers = EpochPeers::new(current, next, &self.config.followers);
+        let Some(current) = self.schemes.committee(epoch) else { return };
+        let next = self.schemes.committee(Epoch(epoch.get() + 1));
+        let peers =
+            EpochPeers::new(&current, next.as_ref().unwrap_or(&current), &self.config.followers);
         debug!(epoch = epoch.get(), primary = peers.primary.len(), "tracking the epoch's peers");
         peer_sets.track(epoch, peers);
     }

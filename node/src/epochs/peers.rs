@@ -15,13 +15,12 @@
 
 use std::{collections::BTreeMap, net::SocketAddr};
 
+use commonware_codec::DecodeExt as _;
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Address, AddressableManager, AddressableTrackedPeers, Manager, TrackedPeers};
 use commonware_utils::ordered::{Map, Set};
 use tracing::warn;
 use trestle_light_client::{Epoch, rotation::CommitteeRecord};
-
-use super::schemes::consensus_keys;
 
 /// A peer as the p2p layer needs it: its key and, where known, its address.
 pub type Peer = (ed25519::PublicKey, Option<SocketAddr>);
@@ -41,18 +40,14 @@ impl EpochPeers {
     /// refuses the committee anyway).
     pub fn new(current: &CommitteeRecord, next: &CommitteeRecord, followers: &[Peer]) -> Self {
         let mut primary: Vec<Peer> = Vec::new();
-        for record in [current, next] {
-            let Ok(keys) = consensus_keys(Epoch(0), record) else { continue };
-            for seat in record.members() {
-                let Some(key) = keys.iter().find(|k| k.as_ref() == seat.consensus_key.as_slice())
-                else {
-                    continue;
-                };
-                match primary.iter_mut().find(|(k, _)| k == key) {
-                    // The later committee's record holds the newer registration.
-                    Some(known) => known.1 = seat.p2p_address.or(known.1),
-                    None => primary.push((key.clone(), seat.p2p_address)),
-                }
+        for seat in current.members().iter().chain(next.members()) {
+            let Ok(key) = ed25519::PublicKey::decode(seat.consensus_key.to_vec()) else {
+                continue;
+            };
+            match primary.iter_mut().find(|(k, _)| *k == key) {
+                // The later committee's record holds the newer registration.
+                Some(known) => known.1 = seat.p2p_address.or(known.1),
+                None => primary.push((key, seat.p2p_address)),
             }
         }
         let secondary = followers

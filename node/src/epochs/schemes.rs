@@ -56,7 +56,7 @@ pub fn consensus_keys(
     Set::try_from(keys).map_err(|_| SchemeError::DuplicateConsensusKey { epoch: epoch.get() })
 }
 
-/// Schemes by epoch, shared by marshal (as its [`Provider`]) and the epoch orchestrator (which
+/// Committees and their schemes by epoch, shared by marshal (as its [`Provider`]) and the epoch orchestrator (which
 /// inserts each epoch's scheme once the chain decided its committee). Past epochs are kept:
 /// ed25519 certificates can only be checked against the committee that signed them, and a
 /// lagging peer may ask for any of them.
@@ -64,7 +64,13 @@ pub fn consensus_keys(
 pub struct EpochSchemes {
     namespace: Arc<[u8]>,
     identity: ed25519::PrivateKey,
-    schemes: Arc<RwLock<BTreeMap<u64, Arc<Scheme>>>>,
+    schemes: Arc<RwLock<BTreeMap<u64, Decided>>>,
+}
+
+/// A decided epoch: its committee and the scheme made of it.
+struct Decided {
+    committee: Arc<CommitteeRecord>,
+    scheme: Arc<Scheme>,
 }
 
 impl std::fmt::Debug for EpochSchemes {
@@ -80,7 +86,7 @@ impl EpochSchemes {
         Self { namespace: namespace.into(), identity, schemes: Arc::default() }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Arc<Scheme>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<u64, Decided>> {
         // A panic while holding the lock cannot leave the map half-written (one insert).
         self.schemes.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -88,19 +94,30 @@ impl EpochSchemes {
     /// Registers the committee of `epoch`: a signing scheme if our key is a member, a
     /// verifying one otherwise. Returns whether we are a member. Registering an epoch again
     /// (a replayed block) keeps the first scheme.
-    pub fn insert(&self, epoch: Epoch, committee: &CommitteeRecord) -> Result<bool, SchemeError> {
+    pub fn insert(
+        &self,
+        epoch: Epoch,
+        committee: &Arc<CommitteeRecord>,
+    ) -> Result<bool, SchemeError> {
         let participants = consensus_keys(epoch, committee)?;
         let scheme = Scheme::signer(&self.namespace, participants.clone(), self.identity.clone())
             .unwrap_or_else(|| Scheme::verifier(&self.namespace, participants));
         let member = scheme.me().is_some();
         let mut schemes = self.schemes.write().unwrap_or_else(PoisonError::into_inner);
-        schemes.entry(epoch.get()).or_insert_with(|| Arc::new(scheme));
+        schemes
+            .entry(epoch.get())
+            .or_insert_with(|| Decided { committee: committee.clone(), scheme: Arc::new(scheme) });
         Ok(member)
     }
 
     /// The scheme of `epoch`, once its committee is decided.
     pub fn get(&self, epoch: Epoch) -> Option<Arc<Scheme>> {
-        self.read().get(&epoch.get()).cloned()
+        self.read().get(&epoch.get()).map(|decided| decided.scheme.clone())
+    }
+
+    /// The committee of `epoch`, once decided.
+    pub fn committee(&self, epoch: Epoch) -> Option<Arc<CommitteeRecord>> {
+        self.read().get(&epoch.get()).map(|decided| decided.committee.clone())
     }
 
     /// Whether our key is in the committee of `epoch` (`false` while undecided).
