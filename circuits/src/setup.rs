@@ -45,8 +45,10 @@ use crate::{
 /// reads this line.
 pub const INSECURE_DEV_SEED: [u8; 32] = *b"trestle INSECURE dev setup seed!";
 
-/// The capacity of the devnet's committee, and of the committed Solidity verifier.
-pub const DEVNET_CAPACITY: usize = 4;
+/// The capacity of the devnet's committee, and of the committed Solidity verifier: twice the
+/// devnet's default 4 validators, so that validators can join (`trestle validator register`)
+/// without displacing anyone, and still a small circuit (DESIGN §5: CI circuits ≤ 10 signers).
+pub const DEVNET_CAPACITY: usize = 8;
 
 /// `origin` recorded in key files written by [`write_insecure_dev_keys`].
 pub const INSECURE_DEV_ORIGIN: &str = "INSECURE-DEV-SETUP";

@@ -5,13 +5,14 @@
 //!   form of a proof;
 //! * [`snarkjs`] — snarkjs' `verification_key.json`, `proof.json` and `public.json`;
 //! * [`fixtures`] — the deterministic devnet proof the forge tests read
-//!   (`solidity/test/fixtures/groth16/`).
+//!   (`solidity/test/fixtures/groth16/`), and [`rotation`] — proofs of a committee rotation.
 //!
 //! Everything generated from [`insecure_dev_setup`](crate::setup::insecure_dev_setup) keys is
 //! labelled INSECURE in its header: such a verifier accepts forged proofs from anyone who
 //! reads the seed.
 
 pub mod fixtures;
+pub mod rotation;
 pub mod snarkjs;
 pub mod solidity;
 

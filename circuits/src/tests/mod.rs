@@ -1,6 +1,7 @@
 //! Tests of the light-client circuit, setup/prove/verify and the exports.
 //!
-//! Proving tests use capacity 4 (the devnet's) with keys made once per test process.
+//! Proving tests use capacity 4 (smaller than the devnet's, for speed) with keys made once per
+//! test process.
 
 mod exports;
 mod groth16;
@@ -9,14 +10,14 @@ mod soundness;
 use std::{path::PathBuf, sync::OnceLock};
 
 use crate::{
-    export::fixtures::{FixtureSignedState, devnet_keys, fixture_signed_state},
-    setup::CircuitKeys,
+    export::fixtures::{FixtureSignedState, fixture_signed_state},
+    setup::{CircuitKeys, INSECURE_DEV_SEED, insecure_dev_setup},
 };
 
 /// The INSECURE dev keys for capacity 4, made once per test process.
 fn keys4() -> &'static CircuitKeys {
     static KEYS: OnceLock<CircuitKeys> = OnceLock::new();
-    KEYS.get_or_init(|| devnet_keys().expect("dev setup"))
+    KEYS.get_or_init(|| insecure_dev_setup(4, INSECURE_DEV_SEED).expect("dev setup"))
 }
 
 fn signed4() -> FixtureSignedState {
