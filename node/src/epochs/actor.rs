@@ -276,13 +276,14 @@ where
 
     /// Tracks the peer set of `epoch`: its committee and the next (decided at the end of the
     /// previous epoch; the current one again should the chain not have named it) as primary
-    /// peers, the followers as secondary ones.
+    /// peers, the followers and the most recent former members as secondary ones.
     fn track(&self, epoch: Epoch) {
         let Some(peer_sets) = &self.config.peer_sets else { return };
         let Some(current) = self.schemes.committee(epoch) else { return };
         let next = self.schemes.committee(Epoch(epoch.get() + 1));
         let peers =
-            EpochPeers::new(&current, next.as_ref().unwrap_or(&current), &self.config.followers);
+            EpochPeers::new(&current, next.as_ref().unwrap_or(&current), &self.config.followers)
+                .with_former(self.schemes.former_members(epoch), current.capacity());
         debug!(epoch = epoch.get(), primary = peers.primary.len(), "tracking the epoch's peers");
         peer_sets.track(epoch, peers);
     }

@@ -2,8 +2,9 @@
 //!
 //! Entering epoch e, the orchestrator tracks peer set `e`: the members of C(e) and of C(e+1)
 //! as primary peers (C(e+1) was decided at the end of e−1, so a validator that joins in e+1
-//! is dialed, synced and heard during all of e), and the node's configured followers as
-//! secondary peers (accepted and served, never dialed). Every node derives the same sets from
+//! is dialed, synced and heard during all of e), and as secondary peers (accepted and served,
+//! never dialed) the node's configured followers and the most recent former members (up to
+//! the capacity: a validator that leaves keeps following, [`EpochPeers::with_former`]). Every node derives the same sets from
 //! the same finalized chain, so every node tracks the same set under the same id (the p2p
 //! layer requires both). Sets are tracked only for epochs the node runs: a restarted node
 //! replays its chain silently and tracks the epoch it resumes in.
@@ -58,11 +59,31 @@ impl EpochPeers {
         Self { primary, secondary }
     }
 
-    /// The most peers one set can hold with committees of at most `capacity` members and
-    /// `followers` followers, ourselves included (the p2p layers' `max_peers_per_set`, which
-    /// they assert).
+    /// Adds up to `limit` of the `former` members (most recent first) to the secondary peers,
+    /// skipping those already in the set: a validator that left the committee (deregistered,
+    /// or displaced by more stake) drops back to following, which it can only do while the
+    /// committee accepts its connections. Bounded, so that the set keeps a fixed size: the
+    /// `limit` most recent leavers follow without being anyone's configured follower.
+    pub fn with_former(mut self, former: impl IntoIterator<Item = Peer>, limit: usize) -> Self {
+        let mut added = 0;
+        for (key, address) in former {
+            if added == limit {
+                break;
+            }
+            if self.primary.iter().chain(&self.secondary).any(|(k, _)| *k == key) {
+                continue;
+            }
+            self.secondary.push((key, address));
+            added += 1;
+        }
+        self
+    }
+
+    /// The most peers one set can hold with committees of at most `capacity` members,
+    /// `capacity` former members and `followers` followers, ourselves included (the p2p
+    /// layers' `max_peers_per_set`, which they assert).
     pub fn max_per_set(capacity: usize, followers: usize) -> usize {
-        capacity.saturating_mul(2).saturating_add(followers).saturating_add(1)
+        capacity.saturating_mul(3).saturating_add(followers).saturating_add(1)
     }
 }
 
@@ -183,5 +204,27 @@ mod tests {
         assert_eq!(peers.primary[2].1, Some("10.0.0.2:9000".parse().expect("an address")));
         assert_eq!(peers.secondary, vec![(follower, None)], "a member is no follower");
         assert!(EpochPeers::max_per_set(8, 1) > peers.primary.len() + peers.secondary.len());
+    }
+
+    #[test]
+    fn former_members_follow_up_to_the_limit_most_recent_first() {
+        let members: Vec<_> = (0..4).map(|i| seat(i, None)).collect();
+        let current = CommitteeRecord::new(members.iter().map(|(_, s)| s.clone()).collect(), 4)
+            .expect("valid");
+        let key = |i| ed25519::PrivateKey::from_seed(i).public_key();
+        let follower = (key(9), None);
+        let former =
+            [(key(1), None), (key(5), None), (key(9), None), (key(6), None), (key(7), None)];
+        let peers = EpochPeers::new(&current, &current, std::slice::from_ref(&follower))
+            .with_former(former, 2);
+        let secondary: Vec<_> = peers.secondary.iter().map(|(k, _)| k.clone()).collect();
+        // Member 1 and the follower are already in the set; 5 and 6 are the two most recent.
+        assert_eq!(secondary, vec![key(9), key(5), key(6)]);
+        let most = EpochPeers::max_per_set(4, 1);
+        let next =
+            CommitteeRecord::new((4..8).map(|i| seat(i, None).1).collect(), 4).expect("valid");
+        let full = EpochPeers::new(&current, &next, std::slice::from_ref(&follower))
+            .with_former((10..20).map(|i| (key(i), None)), 4);
+        assert_eq!(full.primary.len() + full.secondary.len() + 1, most, "the bound is tight");
     }
 }

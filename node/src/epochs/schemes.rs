@@ -17,6 +17,7 @@ use commonware_cryptography::{
 use commonware_utils::ordered::Set;
 use trestle_light_client::{Epoch, rotation::CommitteeRecord};
 
+use super::peers::Peer;
 use crate::Scheme;
 
 /// Why a committee cannot become a consensus scheme.
@@ -118,6 +119,22 @@ impl EpochSchemes {
     /// The committee of `epoch`, once decided.
     pub fn committee(&self, epoch: Epoch) -> Option<Arc<CommitteeRecord>> {
         self.read().get(&epoch.get()).map(|decided| decided.committee.clone())
+    }
+
+    /// The members of the committees before `epoch`, most recent epoch first (each committee
+    /// in slot order; a member may appear again for older epochs). Members whose consensus
+    /// key does not decode are left out.
+    pub fn former_members(&self, epoch: Epoch) -> Vec<Peer> {
+        let schemes = self.read();
+        schemes
+            .range(..epoch.get())
+            .rev()
+            .flat_map(|(_, decided)| decided.committee.members().to_vec())
+            .filter_map(|seat| {
+                let key = ed25519::PublicKey::decode(seat.consensus_key.to_vec()).ok()?;
+                Some((key, seat.p2p_address))
+            })
+            .collect()
     }
 
     /// Whether our key is in the committee of `epoch` (`false` while undecided).
