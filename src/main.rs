@@ -29,8 +29,9 @@ enum Command {
     #[command(subcommand)]
     Circuit(CircuitCommand),
     /// Start a local network: N validators on loopback (keys and genesis generated on first
-    /// run, resumed from disk afterwards) and two anvil chains (901, 902) with trestle's
-    /// contracts deployed (afresh each run). Ctrl-C stops everything cleanly.
+    /// run, resumed from disk afterwards), an L1 anvil (900) with the StakeTable and two rollup
+    /// anvils (901, 902), all three with trestle's contracts deployed (afresh each run), and the
+    /// relayer. Ctrl-C stops everything cleanly.
     Devnet {
         /// Number of validators.
         #[arg(long, default_value_t = 4)]
@@ -41,11 +42,12 @@ enum Command {
         /// Validators only: no EVM chains (anvil) and no contracts.
         #[arg(long)]
         no_evm: bool,
-        /// A devnet whose committee follows a StakeTable on a third anvil (chain 900): epochs
+        /// No L1: one committee for one endless epoch. By default the committee follows a
+        /// StakeTable on a third anvil (chain 900, which also gets trestle's contracts): epochs
         /// of 50 heights, the genesis validators registered at every start; join with
         /// `trestle validator register`. Takes effect when the devnet is created.
         #[arg(long)]
-        l1: bool,
+        no_l1: bool,
     },
     /// Run one validator.
     #[command(subcommand)]
@@ -133,10 +135,10 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
         Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
-        Command::Devnet { validators, data_dir, no_evm, l1 } => trestle::devnet::run(
+        Command::Devnet { validators, data_dir, no_evm, no_l1 } => trestle::devnet::run(
             &data_dir,
             validators,
-            trestle::devnet::Options { evm: !no_evm, l1 },
+            trestle::devnet::Options { evm: !no_evm, l1: !no_l1 },
             &trestle::devnet::default_solidity_dir(),
         ),
         Command::Node(NodeCommand::Run { config }) => {

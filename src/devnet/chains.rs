@@ -9,15 +9,17 @@
 //!
 //! Conventions (also written into `devnet.json`):
 //!
-//! * EVM chain ids [`DEVNET_EVM_CHAIN_IDS`] (901 and 902);
+//! * rollup chain ids [`DEVNET_EVM_CHAIN_IDS`] (901 and 902), and the L1 (900, see
+//!   [`super::l1`]), which gets the same contracts once its StakeTable is deployed;
 //! * chain `C`'s **message namespace** is `C` and its **block namespace** is
 //!   [`BLOCK_NAMESPACE_OFFSET`]` + C`; both are owned by the devnet's relayer key, so only the
 //!   relayer (post role) can write to them;
 //! * each chain's `Mailbox` accepts messages from every *other* devnet chain, read from that
 //!   chain's message namespace;
 //! * each `LightClient` starts at the trestle network's light-client state at the height that
-//!   was finalized when the chain was deployed (a devnet network has a single epoch, so the
-//!   contract's `epochLength` is `u64::MAX`: `epoch = height / epochLength` stays 0).
+//!   was finalized when the chain was deployed, with the network's epoch length (a devnet
+//!   without an L1 has a single epoch: `epochLength` is `u64::MAX`, so
+//!   `epoch = height / epochLength` stays 0).
 //!
 //! anvil keeps its state in memory, so every `trestle devnet` run redeploys (at the same
 //! addresses: the deployer's nonce starts at 0 each time) with a light client starting at the

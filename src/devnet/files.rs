@@ -193,8 +193,10 @@ fn create(
     }
     relayer.save(&relayer_path)?;
     let owner = relayer.genesis_entry().consensus_key;
+    let l1_chain = l1.then_some(super::l1::DEVNET_L1_CHAIN_ID);
     let owned_namespaces = chains::DEVNET_EVM_CHAIN_IDS
         .iter()
+        .chain(l1_chain.as_ref())
         .flat_map(|&id| [chains::message_namespace(id), chains::block_namespace(id)])
         .map(|namespace| OwnedNamespace { namespace, owner: owner.clone() })
         .collect();

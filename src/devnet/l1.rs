@@ -1,5 +1,6 @@
-//! The devnet's L1 (`trestle devnet --l1`): a third anvil, chain [`DEVNET_L1_CHAIN_ID`], mining a
-//! block every second, holding the StakeTable the committee comes from.
+//! The devnet's L1 (unless `trestle devnet --no-l1`): a third anvil, chain [`DEVNET_L1_CHAIN_ID`],
+//! mining a block every second, holding the StakeTable the committee comes from, and (deployed
+//! later with the rollups' contracts, see [`super::chains`]) a LightClient and a Mailbox of its own.
 //!
 //! Like the other chains it starts afresh on every run: the table is deployed again by anvil's
 //! dev account 0 at its first nonce, so at the same address (the genesis names it), and every
@@ -14,10 +15,8 @@ use std::{
 };
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder as _},
     primitives::{Address, U256, keccak256},
     providers::{Provider as _, ProviderBuilder},
-    rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
 use anyhow::{Context as _, bail};
@@ -62,6 +61,16 @@ pub fn configured_url(devnet: &DevnetFile) -> anyhow::Result<Option<String>> {
     Ok(NodeConfig::load(&first.config)?.l1.map(|l1| l1.rpc))
 }
 
+/// The L1 chain at `url` (a loopback URL with a port, as the devnet writes it).
+pub fn plan(url: &str) -> anyhow::Result<ChainPlan> {
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .with_context(|| format!("the L1 url {url} names no port"))?;
+    Ok(ChainPlan { chain_id: DEVNET_L1_CHAIN_ID, port })
+}
+
 /// Starts the L1 of the devnet in `dir` at `url`, deploys the StakeTable and registers every
 /// genesis validator; returns the anvil and its log.
 pub async fn start(
@@ -70,12 +79,7 @@ pub async fn start(
     devnet: &DevnetFile,
     url: &str,
 ) -> anyhow::Result<(Child, PathBuf)> {
-    let port = url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse::<u16>().ok())
-        .with_context(|| format!("the L1 url {url} names no port"))?;
-    let plan = ChainPlan { chain_id: DEVNET_L1_CHAIN_ID, port };
+    let plan = plan(url)?;
     chains::ensure_foundry(solidity)?;
     let (child, log) = chains::spawn_anvil(solidity, dir, &plan, Some(1))?;
     chains::wait_for_anvil(&plan, &log).await?;
@@ -99,16 +103,15 @@ pub async fn start(
     Ok((child, log))
 }
 
-/// Sends [`FUNDING`] from anvil's dev account 0 to `account`.
+/// Sets the balance of `account` to [`FUNDING`] with anvil's `anvil_setBalance` (no
+/// transaction: the L1 mines a block a second, and a transfer would wait for one; nor does it
+/// use a nonce of dev account 0, which deploys the contracts at fixed addresses).
 pub async fn fund(url: &str, account: Address) -> anyhow::Result<()> {
-    let signer: PrivateKeySigner = ANVIL_DEV_KEY.parse().context("the dev key")?;
-    let provider =
-        ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.parse()?);
-    let transfer = TransactionRequest::default().with_to(account).with_value(U256::from(FUNDING));
-    let receipt = provider.send_transaction(transfer).await?.get_receipt().await?;
-    if !receipt.status() {
-        bail!("funding {account} reverted");
-    }
+    let provider = ProviderBuilder::new().connect_http(url.parse()?);
+    let () = provider
+        .raw_request("anvil_setBalance".into(), (account, U256::from(FUNDING)))
+        .await
+        .with_context(|| format!("anvil_setBalance for {account}"))?;
     Ok(())
 }
 

@@ -93,9 +93,10 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
     let mut devnet = init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS, options.l1)?;
     let exe = std::env::current_exe().context("locating the trestle executable")?;
     let mut processes = Processes::default();
+    let l1_url = l1::configured_url(&devnet)?;
     // The L1 first: validators read the stake table from it (they would wait for it anyway).
-    if let Some(url) = l1::configured_url(&devnet)? {
-        let (child, log) = runtime.block_on(l1::start(dir, solidity, &devnet, &url))?;
+    if let Some(url) = &l1_url {
+        let (child, log) = runtime.block_on(l1::start(dir, solidity, &devnet, url))?;
         eprintln!(
             "  L1 chain {}  rpc {url}  stakeTable {}  log {}",
             l1::DEVNET_L1_CHAIN_ID,
@@ -132,7 +133,9 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
         // first); the signal is consumed here, so the status loop is skipped.
         match runtime.block_on(async {
             tokio::select! {
-                chains = start_chains(dir, solidity, &devnet, &mut processes) => chains.map(Some),
+                chains = start_chains(dir, solidity, &devnet, l1_url.as_deref(), &mut processes) => {
+                    chains.map(Some)
+                }
                 _ = signals.recv() => Ok(None),
             }
         })? {
@@ -196,41 +199,54 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
     outcome
 }
 
-/// Starts every EVM chain of the devnet in `dir` and deploys trestle's contracts on it, with
-/// the light clients starting at the network's current state.
+/// Starts every rollup chain of the devnet in `dir` and deploys trestle's contracts on it and
+/// on the L1 at `l1_url` (already running), with the light clients starting at the network's
+/// current state. The L1 comes last in the list.
 async fn start_chains(
     dir: &Path,
     solidity: &Path,
     devnet: &DevnetFile,
+    l1_url: Option<&str>,
     processes: &mut Processes,
 ) -> anyhow::Result<Vec<DevnetChain>> {
     chains::ensure_foundry(solidity)?;
-    let plans = chains::plan(dir)?;
-    let mut logs = Vec::with_capacity(plans.len());
+    let mut plans = chains::plan(dir)?;
+    let mut logs = Vec::with_capacity(plans.len() + 1);
+    let mut pids = Vec::with_capacity(plans.len() + 1);
     for plan in &plans {
         let (child, log) = chains::spawn_anvil(solidity, dir, plan, None)?;
+        pids.push(child.id());
         processes.anvils.push(child);
         logs.push(log);
     }
     for (plan, log) in plans.iter().zip(&logs) {
         chains::wait_for_anvil(plan, log).await?;
     }
+    if let Some(url) = l1_url {
+        let plan = l1::plan(url)?;
+        logs.push(plan.dir(dir).join("anvil.log"));
+        pids.push(processes.l1.as_ref().map(|child| child.id()).unwrap_or(0));
+        plans.push(plan);
+    }
     let rpc = devnet.validators.first().map(|v| v.rpc_url.clone()).context("no validator")?;
     let mut genesis = chains::light_client_genesis(&rpc).await?;
     // The light clients follow the network's epochs (hand-offs at each epoch's last height).
     genesis.epoch_length = Genesis::load(&devnet.genesis)?.1.epoch_length.get();
     let mut described = Vec::with_capacity(plans.len());
-    for ((plan, log), anvil) in plans.iter().zip(logs).zip(&processes.anvils) {
+    for ((plan, log), pid) in plans.iter().zip(logs).zip(pids) {
         eprintln!(
             "  deploying on chain {} (light client from trestle height {})…",
             plan.chain_id, genesis.state.height
         );
         let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis)?;
         described.push(DevnetChain {
-            name: format!("evm-{}", plan.chain_id),
+            name: match plan.chain_id {
+                l1::DEVNET_L1_CHAIN_ID => format!("l1-{}", plan.chain_id),
+                id => format!("evm-{id}"),
+            },
             chain_id: plan.chain_id,
             rpc_url: plan.rpc_url(),
-            pid: anvil.id(),
+            pid,
             message_namespace: chains::message_namespace(plan.chain_id),
             block_namespace: chains::block_namespace(plan.chain_id),
             contracts: deployment.contracts,

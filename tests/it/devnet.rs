@@ -261,7 +261,7 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
             || async {
                 DevnetFile::load(&dir).ok().filter(|f| {
                     f.validators.iter().all(|v| v.pid != 0)
-                        && f.chains.len() == 2
+                        && f.chains.len() == 3
                         && f.chains.iter().all(|c| c.pid != 0)
                         && f.relayer.as_ref().is_some_and(|r| r.pid != 0)
                         && f.demo.as_ref().is_some_and(|d| d.delivered.is_some())
@@ -293,12 +293,15 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Both EVM chains answer with their chain ids, every contract has code, each light client
+/// The three EVM chains (two rollups, the L1) answer with their chain ids, every contract has code, each light client
 /// is at or above the genesis height the devnet chose, and the namespaces follow the convention.
 async fn check_chains(file: &DevnetFile) {
     use jsonrpsee::core::client::ClientT as _;
     let ids: Vec<u64> = file.chains.iter().map(|c| c.chain_id).collect();
-    assert_eq!(ids, trestle::devnet::chains::DEVNET_EVM_CHAIN_IDS);
+    let mut expected = trestle::devnet::chains::DEVNET_EVM_CHAIN_IDS.to_vec();
+    // The L1, with the StakeTable, comes last and has the contracts too.
+    expected.push(trestle::devnet::l1::DEVNET_L1_CHAIN_ID);
+    assert_eq!(ids, expected);
     assert!(file.relayer_key.as_ref().is_some_and(|k| k.exists()));
     let genesis = trestle_api::Genesis::load(&file.genesis).unwrap().0;
     for chain in &file.chains {

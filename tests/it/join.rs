@@ -1,9 +1,10 @@
-//! A validator joins a running network end to end (`trestle devnet --l1`): a fifth node
-//! started with `trestle node run` follows the chain, registers in the L1 StakeTable with
-//! `trestle validator register` and more stake than anyone, takes the seat of the
-//! lowest-ranked genesis validator (which keeps following) two epoch ends later, signs
-//! with the new committee, and the EVM light clients are proven through the hand-off; then
-//! it deregisters and the network rotates back, the light clients following again.
+//! A validator joins a running network end to end (`trestle devnet`, whose committee follows
+//! the StakeTable on its L1): a fifth node started with `trestle node run` follows the chain,
+//! registers in the L1 StakeTable with `trestle validator register`, is seated two epoch ends
+//! later beside the genesis validators (the devnet's capacity, 8, exceeds its committee), signs
+//! with the new committee, and the light clients on both rollups and on the L1 are proven
+//! through the hand-off; then it deregisters, the network rotates back, the light clients
+//! follow again, and the node that left keeps following the chain.
 
 use std::{
     net::SocketAddr,
@@ -15,16 +16,20 @@ use alloy::{primitives::U256, providers::ProviderBuilder};
 use alloy_primitives::B256;
 use commonware_cryptography::Signer as _;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use trestle::confirm::anchor_from_genesis;
 use trestle::{
     confirm::Report,
     devnet::{
-        l1::{DEVNET_L1_EPOCH_LENGTH, stake_table_address},
+        l1::{DEVNET_L1_CHAIN_ID, DEVNET_L1_EPOCH_LENGTH, stake_table_address},
         messages,
     },
     stake_table::{SenderArgs, TableArgs, ValidatorCommand, register},
 };
 use trestle_api::{CommitteeInfo, TrestleApiClient as _, ValidatorKeys};
-use trestle_light_client::{Namespace, Transaction};
+use trestle_light_client::{
+    Evidence, LightClientState, Namespace, Subject, Transaction, confirmation::ConfirmError,
+    quorum::StateSignature, verify_confirmation,
+};
 use trestle_node::service::{NodeConfig, PeerConfig};
 use trestle_relayer::bindings::LightClient;
 
@@ -77,15 +82,16 @@ async fn next_committee(
 
 #[test]
 fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
-    let devnet = DevnetProcess::start_with("devnet-join", &["--l1"]);
+    let devnet = DevnetProcess::start_with("devnet-join", &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let file = eventually(Duration::from_secs(300), "the devnet with its relayer", || async {
-            devnet.file().filter(|f| f.relayer.is_some() && f.chains.len() == 2)
+            devnet.file().filter(|f| f.relayer.is_some() && f.chains.len() == 3)
         })
         .await;
         let node0 = NodeConfig::load(&file.validators[0].config).unwrap();
-        let l1 = node0.l1.clone().expect("an --l1 devnet's nodes follow the L1");
+        let l1 = node0.l1.clone().expect("a devnet's nodes follow the L1");
+        assert_eq!(file.chains[2].chain_id, DEVNET_L1_CHAIN_ID, "the L1 comes last");
 
         // A fifth node: its own keys, the validators as peers, the same genesis and L1.
         let home = devnet.dir.join("joiner");
@@ -131,19 +137,20 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         };
         register(&sender, &keys, p2p, U256::from(64 * ETHER)).await.unwrap();
 
-        // Two epoch ends later a committee seats it, in place of the last-registered genesis
-        // validator (equal stakes rank by registration order).
+        // Two epoch ends later a committee seats it beside every genesis validator, first
+        // (the most stake ranks first).
         let validator = client(&file.validators[0].rpc_url);
         let me = B256::from_slice(keys.consensus.public_key().as_ref());
         let seated = next_committee(&validator, "a committee seating the joiner", |keys| {
             keys.contains(&format!("{me}"))
         })
         .await;
-        let displaced = &file.validators[3].consensus_key;
         let members: Vec<String> =
             seated.members.iter().map(|m| format!("{}", m.consensus_key)).collect();
-        assert!(!members.contains(displaced), "validator 3 gave up its seat: {members:?}");
-        assert_eq!(members.len(), 4);
+        assert_eq!(members.len(), 5, "{members:?}");
+        for v in &file.validators {
+            assert!(members.contains(&v.consensus_key), "validator {} keeps its seat", v.index);
+        }
         let slot = members.iter().position(|m| m.as_str() == format!("{me}")).unwrap() as u32;
 
         // The joiner follows and then signs states of the epoch that seats it.
@@ -158,26 +165,32 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             }
         })
         .await;
-        // The displaced validator keeps following.
-        let follower = client(&file.validators[3].rpc_url);
-        eventually(Duration::from_secs(60), "validator 3 following", || {
-            let follower = &follower;
-            async move { follower.block_height().await.ok().filter(|h| *h > signed_at) }
-        })
-        .await;
-
-        // The light clients went through the hand-off: proven with the new committee.
-        let chain = &file.chains[0];
-        let provider = ProviderBuilder::new().connect_http(chain.rpc_url.parse().unwrap());
-        let light_client = LightClient::new(chain.contracts.light_client, provider);
+        // The light clients on both rollups and on the L1 went through the hand-off: proven
+        // with the new committee.
+        let light_clients: Vec<_> = file
+            .chains
+            .iter()
+            .map(|chain| {
+                let provider = ProviderBuilder::new().connect_http(chain.rpc_url.parse().unwrap());
+                (chain.chain_id, LightClient::new(chain.contracts.light_client, provider))
+            })
+            .collect();
+        let light_clients_reach = |end: u64, what: &'static str| {
+            let light_clients = &light_clients;
+            async move {
+                for (chain_id, light_client) in light_clients {
+                    let what = format!("{what} on chain {chain_id}");
+                    eventually(Duration::from_secs(120), &what, || async move {
+                        light_client.latestHeight().call().await.ok().filter(|h| *h >= end)
+                    })
+                    .await;
+                }
+            }
+        };
         let end = first + DEVNET_L1_EPOCH_LENGTH - 1;
-        eventually(Duration::from_secs(120), "the light client past the joiner's epoch", || {
-            let light_client = &light_client;
-            async move { light_client.latestHeight().call().await.ok().filter(|h| *h >= end) }
-        })
-        .await;
+        light_clients_reach(end, "the light client past the joiner's epoch").await;
 
-        // kill -9 of an original validator: the rotated committee keeps a quorum (3 of 4).
+        // kill -9 of an original validator: the rotated committee keeps a quorum (4 of 5).
         let pid = file.validators[1].pid.to_string();
         assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
         let before = joiner.block_height().await.unwrap();
@@ -218,22 +231,61 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         // The anchor it reached is cached: the same check again walks no hand-off.
         assert!(confirm().handoffs.is_empty(), "the cached anchor is used");
 
-        // A second rotation: the joiner deregisters, validator 3 gets its seat back two epoch
-        // ends later, and the light clients follow that hand-off too.
+        // Evidence for that state signed by the committee before the joiner's (the genesis
+        // validators, whose keys are on disk), without the last hand-off, is refused: that
+        // committee does not sign the joiner's epoch.
+        old_committee_refused(&file, &proof, seated.epoch);
+
+        // A second rotation: the joiner deregisters, the genesis validators alone are seated
+        // two epoch ends later (validator 1 is down: 3 of 4 is a quorum), and the light
+        // clients follow that hand-off too.
         let leave = ValidatorCommand::Deregister { sender: sender.clone() };
         trestle::stake_table::run(leave).await.unwrap();
-        let returned = next_committee(&validator, "validator 3 seated again", |keys| {
-            keys.contains(displaced) && !keys.contains(&format!("{me}"))
+        let returned = next_committee(&validator, "the joiner unseated", |keys| {
+            !keys.contains(&format!("{me}"))
         })
         .await;
+        assert_eq!(returned.members.len(), 4);
         let end = (returned.epoch + 1) * DEVNET_L1_EPOCH_LENGTH - 1;
-        eventually(Duration::from_secs(120), "the light client past the second rotation", || {
-            let light_client = &light_client;
-            async move { light_client.latestHeight().call().await.ok().filter(|h| *h >= end) }
+        light_clients_reach(end, "the light client past the second rotation").await;
+        // The node that left drops back to following: the committee still accepts it (a recent
+        // former member) though no validator lists it as a peer.
+        eventually(Duration::from_secs(60), "the joiner following after it left", || {
+            let joiner = &joiner;
+            async move { joiner.block_height().await.ok().filter(|h| *h > end + 5) }
         })
         .await;
 
         let output = devnet.output();
         assert!(!output.contains("panicked"), "{output}");
     });
+}
+
+/// `proof`, the evidence of a transaction from epoch `epoch` (the joiner's first) on, re-signed
+/// by the genesis validators (the committee before `epoch`) with the hand-offs from `epoch − 1`
+/// on dropped: what the committee that handed over could forge. The kernel refuses it.
+fn old_committee_refused(file: &trestle::devnet::DevnetFile, proof: &Evidence, epoch: u64) {
+    let anchor = anchor_from_genesis(&file.genesis).unwrap();
+    let subject = Subject::Transaction {
+        hash: Transaction::decode(&proof.transaction, usize::MAX).unwrap().hash(),
+    };
+    let namespace = Namespace(file.chains[0].message_namespace);
+    let genuine = verify_confirmation(proof, namespace, &subject, &anchor).unwrap();
+    assert!(genuine.state.epoch.get() >= epoch);
+    let state = LightClientState::decode(&proof.state).unwrap();
+    let message = state.message().unwrap();
+    let signatures = file
+        .validators
+        .iter()
+        .map(|v| {
+            let keys = ValidatorKeys::load(&v.config.with_file_name("keys.toml")).unwrap();
+            StateSignature { slot: v.index as u32, signature: keys.light_client.sign(&message) }
+        })
+        .collect();
+    // The first `epoch − 1` hand-offs reach epoch `epoch − 1`, still the genesis committee's.
+    let mut handoffs = proof.handoffs.clone();
+    handoffs.truncate(epoch as usize - 1);
+    let forged = Evidence { signatures, handoffs, ..proof.clone() };
+    let refused = verify_confirmation(&forged, namespace, &subject, &anchor);
+    assert!(matches!(refused, Err(ConfirmError::WrongEpoch { .. })), "{refused:?}");
 }
