@@ -1,6 +1,7 @@
 //! Criterion benchmark of `trestle confirm`'s native verification ([`verify_confirmation`]) with
 //! a committee of 100: transaction proof, history proof and the quorum check, over evidence
-//! built with the light-client kernel (no RPC).
+//! built with the light-client kernel (no RPC); within the anchor's epoch, and across 1 and 4
+//! committee hand-offs.
 //!
 //! `cargo bench --bench confirm` (acceptance: ≤ 10 ms). On a busy machine
 //! `cargo bench --profile dev --bench confirm` reuses the test build (dependencies at opt-level 3)
@@ -16,7 +17,7 @@ use trestle_light_client::verify_confirmation;
 #[path = "support/confirm_fixture.rs"]
 mod confirm_fixture;
 
-use confirm_fixture::{NAMESPACE, setup};
+use confirm_fixture::{NAMESPACE, setup, setup_across};
 
 fn confirm(c: &mut Criterion) {
     let (evidence, anchor, subject) = setup();
@@ -26,6 +27,17 @@ fn confirm(c: &mut Criterion) {
     group.bench_function("verify_block_record_100_validators", |b| {
         b.iter(|| verify_confirmation(black_box(&evidence), NAMESPACE, &subject, &anchor))
     });
+    // Across epoch boundaries: from an anchor `k` epochs back (the genesis anchor, or a stale
+    // `--anchor-cache`), each hand-off is one more quorum check and committee commitment.
+    for handoffs in [1, 4] {
+        let (evidence, anchor, subject) = setup_across(handoffs);
+        verify_confirmation(&evidence, NAMESPACE, &subject, &anchor)
+            .expect("the evidence verifies across the hand-offs");
+        group.bench_function(
+            format!("verify_block_record_100_validators_{handoffs}_handoffs"),
+            |b| b.iter(|| verify_confirmation(black_box(&evidence), NAMESPACE, &subject, &anchor)),
+        );
+    }
     group.finish();
 }
 
