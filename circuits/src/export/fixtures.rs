@@ -1,19 +1,18 @@
 //! The generated files committed to the repository, and the deterministic signed state behind
 //! them.
 //!
-//! * [`DEVNET_VERIFIER_PATH`]: the Solidity verifier
+//! * [`DEVNET_VERIFIER_PATH`](super::solidity::DEVNET_VERIFIER_PATH): the Solidity verifier
 //!   for the devnet's capacity ([`DEVNET_CAPACITY`]) and INSECURE dev setup
 //!   ([`INSECURE_DEV_SEED`]);
 //! * [`PROOF_FIXTURE_PATH`]: a proof of [`fixture_signed_state`] under that key, proved with a
 //!   seeded RNG ([`FIXTURE_PROVING_SEED`]), for the forge tests;
-//! * [`ROTATION_FIXTURE_PATH`]: proofs of a committee rotation over two epoch ends
+//! * `rotation.json`: proofs of a committee rotation over two epoch ends
 //!   ([`super::rotation`]).
 //!
-//! Both are byte-stable functions of the code: the test `generated_files_are_up_to_date`
+//! They, and [`super::rotation`]'s fixture, are byte-stable functions of the code
+//! ([`super::generated_files`]): the test `generated_files_are_up_to_date`
 //! regenerates them and fails on any difference; run it with `TRESTLE_REGENERATE=1` to
 //! rewrite them (`TRESTLE_REGENERATE=1 cargo test -p trestle-circuits generated_files`).
-
-use std::path::{Path, PathBuf};
 
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use serde_json::Value;
@@ -23,9 +22,8 @@ use trestle_light_client::{
 };
 
 use super::{
-    rotation::{ROTATION_FIXTURE_PATH, rotation_fixture},
     snarkjs::to_text,
-    solidity::{DEVNET_VERIFIER_PATH, Provenance, proof_document, verifier_contract},
+    solidity::{Provenance, proof_document, verifier_contract},
 };
 use crate::{
     error::ExportError,
@@ -140,27 +138,4 @@ pub fn proof_fixture(keys: &CircuitKeys) -> Result<String, ExportError> {
     };
     document.extend(fields);
     to_text(&Value::Object(document))
-}
-
-/// Every generated file as `(path relative to the repository root, contents)`.
-pub fn generated_files() -> Result<Vec<(PathBuf, String)>, ExportError> {
-    let keys = devnet_keys()?;
-    Ok(vec![
-        (PathBuf::from(DEVNET_VERIFIER_PATH), devnet_verifier(&keys)?),
-        (PathBuf::from(PROOF_FIXTURE_PATH), proof_fixture(&keys)?),
-        (PathBuf::from(ROTATION_FIXTURE_PATH), rotation_fixture(&keys)?),
-    ])
-}
-
-/// Writes [`generated_files`] under `repo_root`.
-pub fn write_generated_files(repo_root: &Path) -> Result<(), ExportError> {
-    for (path, contents) in generated_files()? {
-        let path = repo_root.join(path);
-        let io = |source| ExportError::Io { path: path.clone(), source };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        std::fs::write(&path, contents).map_err(io)?;
-    }
-    Ok(())
 }

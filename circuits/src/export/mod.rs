@@ -16,6 +16,8 @@ pub mod rotation;
 pub mod snarkjs;
 pub mod solidity;
 
+use std::path::{Path, PathBuf};
+
 use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
@@ -49,4 +51,27 @@ pub(crate) fn hex_word<F: PrimeField>(x: &F) -> String {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+/// Every generated file as `(path relative to the repository root, contents)`.
+pub fn generated_files() -> Result<Vec<(PathBuf, String)>, ExportError> {
+    let keys = fixtures::devnet_keys()?;
+    Ok(vec![
+        (PathBuf::from(solidity::DEVNET_VERIFIER_PATH), fixtures::devnet_verifier(&keys)?),
+        (PathBuf::from(fixtures::PROOF_FIXTURE_PATH), fixtures::proof_fixture(&keys)?),
+        (PathBuf::from(rotation::ROTATION_FIXTURE_PATH), rotation::rotation_fixture(&keys)?),
+    ])
+}
+
+/// Writes [`generated_files`] under `repo_root`.
+pub fn write_generated_files(repo_root: &Path) -> Result<(), ExportError> {
+    for (path, contents) in generated_files()? {
+        let path = repo_root.join(path);
+        let io = |source| ExportError::Io { path: path.clone(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::write(&path, contents).map_err(io)?;
+    }
+    Ok(())
 }

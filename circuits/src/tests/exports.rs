@@ -8,7 +8,7 @@ use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use super::{keys4, repo_root, signed4, temp_dir};
 use crate::{
     Fr, Prover, PublicInputs,
-    export::{fixtures::generated_files, snarkjs},
+    export::{generated_files, snarkjs},
 };
 
 #[test]
