@@ -1,7 +1,8 @@
 //! End-to-end benchmark over the real devnet: `cargo bench --bench e2e [-- OPTIONS]`.
 //!
-//! Starts `trestle devnet` (4 validator processes, two anvil chains with the contracts, the
-//! relayer proving with the INSECURE dev key of capacity 4) in a temporary directory, then
+//! Starts `trestle devnet` (4 validator processes, the L1 and two rollup anvil chains with the
+//! contracts, the relayer proving with the INSECURE dev key of the devnet's capacity, 8) in a
+//! temporary directory, then
 //! prints one JSON line per measurement:
 //!
 //! * `confirm_verify`: `trestle confirm`'s native verification of a block record against a

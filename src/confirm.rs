@@ -360,9 +360,10 @@ pub enum CommandError {
 /// [`EXIT_NOT_CONFIRMED`], [`EXIT_UNANCHORED`]).
 ///
 /// With `--anchor-cache`, the anchor a previous run reached (through the hand-offs from the
-/// genesis anchor) is tried first, so a check on a long chain verifies only the epochs since;
-/// anything it cannot confirm (an older transaction, a stale or foreign cache) is tried again
-/// from the genesis anchor. Each confirmation under the genesis file moves the cache on.
+/// genesis anchor) is tried first, so a check on a long chain verifies only the epochs since
+/// (older transactions too: a state of the cached epoch covers every earlier header); anything
+/// it cannot confirm (a stale or foreign cache) is tried again from the genesis anchor. Each
+/// confirmation moves the cache on to the epoch its hand-offs reached.
 pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
     let subject = args.subject().ok_or(CommandError::Usage)?;
     let genesis = args.genesis.clone().or_else(|| {
@@ -378,18 +379,31 @@ pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
     if let Some(cached) = cached {
         let attempt = confirm_under(args, &subject, Some(&cached), genesis.clone());
         if let Ok((report, EXIT_CONFIRMED)) = attempt {
+            // The cached anchor was verified from the genesis anchor, so the epochs its
+            // hand-offs reached are too.
+            if let (Some(path), Some(genesis)) = (cache, &anchor) {
+                advance_cache(path, genesis, &cached, &report);
+            }
             return Ok((report, EXIT_CONFIRMED));
         }
     }
     let (report, code) = confirm_under(args, &subject, anchor.as_ref(), genesis)?;
-    if let (Some(path), Some(genesis), EXIT_CONFIRMED, Some(proof)) =
-        (cache, &anchor, code, &report.proof)
-        && let Ok(reached) = follow_handoffs(genesis, &proof.handoffs)
+    if let (Some(path), Some(genesis), EXIT_CONFIRMED) = (cache, &anchor, code) {
+        advance_cache(path, genesis, genesis, &report);
+    }
+    Ok((report, code))
+}
+
+/// Records in the cache at `path` the anchor that `report`'s hand-offs reach from `from` (the
+/// genesis anchor or one verified from it); a failure to write is reported, not fatal.
+fn advance_cache(path: &Path, genesis: &Anchor, from: &Anchor, report: &Report) {
+    let Some(proof) = &report.proof else { return };
+    // `store` keeps the cache when `reached` is no later than what it holds.
+    if let Ok(reached) = follow_handoffs(from, &proof.handoffs)
         && let Err(error) = crate::anchor_cache::store(path, genesis, &reached)
     {
         eprintln!("trestle confirm: the anchor cache was not written: {error}");
     }
-    Ok((report, code))
 }
 
 /// One confirmation attempt under `anchor` (the genesis anchor, one it handed over to, or

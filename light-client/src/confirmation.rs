@@ -161,7 +161,8 @@ pub enum ConfirmError {
         /// The chain id found.
         found: u64,
     },
-    /// The header or the state is of an epoch the anchor's committee does not sign for.
+    /// The state is of an epoch the anchor's committee does not sign for, or the header is of
+    /// a later epoch than the anchor's.
     #[error("the {what} is of epoch {found}; the anchor's committee signs epoch {expected}")]
     WrongEpoch {
         /// `"header"` or `"state"`.
@@ -268,7 +269,10 @@ pub fn verify_confirmation(
     )?;
 
     // The header is now bound to the state; the state must be the anchor's network and epoch,
-    // and signed by the anchor's committee.
+    // and signed by the anchor's committee. The header may be of an earlier epoch: the state's
+    // history root commits to every finalized header before it, whichever committee signed
+    // those (so an anchor that moved on, e.g. a cached one, still confirms old transactions).
+    // A header of the anchor's epoch must name the anchor's committee.
     for (what, chain_id, epoch) in
         [("header", header.chain_id, header.epoch), ("state", state.chain_id, state.epoch)]
     {
@@ -279,7 +283,11 @@ pub fn verify_confirmation(
                 found: chain_id.get(),
             });
         }
-        if epoch != anchor.epoch {
+        let allowed = match what {
+            "header" => epoch <= anchor.epoch,
+            _ => epoch == anchor.epoch,
+        };
+        if !allowed {
             return Err(ConfirmError::WrongEpoch {
                 what,
                 expected: anchor.epoch.get(),
@@ -288,7 +296,7 @@ pub fn verify_confirmation(
         }
     }
     let anchor_commitment = anchor.committee.commitment_bytes();
-    if header.committee != anchor_commitment {
+    if header.epoch == anchor.epoch && header.committee != anchor_commitment {
         return Err(ConfirmError::WrongCommittee {
             header: header.committee,
             anchor: anchor_commitment,

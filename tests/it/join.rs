@@ -13,7 +13,7 @@ use std::{
 };
 
 use alloy::{primitives::U256, providers::ProviderBuilder};
-use alloy_primitives::B256;
+use alloy_primitives::{B256, Bytes};
 use commonware_cryptography::Signer as _;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use trestle::confirm::anchor_from_genesis;
@@ -25,7 +25,7 @@ use trestle::{
     },
     stake_table::{SenderArgs, TableArgs, ValidatorCommand, register},
 };
-use trestle_api::{CommitteeInfo, TrestleApiClient as _, ValidatorKeys};
+use trestle_api::{CommitteeInfo, SubmitRequest, TrestleApiClient as _, ValidatorKeys};
 use trestle_light_client::{
     Evidence, LightClientState, Namespace, Subject, Transaction, confirmation::ConfirmError,
     quorum::StateSignature, verify_confirmation,
@@ -210,11 +210,11 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         messages::wait_delivered(&to, b, sent.hash, Duration::from_secs(120)).await.unwrap();
         let tx = Transaction::new(Namespace(a.message_namespace), sent.encoded());
         let cache = devnet.dir.join("anchor.json");
-        let confirm = || {
+        let confirm = |namespace: u64, hash: B256| {
             let output = Command::new(exe())
                 .args(["confirm", "--rpc", &file.validators[0].rpc_url, "--json"])
-                .args(["--namespace", &a.message_namespace.to_string()])
-                .args(["--tx", &tx.hash().to_string(), "--genesis"])
+                .args(["--namespace", &namespace.to_string()])
+                .args(["--tx", &hash.to_string(), "--genesis"])
                 .arg(&file.genesis)
                 .arg("--anchor-cache")
                 .arg(&cache)
@@ -226,10 +226,10 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             let report: Report = serde_json::from_str(&stdout).unwrap();
             report.proof.expect("the proof")
         };
-        let proof = confirm();
+        let proof = confirm(a.message_namespace, tx.hash());
         assert!(proof.handoffs.len() as u64 >= seated.epoch, "{} hand-offs", proof.handoffs.len());
         // The anchor it reached is cached: the same check again walks no hand-off.
-        assert!(confirm().handoffs.is_empty(), "the cached anchor is used");
+        assert!(confirm(a.message_namespace, tx.hash()).handoffs.is_empty(), "the cache is used");
 
         // Evidence for that state signed by the committee before the joiner's (the genesis
         // validators, whose keys are on disk), without the last hand-off, is refused: that
@@ -255,6 +255,24 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             async move { joiner.block_height().await.ok().filter(|h| *h > end + 5) }
         })
         .await;
+
+        // A transaction after both rotations is confirmed from the cached anchor through the
+        // hand-offs since, which move the cache on; the first one, now older than the cached
+        // epoch, is confirmed under it with no hand-off (a newer state covers its header).
+        let request = SubmitRequest {
+            namespace: 77,
+            payload: Bytes::from_static(b"after both rotations"),
+            authorization: None,
+        };
+        let later = validator.submit(request).await.unwrap();
+        eventually(Duration::from_secs(60), "the later transaction finalized", || {
+            let validator = &validator;
+            async move { validator.tx_proof(later).await.ok().flatten() }
+        })
+        .await;
+        assert!(!confirm(77, later).handoffs.is_empty(), "the cache walks the new hand-offs");
+        let again = confirm(a.message_namespace, tx.hash());
+        assert!(again.handoffs.is_empty(), "the old transaction under the moved cache");
 
         let output = devnet.output();
         assert!(!output.contains("panicked"), "{output}");

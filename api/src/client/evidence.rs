@@ -92,9 +92,11 @@ pub enum Fetched {
 }
 
 /// Finds `subject` in `namespace` on the node behind `client` and gathers its evidence: the
-/// transaction and its proof, the newest state at or after its height whose signatures carry a
-/// quorum's weight of `anchor`'s committee (of the node's own committee when `anchor` is
-/// `None`), and the history proof linking them.
+/// transaction and its proof, the hand-offs from `anchor`'s epoch to the transaction's (none if
+/// the anchor is there or later), a state at or after its height whose signatures carry a
+/// quorum's weight of the committee reached (of the node's own committee when `anchor` is
+/// `None`): the last state of that epoch once it ended, else the newest such state; and the
+/// history proof linking them.
 pub async fn fetch_evidence<C>(
     client: &C,
     namespace: Namespace,
@@ -137,11 +139,14 @@ where
             (anchor, true)
         }
     };
-    // A given anchor of an earlier epoch follows the hand-offs up to the header's epoch.
-    let (handoffs, signer) = fetch_handoffs(client, &anchor, header.epoch).await?;
+    // A given anchor of an earlier epoch follows the hand-offs up to the header's epoch; one of
+    // a later epoch (a cached anchor) signs a state of its own epoch, whose history covers the
+    // header.
+    let target = header.epoch.max(anchor.epoch);
+    let (handoffs, signer) = fetch_handoffs(client, &anchor, target).await?;
     // A finished epoch's last state covers all its headers and keeps its signatures for good;
     // an epoch still running is signed at its newest heights.
-    let finished = match client.epoch_proof(header.epoch.get()).await? {
+    let finished = match client.epoch_proof(target.get()).await? {
         Some(proof) if signer.epoch_length != trestle_light_client::epoch::ENDLESS => {
             let state = proof.last.state.decode()?;
             let signatures = proof.last.state_signatures();

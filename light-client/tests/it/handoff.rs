@@ -1,6 +1,7 @@
 //! Committee hand-offs (`handoff`): an anchor at epoch 0 follows the signed last state of each
 //! epoch to the next committee, and confirms a transaction of a later epoch signed only by that
-//! committee; every way a hand-off can be wrong is refused with its typed error.
+//! committee; an anchor that moved on still confirms older transactions through a newer state;
+//! every way a hand-off can be wrong is refused with its typed error.
 
 use std::num::NonZeroU64;
 
@@ -43,7 +44,8 @@ fn anchor(committee: Committee) -> Anchor {
 }
 
 /// Epoch 0 is run by `old` (keys 1..=4), epoch 1 by `new` (keys 3..=6): headers 0..=6, a
-/// transaction at height 5, the hand-off state at height 3 and the state at height 6.
+/// transaction at height 5 and an older one at height 2, the hand-off state at height 3 and
+/// the state at height 6.
 struct Chain {
     old: Vec<SecretKey>,
     new: Vec<SecretKey>,
@@ -51,6 +53,9 @@ struct Chain {
     header5: Bytes,
     tx: Transaction,
     tx_proof: Bytes,
+    header2: Bytes,
+    old_tx: Transaction,
+    old_tx_proof: Bytes,
     history: HistoryTree,
 }
 
@@ -58,13 +63,19 @@ fn chain() -> Chain {
     let (old, new) = (keys(1..=4), keys(3..=6));
     let (c0, c1) = (committee(&old), committee(&new));
     let tx = Transaction::new(NAMESPACE, b"a message across the hand-off".to_vec());
+    let old_tx = Transaction::new(NAMESPACE, b"a message before the hand-off".to_vec());
     let mut history = HistoryTree::new();
     let mut states = Vec::new();
     let (mut parent, mut header5, mut tx_proof) = (B256::ZERO, Bytes::new(), Bytes::new());
+    let (mut header2, mut old_tx_proof) = (Bytes::new(), Bytes::new());
     for height in 0..=6u64 {
         let epoch = Epoch(height / LENGTH);
         let current = if epoch.get() == 0 { &c0 } else { &c1 };
-        let txs = if height == 5 { vec![tx.clone()] } else { Vec::new() };
+        let txs = match height {
+            5 => vec![tx.clone()],
+            2 => vec![old_tx.clone()],
+            _ => Vec::new(),
+        };
         let payload = PayloadTree::new(&txs);
         let header = Header {
             chain_id: CHAIN,
@@ -81,6 +92,11 @@ fn chain() -> Chain {
             header5 = header.encode().into();
             tx_proof = payload.transaction_proof_by_hash(&tx.hash()).unwrap().encode().into();
         }
+        if height == 2 {
+            header2 = header.encode().into();
+            old_tx_proof =
+                payload.transaction_proof_by_hash(&old_tx.hash()).unwrap().encode().into();
+        }
         parent = header.hash();
         history.append(&parent);
         // The last state of epoch 0 names C(1); every other names its own epoch's committee.
@@ -93,7 +109,7 @@ fn chain() -> Chain {
             next_committee: next.commitment_bytes(),
         });
     }
-    Chain { old, new, states, header5, tx, tx_proof, history }
+    Chain { old, new, states, header5, tx, tx_proof, header2, old_tx, old_tx_proof, history }
 }
 
 fn handoff(state: &LightClientState, signers: &[SecretKey], next: &Committee) -> Handoff {
@@ -138,6 +154,54 @@ fn an_anchor_follows_the_hand_off_and_confirms_under_the_next_committee() {
     assert!(matches!(
         verify_confirmation(&doubled, NAMESPACE, &subject, &genesis),
         Err(ConfirmError::Handoff(HandoffError::WrongEpoch { expected: 1, found: 0 }))
+    ));
+}
+
+#[test]
+fn an_anchor_that_moved_on_still_confirms_an_older_transaction() {
+    let c = chain();
+    let (c0, c1) = (committee(&c.old), committee(&c.new));
+    let genesis = anchor(c0);
+    let to_one = handoff(&c.states[3], &c.old, &c1);
+    let moved = follow_handoff(&genesis, &to_one).unwrap();
+    // The transaction of epoch 0, proven into epoch 1's state at height 6, signed by C(1).
+    let evidence = Evidence {
+        transaction: c.old_tx.encode().into(),
+        header: c.header2.clone(),
+        tx_proof: c.old_tx_proof.clone(),
+        history_proof: c.history.prove(Height(2), Height(6)).unwrap().encode().into(),
+        state: c.states[6].encode().into(),
+        signatures: sign(&c.new, &c.states[6]),
+        handoffs: Vec::new(),
+    };
+    let subject = Subject::Transaction { hash: c.old_tx.hash() };
+    // Under the anchor at epoch 1 (a cached one) with no hand-off, and under the genesis
+    // anchor with it: the header names C(0), which the history root vouches for.
+    let verdict = verify_confirmation(&evidence, NAMESPACE, &subject, &moved).unwrap();
+    assert_eq!((verdict.header.epoch, verdict.state.epoch), (Epoch(0), Epoch(1)));
+    let walked = Evidence { handoffs: vec![to_one], ..evidence.clone() };
+    verify_confirmation(&walked, NAMESPACE, &subject, &genesis).unwrap();
+    // The genesis anchor without the hand-off does not trust epoch 1's state.
+    assert!(matches!(
+        verify_confirmation(&evidence, NAMESPACE, &subject, &genesis),
+        Err(ConfirmError::WrongEpoch { what: "state", expected: 0, found: 1 })
+    ));
+    // A header of the anchor's epoch must still name the anchor's committee: epoch 1's header
+    // at height 5 checked against an anchor claiming epoch 1 with C(0) fails.
+    let impostor = Anchor { epoch: Epoch(1), ..genesis.clone() };
+    let new_tx = Evidence {
+        transaction: c.tx.encode().into(),
+        header: c.header5.clone(),
+        tx_proof: c.tx_proof.clone(),
+        history_proof: c.history.prove(Height(5), Height(6)).unwrap().encode().into(),
+        state: c.states[6].encode().into(),
+        signatures: sign(&c.new, &c.states[6]),
+        handoffs: Vec::new(),
+    };
+    let new_subject = Subject::Transaction { hash: c.tx.hash() };
+    assert!(matches!(
+        verify_confirmation(&new_tx, NAMESPACE, &new_subject, &impostor),
+        Err(ConfirmError::WrongCommittee { .. })
     ));
 }
 
