@@ -112,6 +112,26 @@ fn chain() -> Chain {
     Chain { old, new, states, header5, tx, tx_proof, header2, old_tx, old_tx_proof, history }
 }
 
+impl Chain {
+    /// Evidence of the transaction at height 5 (`recent`) or 2, proven into the state at
+    /// height 6 signed by the new committee, with `handoffs`.
+    fn evidence(&self, recent: bool, handoffs: Vec<Handoff>) -> Evidence {
+        let (tx, header, tx_proof, height) = match recent {
+            true => (&self.tx, &self.header5, &self.tx_proof, 5),
+            false => (&self.old_tx, &self.header2, &self.old_tx_proof, 2),
+        };
+        Evidence {
+            transaction: tx.encode().into(),
+            header: header.clone(),
+            tx_proof: tx_proof.clone(),
+            history_proof: self.history.prove(Height(height), Height(6)).unwrap().encode().into(),
+            state: self.states[6].encode().into(),
+            signatures: sign(&self.new, &self.states[6]),
+            handoffs,
+        }
+    }
+}
+
 fn handoff(state: &LightClientState, signers: &[SecretKey], next: &Committee) -> Handoff {
     Handoff {
         state: state.encode().into(),
@@ -131,15 +151,7 @@ fn an_anchor_follows_the_hand_off_and_confirms_under_the_next_committee() {
     assert_eq!((moved.epoch, &moved.committee), (Epoch(1), &c1));
     assert_eq!(follow_handoffs(&genesis, &[]).unwrap().epoch, Epoch(0));
 
-    let evidence = Evidence {
-        transaction: c.tx.encode().into(),
-        header: c.header5.clone(),
-        tx_proof: c.tx_proof.clone(),
-        history_proof: c.history.prove(Height(5), Height(6)).unwrap().encode().into(),
-        state: c.states[6].encode().into(),
-        signatures: sign(&c.new, &c.states[6]),
-        handoffs: vec![to_one.clone()],
-    };
+    let evidence = c.evidence(true, vec![to_one.clone()]);
     let subject = Subject::Transaction { hash: c.tx.hash() };
     let verdict = verify_confirmation(&evidence, NAMESPACE, &subject, &genesis).unwrap();
     assert_eq!(verdict.state.epoch, Epoch(1));
@@ -165,15 +177,7 @@ fn an_anchor_that_moved_on_still_confirms_an_older_transaction() {
     let to_one = handoff(&c.states[3], &c.old, &c1);
     let moved = follow_handoff(&genesis, &to_one).unwrap();
     // The transaction of epoch 0, proven into epoch 1's state at height 6, signed by C(1).
-    let evidence = Evidence {
-        transaction: c.old_tx.encode().into(),
-        header: c.header2.clone(),
-        tx_proof: c.old_tx_proof.clone(),
-        history_proof: c.history.prove(Height(2), Height(6)).unwrap().encode().into(),
-        state: c.states[6].encode().into(),
-        signatures: sign(&c.new, &c.states[6]),
-        handoffs: Vec::new(),
-    };
+    let evidence = c.evidence(false, Vec::new());
     let subject = Subject::Transaction { hash: c.old_tx.hash() };
     // Under the anchor at epoch 1 (a cached one) with no hand-off, and under the genesis
     // anchor with it: the header names C(0), which the history root vouches for.
@@ -189,15 +193,7 @@ fn an_anchor_that_moved_on_still_confirms_an_older_transaction() {
     // A header of the anchor's epoch must still name the anchor's committee: epoch 1's header
     // at height 5 checked against an anchor claiming epoch 1 with C(0) fails.
     let impostor = Anchor { epoch: Epoch(1), ..genesis.clone() };
-    let new_tx = Evidence {
-        transaction: c.tx.encode().into(),
-        header: c.header5.clone(),
-        tx_proof: c.tx_proof.clone(),
-        history_proof: c.history.prove(Height(5), Height(6)).unwrap().encode().into(),
-        state: c.states[6].encode().into(),
-        signatures: sign(&c.new, &c.states[6]),
-        handoffs: Vec::new(),
-    };
+    let new_tx = c.evidence(true, Vec::new());
     let new_subject = Subject::Transaction { hash: c.tx.hash() };
     assert!(matches!(
         verify_confirmation(&new_tx, NAMESPACE, &new_subject, &impostor),
