@@ -38,9 +38,13 @@ pub enum StakeCommandError {
     /// The key file could not be read.
     #[error(transparent)]
     Keys(#[from] trestle_api::FileError),
-    /// The L1 did not answer, or refused the transaction (the revert names the contract's error).
+    /// The L1 did not answer (unreachable, or an RPC error).
     #[error("L1: {0}")]
     L1(String),
+    /// The StakeTable refused the transaction: its custom error, decoded (e.g.
+    /// `StakeBelowMinimum`, `ConsensusKeyAlreadyUsed`).
+    #[error("the StakeTable refuses: {0}")]
+    Refused(String),
     /// The registration would be ignored by every node (the rule's reason).
     #[error("refusing to register: the nodes would ignore this registration ({0})")]
     Ineligible(String),
@@ -156,6 +160,15 @@ fn l1_error(e: impl std::fmt::Display) -> StakeCommandError {
     StakeCommandError::L1(e.to_string())
 }
 
+/// The contract's own reason when the L1 reports a revert with a StakeTable error, else the
+/// L1's error.
+fn refused_or_l1(e: alloy::contract::Error) -> StakeCommandError {
+    match e.as_decoded_interface_error::<StakeTable::StakeTableErrors>() {
+        Some(reason) => StakeCommandError::Refused(format!("{reason:?}")),
+        None => l1_error(e),
+    }
+}
+
 fn provider(url: &str, signer: Option<PrivateKeySigner>) -> Result<DynProvider, StakeCommandError> {
     let url = url.parse().map_err(|e| StakeCommandError::Usage(format!("--l1-rpc {url}: {e}")))?;
     Ok(match signer {
@@ -181,7 +194,7 @@ fn signer(private_key: Option<&str>) -> Result<PrivateKeySigner, StakeCommandErr
 /// Sends the call built by `call` and waits for its receipt; returns the transaction hash.
 macro_rules! send {
     ($call:expr) => {{
-        let pending = $call.send().await.map_err(l1_error)?;
+        let pending = $call.send().await.map_err(refused_or_l1)?;
         let receipt = pending.get_receipt().await.map_err(l1_error)?;
         if !receipt.status() {
             return Err(StakeCommandError::Reverted(receipt.transaction_hash));

@@ -12,7 +12,7 @@ use trestle::{
         chains::{ChainPlan, ensure_foundry, spawn_anvil, wait_for_anvil},
         l1::{DEVNET_MINIMUM_STAKE, deploy_stake_table},
     },
-    stake_table::{SenderArgs, TableArgs, register, status},
+    stake_table::{SenderArgs, StakeCommandError, TableArgs, register, status},
 };
 use trestle_light_client::stake::{StakeTableEvent, StakeTableId, select_committee};
 use trestle_node::{
@@ -23,9 +23,10 @@ use trestle_node::{
 use crate::repo_root;
 
 /// anvil's dev accounts 5 and 6 (public test keys): the registering validators.
-const ACCOUNT_KEYS: [&str; 2] = [
+const ACCOUNT_KEYS: [&str; 3] = [
     "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
     "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
 ];
 const ONE_ETHER: u128 = DEVNET_MINIMUM_STAKE;
 
@@ -49,13 +50,33 @@ async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
         };
         let p2p = |i: u8| SocketAddr::from(([10, 0, 0, i], 9_000));
 
-        // Below the minimum deposit: the contract refuses, nothing is registered.
-        assert!(register(&sender(0), &test_keys(0), p2p(1), U256::from(1u8)).await.is_err());
+        // An L1 that does not answer, then a deposit below the minimum: each refused with its
+        // reason, nothing registered.
+        let nowhere = SenderArgs {
+            table: TableArgs { l1_rpc: "http://127.0.0.1:1".into(), stake_table: address },
+            private_key: Some(ACCOUNT_KEYS[0].into()),
+        };
+        let unreachable = register(&nowhere, &test_keys(0), p2p(1), U256::from(ONE_ETHER)).await;
+        assert!(matches!(unreachable, Err(StakeCommandError::L1(_))), "{unreachable:?}");
+        let low = register(&sender(0), &test_keys(0), p2p(1), U256::from(1u8)).await;
+        assert!(
+            matches!(&low, Err(StakeCommandError::Refused(r)) if r.contains("StakeBelowMinimum")),
+            "{low:?}"
+        );
         // Two validators register with real proofs of possession.
         register(&sender(0), &test_keys(0), p2p(1), U256::from(2 * ONE_ETHER)).await.unwrap();
         register(&sender(1), &test_keys(1), p2p(2), U256::from(3 * ONE_ETHER)).await.unwrap();
-        // Keys are never registered twice (another account, same keys).
-        assert!(register(&sender(1), &test_keys(0), p2p(3), U256::from(ONE_ETHER)).await.is_err());
+        // Keys are never registered twice (another account, same keys), nor is an account.
+        let twice = register(&sender(2), &test_keys(0), p2p(3), U256::from(ONE_ETHER)).await;
+        assert!(
+            matches!(&twice, Err(StakeCommandError::Refused(r)) if r.contains("ConsensusKeyAlreadyUsed")),
+            "{twice:?}"
+        );
+        let again = register(&sender(1), &test_keys(2), p2p(3), U256::from(ONE_ETHER)).await;
+        assert!(
+            matches!(&again, Err(StakeCommandError::Refused(r)) if r.contains("AlreadyRegistered")),
+            "{again:?}"
+        );
 
         // The node's source: a safe depth beyond the chain gives nothing yet; at depth 0 the
         // view folds both registrations, and both pass the selection rule.
