@@ -14,9 +14,9 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use alloy::{
-    network::EthereumWallet,
+    network::{Ethereum, EthereumWallet},
     primitives::{Address, B256, U256},
-    providers::{DynProvider, Provider as _, ProviderBuilder},
+    providers::{DynProvider, PendingTransactionBuilder, Provider as _, ProviderBuilder},
     rpc::types::Filter,
     signers::local::PrivateKeySigner,
 };
@@ -195,12 +195,19 @@ fn signer(private_key: Option<&str>) -> Result<PrivateKeySigner, StakeCommandErr
 macro_rules! send {
     ($call:expr) => {{
         let pending = $call.send().await.map_err(refused_or_l1)?;
-        let receipt = pending.get_receipt().await.map_err(l1_error)?;
-        if !receipt.status() {
-            return Err(StakeCommandError::Reverted(receipt.transaction_hash));
-        }
-        receipt.transaction_hash
+        mined(pending).await?
     }};
+}
+
+/// Waits for `pending` to be mined; its hash, or why it failed.
+pub async fn mined(
+    pending: PendingTransactionBuilder<Ethereum>,
+) -> Result<B256, StakeCommandError> {
+    let receipt = pending.get_receipt().await.map_err(l1_error)?;
+    if !receipt.status() {
+        return Err(StakeCommandError::Reverted(receipt.transaction_hash));
+    }
+    Ok(receipt.transaction_hash)
 }
 
 /// Runs a command; returns what to print (a line, or `status`'s JSON).
@@ -249,6 +256,17 @@ pub async fn register(
     p2p: SocketAddr,
     stake: U256,
 ) -> Result<B256, StakeCommandError> {
+    mined(submit_registration(sender, keys, p2p, stake).await?).await
+}
+
+/// [`register`] up to the L1 accepting the transaction, without waiting for it to be mined
+/// (several registrations then share a block, in the order they were sent).
+pub async fn submit_registration(
+    sender: &SenderArgs,
+    keys: &ValidatorKeys,
+    p2p: SocketAddr,
+    stake: U256,
+) -> Result<PendingTransactionBuilder<Ethereum>, StakeCommandError> {
     let (table, account) = contract(sender)?;
     let chain_id = table.provider().get_chain_id().await.map_err(l1_error)?;
     let id = StakeTableId { chain_id, address: sender.table.stake_table };
@@ -281,7 +299,7 @@ pub async fn register(
             [lc_pop[0], lc_pop[1], lc_pop[2]],
         )
         .value(stake);
-    Ok(send!(call))
+    call.send().await.map_err(refused_or_l1)
 }
 
 /// The entry of `account` and whether its registration counts.

@@ -27,7 +27,7 @@ use super::{
     DevnetFile,
     chains::{self, ANVIL_DEV_KEY, ChainPlan},
 };
-use crate::stake_table::{SenderArgs, TableArgs, register};
+use crate::stake_table::{SenderArgs, TableArgs, mined, submit_registration};
 
 /// The devnet L1's chain id.
 pub const DEVNET_L1_CHAIN_ID: u64 = 900;
@@ -89,6 +89,9 @@ pub async fn start(
         bail!("the StakeTable was deployed at {address}, the genesis names {expected}");
     }
     let table = TableArgs { l1_rpc: url.to_owned(), stake_table: address };
+    // All registrations are sent before any is mined: they share the next block, in index
+    // order (equal stakes rank by registration order, so the committee keeps genesis order).
+    let mut pending = Vec::with_capacity(devnet.validators.len());
     for validator in &devnet.validators {
         let keys_path = validator.config.with_file_name("keys.toml");
         let keys = ValidatorKeys::load(&keys_path)?;
@@ -96,9 +99,14 @@ pub async fn start(
         fund(url, account.address()).await?;
         let sender =
             SenderArgs { table: table.clone(), private_key: Some(account.to_bytes().to_string()) };
-        register(&sender, &keys, validator.p2p, U256::from(DEVNET_GENESIS_STAKE))
-            .await
-            .with_context(|| format!("registering validator {}", validator.index))?;
+        let sent =
+            submit_registration(&sender, &keys, validator.p2p, U256::from(DEVNET_GENESIS_STAKE))
+                .await
+                .with_context(|| format!("registering validator {}", validator.index))?;
+        pending.push((validator.index, sent));
+    }
+    for (index, sent) in pending {
+        mined(sent).await.with_context(|| format!("registering validator {index}"))?;
     }
     Ok((child, log))
 }
