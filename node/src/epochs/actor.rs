@@ -282,8 +282,10 @@ where
         let Some(current) = self.schemes.committee(epoch) else { return };
         let next = self.schemes.committee(Epoch(epoch.get() + 1));
         let peers =
-            EpochPeers::new(&current, next.as_ref().unwrap_or(&current), &self.config.followers)
-                .with_former(self.schemes.former_members(epoch), current.capacity());
+            EpochPeers::new(&current, next.as_ref().unwrap_or(&current), &self.config.followers);
+        let limit = current.capacity();
+        let former = self.schemes.former_members(epoch, limit, |key| peers.contains(key));
+        let peers = peers.with_former(former, limit);
         debug!(epoch = epoch.get(), primary = peers.primary.len(), "tracking the epoch's peers");
         peer_sets.track(epoch, peers);
     }

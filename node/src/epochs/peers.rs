@@ -4,9 +4,9 @@
 //! as primary peers (C(e+1) was decided at the end of e−1, so a validator that joins in e+1
 //! is dialed, synced and heard during all of e), and as secondary peers (accepted and served,
 //! never dialed) the node's configured followers and the most recent former members (up to
-//! the capacity: a validator that leaves keeps following, [`EpochPeers::with_former`]). Every node derives the same sets from
-//! the same finalized chain, so every node tracks the same set under the same id (the p2p
-//! layer requires both). Sets are tracked only for epochs the node runs: a restarted node
+//! the capacity: a validator that leaves keeps following, [`EpochPeers::with_former`]). Every
+//! node derives the same sets from the same finalized chain, so every node tracks the same set
+//! under the same id (the p2p layer requires both). Sets are tracked only for epochs the node runs: a restarted node
 //! replays its chain silently and tracks the epoch it resumes in.
 //!
 //! Two implementations: [`Addressed`] for the real network (`authenticated::lookup`), which
@@ -59,6 +59,11 @@ impl EpochPeers {
         Self { primary, secondary }
     }
 
+    /// Whether `key` is already in the set (primary or secondary).
+    pub fn contains(&self, key: &ed25519::PublicKey) -> bool {
+        self.primary.iter().chain(&self.secondary).any(|(k, _)| k == key)
+    }
+
     /// Adds up to `limit` of the `former` members (most recent first) to the secondary peers,
     /// skipping those already in the set: a validator that left the committee (deregistered,
     /// or displaced by more stake) drops back to following, which it can only do while the
@@ -70,7 +75,7 @@ impl EpochPeers {
             if added == limit {
                 break;
             }
-            if self.primary.iter().chain(&self.secondary).any(|(k, _)| *k == key) {
+            if self.contains(&key) {
                 continue;
             }
             self.secondary.push((key, address));

@@ -121,20 +121,35 @@ impl EpochSchemes {
         self.read().get(&epoch.get()).map(|decided| decided.committee.clone())
     }
 
-    /// The members of the committees before `epoch`, most recent epoch first (each committee
-    /// in slot order; a member may appear again for older epochs). Members whose consensus
-    /// key does not decode are left out.
-    pub fn former_members(&self, epoch: Epoch) -> Vec<Peer> {
+    /// Up to `limit` distinct members of the committees before `epoch` for which `skip` is
+    /// false, most recent epoch first (each committee in slot order). Each key is decoded once
+    /// (a member of many committees is seen by its bytes first); members whose consensus key
+    /// does not decode are left out. The walk stops at `limit`, so entering an epoch costs
+    /// the same however long the chain.
+    pub fn former_members(
+        &self,
+        epoch: Epoch,
+        limit: usize,
+        skip: impl Fn(&ed25519::PublicKey) -> bool,
+    ) -> Vec<Peer> {
         let schemes = self.read();
-        schemes
-            .range(..epoch.get())
-            .rev()
-            .flat_map(|(_, decided)| decided.committee.members().to_vec())
-            .filter_map(|seat| {
-                let key = ed25519::PublicKey::decode(seat.consensus_key.to_vec()).ok()?;
-                Some((key, seat.p2p_address))
-            })
-            .collect()
+        let mut seen = std::collections::HashSet::new();
+        let mut former = Vec::new();
+        for seat in schemes.range(..epoch.get()).rev().flat_map(|(_, d)| d.committee.members()) {
+            if former.len() == limit {
+                break;
+            }
+            if !seen.insert(seat.consensus_key) {
+                continue;
+            }
+            let Ok(key) = ed25519::PublicKey::decode(seat.consensus_key.to_vec()) else {
+                continue;
+            };
+            if !skip(&key) {
+                former.push((key, seat.p2p_address));
+            }
+        }
+        former
     }
 
     /// Whether our key is in the committee of `epoch` (`false` while undecided).
@@ -154,5 +169,44 @@ impl Provider for EpochSchemes {
 
     fn scoped(&self, epoch: CwEpoch) -> Option<Scoped<Scheme>> {
         self.get(Epoch(epoch.get())).map(Scoped::scheme)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commonware_codec::Encode as _;
+    use trestle_light_client::{B256, SecretKey, rotation::CommitteeSeat};
+
+    use super::*;
+
+    fn committee(members: &[u64]) -> Arc<CommitteeRecord> {
+        let seats = members
+            .iter()
+            .map(|&i| CommitteeSeat {
+                consensus_key: B256::from_slice(&key(i).encode()),
+                light_client_key: *SecretKey::from_seed([i as u8 + 1; 32]).public_key(),
+                p2p_address: None,
+            })
+            .collect();
+        Arc::new(CommitteeRecord::new(seats, 8).expect("valid"))
+    }
+
+    fn key(i: u64) -> ed25519::PublicKey {
+        ed25519::PrivateKey::from_seed(i).public_key()
+    }
+
+    #[test]
+    fn former_members_are_distinct_newest_first_skipped_and_bounded() {
+        let schemes = EpochSchemes::new(b"test", ed25519::PrivateKey::from_seed(99));
+        for (epoch, members) in [(0, &[1, 2, 3][..]), (1, &[1, 2, 4]), (2, &[2, 5, 6]), (3, &[7])] {
+            schemes.insert(Epoch(epoch), &committee(members)).expect("valid");
+        }
+        let keys = |peers: Vec<Peer>| peers.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        // Before epoch 3: epoch 2's members, then epoch 1's and 0's not seen yet; 2 is skipped.
+        let all = schemes.former_members(Epoch(3), 10, |k| *k == key(2));
+        assert_eq!(keys(all), vec![key(5), key(6), key(1), key(4), key(3)]);
+        let bounded = schemes.former_members(Epoch(3), 3, |_| false);
+        assert_eq!(keys(bounded), vec![key(2), key(5), key(6)]);
+        assert!(schemes.former_members(Epoch(0), 10, |_| false).is_empty());
     }
 }
