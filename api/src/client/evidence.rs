@@ -155,27 +155,25 @@ where
         _ => None,
     };
     let started = Instant::now();
-    let signed = loop {
-        if let Some((state, signatures)) = &finished {
-            break ReportedState {
-                state: state.clone(),
-                committee: signer.committee.clone(),
-                signatures: signatures.clone(),
-            };
+    let signed = match finished {
+        Some((state, signatures)) => {
+            ReportedState { state, committee: signer.committee.clone(), signatures }
         }
-        let tip = client.block_height().await?;
-        let floor = header.height.get();
-        if let Some(found) = newest_quorum(client, tip, floor, Some(&signer.committee)).await? {
-            break found;
-        }
-        if started.elapsed() >= options.quorum_wait {
-            return Err(FetchError::NoQuorum {
-                from: floor.max(tip.saturating_sub(super::QUORUM_LOOKBACK)),
-                to: tip,
-                waited: started.elapsed(),
-            });
-        }
-        tokio::time::sleep(QUORUM_POLL).await;
+        None => loop {
+            let tip = client.block_height().await?;
+            let floor = header.height.get();
+            if let Some(found) = newest_quorum(client, tip, floor, Some(&signer.committee)).await? {
+                break found;
+            }
+            if started.elapsed() >= options.quorum_wait {
+                return Err(FetchError::NoQuorum {
+                    from: floor.max(tip.saturating_sub(super::QUORUM_LOOKBACK)),
+                    to: tip,
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(QUORUM_POLL).await;
+        },
     };
     let root_height = signed.state.height.get();
     let history = client
