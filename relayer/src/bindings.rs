@@ -105,12 +105,20 @@ mod tests {
         );
         assert_eq!(
             Mailbox::deliverCall::SIGNATURE,
-            "deliver((uint64,uint64,address,address,uint128,uint64,bytes),\
+            "deliver((uint64,uint64,address,address,uint128,uint64,address,uint64,bytes),\
              (uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32),\
              ((uint64,uint64,bytes32[]),((uint64,uint64,bytes32),(uint64,uint64,bytes32[]))),\
              (uint64,uint64,bytes32[]),bytes32)"
         );
-        assert_eq!(Mailbox::AlreadyDelivered::SIGNATURE, "AlreadyDelivered(bytes32)");
+        assert_eq!(
+            Mailbox::deliverBatchCall::SIGNATURE,
+            "deliverBatch((uint64,uint64,address,address,uint128,uint64,address,uint64,bytes)[],\
+             (uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32),\
+             ((uint64,uint64,bytes32[]),((uint64,uint64,bytes32),(uint64,uint64,bytes32[])))[],\
+             (uint64,uint64,bytes32[]),bytes32)"
+        );
+        assert_eq!(Mailbox::AlreadyReceived::SIGNATURE, "AlreadyReceived(uint64,uint64)");
+        assert_eq!(Mailbox::MessageFailed::SIGNATURE, "MessageFailed(bytes32,uint64,uint64,bytes)");
         assert!(Mailbox::MessageSent::SIGNATURE.starts_with("MessageSent(bytes32,"));
         assert_eq!(
             LightClient::StateUpdated::SIGNATURE,

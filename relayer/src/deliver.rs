@@ -1,20 +1,29 @@
 //! The deliver loop: pending messages whose trestle height the destination light client covers
-//! → `Mailbox.deliver` with their inclusion proofs.
+//! → `Mailbox.deliver` / `Mailbox.deliverBatch` with their inclusion proofs.
 //!
-//! For each pending message bound for its chain the loop first asks the mailbox whether it was
-//! delivered already (by anyone). Otherwise, once the light client's latest height covers the
-//! message's height, it fetches the transaction proof and the history proof against the light
-//! client's latest root, verifies both with the light-client kernel (never sending a proof the
-//! contract would refuse, or trusting a node blindly), and delivers. `AlreadyDelivered` means
-//! another relayer won the race, which is success. A message leaves the queue only once it is
-//! delivered, in one store transaction. A message that keeps failing (its recipient reverts)
-//! stays queued and is retried with backoff without holding up the messages behind it.
+//! A mailbox receives each source chain's messages in nonce order (its `inboxNonce(src)` is the
+//! next one it takes), and a message whose recipient fails is received all the same, stored as
+//! failed for anyone to `retry`: so one bad recipient never holds up a route. The loop works
+//! route by route. It asks the mailbox for the route's position; every queued message below it
+//! was received already (by anyone: losing a race is success) and leaves the queue. From the
+//! position on, it takes the queued messages with consecutive nonces whose trestle height the
+//! light client's latest root covers, fetches each transaction proof and the history proof of
+//! their block, verifies both with the light-client kernel (never sending a proof the contract
+//! would refuse, or trusting a node blindly), and delivers the messages of one block in one
+//! transaction. A message leaves the queue only once the mailbox has received it, in one store
+//! transaction. A route that fails (a node or the chain does not answer) is retried with backoff
+//! without holding up the other routes.
 
+use std::collections::BTreeMap;
+
+use alloy::rpc::types::TransactionReceipt;
 use alloy_sol_types::SolValue as _;
 use tracing::{debug, info, warn};
 use trestle_api::TrestleApiClient as _;
 use trestle_light_client::{
-    B256, Height, Namespace, Transaction, abi::CodecError, confirmation::verify_inclusion,
+    B256, Header, Height, Namespace, Transaction,
+    abi::{self, CodecError},
+    confirmation::verify_inclusion,
 };
 
 use crate::{
@@ -29,7 +38,7 @@ use crate::{
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
     /// The mailbox refuses the delivery with one of its errors (for example
-    /// `RecipientReverted`: the recipient rejects the message, perhaps only for now).
+    /// `InsufficientGas`, or a proof it does not accept).
     #[error("message {message}: the mailbox refuses it: {reason}")]
     Refused {
         /// The message.
@@ -73,6 +82,48 @@ pub enum DeliverError {
     },
 }
 
+/// Most messages one transaction delivers: a block's messages beyond it go in the next one.
+pub const MAX_BATCH: usize = 10;
+
+/// Most gas the recipients of one batch may be promised together (the sum of their messages'
+/// `gasLimit`), so that a batch always fits well inside a block.
+pub const MAX_BATCH_GAS: u64 = 10_000_000;
+
+/// A queued message with its decoded form.
+struct Queued {
+    pending: PendingMessage,
+    message: Mailbox::Message,
+}
+
+/// A queued message the network finalized at a height the light client's root covers, with
+/// its transaction and the proof of it against its block's header.
+struct Included {
+    queued: Queued,
+    transaction: Transaction,
+    tx_proof: abi::TransactionProof,
+}
+
+/// Consecutive messages of one trestle block: one delivery transaction.
+struct Batch {
+    header: Header,
+    messages: Vec<Included>,
+}
+
+impl Batch {
+    fn height(&self) -> u64 {
+        self.header.height.get()
+    }
+
+    /// Whether `next` (of the block at `height`) must go in another transaction.
+    fn is_full_for(&self, height: u64, next: &Mailbox::Message) -> bool {
+        let gas =
+            self.messages.iter().map(|m| m.queued.message.gasLimit).fold(0, u64::saturating_add);
+        self.height() != height
+            || self.messages.len() >= MAX_BATCH
+            || gas.saturating_add(next.gasLimit) > MAX_BATCH_GAS
+    }
+}
+
 /// The deliver loop of one destination chain.
 #[derive(Debug)]
 pub struct Deliverer {
@@ -88,8 +139,8 @@ impl Deliverer {
         Self { chain, network, store, metrics }
     }
 
-    /// Delivers every pending message the light client covers. Returns whether it delivered
-    /// any.
+    /// Delivers every pending message the light client covers, route by route. Returns whether
+    /// any message left the queue.
     pub async fn step(&mut self) -> Result<bool, DeliverError> {
         let chain_id = self.chain.config().chain_id;
         let pending = self.store.pending_to(chain_id)?;
@@ -100,47 +151,109 @@ impl Deliverer {
         let latest =
             light_client.latestState().call().await.map_err(|e| self.chain.contract_error(e))?;
         self.metrics.light_client_height(self.chain.name(), latest.height);
-        // One message that cannot be delivered (its recipient reverts, its proof is refused)
-        // must not hold up the others behind it: each is tried, and the step fails (and is
-        // retried with backoff) only if nothing else moved.
-        let mut delivered_any = false;
+
+        let mut routes: BTreeMap<u64, Vec<Queued>> = BTreeMap::new();
         let mut first_error = None;
-        for message in pending {
-            match self.deliver(&message, latest.height, latest.historyRoot).await {
-                Ok(true) => delivered_any = true,
-                Ok(false) => {}
+        for pending in pending {
+            match Mailbox::Message::abi_decode(&pending.message) {
+                Ok(message) => {
+                    routes.entry(message.srcChainId).or_default().push(Queued { pending, message })
+                }
+                Err(e) => {
+                    let error =
+                        DeliverError::Message { message: pending.hash, reason: e.to_string() };
+                    warn!(chain = self.chain.name(), error = %error, "message skipped");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        // One route that cannot move (its node or chain fails) must not hold up the others:
+        // each is tried, and the step fails (and is retried with backoff) only if nothing moved.
+        let mut moved = false;
+        for (source, mut queued) in routes {
+            queued.sort_by_key(|q| q.message.nonce);
+            match self.deliver_route(source, queued, latest.height, latest.historyRoot).await {
+                Ok(route_moved) => moved |= route_moved,
                 Err(e) => {
                     warn!(
                         chain = self.chain.name(),
-                        hash = %message.hash,
+                        source,
                         error = %e,
-                        "message not delivered; it stays queued"
+                        "route not delivered; its messages stay queued"
                     );
                     first_error.get_or_insert(e);
                 }
             }
         }
         match first_error {
-            Some(e) if !delivered_any => Err(e),
-            _ => Ok(delivered_any),
+            Some(e) if !moved => Err(e),
+            _ => Ok(moved),
         }
     }
 
-    /// Delivers one message if it can be now; returns whether it left the queue.
-    async fn deliver(
+    /// Moves the route from `source` forward: drops what the mailbox received already, then
+    /// delivers the consecutive messages from its position that the light client's root covers,
+    /// one transaction per trestle block (at most [`MAX_BATCH`] messages each). `queued` is in
+    /// nonce order. Returns whether any message left the queue.
+    async fn deliver_route(
         &self,
-        pending: &PendingMessage,
+        source: u64,
+        queued: Vec<Queued>,
         root_height: u64,
         root: B256,
     ) -> Result<bool, DeliverError> {
-        let hash = pending.hash;
         let mailbox = self.chain.mailbox();
-        let already =
-            mailbox.delivered(hash).call().await.map_err(|e| self.chain.contract_error(e))?;
-        if already {
-            debug!(chain = self.chain.name(), hash = %hash, "already delivered");
-            return self.finish(pending, "found delivered");
+        let position =
+            mailbox.inboxNonce(source).call().await.map_err(|e| self.chain.contract_error(e))?;
+        let mut moved = false;
+        let mut expected = position;
+        let mut batch: Option<Batch> = None;
+        for queued in queued {
+            let nonce = queued.message.nonce;
+            if nonce < position {
+                self.finish(&queued.pending, "received already")?;
+                moved = true;
+                continue;
+            }
+            if nonce != expected {
+                // The message before this one is not queued here (yet): the mailbox takes
+                // nothing past it.
+                debug!(chain = self.chain.name(), source, expected, nonce, "waiting for a gap");
+                break;
+            }
+            let Some((header, included)) = self.included(queued, root_height).await? else {
+                break;
+            };
+            let height = header.height.get();
+            if batch.as_ref().is_some_and(|b| b.is_full_for(height, &included.queued.message))
+                && let Some(full) = batch.take()
+            {
+                if !self.send(full, root_height, root).await? {
+                    return Ok(moved);
+                }
+                moved = true;
+            }
+            batch
+                .get_or_insert_with(|| Batch { header, messages: Vec::new() })
+                .messages
+                .push(included);
+            expected += 1;
         }
+        if let Some(batch) = batch {
+            moved |= self.send(batch, root_height, root).await?;
+        }
+        Ok(moved)
+    }
+
+    /// The message's transaction, header and transaction proof (checked against the header),
+    /// once the network has finalized it at a height the light client's root covers.
+    async fn included(
+        &self,
+        queued: Queued,
+        root_height: u64,
+    ) -> Result<Option<(Header, Included)>, DeliverError> {
+        let pending = &queued.pending;
+        let hash = pending.hash;
         let Some(inclusion) = self
             .network
             .client()
@@ -148,27 +261,15 @@ impl Deliverer {
             .await
             .map_err(|e| DeliverError::Network(NetworkError::Rpc(e)))?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let height = inclusion.height;
         if pending.included_height != Some(height) {
             self.store.set_included_height(hash, height)?;
         }
         if height > root_height {
-            return Ok(false);
+            return Ok(None);
         }
-        let Some(history) = self
-            .network
-            .client()
-            .history_proof(height, root_height)
-            .await
-            .map_err(|e| DeliverError::Network(NetworkError::Rpc(e)))?
-        else {
-            return Ok(false);
-        };
-
-        // Verify everything locally before paying for a transaction: the kernel's inclusion check,
-        // against the root the destination's light client holds.
         let codec = |source| DeliverError::Codec { message: hash, source };
         let unverified = |reason: String| DeliverError::Verification { message: hash, reason };
         let header = inclusion.header.decode().map_err(codec)?;
@@ -178,74 +279,172 @@ impl Deliverer {
                 header.height.get()
             )));
         }
-        let tx = Transaction::new(Namespace(pending.namespace), pending.message.clone());
-        if tx.hash() != pending.tx_hash {
+        let transaction = Transaction::new(Namespace(pending.namespace), pending.message.clone());
+        if transaction.hash() != pending.tx_hash {
             return Err(unverified("the stored message does not hash to its transaction".into()));
         }
         let tx_proof = inclusion.proof.decode().map_err(codec)?;
-        let history_proof = history.proof.decode().map_err(codec)?;
+        Ok(Some((header, Included { queued, transaction, tx_proof })))
+    }
+
+    /// Verifies the batch against the light client's root with the kernel and delivers it:
+    /// `deliver` for one message, `deliverBatch` for more. Returns whether its messages left the
+    /// queue (not when the network has no history proof for the block yet).
+    async fn send(&self, batch: Batch, root_height: u64, root: B256) -> Result<bool, DeliverError> {
+        let height = batch.height();
+        let first = batch.messages[0].queued.pending.hash;
+        let Some(history) = self
+            .network
+            .client()
+            .history_proof(height, root_height)
+            .await
+            .map_err(|e| DeliverError::Network(NetworkError::Rpc(e)))?
+        else {
+            return Ok(false);
+        };
+        let history_proof = history
+            .proof
+            .decode()
+            .map_err(|source| DeliverError::Codec { message: first, source })?;
         if history.root != root {
-            return Err(unverified(format!(
-                "the network's root at height {root_height} is {}, the light client's {root}",
-                history.root
-            )));
+            return Err(DeliverError::Verification {
+                message: first,
+                reason: format!(
+                    "the network's root at height {root_height} is {}, the light client's {root}",
+                    history.root
+                ),
+            });
         }
-        verify_inclusion(&tx, &header, &tx_proof, &history_proof, &root, Height(root_height))
-            .map_err(|e| unverified(e.to_string()))?;
+        // Verify everything locally before paying for a transaction: the kernel's inclusion
+        // check, against the root the destination's light client holds.
+        for included in &batch.messages {
+            verify_inclusion(
+                &included.transaction,
+                &batch.header,
+                &included.tx_proof,
+                &history_proof,
+                &root,
+                Height(root_height),
+            )
+            .map_err(|e| DeliverError::Verification {
+                message: included.queued.pending.hash,
+                reason: e.to_string(),
+            })?;
+        }
 
         // The bindings' structs have the same fields; the canonical encodings carry them over.
-        let decode_error = |reason: String| DeliverError::Message { message: hash, reason };
-        let message = Mailbox::Message::abi_decode(&pending.message)
-            .map_err(|e| decode_error(e.to_string()))?;
-        let header = Mailbox::Header::abi_decode(&header.encode())
-            .map_err(|e| decode_error(e.to_string()))?;
-        let tx_proof = Mailbox::TransactionProof::abi_decode(&tx_proof.encode())
+        let decode_error = |reason: String| DeliverError::Message { message: first, reason };
+        let header = Mailbox::Header::abi_decode(&batch.header.encode())
             .map_err(|e| decode_error(e.to_string()))?;
         let history_proof = MerkleTree::Proof::abi_decode(&history_proof.encode())
             .map_err(|e| decode_error(e.to_string()))?;
-
-        let call = mailbox.deliver(message, header, tx_proof, history_proof, root);
-        match self.chain.send(call).await {
-            Ok(receipt) => {
-                info!(
-                    chain = self.chain.name(),
-                    hash = %hash,
-                    height,
-                    tx = %receipt.transaction_hash,
-                    gas = receipt.gas_used,
-                    "delivered message"
-                );
-                self.finish(pending, "delivered")
+        let mut messages = Vec::with_capacity(batch.messages.len());
+        let mut tx_proofs = Vec::with_capacity(batch.messages.len());
+        for included in &batch.messages {
+            messages.push(included.queued.message.clone());
+            tx_proofs.push(
+                Mailbox::TransactionProof::abi_decode(&included.tx_proof.encode())
+                    .map_err(|e| decode_error(e.to_string()))?,
+            );
+        }
+        let mailbox = self.chain.mailbox();
+        let sent = match (messages.len(), tx_proofs.len()) {
+            (1, 1) => {
+                let (message, tx_proof) = (messages.remove(0), tx_proofs.remove(0));
+                self.chain
+                    .send(mailbox.deliver(message, header, tx_proof, history_proof, root))
+                    .await
             }
+            _ => {
+                self.chain
+                    .send(mailbox.deliverBatch(messages, header, tx_proofs, history_proof, root))
+                    .await
+            }
+        };
+        match sent {
+            Ok(receipt) => self.received(&batch, height, &receipt),
             Err(e) => {
-                if let Some(Mailbox::MailboxErrors::AlreadyDelivered(_)) =
+                // A competitor's delivery mined between our estimate and our transaction: the
+                // next step reads the route's new position and drops what it received.
+                if let Some(Mailbox::MailboxErrors::AlreadyReceived(_)) =
                     e.revert::<Mailbox::MailboxErrors>()
                 {
-                    return self.finish(pending, "delivered by another relayer");
+                    debug!(chain = self.chain.name(), "received by another relayer");
+                    return Ok(false);
                 }
-                // Mined but reverted: another relayer's delivery may have been mined between
-                // our gas estimate and our transaction. Then the message is done all the same.
-                if matches!(e, EvmError::Reverted { .. })
-                    && mailbox.delivered(hash).call().await.unwrap_or(false)
-                {
-                    return self.finish(pending, "delivered by another relayer (race)");
+                if matches!(e, EvmError::Reverted { .. }) {
+                    return Ok(false);
                 }
                 match e.revert::<Mailbox::MailboxErrors>() {
-                    Some(refusal) => {
-                        Err(DeliverError::Refused { message: hash, reason: format!("{refusal:?}") })
-                    }
+                    Some(refusal) => Err(DeliverError::Refused {
+                        message: first,
+                        reason: format!("{refusal:?}"),
+                    }),
                     None => Err(e.into()),
                 }
             }
         }
     }
 
-    fn finish(&self, pending: &PendingMessage, how: &str) -> Result<bool, DeliverError> {
+    /// Reads what the mailbox did with each message of a mined batch from its events, and
+    /// takes the messages it received off the queue.
+    fn received(
+        &self,
+        batch: &Batch,
+        height: u64,
+        receipt: &TransactionReceipt,
+    ) -> Result<bool, DeliverError> {
+        let mailbox = self.chain.config().mailbox;
+        let mut delivered = Vec::new();
+        let mut failed = Vec::new();
+        for log in receipt.inner.logs().iter().filter(|log| log.address() == mailbox) {
+            if let Ok(event) = log.log_decode::<Mailbox::MessageDelivered>() {
+                delivered.push(event.inner.data.messageHash);
+            } else if let Ok(event) = log.log_decode::<Mailbox::MessageFailed>() {
+                failed.push(event.inner.data.messageHash);
+            }
+        }
+        for included in &batch.messages {
+            let hash = included.queued.pending.hash;
+            if delivered.contains(&hash) {
+                info!(
+                    chain = self.chain.name(),
+                    hash = %hash,
+                    height,
+                    tx = %receipt.transaction_hash,
+                    "delivered message"
+                );
+                self.finish(&included.queued.pending, "delivered")?;
+            } else if failed.contains(&hash) {
+                warn!(
+                    chain = self.chain.name(),
+                    hash = %hash,
+                    height,
+                    tx = %receipt.transaction_hash,
+                    "message received, its recipient failed: stored for Mailbox.retry"
+                );
+                self.metrics.recipient_failed(self.chain.name());
+                self.finish(&included.queued.pending, "received, recipient failed")?;
+            }
+            // Neither: a competitor received it first (the batch skipped it); the next step
+            // finds it below the route's position.
+        }
+        debug!(
+            chain = self.chain.name(),
+            messages = batch.messages.len(),
+            gas = receipt.gas_used,
+            tx = %receipt.transaction_hash,
+            "delivery transaction mined"
+        );
+        Ok(true)
+    }
+
+    fn finish(&self, pending: &PendingMessage, how: &str) -> Result<(), DeliverError> {
         let height = pending.included_height.unwrap_or_default();
         if self.store.mark_delivered(pending.hash, height)? {
             self.metrics.delivered(self.chain.name());
             debug!(chain = self.chain.name(), hash = %pending.hash, how, "message done");
         }
-        Ok(true)
+        Ok(())
     }
 }

@@ -35,6 +35,7 @@ pub mod store;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use alloy_primitives::Address;
 use tokio::{sync::watch, task::JoinSet};
 use tracing::{info, warn};
 
@@ -228,7 +229,8 @@ pub async fn run(
         };
         chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
     }
-    let destinations: Vec<u64> = config.chains.iter().map(|c| c.chain_id).collect();
+    let destinations: Vec<(u64, Address)> =
+        config.chains.iter().map(|c| (c.chain_id, c.mailbox)).collect();
 
     let mut tasks = JoinSet::new();
     if config.runs(Role::Post) {

@@ -6,7 +6,8 @@
 //! | `relayer_posted_messages_total` | `chain` | outgoing messages posted to the network |
 //! | `relayer_proofs_submitted_total` | `chain` | `LightClient.update` calls that landed |
 //! | `relayer_proving_seconds` | | time to prove one light-client state |
-//! | `relayer_deliveries_total` | `chain` | messages delivered (by us or found delivered) |
+//! | `relayer_deliveries_total` | `chain` | messages received by the mailbox (by us or found received) |
+//! | `relayer_recipient_failures_total` | `chain` | of those, received with a failing recipient (stored for `retry`) |
 //! | `relayer_errors_total` | `role` | failed loop steps (each retried with backoff) |
 //! | `relayer_source_cursor` | `chain` | next source block to post |
 //! | `relayer_light_client_height` | `chain` | latest height of the chain's light client |
@@ -50,6 +51,7 @@ pub struct Metrics {
     proofs_submitted: Family<ChainLabel, Counter>,
     proving_seconds: Histogram,
     deliveries: Family<ChainLabel, Counter>,
+    recipient_failures: Family<ChainLabel, Counter>,
     errors: Family<ChainLabel, Counter>,
     source_cursor: Family<ChainLabel, Gauge>,
     light_client_height: Family<ChainLabel, Gauge>,
@@ -92,6 +94,12 @@ impl Metrics {
         registry.register("proving_seconds", "Time to prove one state", proving_seconds.clone());
         let deliveries = Family::<ChainLabel, Counter>::default();
         registry.register("deliveries", "Messages delivered", deliveries.clone());
+        let recipient_failures = Family::<ChainLabel, Counter>::default();
+        registry.register(
+            "recipient_failures",
+            "Messages received whose recipient failed (stored by the mailbox for retry)",
+            recipient_failures.clone(),
+        );
         let errors = Family::<ChainLabel, Counter>::default();
         registry.register("errors", "Failed loop steps, by role", errors.clone());
         let source_cursor = Family::<ChainLabel, Gauge>::default();
@@ -121,6 +129,7 @@ impl Metrics {
             proofs_submitted,
             proving_seconds,
             deliveries,
+            recipient_failures,
             errors,
             source_cursor,
             light_client_height,
@@ -149,6 +158,11 @@ impl Metrics {
     /// A message to `name` was delivered.
     pub fn delivered(&self, name: &str) {
         self.deliveries.get_or_create(&chain(name)).inc();
+    }
+
+    /// A message to `name` was received but its recipient failed (the mailbox stored it).
+    pub fn recipient_failed(&self, name: &str) {
+        self.recipient_failures.get_or_create(&chain(name)).inc();
     }
 
     /// A step of `role` failed.

@@ -23,7 +23,7 @@ use alloy::{
     providers::Provider as _,
     rpc::types::{BlockNumberOrTag, Filter},
 };
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::{Address, B256, keccak256};
 use alloy_sol_types::{SolEvent as _, SolValue as _};
 use commonware_cryptography::ed25519;
 use tracing::{debug, info};
@@ -98,9 +98,10 @@ pub struct Poster {
     owner: ed25519::PrivateKey,
     store: Store,
     metrics: Metrics,
-    /// Chain ids of the destinations this relayer delivers to: only their messages are queued
-    /// (the others are still posted, for other relayers).
-    destinations: Vec<u64>,
+    /// The destinations this relayer delivers to, as (chain id, mailbox): only messages for
+    /// one of these mailboxes are queued (the others are still posted, for other relayers; a
+    /// message names the one mailbox that accepts it).
+    destinations: Vec<(u64, Address)>,
 }
 
 impl Poster {
@@ -111,7 +112,7 @@ impl Poster {
         owner: ed25519::PrivateKey,
         store: Store,
         metrics: Metrics,
-        destinations: Vec<u64>,
+        destinations: Vec<(u64, Address)>,
     ) -> Self {
         Self { chain, network, owner, store, metrics, destinations }
     }
@@ -217,7 +218,8 @@ impl Poster {
                     tx = %tx.hash(),
                     "posted message"
                 );
-                if self.destinations.contains(&event.message.destChainId) {
+                let route = (event.message.destChainId, event.message.destMailbox);
+                if self.destinations.contains(&route) {
                     queued.push(PendingMessage {
                         hash: event.messageHash,
                         src_chain_id: event.message.srcChainId,

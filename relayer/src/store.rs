@@ -4,9 +4,10 @@
 //! durably before the loop moves on. So after a crash (kill -9 included) at any point a loop
 //! either sees its step as done or redoes it, and redoing is harmless: the network answers a
 //! resubmission with "duplicate"/"already finalized", `LightClient.update` with
-//! `HeightNotIncreasing`, `Mailbox.deliver` with `AlreadyDelivered`, and the relayer counts all
-//! of these as success. Nothing is ever skipped: a source block's messages are queued in the same
-//! transaction that moves that chain's cursor past the block.
+//! `HeightNotIncreasing`, and a mailbox's inbox position (`Mailbox.inboxNonce`) tells which
+//! messages it received already; the relayer counts all of these as success. Nothing is ever
+//! skipped: a source block's messages are queued in the same transaction that moves that
+//! chain's cursor past the block.
 //!
 //! Tables:
 //! - `source_cursor`: source chain name → next EVM block to post;

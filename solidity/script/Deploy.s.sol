@@ -46,10 +46,18 @@ interface ScriptVm {
 /// Genesis file (numbers as JSON numbers or decimal strings, hashes as 0x-hex):
 ///   { "state": { "chainId", "epoch", "height", "historyRoot", "nextCommittee" },
 ///     "committee": "0x..", "epochLength": 1000,
-///     "sources": [ { "chainId": 31337, "namespace": 100 }, ... ]   (optional) }
+///     "sources": [ { "chainId": 31337, "namespace": 100 }, ... ],   (optional)
+///     "maxMessageBytes": 1048576,   (optional)
+///     "maxGasLimit": 10000000 }     (optional)
 /// "state" and "committee" have the shape of test/fixtures/groth16/proof.json's.
+/// "maxMessageBytes" is the network's per-transaction payload limit (default 1,048,576 = 1 << 20,
+/// trestle's default): the Mailbox refuses to send a message whose ABI encoding is longer.
+/// "maxGasLimit" (default 10,000,000) is the highest gasLimit a message may give its recipient:
+/// the Mailbox refuses to send above it, and receives messages above it as failed without
+/// calling their recipient. Use the same values on every chain of a deployment.
 /// Output: { "chainId", "trestleChainId", "epochLength", "genesisHeight", "deployer",
-///   "mailboxOwner", "verifier", "lightClient", "mailbox", "counter" }.
+///   "mailboxOwner", "maxMessageBytes", "maxGasLimit", "verifier", "lightClient", "mailbox",
+///   "counter" }.
 /// Usage: GENESIS_JSON=deployments/genesis.json tools/forge script script/Deploy.s.sol
 ///   --rpc-url <url> --broadcast --private-key <key>
 contract Deploy {
@@ -58,6 +66,10 @@ contract Deploy {
 
     /// @notice Marks this contract as a forge script.
     bool public constant IS_SCRIPT = true;
+    /// @notice Default of "maxMessageBytes": trestle's per-transaction payload limit.
+    uint256 public constant DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+    /// @notice Default of "maxGasLimit".
+    uint64 public constant DEFAULT_MAX_GAS_LIMIT = 10_000_000;
 
     /// @notice The deployed contracts.
     struct Deployment {
@@ -80,6 +92,12 @@ contract Deploy {
         });
         bytes32 committee = vm.parseJsonBytes32(json, ".committee");
         uint64 epochLength = _u64(vm.parseJsonUint(json, ".epochLength"));
+        uint256 maxMessageBytes = vm.keyExistsJson(json, ".maxMessageBytes")
+            ? vm.parseJsonUint(json, ".maxMessageBytes")
+            : DEFAULT_MAX_MESSAGE_BYTES;
+        uint64 maxGasLimit = vm.keyExistsJson(json, ".maxGasLimit")
+            ? _u64(vm.parseJsonUint(json, ".maxGasLimit"))
+            : DEFAULT_MAX_GAS_LIMIT;
         address deployer = msg.sender;
         address owner = vm.envOr("MAILBOX_OWNER", deployer);
 
@@ -87,13 +105,8 @@ contract Deploy {
         d.verifier = vm.envOr("VERIFIER", address(0));
         if (d.verifier == address(0)) d.verifier = address(new LightClientVerifier());
         LightClient lightClient = new LightClient(genesis, committee, epochLength, IStateProofVerifier(d.verifier));
-        Mailbox mailbox = new Mailbox(lightClient, deployer);
-        for (uint256 i = 0; vm.keyExistsJson(json, _source(i, "")); ++i) {
-            mailbox.setSourceNamespace(
-                _u64(vm.parseJsonUint(json, _source(i, ".chainId"))),
-                _u64(vm.parseJsonUint(json, _source(i, ".namespace")))
-            );
-        }
+        Mailbox mailbox = new Mailbox(lightClient, deployer, maxMessageBytes, maxGasLimit);
+        _registerSources(mailbox, json);
         if (owner != deployer) mailbox.transferOwnership(owner);
         Counter counter = new Counter(mailbox);
         vm.stopBroadcast();
@@ -102,6 +115,16 @@ contract Deploy {
         d.mailbox = address(mailbox);
         d.counter = address(counter);
         _write(d, genesis, epochLength, deployer, owner);
+    }
+
+    /// @dev Registers the genesis's "sources" in `mailbox`.
+    function _registerSources(Mailbox mailbox, string memory json) internal {
+        for (uint256 i = 0; vm.keyExistsJson(json, _source(i, "")); ++i) {
+            mailbox.setSourceNamespace(
+                _u64(vm.parseJsonUint(json, _source(i, ".chainId"))),
+                _u64(vm.parseJsonUint(json, _source(i, ".namespace")))
+            );
+        }
     }
 
     /// @dev Writes the deployment JSON, creating its directory if needed.
@@ -119,6 +142,8 @@ contract Deploy {
         vm.serializeUint(key, "genesisHeight", genesis.height);
         vm.serializeAddress(key, "deployer", deployer);
         vm.serializeAddress(key, "mailboxOwner", owner);
+        vm.serializeUint(key, "maxMessageBytes", Mailbox(d.mailbox).maxMessageBytes());
+        vm.serializeUint(key, "maxGasLimit", Mailbox(d.mailbox).maxGasLimit());
         vm.serializeAddress(key, "verifier", d.verifier);
         vm.serializeAddress(key, "lightClient", d.lightClient);
         vm.serializeAddress(key, "mailbox", d.mailbox);

@@ -71,6 +71,61 @@ contract InclusionTest is InclusionTestBase {
         harness.verifyTransaction(other, proof, b.root);
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // verifyTransactionHashWithKnownLeaf
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice All transactions of a namespace verify in a row, each returning the leaf digest.
+    function test_verifyTransactionHashWithKnownLeaf_chainsThroughANamespace() public view {
+        Block memory b = _sample();
+        bytes32 known;
+        for (uint256 j = 0; j < b.leaves.length; ++j) {
+            for (uint256 i = 0; i < b.transactions[j].length; ++i) {
+                known = harness.verifyTransactionHashWithKnownLeaf(
+                    b.leaves[j].namespace, b.txHashes[j][i], _transactionProof(b, j, i), b.root, known
+                );
+                vm.assertEq(known, b.digests[j], "the namespace leaf's digest");
+            }
+        }
+    }
+
+    /// @notice With the proof's leaf known, its namespace path is not read (a broken one passes);
+    /// the transaction path still is.
+    function test_verifyTransactionHashWithKnownLeaf_skipsThePathOfTheKnownLeafOnly() public {
+        Block memory b = _sample();
+        TransactionProof memory proof = _transactionProof(b, 2, 1);
+        proof.namespaceProof.proof.siblings[0] = keccak256("broken");
+        vm.assertEq(
+            harness.verifyTransactionHashWithKnownLeaf(30, b.txHashes[2][1], proof, b.root, b.digests[2]),
+            b.digests[2],
+            "known leaf: path not checked"
+        );
+        vm.expectPartialRevert(Inclusion.NamespaceNotInPayload.selector);
+        harness.verifyTransactionHashWithKnownLeaf(30, b.txHashes[2][1], proof, b.root, b.digests[1]);
+        vm.expectPartialRevert(Inclusion.NamespaceNotInPayload.selector);
+        harness.verifyTransactionHashWithKnownLeaf(30, b.txHashes[2][1], proof, b.root, bytes32(0));
+
+        proof = _transactionProof(b, 2, 1);
+        vm.expectPartialRevert(Inclusion.TransactionNotInNamespace.selector);
+        harness.verifyTransactionHashWithKnownLeaf(30, b.txHashes[2][2], proof, b.root, b.digests[2]);
+        vm.expectRevert(abi.encodeWithSelector(Inclusion.NamespaceMismatch.selector, 30, 40));
+        harness.verifyTransactionHashWithKnownLeaf(40, b.txHashes[2][1], proof, b.root, b.digests[2]);
+    }
+
+    /// @notice A made-up leaf (here one whose tree holds only the transaction) is not known, so
+    /// its path is checked and fails.
+    function test_verifyTransactionHashWithKnownLeaf_revertsWhenLeafMadeUp() public {
+        Block memory b = _sample();
+        TransactionProof memory proof = _transactionProof(b, 2, 1);
+        bytes32[] memory only = new bytes32[](1);
+        only[0] = b.txHashes[2][1];
+        proof.txProof = MerkleReference.proof(only, 0);
+        proof.namespaceProof.leaf.txCount = 1;
+        proof.namespaceProof.leaf.txRoot = MerkleReference.root(only);
+        vm.expectPartialRevert(Inclusion.NamespaceNotInPayload.selector);
+        harness.verifyTransactionHashWithKnownLeaf(30, b.txHashes[2][1], proof, b.root, b.digests[2]);
+    }
+
     /// @notice A valid proof checked against another block's payload root.
     function test_verifyTransaction_revertsWhenNamespaceNotInPayload() public {
         Block memory b = _sample();

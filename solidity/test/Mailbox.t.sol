@@ -2,165 +2,49 @@
 pragma solidity 0.8.30;
 
 import {Vm} from "./utils/Test.sol";
-import {
-    FallbackOnly,
-    MailboxTestBase,
-    ReentrantRecipient,
-    ToggleRecipient,
-    WrongReturn
-} from "./utils/MailboxTestBase.sol";
+import {MailboxScenario} from "./utils/MailboxScenario.sol";
 import {MerkleReference} from "./utils/MerkleReference.sol";
-import {LightClient} from "../src/LightClient.sol";
 import {Mailbox} from "../src/Mailbox.sol";
 import {Counter} from "../src/demo/Counter.sol";
 import {ILightClient} from "../src/interfaces/ILightClient.sol";
 import {IMailbox, Message} from "../src/interfaces/IMailbox.sol";
 import {Inclusion} from "../src/lib/Inclusion.sol";
 import {MerkleTree} from "../src/lib/MerkleTree.sol";
-import {Header, LightClientState} from "../src/lib/Protocol.sol";
 
-// -------------------------------------------------------------------------------------------------
-// Unit tests
-// -------------------------------------------------------------------------------------------------
-
-/// @notice Mailbox unit tests: send, deliver (every check and revert), the registry, Counter.
-/// @dev The history has four blocks (heights 0..3); the light client's genesis root covers them.
-/// Block 1: namespace 5 (OTHER_CHAIN's) holds a forged message claiming to come from SRC_CHAIN;
-/// namespace 7000 (SRC_CHAIN's) holds the messages M_COUNTER..M_REENTRANT sent by the source
-/// mailbox; namespace 9000 filler. Block 2: namespace 7000 holds M_SECOND.
-contract MailboxTest is MailboxTestBase {
-    uint256 internal constant M_COUNTER = 0;
-    uint256 internal constant M_REJECTED = 1;
-    uint256 internal constant M_TOGGLE = 2;
-    uint256 internal constant M_OTHER_DEST = 3;
-    uint256 internal constant M_EOA = 4;
-    uint256 internal constant M_FALLBACK = 5;
-    uint256 internal constant M_WRONG_RETURN = 6;
-    uint256 internal constant M_REENTRANT = 7;
-    uint256 internal constant M_SECOND = 8;
-    uint256 internal constant M_FORGED = 9;
-    address internal constant EOA = address(0xDEAD);
-
-    LightClient internal lc;
-    Mailbox internal mailbox;
-    Counter internal counter;
-    ToggleRecipient internal toggle;
-    ReentrantRecipient internal reentrant;
-    address internal fallbackOnly;
-    address internal wrongReturn;
-    /// @dev abi.encode(Delivery) of each message, by the M_* index.
-    bytes[] internal deliveries;
-    /// @dev Header hashes of heights 0..3.
-    bytes32[] internal headerHashes;
-
-    /// @notice Sends the messages, builds the blocks and the history, deploys the destination.
-    function setUp() public {
-        _deploySource();
-        toggle = new ToggleRecipient();
-        reentrant = new ReentrantRecipient();
-        fallbackOnly = address(new FallbackOnly());
-        wrongReturn = address(new WrongReturn());
-        // The light client, the mailbox and the counter are deployed next, in this order.
-        uint256 nonce = vm.getNonce(address(this));
-        address counterAddress = vm.computeCreateAddress(address(this), nonce + 2);
-
-        Message[] memory m = new Message[](10);
-        m[M_COUNTER] = _send(ALICE, DEST_CHAIN, counterAddress, 1, "hello");
-        m[M_REJECTED] = _send(ALICE, DEST_CHAIN, counterAddress, 2, "reject");
-        m[M_TOGGLE] = _send(BOB, DEST_CHAIN, address(toggle), 3, "toggle");
-        m[M_OTHER_DEST] = _send(BOB, OTHER_CHAIN, counterAddress, 4, "elsewhere");
-        m[M_EOA] = _send(BOB, DEST_CHAIN, EOA, 5, "eoa");
-        m[M_FALLBACK] = _send(BOB, DEST_CHAIN, fallbackOnly, 6, "fallback");
-        m[M_WRONG_RETURN] = _send(BOB, DEST_CHAIN, wrongReturn, 7, "wrong return");
-        m[M_REENTRANT] = _send(BOB, DEST_CHAIN, address(reentrant), 8, "reenter");
-        m[M_SECOND] = _send(ALICE, DEST_CHAIN, counterAddress, 9, "second");
-        // Not sent by the source mailbox: posted in OTHER_CHAIN's namespace.
-        m[M_FORGED] = Message(SRC_CHAIN, DEST_CHAIN, ALICE, counterAddress, 10, 99, "forged");
-
-        Block[] memory blocks = new Block[](4);
-        blocks[0] = _simpleBlock(_counts(2), "block 0");
-        {
-            uint64[] memory namespaces = new uint64[](3);
-            (namespaces[0], namespaces[1], namespaces[2]) = (OTHER_NS, SRC_NS, 9_000);
-            bytes[][] memory payloads = new bytes[][](3);
-            payloads[0] = new bytes[](2);
-            payloads[0][0] = abi.encode("other chain's message");
-            payloads[0][1] = abi.encode(m[M_FORGED]);
-            payloads[1] = new bytes[](8);
-            for (uint256 i = 0; i < 8; ++i) {
-                payloads[1][i] = abi.encode(m[i]);
-            }
-            payloads[2] = _filler("9000", 3);
-            blocks[1] = _blockOf(namespaces, payloads);
-        }
-        {
-            uint64[] memory namespaces = new uint64[](2);
-            (namespaces[0], namespaces[1]) = (SRC_NS, 8_000);
-            bytes[][] memory payloads = new bytes[][](2);
-            payloads[0] = _one(abi.encode(m[M_SECOND]));
-            payloads[1] = _filler("8000", 1);
-            blocks[2] = _blockOf(namespaces, payloads);
-        }
-        blocks[3] = _simpleBlock(_counts(1), "block 3");
-
-        Header[] memory headers = new Header[](4);
-        for (uint64 h = 0; h < 4; ++h) {
-            headers[h] = _trestleHeader(h, blocks[h].root);
-            headerHashes.push(keccak256(abi.encode(headers[h])));
-        }
-        bytes32[] memory hashes = headerHashes;
-        for (uint256 i = 0; i < 8; ++i) {
-            deliveries.push(abi.encode(_delivery(m[i], blocks[1], 1, i, headers[1], hashes)));
-        }
-        deliveries.push(abi.encode(_delivery(m[M_SECOND], blocks[2], 0, 0, headers[2], hashes)));
-        deliveries.push(abi.encode(_delivery(m[M_FORGED], blocks[1], 0, 1, headers[1], hashes)));
-
-        lc = new LightClient(
-            LightClientState(TRESTLE_CHAIN, 0, 3, MerkleReference.root(hashes), COMMITTEE), COMMITTEE, 1000, verifier
-        );
-        mailbox = new Mailbox(lc, address(this));
-        counter = new Counter(mailbox);
-        vm.assertEq(address(counter), counterAddress, "counter where the messages expect it");
-        mailbox.setSourceNamespace(SRC_CHAIN, SRC_NS);
-        mailbox.setSourceNamespace(OTHER_CHAIN, OTHER_NS);
-        Delivery memory again = _load(M_REENTRANT);
-        reentrant.arm(
-            address(mailbox),
-            abi.encodeCall(
-                IMailbox.deliver, (again.message, again.header, again.txProof, again.historyProof, again.historyRoot)
-            )
-        );
-    }
-
-    function _counts(uint256 n) internal pure returns (uint256[] memory c) {
-        c = new uint256[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            c[i] = i + 1;
-        }
-    }
-
-    function _load(uint256 index) internal view returns (Delivery memory) {
-        return abi.decode(deliveries[index], (Delivery));
-    }
-
-    function _hash(Delivery memory d) internal pure returns (bytes32) {
-        return keccak256(abi.encode(d.message));
-    }
-
+/// @notice Mailbox unit tests: the constructor, send, deliver (every check and refusal), the
+/// registry, Counter. Exact gas, stored failures, deliverBatch and retry: MailboxDeliveryTest.
+/// The scenario: MailboxScenario.
+contract MailboxTest is MailboxScenario {
     // ---------------------------------------------------------------------------------------------
     // Constructor and views
     // ---------------------------------------------------------------------------------------------
 
-    function test_constructor_setsChainIdOwnerAndLightClient() public view {
+    function test_constructor_setsChainIdOwnerLightClientAndLimits() public view {
         vm.assertEq(mailbox.chainId(), DEST_CHAIN, "chain id");
         vm.assertEq(srcMailbox.chainId(), SRC_CHAIN, "source chain id");
         vm.assertEq(mailbox.owner(), address(this), "owner");
         vm.assertEq(address(mailbox.lightClient()), address(lc), "light client");
+        vm.assertEq(mailbox.maxMessageBytes(), MAX_MESSAGE_BYTES, "max message bytes");
+        vm.assertEq(mailbox.maxGasLimit(), DEST_MAX_GAS, "max gas limit");
+        vm.assertEq(srcMailbox.maxGasLimit(), MAX_GAS_LIMIT, "source max gas limit");
     }
 
     function test_constructor_revertsWhenLightClientNotContract() public {
         vm.expectRevert(abi.encodeWithSelector(IMailbox.LightClientNotContract.selector, EOA));
-        new Mailbox(ILightClient(EOA), address(this));
+        new Mailbox(ILightClient(EOA), address(this), MAX_MESSAGE_BYTES, MAX_GAS_LIMIT);
+    }
+
+    /// @notice The payload limit must admit an empty message (352 bytes encoded), and no less.
+    function test_constructor_revertsWhenMaxMessageBytesTooSmall() public {
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.MaxMessageBytesTooSmall.selector, 351, 352));
+        new Mailbox(lc, address(this), 351, MAX_GAS_LIMIT);
+        Mailbox tight = new Mailbox(lc, address(this), 352, MAX_GAS_LIMIT);
+        tight.send(OTHER_CHAIN, BOB, BOB, 0, 1, "");
+    }
+
+    function test_constructor_revertsWhenMaxGasLimitZero() public {
+        vm.expectRevert(IMailbox.ZeroMaxGasLimit.selector);
+        new Mailbox(lc, address(this), MAX_MESSAGE_BYTES, 0);
     }
 
     function test_hashMessage_isKeccakOfAbiEncode() public view {
@@ -172,73 +56,119 @@ contract MailboxTest is MailboxTestBase {
     // send
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice Nonces count per destination chain from 0, and the outbox digest of each
-    /// destination chains the hashes of its messages in nonce order.
-    function test_send_assignsNoncesPerDestination() public view {
-        bytes32 digest;
-        for (uint256 i = 0; i < 8; ++i) {
-            if (i == M_OTHER_DEST) continue;
-            Delivery memory d = _load(i);
-            vm.assertEq(d.message.nonce, i < M_OTHER_DEST ? i : i - 1, "nonce to DEST_CHAIN");
-            digest = _chain(digest, _hash(d));
+    /// @notice Nonces count per route (destination chain, destination mailbox) from 0, and the
+    /// outbox digest of each route chains the hashes of its messages in nonce order.
+    function test_send_assignsNoncesPerRoute() public view {
+        for (uint256 i = 0; i < ROUTE_LENGTH; ++i) {
+            vm.assertEq(_load(i).message.nonce, i, "nonce on the route to mailbox");
         }
-        Delivery memory second = _load(M_SECOND);
-        vm.assertEq(second.message.nonce, 7, "nonce of the eighth message to DEST_CHAIN");
-        digest = _chain(digest, _hash(second));
-        vm.assertEq(srcMailbox.outboxDigest(DEST_CHAIN), digest, "outbox digest to DEST_CHAIN");
-        vm.assertEq(srcMailbox.nextNonce(DEST_CHAIN), 8, "next nonce to DEST_CHAIN");
+        vm.assertEq(srcMailbox.outboxDigest(DEST_CHAIN, address(mailbox)), _outboxPrefix(ROUTE_LENGTH), "outbox");
+        vm.assertEq(srcMailbox.nextNonce(DEST_CHAIN, address(mailbox)), ROUTE_LENGTH, "next nonce to mailbox");
 
-        Delivery memory other = _load(M_OTHER_DEST);
-        vm.assertEq(other.message.nonce, 0, "first message to OTHER_CHAIN");
-        vm.assertEq(srcMailbox.outboxDigest(OTHER_CHAIN), _chain(bytes32(0), _hash(other)), "outbox to OTHER_CHAIN");
-        vm.assertEq(srcMailbox.nextNonce(OTHER_CHAIN), 1, "next nonce to OTHER_CHAIN");
-        vm.assertEq(srcMailbox.nextNonce(SRC_CHAIN), 0, "nothing sent to itself");
+        Delivery memory other = _load(M_OTHER_MAILBOX);
+        vm.assertEq(other.message.nonce, 0, "first message to mailbox2");
+        vm.assertEq(
+            srcMailbox.outboxDigest(DEST_CHAIN, address(mailbox2)), _chain(bytes32(0), _hash(other)), "to mailbox2"
+        );
+        vm.assertEq(srcMailbox.nextNonce(DEST_CHAIN, address(mailbox2)), 1, "next nonce to mailbox2");
+        Delivery memory elsewhere = _load(M_OTHER_DEST);
+        vm.assertEq(elsewhere.message.nonce, 0, "first message to OTHER_CHAIN");
+        vm.assertEq(srcMailbox.nextNonce(OTHER_CHAIN, address(mailbox)), 1, "next nonce to OTHER_CHAIN");
+        vm.assertEq(srcMailbox.nextNonce(SRC_CHAIN, address(mailbox)), 0, "nothing sent to itself");
     }
 
     /// @notice send emits MessageSent with the message, whose ABI encoding is what goes to trestle.
     function test_send_emitsMessageSent() public {
-        Message memory expected = Message(DEST_CHAIN, OTHER_CHAIN, ALICE, BOB, 42, 0, "payload");
+        Message memory expected = Message(DEST_CHAIN, OTHER_CHAIN, ALICE, BOB, 42, 0, EOA, 77_000, "payload");
         vm.expectEmit(address(mailbox));
         emit IMailbox.MessageSent(keccak256(abi.encode(expected)), expected);
         vm.prank(ALICE);
-        (bytes32 messageHash, uint64 nonce) = mailbox.send(OTHER_CHAIN, BOB, 42, "payload");
+        (bytes32 messageHash, uint64 nonce) = mailbox.send(OTHER_CHAIN, EOA, BOB, 42, 77_000, "payload");
         vm.assertEq(messageHash, keccak256(abi.encode(expected)), "hash");
         vm.assertEq(nonce, 0, "nonce");
+        vm.assertEq(mailbox.outboxDigest(OTHER_CHAIN, EOA), _chain(bytes32(0), messageHash), "outbox digest");
     }
 
     /// @notice The event's data is abi.encode(message): a relayer can post it as it is.
     function testFuzz_send_eventDataIsTheTransactionPayload(
         uint64 destChainId,
+        address mailboxThere,
         address to,
         uint128 sessionId,
+        uint64 gasLimit,
         bytes calldata payload
     ) public {
+        vm.assume(mailboxThere != address(0));
+        gasLimit = uint64(bound(gasLimit, 1, DEST_MAX_GAS));
         vm.recordLogs();
         vm.prank(BOB);
-        (bytes32 messageHash, uint64 nonce) = mailbox.send(destChainId, to, sessionId, payload);
+        (bytes32 messageHash, uint64 nonce) = mailbox.send(destChainId, mailboxThere, to, sessionId, gasLimit, payload);
         Vm.Log[] memory logs = vm.getRecordedLogs();
         vm.assertEq(logs.length, 1, "one event");
         vm.assertEq(logs[0].topics[0], IMailbox.MessageSent.selector, "MessageSent");
         vm.assertEq(logs[0].topics[1], messageHash, "indexed hash");
-        Message memory expected = Message(DEST_CHAIN, destChainId, BOB, to, sessionId, nonce, payload);
+        Message memory expected =
+            Message(DEST_CHAIN, destChainId, BOB, to, sessionId, nonce, mailboxThere, gasLimit, payload);
         vm.assertEq(logs[0].data, abi.encode(expected), "data = abi.encode(message)");
         vm.assertEq(messageHash, keccak256(logs[0].data), "hash of the data");
     }
 
+    /// @notice The payload limit applies to abi.encode(message): 352 bytes plus the payload
+    /// rounded up to 32. At the limit it is accepted, one byte of payload more is refused.
+    function test_send_revertsWhenMessageTooLarge() public {
+        Mailbox small = new Mailbox(lc, address(this), 352 + 64, MAX_GAS_LIMIT);
+        small.send(OTHER_CHAIN, BOB, BOB, 0, 1, new bytes(63));
+        small.send(OTHER_CHAIN, BOB, BOB, 0, 1, new bytes(64));
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.MessageTooLarge.selector, 352 + 96, 352 + 64));
+        small.send(OTHER_CHAIN, BOB, BOB, 0, 1, new bytes(65));
+    }
+
+    /// @notice The same at trestle's default limit of 1 MiB.
+    function test_send_revertsWhenMessageTooLarge_defaultLimit() public {
+        uint256 largest = MAX_MESSAGE_BYTES - 352;
+        bytes memory payload = new bytes(largest);
+        (bytes32 messageHash,) = mailbox.send(OTHER_CHAIN, BOB, BOB, 0, 1, payload);
+        Message memory sent = Message(DEST_CHAIN, OTHER_CHAIN, address(this), BOB, 0, 0, BOB, 1, payload);
+        vm.assertEq(abi.encode(sent).length, MAX_MESSAGE_BYTES, "exactly the limit");
+        vm.assertEq(messageHash, keccak256(abi.encode(sent)), "hash");
+        vm.expectRevert(
+            abi.encodeWithSelector(IMailbox.MessageTooLarge.selector, MAX_MESSAGE_BYTES + 32, MAX_MESSAGE_BYTES)
+        );
+        mailbox.send(OTHER_CHAIN, BOB, BOB, 0, 1, new bytes(largest + 1));
+    }
+
+    /// @notice The gas limit may be the maximum, not more.
+    function test_send_revertsWhenGasLimitTooHigh() public {
+        mailbox.send(OTHER_CHAIN, BOB, BOB, 0, DEST_MAX_GAS, "");
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.GasLimitTooHigh.selector, DEST_MAX_GAS + 1, DEST_MAX_GAS));
+        mailbox.send(OTHER_CHAIN, BOB, BOB, 0, DEST_MAX_GAS + 1, "");
+    }
+
+    function test_send_revertsWhenGasLimitZero() public {
+        vm.expectRevert(IMailbox.ZeroGasLimit.selector);
+        mailbox.send(OTHER_CHAIN, BOB, BOB, 0, 0, "");
+    }
+
+    function test_send_revertsWhenDestinationMailboxZero() public {
+        vm.expectRevert(IMailbox.ZeroDestinationMailbox.selector);
+        mailbox.send(OTHER_CHAIN, address(0), BOB, 0, GAS_LIMIT, "");
+    }
+
     // ---------------------------------------------------------------------------------------------
-    // deliver: accepted
+    // deliver: delivered
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice A proven message reaches Counter: marked delivered, inbox digest extended, event.
+    /// @notice A proven message reaches Counter: received, inbox digest extended, event.
     function test_deliver_deliversToCounter() public {
         Delivery memory d = _load(M_COUNTER);
         bytes32 messageHash = _hash(d);
-        vm.expectEmit(address(mailbox));
-        emit IMailbox.MessageDelivered(messageHash, SRC_CHAIN, address(counter), d.message.nonce);
         vm.expectEmit(address(counter));
         emit Counter.Counted(SRC_CHAIN, ALICE, d.message.nonce, 1);
+        vm.expectEmit(address(mailbox));
+        emit IMailbox.MessageDelivered(messageHash, SRC_CHAIN, address(counter), d.message.nonce);
         _deliver(mailbox, d);
-        vm.assertTrue(mailbox.delivered(messageHash), "delivered");
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 1, "inbox nonce");
+        vm.assertFalse(mailbox.failed(messageHash), "not failed");
         vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), _chain(bytes32(0), messageHash), "inbox digest");
         vm.assertEq(counter.total(), 1, "total");
         vm.assertEq(counter.countBySource(SRC_CHAIN), 1, "per source");
@@ -250,16 +180,19 @@ contract MailboxTest is MailboxTestBase {
         vm.assertEq(last.payload, bytes("hello"), "last payload");
     }
 
-    /// @notice Messages from different blocks, the older header proven against the later root.
-    function test_deliver_fromTwoBlocks() public {
-        Delivery memory first = _load(M_COUNTER);
-        Delivery memory second = _load(M_SECOND);
-        _deliver(mailbox, second);
-        _deliver(mailbox, first);
-        vm.assertEq(counter.total(), 2, "both counted");
+    /// @notice Delivered in nonce order (from two blocks, the older header proven against the
+    /// later root), whatever the recipients do, the inbox digest equals the source's outbox
+    /// digest of the route after each message.
+    function test_deliver_inboxDigestEqualsOutboxDigestInOrder() public {
+        for (uint256 i = 0; i < ROUTE_LENGTH; ++i) {
+            _deliver(mailbox, _load(i));
+            vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), i + 1, "inbox nonce");
+            vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), _outboxPrefix(i + 1), "inbox = outbox prefix");
+        }
         vm.assertEq(
-            mailbox.inboxDigest(SRC_CHAIN), _chain(_chain(bytes32(0), _hash(second)), _hash(first)), "delivery order"
+            mailbox.inboxDigest(SRC_CHAIN), srcMailbox.outboxDigest(DEST_CHAIN, address(mailbox)), "inbox = outbox"
         );
+        vm.assertEq(counter.total(), 2, "counter's two good messages");
     }
 
     /// @notice Anyone may deliver.
@@ -267,49 +200,26 @@ contract MailboxTest is MailboxTestBase {
         Delivery memory d = _load(M_COUNTER);
         vm.prank(address(0xE7E));
         _deliver(mailbox, d);
-        vm.assertTrue(mailbox.delivered(_hash(d)), "delivered");
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 1, "received");
     }
 
-    /// @notice The message is marked delivered before the recipient runs: re-entering deliver
-    /// with the same message fails with AlreadyDelivered.
-    function test_deliver_marksBeforeCallingRecipient() public {
+    /// @notice The message is received before the recipient runs: re-entering deliver with the
+    /// same message fails with AlreadyReceived.
+    function test_deliver_receivesBeforeCallingRecipient() public {
+        _deliverFirst(M_REENTRANT);
         Delivery memory d = _load(M_REENTRANT);
         _deliver(mailbox, d);
         vm.assertFalse(reentrant.innerSucceeded(), "re-entry failed");
         vm.assertEq(
             reentrant.innerRevertData(),
-            abi.encodeWithSelector(IMailbox.AlreadyDelivered.selector, _hash(d)),
-            "with AlreadyDelivered"
+            abi.encodeWithSelector(IMailbox.AlreadyReceived.selector, SRC_CHAIN, d.message.nonce),
+            "with AlreadyReceived"
         );
-        vm.assertTrue(mailbox.delivered(_hash(d)), "delivered once");
-    }
-
-    /// @notice A failed delivery leaves the message deliverable; once the recipient accepts, it
-    /// goes through, once.
-    function test_deliver_retriesAfterRecipientFailure() public {
-        Delivery memory d = _load(M_TOGGLE);
-        bytes32 messageHash = _hash(d);
-        toggle.setFailing(true);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IMailbox.RecipientReverted.selector,
-                messageHash,
-                abi.encodeWithSelector(ToggleRecipient.Failing.selector, d.message.nonce)
-            )
-        );
-        _deliver(mailbox, d);
-        vm.assertFalse(mailbox.delivered(messageHash), "not marked");
-        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), bytes32(0), "inbox untouched");
-        toggle.setFailing(false);
-        _deliver(mailbox, d);
-        vm.assertTrue(mailbox.delivered(messageHash), "delivered on retry");
-        vm.assertEq(toggle.received(), 1, "received once");
-        vm.expectRevert(abi.encodeWithSelector(IMailbox.AlreadyDelivered.selector, messageHash));
-        _deliver(mailbox, d);
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), M_REENTRANT + 1, "received once");
     }
 
     // ---------------------------------------------------------------------------------------------
-    // deliver: rejected
+    // deliver: refused
     // ---------------------------------------------------------------------------------------------
 
     /// @notice A proven message for another chain is refused.
@@ -317,19 +227,27 @@ contract MailboxTest is MailboxTestBase {
         Delivery memory d = _load(M_OTHER_DEST);
         vm.expectRevert(abi.encodeWithSelector(IMailbox.WrongDestinationChain.selector, DEST_CHAIN, OTHER_CHAIN));
         _deliver(mailbox, d);
-        // On the chain it is for, a mailbox trusting the same light client accepts the proof and
-        // calls the recipient (which refuses it: this Counter only trusts its own mailbox).
+        // On the chain it is for, another mailbox than the one it names refuses it too.
         vm.chainId(OTHER_CHAIN);
-        Mailbox there = new Mailbox(lc, address(this));
+        Mailbox there = new Mailbox(lc, address(this), MAX_MESSAGE_BYTES, MAX_GAS_LIMIT);
         there.setSourceNamespace(SRC_CHAIN, SRC_NS);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IMailbox.RecipientReverted.selector,
-                _hash(d),
-                abi.encodeWithSelector(Counter.NotMailbox.selector, address(there))
-            )
-        );
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.WrongMailbox.selector, address(there), address(mailbox)));
         _deliver(there, d);
+    }
+
+    /// @notice A message is accepted by the mailbox it names only, not by another one following
+    /// the same light client and source namespace.
+    function test_deliver_revertsWhenWrongMailbox() public {
+        Delivery memory d = _load(M_COUNTER);
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.WrongMailbox.selector, address(mailbox2), address(mailbox)));
+        _deliver(mailbox2, d);
+        Delivery memory other = _load(M_OTHER_MAILBOX);
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.WrongMailbox.selector, address(mailbox), address(mailbox2)));
+        _deliver(mailbox, other);
+        _deliver(mailbox2, other);
+        vm.assertEq(toggle.received(), 1, "delivered by the mailbox it names");
+        vm.assertEq(mailbox2.inboxNonce(SRC_CHAIN), 1, "mailbox2's route");
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 0, "mailbox's route untouched");
     }
 
     /// @notice A source chain with no registered namespace is refused.
@@ -357,11 +275,24 @@ contract MailboxTest is MailboxTestBase {
         _deliver(mailbox, d);
     }
 
-    function test_deliver_revertsWhenAlreadyDelivered() public {
-        Delivery memory d = _load(M_COUNTER);
-        _deliver(mailbox, d);
-        vm.expectRevert(abi.encodeWithSelector(IMailbox.AlreadyDelivered.selector, _hash(d)));
-        _deliver(mailbox, d);
+    /// @notice A received nonce is refused, whether its message was delivered or stored failed.
+    function test_deliver_revertsWhenAlreadyReceived() public {
+        _deliverFirst(M_TOGGLE);
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.AlreadyReceived.selector, SRC_CHAIN, M_COUNTER));
+        _deliver(mailbox, _load(M_COUNTER));
+        vm.assertTrue(mailbox.failed(_hashOf(M_REJECTED)), "failed");
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.AlreadyReceived.selector, SRC_CHAIN, M_REJECTED));
+        _deliver(mailbox, _load(M_REJECTED));
+    }
+
+    /// @notice Messages are received in nonce order only.
+    function test_deliver_revertsWhenNonceOutOfOrder() public {
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.NonceOutOfOrder.selector, SRC_CHAIN, 0, M_TOGGLE));
+        _deliver(mailbox, _load(M_TOGGLE));
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.NonceOutOfOrder.selector, SRC_CHAIN, 0, M_SECOND));
+        _deliver(mailbox, _load(M_SECOND));
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 0, "nothing received");
+        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), bytes32(0), "inbox untouched");
     }
 
     /// @notice A message claiming SRC_CHAIN but posted in another chain's namespace is refused.
@@ -378,14 +309,15 @@ contract MailboxTest is MailboxTestBase {
         _deliver(mailbox, _load(M_COUNTER));
     }
 
-    /// @notice Any changed field of a proven message breaks the transaction proof.
+    /// @notice Any changed field of a proven message breaks the transaction proof (the nonce and
+    /// the destination fail earlier checks: see the fuzz test).
     function test_deliver_revertsWhenMessageTampered() public {
         for (uint256 field = 0; field < 5; ++field) {
             Delivery memory d = _load(M_COUNTER);
             if (field == 0) d.message.srcAddress = BOB;
             if (field == 1) d.message.destAddress = address(toggle);
             if (field == 2) d.message.sessionId += 1;
-            if (field == 3) d.message.nonce += 1;
+            if (field == 3) d.message.gasLimit += 1;
             if (field == 4) d.message.payload = "hellO";
             vm.expectPartialRevert(Inclusion.TransactionNotInNamespace.selector);
             _deliver(mailbox, d);
@@ -427,42 +359,12 @@ contract MailboxTest is MailboxTestBase {
         _deliver(mailbox, d);
 
         d = _load(M_COUNTER);
-        d.txProof.txProof.count = 9;
-        vm.expectRevert(abi.encodeWithSelector(Inclusion.TxCountMismatch.selector, 9, 8));
+        d.txProof.txProof.count = 13;
+        vm.expectRevert(abi.encodeWithSelector(Inclusion.TxCountMismatch.selector, 13, 12));
         _deliver(mailbox, d);
     }
 
-    /// @notice A recipient's revert undoes the delivery and is reported with its data.
-    function test_deliver_revertsWhenRecipientReverts() public {
-        Delivery memory d = _load(M_REJECTED);
-        bytes32 messageHash = _hash(d);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IMailbox.RecipientReverted.selector,
-                messageHash,
-                abi.encodeWithSelector(Counter.Rejected.selector, SRC_CHAIN, d.message.nonce)
-            )
-        );
-        _deliver(mailbox, d);
-        vm.assertFalse(mailbox.delivered(messageHash), "not delivered");
-        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), bytes32(0), "inbox untouched");
-        vm.assertEq(counter.total(), 0, "not counted");
-    }
-
-    /// @notice An account without code, a contract with only a fallback, and one whose onMessage
-    /// returns another value are not recipients: the message stays undelivered.
-    function test_deliver_revertsWhenNotARecipient() public {
-        uint256[3] memory indices = [M_EOA, M_FALLBACK, M_WRONG_RETURN];
-        address[3] memory recipients = [EOA, fallbackOnly, wrongReturn];
-        for (uint256 k = 0; k < 3; ++k) {
-            Delivery memory d = _load(indices[k]);
-            vm.expectRevert(abi.encodeWithSelector(IMailbox.NotARecipient.selector, _hash(d), recipients[k]));
-            _deliver(mailbox, d);
-            vm.assertFalse(mailbox.delivered(_hash(d)), "not delivered");
-        }
-    }
-
-    /// @notice Whatever field of a proven message is changed, delivery fails and nothing is marked.
+    /// @notice Whatever field of a proven message is changed, delivery fails and nothing changes.
     function testFuzz_deliver_rejectsAnyTamperedMessage(
         uint8 field,
         uint64 number,
@@ -471,20 +373,44 @@ contract MailboxTest is MailboxTestBase {
         bytes calldata payload
     ) public {
         Delivery memory d = _load(M_COUNTER);
-        field = uint8(bound(field, 0, 6));
+        field = uint8(bound(field, 0, 8));
         if (field == 0) d.message.srcChainId = number;
         if (field == 1) d.message.destChainId = number;
         if (field == 2) d.message.srcAddress = account;
         if (field == 3) d.message.destAddress = account;
         if (field == 4) d.message.sessionId = session;
         if (field == 5) d.message.nonce = number;
-        if (field == 6) d.message.payload = payload;
+        if (field == 6) d.message.destMailbox = account;
+        if (field == 7) d.message.gasLimit = number;
+        if (field == 8) d.message.payload = payload;
         vm.assume(_hash(d) != _hash(_load(M_COUNTER)));
         try mailbox.deliver(d.message, d.header, d.txProof, d.historyProof, d.historyRoot) {
             vm.assertTrue(false, "a tampered message was delivered");
         } catch {}
-        vm.assertFalse(mailbox.delivered(_hash(d)), "not marked");
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 0, "not received");
+        vm.assertFalse(mailbox.failed(_hash(d)), "not stored");
         vm.assertEq(counter.total(), 0, "not counted");
+    }
+
+    /// @notice A message whose calldata has dirty upper bits in any of its static fields is
+    /// refused without data, as the ABI decoder refuses it, so only canonical encodings are hashed.
+    function test_deliver_revertsWhenFieldDirty() public {
+        Delivery memory d = _load(M_COUNTER);
+        bytes memory data =
+            abi.encodeCall(IMailbox.deliver, (d.message, d.header, d.txProof, d.historyProof, d.historyRoot));
+        uint256 start;
+        assembly ("memory-safe") {
+            start := add(4, mload(add(data, 0x24)))
+        }
+        for (uint256 field = 0; field < 8; ++field) {
+            bytes memory dirtyData = bytes.concat(data);
+            dirtyData[start + 32 * field] = 0x01;
+            (bool ok, bytes memory result) = address(mailbox).call(dirtyData);
+            vm.assertFalse(ok, "refused");
+            vm.assertEq(result.length, 0, "without data");
+        }
+        _deliver(mailbox, d);
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 1, "the clean one is delivered");
     }
 
     /// @notice Only the light client's root is accepted.
@@ -514,6 +440,31 @@ contract MailboxTest is MailboxTestBase {
         mailbox.removeSource(444);
         (registered,) = mailbox.sourceNamespace(444);
         vm.assertFalse(registered, "removed");
+    }
+
+    /// @notice Changing a source's namespace keeps its inbox position and digest.
+    function test_setSourceNamespace_keepsInboxPosition() public {
+        _deliverFirst(2);
+        mailbox.setSourceNamespace(SRC_CHAIN, 9_000);
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 2, "inbox nonce kept");
+        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), _outboxPrefix(2), "inbox digest kept");
+        (bool registered, uint64 namespace) = mailbox.sourceNamespace(SRC_CHAIN);
+        vm.assertTrue(registered && namespace == 9_000, "new namespace");
+    }
+
+    /// @notice Removing a source keeps its position: registered again, it resumes where it
+    /// stopped and nothing received can be received again.
+    function test_removeSource_keepsInboxPosition() public {
+        _deliverFirst(2);
+        mailbox.removeSource(SRC_CHAIN);
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), 2, "inbox nonce kept");
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.UnknownSourceChain.selector, SRC_CHAIN));
+        _deliver(mailbox, _load(2));
+        mailbox.setSourceNamespace(SRC_CHAIN, SRC_NS);
+        vm.expectRevert(abi.encodeWithSelector(IMailbox.AlreadyReceived.selector, SRC_CHAIN, 0));
+        _deliver(mailbox, _load(M_COUNTER));
+        _deliver(mailbox, _load(2));
+        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), _outboxPrefix(3), "resumed");
     }
 
     function test_setSourceNamespace_revertsWhenNotOwner() public {
@@ -562,10 +513,11 @@ contract MailboxTest is MailboxTestBase {
 
     /// @notice ping sends through the mailbox, from the counter.
     function test_counter_pingSendsFromTheCounter() public {
-        Message memory expected = Message(DEST_CHAIN, SRC_CHAIN, address(counter), BOB, 0, 0, "ping");
+        Message memory expected =
+            Message(DEST_CHAIN, SRC_CHAIN, address(counter), BOB, 0, 0, address(srcMailbox), 150_000, "ping");
         vm.expectEmit(address(mailbox));
         emit IMailbox.MessageSent(keccak256(abi.encode(expected)), expected);
-        (bytes32 messageHash, uint64 nonce) = counter.ping(SRC_CHAIN, BOB, "ping");
+        (bytes32 messageHash, uint64 nonce) = counter.ping(SRC_CHAIN, address(srcMailbox), BOB, 150_000, "ping");
         vm.assertEq(messageHash, keccak256(abi.encode(expected)), "hash");
         vm.assertEq(nonce, 0, "nonce");
     }

@@ -25,6 +25,7 @@ contract MailboxRoundTripTest is MailboxTestBase {
         srcCounter = new Counter(srcMailbox);
         vm.chainId(DEST_CHAIN);
         // The destination's light client, mailbox and counter are deployed next, in this order.
+        destMailbox = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         address destCounter = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2);
 
         (Message[] memory messages, Block memory b) = _pingThrice(destCounter);
@@ -33,6 +34,7 @@ contract MailboxRoundTripTest is MailboxTestBase {
         hashes[0] = keccak256(abi.encode(_trestleHeader(0, MerkleReference.root(new bytes32[](0)))));
         hashes[1] = keccak256(abi.encode(header));
         _deployDestination(MerkleReference.root(hashes));
+        vm.assertEq(address(mailbox), destMailbox, "mailbox address");
         vm.assertEq(address(counter), destCounter, "counter address");
 
         for (uint256 i = 0; i < 3; ++i) {
@@ -42,7 +44,8 @@ contract MailboxRoundTripTest is MailboxTestBase {
             vm.assertEq(last.nonce, i, "in order");
         }
         vm.assertEq(counter.countBySource(SRC_CHAIN), 3, "three counted");
-        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), srcMailbox.outboxDigest(DEST_CHAIN), "inbox = outbox");
+        vm.assertEq(mailbox.inboxDigest(SRC_CHAIN), srcMailbox.outboxDigest(DEST_CHAIN, destMailbox), "inbox = outbox");
+        vm.assertEq(mailbox.inboxNonce(SRC_CHAIN), srcMailbox.nextNonce(DEST_CHAIN, destMailbox), "all received");
     }
 
     /// @dev The source counter pings `destCounter` three times; the relayer posts the events'
@@ -51,7 +54,7 @@ contract MailboxRoundTripTest is MailboxTestBase {
         vm.chainId(SRC_CHAIN);
         vm.recordLogs();
         for (uint256 i = 0; i < 3; ++i) {
-            srcCounter.ping(DEST_CHAIN, destCounter, abi.encode("ping", i));
+            srcCounter.ping(DEST_CHAIN, destMailbox, destCounter, GAS_LIMIT, abi.encode("ping", i));
         }
         Vm.Log[] memory logs = vm.getRecordedLogs();
         vm.chainId(DEST_CHAIN);
@@ -72,7 +75,7 @@ contract MailboxRoundTripTest is MailboxTestBase {
     function _deployDestination(bytes32 root) internal {
         LightClient lc =
             new LightClient(LightClientState(TRESTLE_CHAIN, 0, 1, root, COMMITTEE), COMMITTEE, 1000, verifier);
-        mailbox = new Mailbox(lc, address(this));
+        mailbox = new Mailbox(lc, address(this), MAX_MESSAGE_BYTES, MAX_GAS_LIMIT);
         counter = new Counter(mailbox);
         mailbox.setSourceNamespace(SRC_CHAIN, SRC_NS);
     }

@@ -6,7 +6,9 @@ import {InclusionHarness} from "./utils/InclusionHarness.sol";
 import {Header, NamespaceLeaf, Protocol, Transaction} from "../src/lib/Protocol.sol";
 
 /// @notice Runs Protocol's hashes after filling the scratch memory they use with ones, so a hash
-/// that relied on zeroed memory (the payload's padding) would come out wrong.
+/// that relied on zeroed memory (the payload's padding) would come out wrong, and after moving the
+/// free memory pointer off a word boundary (as an abi.encodeCall of a 4-byte selector plus words
+/// leaves it), so a hash that rounded absolute addresses to words would too.
 contract DirtyScratchHarness {
     /// @notice Protocol.txHash after dirtying the scratch memory.
     function txHash(uint64 namespace, bytes calldata payload) external pure returns (bytes32) {
@@ -28,7 +30,8 @@ contract DirtyScratchHarness {
 
     function _dirtyScratch(uint256 length) private pure {
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
+            let ptr := add(mload(0x40), 4)
+            mstore(0x40, ptr)
             let end := add(ptr, add(length, 0xc0))
             for { let p := ptr } lt(p, end) { p := add(p, 0x20) } { mstore(p, not(0)) }
         }

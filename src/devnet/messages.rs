@@ -71,7 +71,7 @@ pub fn wallet(chain: &DevnetChain, key: &str) -> Result<DynProvider, MessageErro
 /// A message sent with `Mailbox.send`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentMessage {
-    /// `keccak256(abi.encode(message))`, the key of `Mailbox.delivered`.
+    /// `keccak256(abi.encode(message))`, the message's hash in the mailboxes' events.
     pub hash: B256,
     /// The message (its `abi.encode` is the payload of its trestle transaction).
     pub message: Mailbox::Message,
@@ -90,8 +90,13 @@ impl SentMessage {
     }
 }
 
-/// Sends `payload` from `from`'s `Mailbox` to `recipient` on `to`, paid by `provider` (see
-/// [`wallet`]); returns once the transaction is mined.
+/// The gas the recipient's `onMessage` gets with the devnet's messages: ample for the demo
+/// `Counter` (a few storage writes), far below the mailboxes' `maxGasLimit`.
+pub const MESSAGE_GAS_LIMIT: u64 = 200_000;
+
+/// Sends `payload` from `from`'s `Mailbox` to `recipient` on `to` (through `to`'s mailbox, with
+/// [`MESSAGE_GAS_LIMIT`]), paid by `provider` (see [`wallet`]); returns once the transaction is
+/// mined.
 pub async fn send(
     provider: &DynProvider,
     from: &DevnetChain,
@@ -101,7 +106,14 @@ pub async fn send(
 ) -> Result<SentMessage, MessageError> {
     let mailbox = Mailbox::new(from.contracts.mailbox, provider.clone());
     let receipt = mailbox
-        .send(to.chain_id, recipient, 0, Bytes::copy_from_slice(payload))
+        .send(
+            to.chain_id,
+            to.contracts.mailbox,
+            recipient,
+            0,
+            MESSAGE_GAS_LIMIT,
+            Bytes::copy_from_slice(payload),
+        )
         .send()
         .await
         .map_err(|e| MessageError::Chain { chain: from.chain_id, message: e.to_string() })?
@@ -135,7 +147,7 @@ pub async fn send(
     })
 }
 
-/// Where a message was delivered.
+/// Where a message was delivered (or received with a failing recipient).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
@@ -146,16 +158,35 @@ pub struct Delivery {
 }
 
 /// Every `MessageDelivered` of `chain`'s mailbox for `hash` (at most one, by the contract's
-/// replay protection; tests count them).
+/// replay protection; tests count them), or for every message.
 pub async fn deliveries(
     provider: &DynProvider,
     chain: &DevnetChain,
     hash: Option<B256>,
 ) -> Result<Vec<Delivery>, MessageError> {
-    let mut filter = Filter::new()
-        .address(chain.contracts.mailbox)
-        .event_signature(Mailbox::MessageDelivered::SIGNATURE_HASH)
-        .from_block(0);
+    mailbox_events(provider, chain, Mailbox::MessageDelivered::SIGNATURE_HASH, hash).await
+}
+
+/// Every `MessageFailed` of `chain`'s mailbox for `hash` (or for every message): received, but
+/// the recipient failed, so the mailbox stored the message for `retry`.
+pub async fn failures(
+    provider: &DynProvider,
+    chain: &DevnetChain,
+    hash: Option<B256>,
+) -> Result<Vec<Delivery>, MessageError> {
+    mailbox_events(provider, chain, Mailbox::MessageFailed::SIGNATURE_HASH, hash).await
+}
+
+/// The transactions of `chain`'s mailbox that emitted `event` (whose first topic after the
+/// signature is the message hash) for `hash`, or for every message.
+async fn mailbox_events(
+    provider: &DynProvider,
+    chain: &DevnetChain,
+    event: B256,
+    hash: Option<B256>,
+) -> Result<Vec<Delivery>, MessageError> {
+    let mut filter =
+        Filter::new().address(chain.contracts.mailbox).event_signature(event).from_block(0);
     if let Some(hash) = hash {
         filter = filter.topic1(hash);
     }

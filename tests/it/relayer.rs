@@ -3,8 +3,9 @@
 //! between the chains, verified on-chain with Groth16 light-client updates and inclusion proofs.
 //!
 //! One devnet serves every scenario in turn (starting one takes most of the time): the demo
-//! message; A→B and B→A; a message whose recipient reverts, which must not hold up the next
-//! one and whose proofs, tampered and sent straight to the Mailbox, revert; `kill -9` of the
+//! message; A→B and B→A; a message whose recipient reverts, which is received as failed without
+//! holding up the next one, and whose proofs, tampered and checked against the Mailbox as it was
+//! before it received the message, revert; `kill -9` of the
 //! relayer mid-flight (the devnet restarts it; nothing is lost or delivered twice); a second
 //! relayer racing the first; `trestle confirm` for a block record the relayer posted and for a
 //! made-up hash; a reorganization deeper than the confirmations, which stops posting from that
@@ -17,6 +18,7 @@ use std::{
 };
 
 use alloy::{
+    eips::BlockId,
     primitives::{B256, Bytes, U256},
     providers::{DynProvider, Provider as _},
     sol_types::{SolError as _, SolValue as _},
@@ -191,7 +193,8 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
             .expect("lastMessage");
         assert_eq!((last.srcChainId, last.payload.as_ref()), (902, b"ping from B".as_slice()));
 
-        // A message whose recipient reverts stays undelivered without holding up the next.
+        // A message whose recipient reverts is received all the same, stored as failed (not
+        // executed), and does not hold up the next one.
         let rejected = a.send(&b, "reject").await;
         let after = a.send(&b, "after the rejected one").await;
         b.delivered_once(&after).await;
@@ -201,7 +204,10 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
                 .expect("logs")
                 .is_empty()
         );
-        tampered_proofs_revert(&file, &a, &b, &rejected).await;
+        let failed =
+            messages::failures(&b.wallet, &b.described, Some(rejected.hash)).await.expect("logs");
+        assert_eq!(failed.len(), 1, "the rejected message is received once, as failed");
+        tampered_proofs_revert(&file, &a, &b, &rejected, failed[0].block).await;
 
         // kill -9 of the relayer while messages are in flight: the devnet restarts it, and
         // every message arrives exactly once.
@@ -244,11 +250,9 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
         let first_log = std::fs::read_to_string(&restarted.log).unwrap_or_default();
         for (name, log) in [("first", first_log), ("second", second.log())] {
             assert!(!log.contains("panicked"), "the {name} relayer panicked:\n{log}");
-            // Losing a race is no failure: the only failing step is the rejected message's.
-            let rejected_hash = hex::encode(rejected.hash);
-            for line in log.lines().filter(|l| l.contains("step failed")) {
-                assert!(line.contains(&rejected_hash), "the {name} relayer failed: {line}");
-            }
+            // Losing a race is no failure, and a failing recipient fails no step either.
+            let failed = log.lines().find(|l| l.contains("step failed"));
+            assert!(failed.is_none(), "the {name} relayer failed: {failed:?}");
         }
         assert!(
             alive(devnet.file().and_then(|f| f.relayer).map_or(0, |r| r.pid)),
@@ -292,19 +296,30 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
     assert_eq!(relayer.pid, 0, "devnet.json marks the relayer stopped");
 }
 
-/// The rejected message's real proofs pass the Mailbox's checks (it reverts only because its
-/// recipient does); any tampering reverts before that, also as a mined transaction.
-async fn tampered_proofs_revert(file: &DevnetFile, a: &Chain, b: &Chain, message: &SentMessage) {
+/// The rejected message's real proofs pass the Mailbox's checks as of the block before it was
+/// received (`received_block`): the call succeeds there, storing it as failed. Any tampering
+/// reverts at that block before the recipient is reached. Now the mailbox refuses the message
+/// as received (also as a mined transaction), keeps it failed, and its retry reverts with the
+/// recipient's error while the recipient still rejects it.
+async fn tampered_proofs_revert(
+    file: &DevnetFile,
+    a: &Chain,
+    b: &Chain,
+    message: &SentMessage,
+    received_block: u64,
+) {
     let node = HttpClientBuilder::default().build(&file.validators[1].rpc_url).expect("client");
     let tx = Transaction::new(Namespace(a.described.message_namespace), message.encoded());
     let inclusion =
         node.tx_proof(tx.hash()).await.expect("rpc").expect("the message is on the network");
+    let before = BlockId::number(received_block - 1);
     let latest = LightClient::new(b.described.contracts.light_client, b.wallet.clone())
         .latestState()
+        .block(before)
         .call()
         .await
         .expect("latestState");
-    assert!(latest.height >= inclusion.height, "B's light client covers the message");
+    assert!(latest.height >= inclusion.height, "B's light client covered the message");
     let history = node
         .history_proof(inclusion.height, latest.height)
         .await
@@ -322,27 +337,20 @@ async fn tampered_proofs_revert(file: &DevnetFile, a: &Chain, b: &Chain, message
     let mailbox = Mailbox::new(b.described.contracts.mailbox, b.wallet.clone());
     let root = latest.historyRoot;
 
-    let revert = |result: Result<_, alloy::contract::Error>| -> Bytes {
-        let error = match result {
-            Ok(_) => panic!("the call succeeded"),
-            Err(e) => e,
-        };
-        error.as_revert_data().unwrap_or_else(|| panic!("not a revert: {error}"))
-    };
-    // Untampered: every proof check passes, the recipient's revert is what stops it.
-    let honest = revert(
-        mailbox
-            .deliver(
-                message.message.clone(),
-                header.clone(),
-                tx_proof.clone(),
-                history_proof.clone(),
-                root,
-            )
-            .call()
-            .await,
-    );
-    assert_eq!(&honest[..4], Mailbox::RecipientReverted::SELECTOR.as_slice());
+    // Untampered, before it was received: every check passes and the delivery goes through
+    // (storing the message as failed, since the recipient rejects it).
+    mailbox
+        .deliver(
+            message.message.clone(),
+            header.clone(),
+            tx_proof.clone(),
+            history_proof.clone(),
+            root,
+        )
+        .block(before)
+        .call()
+        .await
+        .expect("the honest delivery passes every check");
 
     let mut other_payload = message.message.clone();
     other_payload.payload = Bytes::from_static(b"rejecT");
@@ -394,24 +402,35 @@ async fn tampered_proofs_revert(file: &DevnetFile, a: &Chain, b: &Chain, message
         ),
     ];
     for (what, call) in cases {
-        let data = revert(call.call().await);
-        assert_ne!(
-            &data[..4],
-            Mailbox::RecipientReverted::SELECTOR.as_slice(),
-            "a tampered {what} passed the proof checks"
-        );
+        let data = revert_data(call.block(before).call().await);
+        assert!(!data.is_empty(), "a tampered {what} reverted without a reason");
         if what == "history root" {
             assert_eq!(
                 data,
                 Mailbox::UnknownHistoryRoot { historyRoot: made_up_root }.abi_encode()
             );
         }
-        // Sent as a transaction (no estimate to stop it), it is mined and reverts.
-        let receipt =
-            call.gas(3_000_000).send().await.expect("sent").get_receipt().await.expect("receipt");
-        assert!(!receipt.status(), "a tampered {what} was accepted on-chain");
     }
-    assert!(!mailbox.delivered(message.hash).call().await.expect("delivered"));
+
+    // Now: received (and stored as failed); a second delivery is refused, also on-chain.
+    let again = mailbox.deliver(message.message.clone(), header, tx_proof, history_proof, root);
+    let data = revert_data(again.call().await);
+    assert_eq!(&data[..4], Mailbox::AlreadyReceived::SELECTOR.as_slice());
+    let receipt =
+        again.gas(3_000_000).send().await.expect("sent").get_receipt().await.expect("receipt");
+    assert!(!receipt.status(), "a received message was delivered again");
+    assert!(mailbox.failed(message.hash).call().await.expect("failed"), "stored as failed");
+    let retry = revert_data(mailbox.retry(message.message.clone()).call().await);
+    assert_eq!(&retry[..4], Mailbox::RecipientReverted::SELECTOR.as_slice());
+}
+
+/// The revert data of a call that must revert.
+fn revert_data<T>(result: Result<T, alloy::contract::Error>) -> Bytes {
+    let error = match result {
+        Ok(_) => panic!("the call succeeded"),
+        Err(e) => e,
+    };
+    error.as_revert_data().unwrap_or_else(|| panic!("not a revert: {error}"))
 }
 
 /// A second `trestle relayer run` with every role, its own store, metrics port and EVM key.

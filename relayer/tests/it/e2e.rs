@@ -218,9 +218,26 @@ impl Relayer {
     }
 }
 
-async fn send_message(chain: &DynProvider, mailbox: Address, to: Address, payload: &str) {
+/// The gas `Counter.onMessage` gets on B (a few storage writes need far less).
+const MESSAGE_GAS_LIMIT: u64 = 200_000;
+
+/// `Mailbox.send` on A (`mailbox`) to `to` on B, through B's mailbox `dest_mailbox`.
+async fn send_message(
+    chain: &DynProvider,
+    mailbox: Address,
+    dest_mailbox: Address,
+    to: Address,
+    payload: &str,
+) {
     let receipt = Mailbox::new(mailbox, chain.clone())
-        .send(CHAIN_B, to, 7, Bytes::copy_from_slice(payload.as_bytes()))
+        .send(
+            CHAIN_B,
+            dest_mailbox,
+            to,
+            7,
+            MESSAGE_GAS_LIMIT,
+            Bytes::copy_from_slice(payload.as_bytes()),
+        )
         .send()
         .await
         .expect("send")
@@ -391,7 +408,7 @@ capacity = {DEVNET_CAPACITY}
 
     // 1. A message from A to B's counter is executed on B.
     let relayer = Relayer::start(&config_path);
-    send_message(&chain_a, on_a.mailbox, on_b.counter, "hello").await;
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "hello").await;
     wait_for_total(&chain_b, on_b.counter, 1, "the first message executes on B").await;
     relayer.stop().await;
 
@@ -406,13 +423,13 @@ capacity = {DEVNET_CAPACITY}
     // 2. A message sent while the relayer is down is delivered after the restart (now the
     // real binary), and the first one is not delivered again. Then the binary is killed with
     // SIGKILL right after that delivery, restarted, and a third message goes through.
-    send_message(&chain_a, on_a.mailbox, on_b.counter, "while you were out").await;
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "while you were out").await;
     let binary = Binary::start(&config_path);
     wait_for_total(&chain_b, on_b.counter, 2, "the second message executes on B").await;
     binary.kill_9();
 
     let binary = Binary::start(&config_path);
-    send_message(&chain_a, on_a.mailbox, on_b.counter, "after a crash").await;
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "after a crash").await;
     wait_for_total(&chain_b, on_b.counter, 3, "the third message executes on B").await;
     binary.terminate();
 

@@ -9,6 +9,7 @@ fn metrics_are_exported_by_chain_and_role() {
     metrics.proof_submitted("b");
     metrics.proved(1.5);
     metrics.delivered("b");
+    metrics.recipient_failed("b");
     metrics.error(Role::Deliver);
     metrics.light_client_height("b", 120);
     metrics.finalized_height(130);
@@ -20,6 +21,7 @@ fn metrics_are_exported_by_chain_and_role() {
         r#"relayer_source_cursor{chain="a"} 8"#,
         r#"relayer_proofs_submitted_total{chain="b"} 1"#,
         r#"relayer_deliveries_total{chain="b"} 1"#,
+        r#"relayer_recipient_failures_total{chain="b"} 1"#,
         r#"relayer_errors_total{role="deliver"} 1"#,
         r#"relayer_light_client_height{chain="b"} 120"#,
         "relayer_finalized_height 130",

@@ -7,8 +7,9 @@ import {IMessageRecipient} from "../interfaces/IMessageRecipient.sol";
 /// @title Counter
 /// @notice Demo recipient for the devnet: counts the messages its mailbox delivers, per source
 /// chain, and keeps the last one. It can also send (`ping`), so two counters on two chains can
-/// message each other. A payload of exactly "reject" makes it revert, to show that a failed
-/// delivery leaves the message deliverable.
+/// message each other. A payload of exactly "reject" makes it revert, to show a failed message:
+/// the mailbox receives it all the same, stores it as failed (retryable, though this counter
+/// will always reject it) and delivers the next message of the route.
 contract Counter is IMessageRecipient {
     /// @notice The last message delivered here.
     /// @param srcChainId Chain it came from.
@@ -74,17 +75,21 @@ contract Counter is IMessageRecipient {
     }
 
     /// @notice Sends `payload` to `destCounter` on chain `destChainId` through the mailbox (with
-    /// session id 0), from this contract.
+    /// session id 0), from this contract, for delivery by `destMailbox` there.
+    /// @dev onMessage stores the message: it needs about 115,000 gas for a short payload the first
+    /// time (fresh storage slots), plus about 22,100 per further 32 bytes of payload.
     /// @param destChainId The destination chain.
+    /// @param destMailbox The mailbox on the destination chain (the destination counter's).
     /// @param destCounter The recipient there (typically another Counter).
+    /// @param gasLimit The gas the destination counter's onMessage gets.
     /// @param payload The payload.
     /// @return messageHash The message's hash.
     /// @return nonce Its nonce.
-    function ping(uint64 destChainId, address destCounter, bytes calldata payload)
+    function ping(uint64 destChainId, address destMailbox, address destCounter, uint64 gasLimit, bytes calldata payload)
         external
         returns (bytes32 messageHash, uint64 nonce)
     {
-        return mailbox.send(destChainId, destCounter, 0, payload);
+        return mailbox.send(destChainId, destMailbox, destCounter, 0, gasLimit, payload);
     }
 
     /// @notice The last message delivered here (all zero before the first).

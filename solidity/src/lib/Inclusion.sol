@@ -89,17 +89,32 @@ library Inclusion {
         bytes32 payloadRoot
     ) internal pure {
         NamespaceProof calldata namespaceProof = proof.namespaceProof;
-        NamespaceLeaf calldata leaf = namespaceProof.leaf;
-        uint64 leafNamespace = leaf.namespace;
-        if (leafNamespace != namespace) revert NamespaceMismatch(leafNamespace, namespace);
-        MerkleTree.Proof calldata txPath = proof.txProof;
-        uint64 txCount = leaf.txCount;
-        uint64 pathCount = txPath.count;
-        if (pathCount != txCount) revert TxCountMismatch(pathCount, txCount);
-        bytes32 txRoot = leaf.txRoot;
-        bytes32 computed = MerkleTree.computeRoot(txHash, txPath);
-        if (computed != txRoot) revert TransactionNotInNamespace(computed, txRoot);
-        _verifyNamespacePath(Protocol.leafDigest(namespace, txCount, txRoot), namespaceProof.proof, payloadRoot);
+        bytes32 leafDigest = _verifyTransactionPath(namespace, txHash, proof.txProof, namespaceProof.leaf);
+        _verifyNamespacePath(leafDigest, namespaceProof.proof, payloadRoot);
+    }
+
+    /// @notice Like verifyTransactionHash, for one of several transactions of a block: the
+    /// namespace path is checked only if the proof's namespace leaf is not `knownLeaf`.
+    /// @dev For verifying transactions of one block in a row: pass bytes32(0) first (no leaf has
+    /// that digest), then each call's return value, so that transactions of one namespace check
+    /// its path once. Sound because a leaf digest this function returned was proven to be in the
+    /// tree `payloadRoot`, and the transaction path is always checked against that leaf.
+    /// @param namespace The transaction's namespace.
+    /// @param txHash The transaction's hash (see Protocol.txHash).
+    /// @param proof Its path in its namespace's transaction tree and the namespace's proof.
+    /// @param payloadRoot The block's payload root.
+    /// @param knownLeaf The digest of a namespace leaf already proven in `payloadRoot`, or 0.
+    /// @return leafDigest The digest of the proof's namespace leaf, now proven in `payloadRoot`.
+    function verifyTransactionHashWithKnownLeaf(
+        uint64 namespace,
+        bytes32 txHash,
+        TransactionProof calldata proof,
+        bytes32 payloadRoot,
+        bytes32 knownLeaf
+    ) internal pure returns (bytes32 leafDigest) {
+        NamespaceProof calldata namespaceProof = proof.namespaceProof;
+        leafDigest = _verifyTransactionPath(namespace, txHash, proof.txProof, namespaceProof.leaf);
+        if (leafDigest != knownLeaf) _verifyNamespacePath(leafDigest, namespaceProof.proof, payloadRoot);
     }
 
     /// @notice Reverts unless the namespace leaf of `proof` is in the payload tree with root
@@ -261,6 +276,26 @@ library Inclusion {
         assembly ("memory-safe") {
             namespace := calldataload(transaction)
         }
+    }
+
+    /// @dev Checks the transaction half of a transaction proof, as verifyTransactionHash does:
+    /// the leaf's namespace, the path's count against the leaf's txCount, the path against txRoot.
+    /// Returns the leaf's digest, whose own path is left to the caller.
+    function _verifyTransactionPath(
+        uint64 namespace,
+        bytes32 txHash,
+        MerkleTree.Proof calldata txPath,
+        NamespaceLeaf calldata leaf
+    ) private pure returns (bytes32 leafDigest) {
+        uint64 leafNamespace = leaf.namespace;
+        if (leafNamespace != namespace) revert NamespaceMismatch(leafNamespace, namespace);
+        uint64 txCount = leaf.txCount;
+        uint64 pathCount = txPath.count;
+        if (pathCount != txCount) revert TxCountMismatch(pathCount, txCount);
+        bytes32 txRoot = leaf.txRoot;
+        bytes32 computed = MerkleTree.computeRoot(txHash, txPath);
+        if (computed != txRoot) revert TransactionNotInNamespace(computed, txRoot);
+        leafDigest = Protocol.leafDigest(namespace, txCount, txRoot);
     }
 
     /// @dev Reverts unless the namespace leaf with `digest` is at `path` in the tree `payloadRoot`.

@@ -132,9 +132,9 @@ library Protocol {
             mstore(add(ptr, 0x60), payload.length)
             let data := add(ptr, 0x80)
             calldatacopy(data, payload.offset, payload.length)
-            let end := add(data, payload.length)
-            mstore(end, 0)
-            digest := keccak256(ptr, sub(and(add(end, 0x1f), not(0x1f)), ptr))
+            mstore(add(data, payload.length), 0)
+            // Rounded by itself: the free memory pointer need not be a multiple of 32.
+            digest := keccak256(ptr, add(0x80, and(add(payload.length, 0x1f), not(0x1f))))
         }
     }
 
@@ -153,9 +153,9 @@ library Protocol {
             mstore(add(ptr, 0x60), payload.length)
             let data := add(ptr, 0x80)
             calldatacopy(data, payload.offset, payload.length)
-            let end := add(data, payload.length)
-            mstore(end, 0)
-            digest := keccak256(ptr, sub(and(add(end, 0x1f), not(0x1f)), ptr))
+            mstore(add(data, payload.length), 0)
+            // Rounded by itself: the free memory pointer need not be a multiple of 32.
+            digest := keccak256(ptr, add(0x80, and(add(payload.length, 0x1f), not(0x1f))))
         }
     }
 
@@ -174,9 +174,9 @@ library Protocol {
             mstore(add(ptr, 0x60), length)
             let data := add(ptr, 0x80)
             mcopy(data, add(payload, 0x20), length)
-            let end := add(data, length)
-            mstore(end, 0)
-            digest := keccak256(ptr, sub(and(add(end, 0x1f), not(0x1f)), ptr))
+            mstore(add(data, length), 0)
+            // Rounded by itself: the free memory pointer need not be a multiple of 32.
+            digest := keccak256(ptr, add(0x80, and(add(length, 0x1f), not(0x1f))))
         }
     }
 

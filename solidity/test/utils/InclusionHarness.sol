@@ -89,6 +89,17 @@ contract InclusionHarness {
         Inclusion.verifyTransactionHash(namespace, txHash_, proof, payloadRoot);
     }
 
+    /// @notice See Inclusion.verifyTransactionHashWithKnownLeaf.
+    function verifyTransactionHashWithKnownLeaf(
+        uint64 namespace,
+        bytes32 txHash_,
+        TransactionProof calldata proof,
+        bytes32 payloadRoot,
+        bytes32 knownLeaf
+    ) external pure returns (bytes32) {
+        return Inclusion.verifyTransactionHashWithKnownLeaf(namespace, txHash_, proof, payloadRoot, knownLeaf);
+    }
+
     /// @notice See Inclusion.verifyNamespace.
     function verifyNamespace(NamespaceProof calldata proof, bytes32 payloadRoot) external pure {
         Inclusion.verifyNamespace(proof, payloadRoot);

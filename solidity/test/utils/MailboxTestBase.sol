@@ -80,6 +80,53 @@ contract ReentrantRecipient is IMessageRecipient {
     }
 }
 
+/// @notice A recipient that catches the failure of its own expensive work (as an application may
+/// do, to record the failure), so that onMessage returns success either way: with less gas than
+/// the message's gasLimit it would "succeed" without the work, which the mailbox must prevent.
+contract CatchingRecipient is IMessageRecipient {
+    /// @notice Storage slots the work writes (about 22,100 gas each).
+    uint256 public constant SLOTS = 8;
+    /// @notice Gas the work needs, with some margin: what the message's gasLimit should give.
+    uint64 public constant GAS_NEEDED = 250_000;
+
+    /// @notice Whether the work was done.
+    bool public workDone;
+    /// @notice Whether onMessage caught a failure of the work.
+    bool public workFailed;
+    /// @notice The work's storage.
+    mapping(uint256 slot => uint256 value) public written;
+
+    /// @notice The expensive work: only callable by this contract.
+    function work() external {
+        require(msg.sender == address(this), "only self");
+        for (uint256 i = 0; i < SLOTS; ++i) {
+            written[i] = i + 1;
+        }
+        workDone = true;
+    }
+
+    /// @inheritdoc IMessageRecipient
+    function onMessage(uint64, address, uint128, uint64, bytes calldata) external returns (bytes4) {
+        try this.work() {}
+        catch {
+            workFailed = true;
+        }
+        return IMessageRecipient.onMessage.selector;
+    }
+}
+
+/// @notice A recipient that records the gas it was called with.
+contract GasRecorder is IMessageRecipient {
+    /// @notice gasleft() at the start of the last onMessage.
+    uint256 public gasAtEntry;
+
+    /// @inheritdoc IMessageRecipient
+    function onMessage(uint64, address, uint128, uint64, bytes calldata) external returns (bytes4) {
+        gasAtEntry = gasleft();
+        return IMessageRecipient.onMessage.selector;
+    }
+}
+
 /// @notice A recipient that does nothing: measures the mailbox's own gas.
 contract NoopRecipient is IMessageRecipient {
     /// @inheritdoc IMessageRecipient
@@ -108,6 +155,12 @@ abstract contract MailboxTestBase is Test, PayloadBuilder {
     bytes32 internal constant COMMITTEE = bytes32(uint256(0xc0));
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
+    /// @dev The payload limit of the mailboxes: trestle's default.
+    uint256 internal constant MAX_MESSAGE_BYTES = 1 << 20;
+    /// @dev The maximum gas limit of the source mailbox (and of destinations unless said).
+    uint64 internal constant MAX_GAS_LIMIT = 10_000_000;
+    /// @dev The gas limit of the tests' messages unless said.
+    uint64 internal constant GAS_LIMIT = 300_000;
 
     /// @notice Everything deliver takes.
     struct Delivery {
@@ -120,6 +173,8 @@ abstract contract MailboxTestBase is Test, PayloadBuilder {
 
     IStateProofVerifier internal verifier;
     Mailbox internal srcMailbox;
+    /// @dev The destination mailbox `_send` addresses messages to.
+    address internal destMailbox;
 
     /// @dev Deploys the verifier and, on chain SRC_CHAIN, the source mailbox; returns to DEST_CHAIN.
     function _deploySource() internal {
@@ -129,18 +184,32 @@ abstract contract MailboxTestBase is Test, PayloadBuilder {
         LightClient srcLightClient = new LightClient(
             LightClientState(TRESTLE_CHAIN, 0, 0, keccak256("source genesis"), COMMITTEE), COMMITTEE, 1000, verifier
         );
-        srcMailbox = new Mailbox(srcLightClient, address(this));
+        srcMailbox = new Mailbox(srcLightClient, address(this), MAX_MESSAGE_BYTES, MAX_GAS_LIMIT);
         vm.chainId(DEST_CHAIN);
     }
 
-    /// @dev `sender` sends a message through the source mailbox (on the source chain); returns it.
+    /// @dev `sender` sends a message through the source mailbox (on the source chain) to `to` on
+    /// `destChainId`, through `destMailbox`, with GAS_LIMIT; returns it.
     function _send(address sender, uint64 destChainId, address to, uint128 sessionId, bytes memory payload)
         internal
-        returns (Message memory m)
+        returns (Message memory)
     {
+        return _sendVia(sender, destChainId, destMailbox, to, sessionId, GAS_LIMIT, payload);
+    }
+
+    /// @dev `sender` sends a message through the source mailbox (on the source chain); returns it.
+    function _sendVia(
+        address sender,
+        uint64 destChainId,
+        address mailbox,
+        address to,
+        uint128 sessionId,
+        uint64 gasLimit,
+        bytes memory payload
+    ) internal returns (Message memory m) {
         vm.chainId(SRC_CHAIN);
         vm.prank(sender);
-        (bytes32 messageHash, uint64 nonce) = srcMailbox.send(destChainId, to, sessionId, payload);
+        (bytes32 messageHash, uint64 nonce) = srcMailbox.send(destChainId, mailbox, to, sessionId, gasLimit, payload);
         vm.chainId(DEST_CHAIN);
         m = Message({
             srcChainId: SRC_CHAIN,
@@ -149,6 +218,8 @@ abstract contract MailboxTestBase is Test, PayloadBuilder {
             destAddress: to,
             sessionId: sessionId,
             nonce: nonce,
+            destMailbox: mailbox,
+            gasLimit: gasLimit,
             payload: payload
         });
         vm.assertEq(messageHash, keccak256(abi.encode(m)), "send returns the message's hash");
@@ -207,6 +278,28 @@ abstract contract MailboxTestBase is Test, PayloadBuilder {
     /// @dev Calls deliver with everything in `d`.
     function _deliver(IMailbox mailbox, Delivery memory d) internal {
         mailbox.deliver(d.message, d.header, d.txProof, d.historyProof, d.historyRoot);
+    }
+
+    /// @dev Calls deliverBatch with the messages and transaction proofs of `ds` (all of one
+    /// block), and the header and history proof of the first.
+    function _deliverBatch(IMailbox mailbox, Delivery[] memory ds) internal returns (bool[] memory skipped) {
+        (Message[] memory messages, TransactionProof[] memory txProofs) = _batch(ds);
+        Delivery memory first = ds[0];
+        return mailbox.deliverBatch(messages, first.header, txProofs, first.historyProof, first.historyRoot);
+    }
+
+    /// @dev The messages and transaction proofs of `ds`.
+    function _batch(Delivery[] memory ds)
+        internal
+        pure
+        returns (Message[] memory messages, TransactionProof[] memory txProofs)
+    {
+        messages = new Message[](ds.length);
+        txProofs = new TransactionProof[](ds.length);
+        for (uint256 i = 0; i < ds.length; ++i) {
+            messages[i] = ds[i].message;
+            txProofs[i] = ds[i].txProof;
+        }
     }
 
     /// @dev One step of the mailbox digests: keccak256(digest ‖ messageHash).

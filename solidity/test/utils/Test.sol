@@ -56,6 +56,10 @@ interface Vm {
     function expectRevert(bytes4 revertData) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+
+    // Added for the Mailbox gas tests.
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
 
 /// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks
