@@ -190,6 +190,7 @@ fn circuit_setup(capacity: usize, out: &std::path::Path) -> anyhow::Result<()> {
     let provenance = export::solidity::Provenance {
         capacity,
         origin: format!("INSECURE dev setup, capacity {capacity}, public seed: for devnets only"),
+        insecure_dev_setup: true,
     };
     let verifier = export::solidity::verifier_contract(&keys.verifying_key, &provenance)?;
     let verifier_path = out.join("LightClientVerifier.INSECURE-DEV.sol");

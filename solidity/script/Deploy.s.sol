@@ -38,7 +38,10 @@ interface ScriptVm {
 /// @dev Environment:
 /// - GENESIS_JSON (required): path of the genesis file, relative to solidity/.
 /// - DEPLOYMENT_JSON (optional): where to write the addresses; default deployments/<chainid>.json.
-/// - VERIFIER (optional): an already deployed IStateProofVerifier to use instead of a new one.
+/// - VERIFIER (optional): an already deployed IStateProofVerifier to use instead of a new one
+///   (the committed LightClientVerifier is the INSECURE dev key's). Outside devnet chain ids
+///   (isDevnetChain) the verifier must say `INSECURE_DEV_SETUP() == false`, else the script
+///   reverts with InsecureVerifier.
 /// - MAILBOX_OWNER (optional): who ends up owning the mailbox's source registry; default the
 ///   broadcasting account (which registers the sources either way).
 /// Both files must lie under solidity/deployments/, the only directory foundry.toml's
@@ -70,6 +73,12 @@ contract Deploy {
     uint256 public constant DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
     /// @notice Default of "maxGasLimit".
     uint64 public constant DEFAULT_MAX_GAS_LIMIT = 10_000_000;
+
+    /// @notice The verifier's key comes from the INSECURE dev setup (or it does not say where
+    /// its key comes from), and `chainId` is not a devnet chain: anyone could forge proofs.
+    /// @param chainId The chain deployed to.
+    /// @param verifier The verifier.
+    error InsecureVerifier(uint256 chainId, address verifier);
 
     /// @notice The deployed contracts.
     struct Deployment {
@@ -104,6 +113,7 @@ contract Deploy {
         vm.startBroadcast();
         d.verifier = vm.envOr("VERIFIER", address(0));
         if (d.verifier == address(0)) d.verifier = address(new LightClientVerifier());
+        checkVerifier(d.verifier, block.chainid);
         LightClient lightClient = new LightClient(genesis, committee, epochLength, IStateProofVerifier(d.verifier));
         Mailbox mailbox = new Mailbox(lightClient, deployer, maxMessageBytes, maxGasLimit);
         _registerSources(mailbox, json);
@@ -115,6 +125,28 @@ contract Deploy {
         d.mailbox = address(mailbox);
         d.counter = address(counter);
         _write(d, genesis, epochLength, deployer, owner);
+    }
+
+    /// @notice Refuses (InsecureVerifier) a verifier whose key anyone can forge proofs for on a
+    /// chain that is not a devnet's: outside devnet chain ids the verifier must answer
+    /// `INSECURE_DEV_SETUP() == false` (a key from a ceremony); one that says true, or says
+    /// nothing, is refused.
+    /// @param verifier The verifier to check.
+    /// @param chainId The chain it is deployed for.
+    function checkVerifier(address verifier, uint256 chainId) public view {
+        if (isDevnetChain(chainId)) return;
+        (bool ok, bytes memory result) = verifier.staticcall(abi.encodeWithSignature("INSECURE_DEV_SETUP()"));
+        if (!ok || result.length != 32 || abi.decode(result, (uint256)) != 0) {
+            revert InsecureVerifier(chainId, verifier);
+        }
+    }
+
+    /// @notice Whether `chainId` is a devnet's, where the INSECURE dev verifier is allowed:
+    /// anvil's default ids (31337, 31338) and `trestle devnet`'s chains (900 to 999).
+    /// @param chainId The chain id.
+    /// @return True for a devnet chain id.
+    function isDevnetChain(uint256 chainId) public pure returns (bool) {
+        return chainId == 31_337 || chainId == 31_338 || (chainId >= 900 && chainId <= 999);
     }
 
     /// @dev Registers the genesis's "sources" in `mailbox`.

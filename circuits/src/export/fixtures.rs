@@ -101,6 +101,7 @@ pub fn devnet_verifier(keys: &CircuitKeys) -> Result<String, ExportError> {
              forge proofs for this key; devnets and tests only.",
             String::from_utf8_lossy(&INSECURE_DEV_SEED)
         ),
+        insecure_dev_setup: true,
     };
     verifier_contract(&keys.verifying_key, &provenance)
 }

@@ -44,6 +44,9 @@ pub struct Provenance {
     pub capacity: usize,
     /// One line describing where the key came from (goes into a comment).
     pub origin: String,
+    /// Whether the key comes from the INSECURE dev setup (a public seed: anyone can forge
+    /// proofs). The contract says so in `INSECURE_DEV_SETUP`, which deploy scripts check.
+    pub insecure_dev_setup: bool,
 }
 
 /// Generates the verifier contract `LightClientVerifier` for `vk`.
@@ -95,6 +98,7 @@ pub fn verifier_contract(
         );
     }
     let capacity = provenance.capacity;
+    let insecure = provenance.insecure_dev_setup;
     let origin = comment_lines(&format!("Origin: {}", provenance.origin));
     Ok(format!(
         r#"// SPDX-License-Identifier: Apache-2.0
@@ -129,6 +133,9 @@ contract LightClientVerifier {{
     uint256 public constant CAPACITY = {capacity};
     /// @notice Number of public inputs.
     uint256 public constant NUM_PUBLIC_INPUTS = {n};
+    /// @notice Whether this key comes from the INSECURE dev setup (its seed is public: anyone can
+    /// forge proofs). script/Deploy.s.sol refuses such a verifier outside devnet chain ids.
+    bool public constant INSECURE_DEV_SETUP = {insecure};
 
     /// @dev BN254 scalar field order r.
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;

@@ -32,6 +32,9 @@ contract LightClientVerifier {
     uint256 public constant CAPACITY = 8;
     /// @notice Number of public inputs.
     uint256 public constant NUM_PUBLIC_INPUTS = 5;
+    /// @notice Whether this key comes from the INSECURE dev setup (its seed is public: anyone can
+    /// forge proofs). script/Deploy.s.sol refuses such a verifier outside devnet chain ids.
+    bool public constant INSECURE_DEV_SETUP = true;
 
     /// @dev BN254 scalar field order r.
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
