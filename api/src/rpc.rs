@@ -23,7 +23,11 @@ use crate::types::{
 #[cfg_attr(all(feature = "server", not(feature = "client")), rpc(server, namespace = "trestle"))]
 #[cfg_attr(all(feature = "client", not(feature = "server")), rpc(client, namespace = "trestle"))]
 pub trait TrestleApi {
-    /// Submits a transaction to the mempool; returns its hash.
+    /// Submits a transaction to the mempool; returns its hash once this node admitted it and
+    /// handed it to the network for every other validator (mempool gossip), so it does not
+    /// wait for this node's turn to lead. Not durable until finalized (mempools live in
+    /// memory): a client that must not lose it resubmits (idempotent: `DUPLICATE`,
+    /// `ALREADY_FINALIZED`) until `trestle_txProof` answers.
     #[method(name = "submit")]
     async fn submit(&self, tx: SubmitRequest) -> RpcResult<B256>;
 

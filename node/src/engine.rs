@@ -11,6 +11,7 @@
 //! | [`CHANNEL_BROADCAST`] | marshal's buffered broadcast | proposed blocks |
 //! | [`CHANNEL_BACKFILL`] | marshal's resolver | blocks/finalizations a lagging node lacks |
 //! | [`CHANNEL_SIGNATURES`] | [`signatures`](crate::signatures) | light-client state signatures |
+//! | [`CHANNEL_MEMPOOL`] | [`gossip`](crate::gossip) | admitted transactions, to the next leaders |
 //!
 //! The three simplex channels are multiplexed by epoch: each epoch's engine has subchannel `e`
 //! of each ([`epochs`]).
@@ -48,7 +49,7 @@ use crate::{
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
     block::{Block, BlockLimits},
     epochs::{self, EpochSchemes, Peer, PeerSets},
-    rules, signatures,
+    gossip, rules, signatures,
     timeouts::{Timeouts, TimeoutsError},
 };
 
@@ -64,6 +65,8 @@ pub const CHANNEL_BROADCAST: u64 = 3;
 pub const CHANNEL_BACKFILL: u64 = 4;
 /// Light-client state signatures.
 pub const CHANNEL_SIGNATURES: u64 = 5;
+/// Mempool gossip.
+pub const CHANNEL_MEMPOOL: u64 = 6;
 
 /// Everything a validator needs besides its runtime context and network channels.
 #[derive(Clone, Debug)]
@@ -146,10 +149,12 @@ pub struct Channels<S, R> {
     pub backfill: (S, R),
     /// [`CHANNEL_SIGNATURES`] (unused when the signatures actor does not run).
     pub signatures: (S, R),
+    /// [`CHANNEL_MEMPOOL`].
+    pub mempool: (S, R),
 }
 
 impl<S, R> Channels<S, R> {
-    /// Registers the six channels, in order, with `register(channel)` (a p2p network's or a
+    /// Registers the seven channels, in order, with `register(channel)` (a p2p network's or a
     /// simulated peer's registration, synchronous ones wrapped in `std::future::ready`).
     pub async fn register<F, Fut>(mut register: F) -> Self
     where
@@ -163,6 +168,7 @@ impl<S, R> Channels<S, R> {
             broadcast: register(CHANNEL_BROADCAST).await,
             backfill: register(CHANNEL_BACKFILL).await,
             signatures: register(CHANNEL_SIGNATURES).await,
+            mempool: register(CHANNEL_MEMPOOL).await,
         }
     }
 }
@@ -277,8 +283,14 @@ where
         signatures_actor = Some((actor, mailbox, finalized));
     }
 
-    // Application.
+    // Application, and the gossip of the submissions it admits.
+    let max_payload = app_config.mempool.max_payload;
     let (app, application) = AppActor::new(context.child("application"), app_config);
+    let (gossip, gossip_mailbox) = gossip::Actor::new(
+        context.child("gossip"),
+        gossip::Config { max_payload, mailbox_size: config.mailbox_size },
+    );
+    application.set_gossip(gossip_mailbox);
 
     // Marshal: backfill resolver, buffered broadcast, archives, actor.
     let resolver = marshal_resolver::init(
@@ -349,7 +361,8 @@ where
     .await;
     let marshal_handle = marshal_actor.start(application.clone(), buffer, resolver);
     let application_task = app.start(marshal.clone());
-    let mut handles = Vec::new();
+    let mut handles =
+        vec![gossip.start(application.clone(), channels.mempool, config.blocker.clone())];
     let signatures = signatures_actor.map(|(actor, mailbox, finalized)| {
         handles.push(actor.start(finalized, channels.signatures, config.blocker.clone()));
         mailbox

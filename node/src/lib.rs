@@ -26,6 +26,7 @@ pub mod application;
 pub mod block;
 pub mod engine;
 pub mod epochs;
+pub mod gossip;
 pub mod l1;
 pub mod mempool;
 pub mod rpc;

@@ -24,6 +24,7 @@ use commonware_utils::{
     channel::{mpsc, oneshot},
 };
 use futures::StreamExt as _;
+use tracing::debug;
 use trestle_light_client::{
     Epoch, Header, Height, LightClientState, Namespace, PayloadTree, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
@@ -35,6 +36,7 @@ use super::state::Verification;
 use crate::{
     ConsensusContext, Marshal, Scheme,
     block::{Block, BlockTransaction, Digest},
+    gossip,
     mempool::SubmitError,
 };
 
@@ -164,6 +166,9 @@ pub struct Mailbox {
     /// Marshal's mailbox, set when the actor starts (finalized blocks are read from marshal's
     /// archive rather than duplicated in the application).
     marshal: Arc<OnceLock<Marshal>>,
+    /// The mempool gossip, set when the engine wires it: submissions admitted here are
+    /// forwarded to every peer.
+    gossip: Arc<OnceLock<gossip::Mailbox>>,
 }
 
 /// Longest ancestry walk a single request may make before giving up (a node this far behind
@@ -178,7 +183,13 @@ impl Mailbox {
         l1_retry: Duration,
         marshal: Arc<OnceLock<Marshal>>,
     ) -> Self {
-        Self { control, submissions, max_clock_drift, l1_retry, marshal }
+        Self { control, submissions, max_clock_drift, l1_retry, marshal, gossip: Arc::default() }
+    }
+
+    /// Forwards the submissions this node admits to its peers through `gossip` (once; later
+    /// calls are ignored).
+    pub fn set_gossip(&self, gossip: gossip::Mailbox) {
+        let _ = self.gossip.set(gossip);
     }
 
     async fn request<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Option<T> {
@@ -187,8 +198,25 @@ impl Mailbox {
         receiver.await.ok()
     }
 
-    /// Submits a transaction to this node's mempool.
+    /// Submits a transaction to this node's mempool and, once admitted, forwards it to every
+    /// peer (see [`gossip`](crate::gossip) for what that guarantees).
     pub async fn submit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
+        let forward = self.gossip.get().map(|gossip| (gossip, transaction.clone()));
+        let hash = self.submit_from_peer(transaction).await?;
+        if let Some((gossip, transaction)) = forward
+            && !gossip.forward(transaction).await
+        {
+            debug!(%hash, "gossip queue full: the transaction stays in this mempool only");
+        }
+        Ok(hash)
+    }
+
+    /// Submits a transaction a peer forwarded: admitted like [`submit`](Self::submit), not
+    /// forwarded again.
+    pub async fn submit_from_peer(
+        &self,
+        transaction: BlockTransaction,
+    ) -> Result<B256, SubmitError> {
         let (response, receiver) = oneshot::channel();
         self.submissions
             .try_send(Submission { transaction, response })

@@ -1,4 +1,4 @@
-//! Fault injection for simulations: a Byzantine proposer and rogue signers.
+//! Fault injection for simulations: a Byzantine proposer, rogue signers and rogue gossipers.
 
 use std::sync::{Arc, Mutex};
 
@@ -87,13 +87,22 @@ impl<E: commonware_runtime::Clock> Application<E> for Proposer {
     }
 }
 
-/// The signatures channel of a simulated validator.
-pub type SignaturesChannel = (
+/// A p2p channel of a simulated validator.
+pub type SimulatedChannel = (
     simulated::Sender<ed25519::PublicKey, deterministic::Context>,
     simulated::Receiver<ed25519::PublicKey>,
 );
+
+/// The signatures channel of a simulated validator.
+pub type SignaturesChannel = SimulatedChannel;
 
 /// What a validator without a signatures actor does with its signatures channel: called once
 /// per start with the validator's context, application mailbox and channel.
 pub type RogueSigner =
     Arc<dyn Fn(deterministic::Context, Mailbox, SignaturesChannel) + Send + Sync>;
+
+/// What a validator does with its mempool gossip channel instead of the honest gossip (whose
+/// actor then runs on a channel nobody uses): called once per start with the validator's
+/// context, application mailbox and channel.
+pub type RogueGossiper =
+    Arc<dyn Fn(deterministic::Context, Mailbox, SimulatedChannel) + Send + Sync>;

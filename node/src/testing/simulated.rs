@@ -22,7 +22,7 @@ use trestle_light_client::{
 
 use super::{
     TestGenesis, TestNetwork,
-    faults::{Forgery, Proposer, RogueSigner},
+    faults::{Forgery, Proposer, RogueGossiper, RogueSigner},
     test_timeouts,
 };
 use crate::{
@@ -42,6 +42,10 @@ pub type Pk = ed25519::PublicKey;
 /// A channel no validator uses (where a rogue signer's engine gets its unused signatures
 /// channel).
 const UNUSED_CHANNEL: u64 = 99;
+
+/// Another channel no validator uses (where a rogue gossiper's engine gets its unused mempool
+/// channel).
+const UNUSED_MEMPOOL_CHANNEL: u64 = 98;
 
 /// A lossy, jittery link: 50 ms ± 30 ms, 10% loss.
 pub fn lossy_link() -> Link {
@@ -84,6 +88,8 @@ pub struct ClusterConfig {
     pub forgery: Forgery,
     /// Validators that run no signatures actor and hand their signatures channel to a callback.
     pub rogue_signers: BTreeMap<usize, RogueSigner>,
+    /// Validators whose mempool gossip channel goes to a callback instead of their gossip.
+    pub rogue_gossipers: BTreeMap<usize, RogueGossiper>,
     /// Whether each validator's [`Running::finalized`] receives its finalized heights.
     pub observe: bool,
     /// The L1 every node follows (a network whose genesis names a stake table needs one).
@@ -104,6 +110,7 @@ impl ClusterConfig {
             byzantine: Vec::new(),
             forgery: Forgery::default(),
             rogue_signers: BTreeMap::new(),
+            rogue_gossipers: BTreeMap::new(),
             observe: false,
             l1: None,
         }
@@ -255,6 +262,15 @@ impl Cluster {
             }
             None => None,
         };
+        let gossiper = self.config.rogue_gossipers.get(&i).cloned();
+        let gossiper_channel = match gossiper {
+            // The engine's gossip runs on a channel nobody uses; the rogue gets the real one.
+            Some(_) => Some(std::mem::replace(
+                &mut channels.mempool,
+                register(UNUSED_MEMPOOL_CHANNEL).await,
+            )),
+            None => None,
+        };
         let peer_sets: Arc<dyn PeerSets> = Arc::new(Keyed::new(self.oracle.manager()));
         let mut config = validator.engine(control.clone(), self.oracle.manager(), Some(peer_sets));
         let l1 = self.config.l1.clone().map(|l1| (l1, validator.l1.clone()));
@@ -288,7 +304,10 @@ impl Cluster {
                     Err(e) => panic!("validator {i} does not start: {e}"),
                 };
                 if let (Some(rogue), Some(channel)) = (rogue, rogue_channel) {
-                    rogue(rogue_context, node.application.clone(), channel);
+                    rogue(rogue_context.child("signer"), node.application.clone(), channel);
+                }
+                if let (Some(gossiper), Some(channel)) = (gossiper, gossiper_channel) {
+                    gossiper(rogue_context.child("gossiper"), node.application.clone(), channel);
                 }
                 let _ = ready.send((node.application.clone(), node.signatures.clone()));
                 // The node's tasks live as long as this one (aborting it is a crash). Consensus

@@ -5,6 +5,7 @@
 
 mod common;
 mod epochs;
+mod gossip;
 mod rotation;
 mod rpc;
 mod signatures;

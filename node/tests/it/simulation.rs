@@ -68,8 +68,7 @@ async fn finalized_counts(cluster: &Cluster, i: usize, to: u64) -> HashMap<B256,
 }
 
 /// Waits until every transaction in `hashes` is finalized on validator `i`, then checks that
-/// each appears exactly once. Transactions only reach blocks when the validator they were
-/// submitted to leads a view (there is no mempool gossip yet).
+/// each appears exactly once (gossip puts it in every mempool; it must still be included once).
 async fn assert_included_once(
     context: &deterministic::Context,
     cluster: &Cluster,

@@ -1,0 +1,151 @@
+//! Mempool gossip: a transaction admitted by one validator reaches the others, so it does not
+//! wait for that validator's turn to lead, and it outlives that validator's crash; a peer that
+//! gossips what no honest validator would is blocked.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use commonware_codec::Encode as _;
+use commonware_p2p::{Recipients, Sender as _};
+use commonware_runtime::{Clock as _, Runner as _, Spawner as _, deterministic};
+use trestle_light_client::{B256, Height};
+use trestle_node::testing::{
+    OWNED_NAMESPACE,
+    faults::RogueGossiper,
+    simulated::{Cluster, ClusterConfig, clean_link as clean},
+};
+
+use crate::common::{runner, tx};
+
+/// Simulated time a scenario may take before the runtime gives up.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Height at which validator `i` finalized `hash`, waiting up to `limit` of simulated time.
+async fn finalized_at(
+    context: &deterministic::Context,
+    cluster: &Cluster,
+    i: usize,
+    hash: B256,
+    limit: Duration,
+) -> Height {
+    let mailbox = cluster.nodes[i].as_ref().expect("running").mailbox.clone();
+    let start = context.current();
+    loop {
+        if let Some(height) = mailbox.transaction_height(hash).await {
+            return height;
+        }
+        let waited = context.current().duration_since(start).unwrap_or_default();
+        assert!(waited < limit, "transaction {hash} not finalized on validator {i} in {limit:?}");
+        context.sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Transactions submitted to one validator are in one of the next blocks, whoever leads them:
+/// the leaders have them from the gossip. Without gossip a transaction waits for its validator's
+/// own turn (one view in four, round robin), and some of these would wait four blocks or more.
+#[test]
+fn a_submission_does_not_wait_for_its_validators_turn_to_lead() {
+    for seed in 41..=43 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
+            cluster.wait_for(&context, &[0, 1, 2, 3], 3, Duration::from_secs(60)).await;
+            let entry = cluster.nodes[0].as_ref().expect("running").mailbox.clone();
+            let mut waits = Vec::new();
+            for k in 0..8u8 {
+                let submitted_at = cluster.height(0).await;
+                let hash = entry.submit(tx(5, &[seed as u8, k])).await.expect("admitted");
+                let height =
+                    finalized_at(&context, &cluster, 0, hash, Duration::from_secs(30)).await;
+                waits.push(height.get() - submitted_at);
+                // Spread the submissions over the leaders' rotation.
+                context.sleep(Duration::from_millis(37 * u64::from(k % 3 + 1))).await;
+            }
+            assert!(
+                waits.iter().all(|&w| w <= 3),
+                "seed {seed}: blocks waited per transaction {waits:?}"
+            );
+        });
+    }
+}
+
+/// kill -9 of the validator that admitted a transaction, as soon as it answered: the others
+/// finalize the transaction (once).
+#[test]
+fn a_transaction_outlives_the_validator_that_admitted_it() {
+    for seed in 51..=55 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
+            cluster.wait_for(&context, &[0, 1, 2, 3], 3, Duration::from_secs(60)).await;
+            let entry = cluster.nodes[0].as_ref().expect("running").mailbox.clone();
+            let hash = entry.submit(tx(6, &[seed as u8])).await.expect("admitted");
+            cluster.crash(0).await;
+            let height = finalized_at(&context, &cluster, 1, hash, Duration::from_secs(60)).await;
+            // Every survivor has it, at the same height, once.
+            let target = height.get() + 2;
+            cluster.wait_for(&context, &[1, 2, 3], target, Duration::from_secs(60)).await;
+            for i in 1..4 {
+                assert_eq!(
+                    finalized_at(&context, &cluster, i, hash, Duration::from_secs(1)).await,
+                    height
+                );
+                let mailbox = cluster.nodes[i].as_ref().expect("running").mailbox.clone();
+                let block = mailbox.block(height).await.expect("finalized block");
+                let copies =
+                    block.transactions().iter().filter(|t| t.transaction.hash() == hash).count();
+                assert_eq!(copies, 1, "validator {i}: the transaction is in its block once");
+            }
+            cluster.assert_agreement().await;
+        });
+    }
+}
+
+/// A rogue validator 3 takes part in consensus but gossips what no honest validator would:
+/// garbage bytes to node 0, an owned-namespace transaction without its owner's authorization to
+/// node 1, and a valid transaction to node 2. Nodes 0 and 1 block it, the unauthorized
+/// transaction is never admitted, node 2 admits the valid one (not blocking the rogue, which
+/// did nothing wrong there) and it is finalized; the chain goes on.
+#[test]
+fn a_rogue_gossiper_is_blocked_and_its_inadmissible_transactions_never_land() {
+    for seed in [61, 62] {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut config = ClusterConfig::new(4, clean());
+            let participants = config.network.participants();
+            let valid = tx(7, &[seed as u8, 0x9d]);
+            let unauthorized = tx(OWNED_NAMESPACE.get(), &[seed as u8, 0x0f]);
+            let (valid_hash, unauthorized_hash) =
+                (valid.transaction.hash(), unauthorized.transaction.hash());
+            let targets = participants.clone();
+            let gossiper: RogueGossiper =
+                Arc::new(move |context, _application, (mut sender, _)| {
+                    let targets = targets.clone();
+                    let (valid, unauthorized) = (valid.clone(), unauthorized.clone());
+                    context.spawn(move |context| async move {
+                        context.sleep(Duration::from_secs(1)).await;
+                        let garbage = vec![0u8, 1, 0xde, 0xad];
+                        let _ = sender.send(Recipients::One(targets[0].clone()), garbage, false);
+                        let _ = sender.send(
+                            Recipients::One(targets[1].clone()),
+                            unauthorized.encode(),
+                            false,
+                        );
+                        let _ =
+                            sender.send(Recipients::One(targets[2].clone()), valid.encode(), false);
+                        futures::future::pending::<()>().await;
+                    });
+                });
+            config.rogue_gossipers = BTreeMap::from([(3, gossiper)]);
+            let cluster = Cluster::start(&context, config).await;
+            let height =
+                finalized_at(&context, &cluster, 2, valid_hash, Duration::from_secs(60)).await;
+            cluster.wait_for(&context, &[0, 1, 2], height.get() + 5, Duration::from_secs(60)).await;
+            let blocked = cluster.oracle.blocked().await.expect("blocked list");
+            assert!(blocked.contains(&(participants[0].clone(), participants[3].clone())));
+            assert!(blocked.contains(&(participants[1].clone(), participants[3].clone())));
+            assert!(!blocked.contains(&(participants[2].clone(), participants[3].clone())));
+            for i in 0..3 {
+                let mailbox = cluster.nodes[i].as_ref().expect("running").mailbox.clone();
+                assert_eq!(mailbox.transaction_height(unauthorized_hash).await, None);
+            }
+            cluster.assert_agreement().await;
+        });
+    }
+}
