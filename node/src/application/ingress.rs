@@ -329,6 +329,12 @@ impl Mailbox {
     }
 }
 
+impl gossip::Admit for Mailbox {
+    async fn admit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
+        self.submit_from_peer(transaction).await
+    }
+}
+
 /// `namespace`'s transactions in `block` with their proof, or the proof of their absence
 /// (`None` only if the payload tree could produce neither, which a valid block never causes).
 pub fn namespace_contents(block: &Block, namespace: Namespace) -> Option<NamespaceContents> {

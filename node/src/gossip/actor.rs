@@ -8,8 +8,8 @@ use commonware_runtime::{Handle, Metrics, Spawner};
 use commonware_utils::channel::mpsc;
 use tracing::{debug, warn};
 
-use super::{Config, Mailbox, ingress::Forward};
-use crate::{application, block::BlockTransaction, mempool::SubmitError};
+use super::{Admit, Config, Mailbox, ingress::Forward};
+use crate::{block::BlockTransaction, mempool::SubmitError};
 
 /// The gossip actor. Create with [`Actor::new`], give the application its [`Mailbox`], then
 /// [`Actor::start`] it with the network channel.
@@ -27,14 +27,10 @@ impl<E: Spawner + Metrics> Actor<E> {
     }
 
     /// Starts the actor: it sends the transactions its mailbox receives to every peer, and
-    /// submits the peers' to `application` (without forwarding them again).
-    pub fn start<S, R, B>(
-        self,
-        application: application::Mailbox,
-        network: (S, R),
-        blocker: B,
-    ) -> Handle<()>
+    /// has `application` admit the peers' (without forwarding them again).
+    pub fn start<A, S, R, B>(self, application: A, network: (S, R), blocker: B) -> Handle<()>
     where
+        A: Admit,
         S: Sender<PublicKey = ed25519::PublicKey>,
         R: Receiver<PublicKey = ed25519::PublicKey>,
         B: Blocker<PublicKey = ed25519::PublicKey>,
@@ -44,13 +40,14 @@ impl<E: Spawner + Metrics> Actor<E> {
     }
 }
 
-async fn run<S, R, B>(
+async fn run<A, S, R, B>(
     config: Config,
     mut forwards: mpsc::Receiver<Forward>,
-    application: application::Mailbox,
+    application: A,
     (mut sender, mut receiver): (S, R),
     mut blocker: B,
 ) where
+    A: Admit,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
     B: Blocker<PublicKey = ed25519::PublicKey>,
@@ -72,7 +69,7 @@ async fn run<S, R, B>(
                         continue;
                     }
                 };
-                match application.submit_from_peer(transaction).await {
+                match application.admit(transaction).await {
                     Ok(hash) => debug!(?peer, %hash, "admitted a gossiped transaction"),
                     Err(err) if is_peers_fault(&err) => {
                         warn!(?peer, %err, "peer forwarded an inadmissible transaction; blocking");

@@ -25,7 +25,21 @@ mod ingress;
 pub use actor::Actor;
 pub use ingress::Mailbox;
 
-use std::num::NonZeroUsize;
+use std::{future::Future, num::NonZeroUsize};
+
+use alloy_primitives::B256;
+
+use crate::{block::BlockTransaction, mempool::SubmitError};
+
+/// Where the transactions peers forward are admitted: the application's mailbox, which admits
+/// them as submissions without forwarding them again.
+pub trait Admit: Send + Sync + 'static {
+    /// Admits a forwarded transaction (or says why not).
+    fn admit(
+        &self,
+        transaction: BlockTransaction,
+    ) -> impl Future<Output = Result<B256, SubmitError>> + Send;
+}
 
 /// Gossip configuration.
 #[derive(Clone, Debug)]
