@@ -6,6 +6,8 @@
 //! store = "relayer.redb"                     # cursors and pending messages
 //! metrics = "127.0.0.1:9400"                 # optional: Prometheus `/metrics`
 //! roles = ["post", "prove", "deliver"]       # which loops this process runs
+//! discovery_start_height = 1                 # optional: first network height the deliver
+//!                                            # role reads on a fresh store (default 1)
 //!
 //! [poll]                                     # optional, milliseconds
 //! evm_ms = 1000
@@ -33,6 +35,11 @@
 //! confirmations = 2
 //! start_block = 0                            # optional: first block to post on a fresh store
 //! ```
+//!
+//! Roles and keys: `post` is the rollup sequencer's role and needs `owner_key` (the namespaces'
+//! owner); `prove` and `deliver` are anyone's and need only an EVM key to pay with. A relayer
+//! with `roles = ["prove", "deliver"]` and no `owner_key` delivers every message the network
+//! carries for its configured chains, whoever posted it (see [`crate::discover`]).
 //!
 //! Relative paths are resolved against the directory of the configuration file. Every field is
 //! checked by [`Config::load`]/[`Config::validate`] before any loop starts, so a mistake is a
@@ -100,7 +107,8 @@ pub enum Role {
     Post,
     /// Finalized light-client states → Groth16 proofs → destination light clients.
     Prove,
-    /// Confirmed messages with inclusion proofs → destination mailboxes.
+    /// Messages found on the network (no owner key needed), with inclusion proofs →
+    /// destination mailboxes.
     Deliver,
 }
 
@@ -125,6 +133,10 @@ pub struct PollConfig {
     #[serde(default = "default_network_ms")]
     pub network_ms: u64,
 }
+
+/// Where discovery starts on a fresh store: height 1, the first block after genesis (the
+/// genesis block carries no transaction).
+pub const DEFAULT_DISCOVERY_START_HEIGHT: u64 = 1;
 
 fn default_evm_ms() -> u64 {
     1_000
@@ -309,6 +321,12 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// The loops this process runs.
     pub roles: Vec<Role>,
+    /// First trestle height the deliver role's discovery reads when the store has no cursor
+    /// yet (default [`DEFAULT_DISCOVERY_START_HEIGHT`]: the whole history). Mailboxes receive
+    /// each route in nonce order, so start no later than the first message not yet received
+    /// on any route this relayer serves; earlier is only slower.
+    #[serde(default)]
+    pub discovery_start_height: Option<u64>,
     /// Poll intervals.
     #[serde(default)]
     pub poll: PollConfig,
@@ -360,6 +378,11 @@ impl Config {
         }
     }
 
+    /// The height discovery starts at on a fresh store.
+    pub fn discovery_start_height(&self) -> u64 {
+        self.discovery_start_height.unwrap_or(DEFAULT_DISCOVERY_START_HEIGHT)
+    }
+
     /// Whether this process runs `role`.
     pub fn runs(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -379,6 +402,12 @@ impl Config {
         }
         if self.retry.initial_ms == 0 || self.retry.max_ms < self.retry.initial_ms {
             return Err(invalid("retry", "need 0 < initial_ms <= max_ms"));
+        }
+        if self.discovery_start_height == Some(0) {
+            return Err(invalid(
+                "discovery_start_height",
+                "height 0 is the genesis block, which carries no transaction: start at 1 or later",
+            ));
         }
         if self.chains.is_empty() {
             return Err(invalid("chains", "configure at least one chain"));

@@ -1,13 +1,23 @@
 //! Carry rollup blocks, proofs and messages between EVM chains and the trestle network.
 //!
-//! The relayer runs three restart-safe loops (DESIGN §7), together or apart ([`config::Role`]):
-//! - [`post`]: a source chain's confirmed blocks and `Mailbox.MessageSent` messages → signed
-//!   transactions in the chain's owned namespaces on the network;
-//! - [`prove`]: finalized light-client states → Groth16 proofs → `LightClient.update` on the
-//!   destination chains that need a newer height for a pending message, and on every
+//! The relayer has three roles (DESIGN §7), run together or apart ([`config::Role`]), each a
+//! restart-safe loop:
+//! - post, [`post`]: a source chain's confirmed blocks and `Mailbox.MessageSent` messages →
+//!   signed transactions in the chain's owned namespaces on the network. The rollup
+//!   sequencer's role: it needs the namespaces' owner key, and it only posts;
+//! - prove, [`prove`]: finalized light-client states → Groth16 proofs → `LightClient.update`
+//!   on the destination chains that need a newer height for a pending message, and on every
 //!   destination at each epoch's last height;
-//! - [`deliver`]: messages covered by a destination's light client → `Mailbox.deliver` with
-//!   transaction and history proofs, verified locally first.
+//! - deliver, two loops that need no owner key (anyone may deliver): [`discover`] reads the
+//!   configured chains' message namespaces on the network, height by height, and queues the
+//!   messages bound for the configured mailboxes, whoever posted them; [`deliver`] takes the
+//!   queued messages a destination's light client covers → `Mailbox.deliver`/`deliverBatch`
+//!   with transaction and history proofs, verified locally first, route by route in nonce
+//!   order.
+//!
+//! The discovery loop is the delivery queue's only source, in every configuration (post and
+//! deliver in one process included), so a relayer with the deliver role misses no message of a
+//! route, which in-order delivery would otherwise block for good.
 //!
 //! Their cursors and the message queue live in an embedded [`store`]; every external effect is
 //! idempotent (duplicate submission, `HeightNotIncreasing`, `AlreadyDelivered` all count as
@@ -26,6 +36,7 @@ pub mod bindings;
 pub mod cli;
 pub mod config;
 pub mod deliver;
+pub mod discover;
 pub mod evm;
 pub mod metrics;
 pub mod network;
@@ -35,13 +46,13 @@ pub mod store;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use alloy_primitives::Address;
 use tokio::{sync::watch, task::JoinSet};
 use tracing::{info, warn};
 
 use crate::{
     config::{Config, ConfigError, RetryConfig, Role},
     deliver::Deliverer,
+    discover::Discoverer,
     evm::{EvmChain, EvmError},
     metrics::{Metrics, MetricsError},
     network::{Network, NetworkError},
@@ -147,6 +158,13 @@ impl Step for ProveLoop {
     }
 }
 
+impl Step for Discoverer {
+    type Error = discover::DiscoverError;
+    fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        Discoverer::step(self)
+    }
+}
+
 impl Step for Deliverer {
     type Error = deliver::DeliverError;
     fn step(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
@@ -229,21 +247,13 @@ pub async fn run(
         };
         chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
     }
-    let destinations: Vec<(u64, Address)> =
-        config.chains.iter().map(|c| (c.chain_id, c.mailbox)).collect();
 
     let mut tasks = JoinSet::new();
     if config.runs(Role::Post) {
         for (i, chain) in chains.iter().enumerate() {
             let owner = chain.config().load_owner_key(&format!("chains[{i}].owner_key"))?;
-            let poster = Poster::new(
-                chain.clone(),
-                network.clone(),
-                owner,
-                store.clone(),
-                metrics.clone(),
-                destinations.clone(),
-            );
+            let poster =
+                Poster::new(chain.clone(), network.clone(), owner, store.clone(), metrics.clone());
             let label = chain.name().to_owned();
             let (retry, idle, metrics, stop) =
                 (config.retry, config.poll.evm(), metrics.clone(), stop_rx.clone());
@@ -278,6 +288,19 @@ pub async fn run(
         });
     }
     if config.runs(Role::Deliver) {
+        let discoverer = Discoverer::new(
+            &config.chains,
+            network.clone(),
+            store.clone(),
+            metrics.clone(),
+            config.discovery_start_height(),
+        );
+        let (retry, idle, loop_metrics, stop) =
+            (config.retry, config.poll.network(), metrics.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            let label = "discovery".to_owned();
+            drive(Role::Deliver, label, idle, retry, loop_metrics, stop, discoverer).await;
+        });
         for chain in &chains {
             let deliverer =
                 Deliverer::new(chain.clone(), network.clone(), store.clone(), metrics.clone());

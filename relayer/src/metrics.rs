@@ -4,15 +4,18 @@
 //! |---|---|---|
 //! | `relayer_posted_blocks_total` | `chain` | source blocks recorded in the network |
 //! | `relayer_posted_messages_total` | `chain` | outgoing messages posted to the network |
+//! | `relayer_discovered_messages_total` | `chain` | messages from `chain` found on the network for our destinations |
+//! | `relayer_discovery_skipped_total` | `chain` | transactions in `chain`'s message namespace that are not a valid message of it (skipped) |
 //! | `relayer_proofs_submitted_total` | `chain` | `LightClient.update` calls that landed |
 //! | `relayer_proving_seconds` | | time to prove one light-client state |
 //! | `relayer_deliveries_total` | `chain` | messages received by the mailbox (by us or found received) |
 //! | `relayer_recipient_failures_total` | `chain` | of those, received with a failing recipient (stored for `retry`) |
 //! | `relayer_errors_total` | `role` | failed loop steps (each retried with backoff) |
 //! | `relayer_source_cursor` | `chain` | next source block to post |
+//! | `relayer_discovery_cursor` | | next network height the discovery loop reads |
 //! | `relayer_light_client_height` | `chain` | latest height of the chain's light client |
 //! | `relayer_finalized_height` | | latest finalized height of the network |
-//! | `relayer_pending_messages` | | messages posted and not yet delivered |
+//! | `relayer_pending_messages` | | messages queued for delivery, not yet received |
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -48,6 +51,9 @@ pub struct Metrics {
     registry: Arc<Registry>,
     posted_blocks: Family<ChainLabel, Counter>,
     posted_messages: Family<ChainLabel, Counter>,
+    discovered_messages: Family<ChainLabel, Counter>,
+    discovery_skipped: Family<ChainLabel, Counter>,
+    discovery_cursor: Gauge,
     proofs_submitted: Family<ChainLabel, Counter>,
     proving_seconds: Histogram,
     deliveries: Family<ChainLabel, Counter>,
@@ -83,6 +89,24 @@ impl Metrics {
         registry.register("posted_blocks", "Source blocks recorded", posted_blocks.clone());
         let posted_messages = Family::<ChainLabel, Counter>::default();
         registry.register("posted_messages", "Messages posted", posted_messages.clone());
+        let discovered_messages = Family::<ChainLabel, Counter>::default();
+        registry.register(
+            "discovered_messages",
+            "Messages found on the network for this relayer's destinations, by source chain",
+            discovered_messages.clone(),
+        );
+        let discovery_skipped = Family::<ChainLabel, Counter>::default();
+        registry.register(
+            "discovery_skipped",
+            "Transactions in a source chain's message namespace that are not a valid message",
+            discovery_skipped.clone(),
+        );
+        let discovery_cursor = Gauge::default();
+        registry.register(
+            "discovery_cursor",
+            "Next network height the discovery loop reads",
+            discovery_cursor.clone(),
+        );
         let proofs_submitted = Family::<ChainLabel, Counter>::default();
         registry.register(
             "proofs_submitted",
@@ -119,13 +143,16 @@ impl Metrics {
         let pending_messages = Gauge::default();
         registry.register(
             "pending_messages",
-            "Messages posted, not yet delivered",
+            "Messages queued for delivery, not yet received",
             pending_messages.clone(),
         );
         Self {
             registry: Arc::new(registry),
             posted_blocks,
             posted_messages,
+            discovered_messages,
+            discovery_skipped,
+            discovery_cursor,
             proofs_submitted,
             proving_seconds,
             deliveries,
@@ -143,6 +170,18 @@ impl Metrics {
         self.posted_blocks.get_or_create(&chain(name)).inc();
         self.posted_messages.get_or_create(&chain(name)).inc_by(messages as u64);
         self.source_cursor.get_or_create(&chain(name)).set(gauge_value(cursor));
+    }
+
+    /// Discovery read a slice of heights: `found` messages from `name` for our destinations,
+    /// `skipped` transactions in its namespace that are not valid messages of it.
+    pub fn discovered(&self, name: &str, found: u64, skipped: u64) {
+        self.discovered_messages.get_or_create(&chain(name)).inc_by(found);
+        self.discovery_skipped.get_or_create(&chain(name)).inc_by(skipped);
+    }
+
+    /// Discovery reads `height` next.
+    pub fn discovery_cursor(&self, height: u64) {
+        self.discovery_cursor.set(gauge_value(height));
     }
 
     /// A light-client update landed on `name`.

@@ -4,9 +4,13 @@
 //! a block-record transaction (`abi.encode(BlockRecord)`) to the chain's block namespace and
 //! every `Mailbox.MessageSent` message of that block (`abi.encode(message)`, the exact bytes
 //! `Mailbox.deliver` hashes) to the chain's message namespace, all signed by the namespaces'
-//! owner. Only then does one store transaction queue the block's messages for delivery and move
-//! the cursor past the block, so a crash redoes at most one block's submissions, which the
-//! network answers with "duplicate" or "already finalized".
+//! owner. Only then does one store transaction move the cursor past the block, so a crash redoes
+//! at most one block's submissions, which the network answers with "duplicate" or "already
+//! finalized".
+//!
+//! Posting is all this loop does: it queues nothing for delivery. The deliver role finds every
+//! message on the network itself ([`discover`](crate::discover)), whoever posted it, so a
+//! relayer without the owner's key delivers exactly as one with it.
 //!
 //! Reorganizations. Posting waits `confirmations` blocks, so a reorganization shallower than
 //! that is never seen. A deeper one cannot be undone (its block records and messages are on the
@@ -23,7 +27,7 @@ use alloy::{
     providers::Provider as _,
     rpc::types::{BlockNumberOrTag, Filter},
 };
-use alloy_primitives::{Address, B256, keccak256};
+use alloy_primitives::{B256, keccak256};
 use alloy_sol_types::{SolEvent as _, SolValue as _};
 use commonware_cryptography::ed25519;
 use tracing::{debug, info};
@@ -34,7 +38,7 @@ use crate::{
     evm::{EvmChain, EvmError},
     metrics::Metrics,
     network::{Network, NetworkError, Submitted},
-    store::{PendingMessage, Store, StoreError},
+    store::{Store, StoreError},
 };
 
 /// Most source blocks handled per step (bounds one `eth_getLogs` range).
@@ -98,10 +102,6 @@ pub struct Poster {
     owner: ed25519::PrivateKey,
     store: Store,
     metrics: Metrics,
-    /// The destinations this relayer delivers to, as (chain id, mailbox): only messages for
-    /// one of these mailboxes are queued (the others are still posted, for other relayers; a
-    /// message names the one mailbox that accepts it).
-    destinations: Vec<(u64, Address)>,
 }
 
 impl Poster {
@@ -112,9 +112,8 @@ impl Poster {
         owner: ed25519::PrivateKey,
         store: Store,
         metrics: Metrics,
-        destinations: Vec<(u64, Address)>,
     ) -> Self {
-        Self { chain, network, owner, store, metrics, destinations }
+        Self { chain, network, owner, store, metrics }
     }
 
     /// Posts the next confirmed blocks, up to [`BATCH_BLOCKS`]. Returns whether it posted any
@@ -179,7 +178,6 @@ impl Poster {
             };
             self.submit(Transaction::new(config.block_namespace(), record.encode())).await?;
 
-            let mut queued = Vec::new();
             let logs = by_block.remove(&number).unwrap_or_default();
             let posted = logs.len();
             for log in logs {
@@ -207,7 +205,7 @@ impl Poster {
                         event.messageHash
                     )));
                 }
-                let tx = Transaction::new(config.message_namespace(), encoded.clone());
+                let tx = Transaction::new(config.message_namespace(), encoded);
                 self.submit(tx.clone()).await?;
                 info!(
                     chain = %config.name,
@@ -218,20 +216,8 @@ impl Poster {
                     tx = %tx.hash(),
                     "posted message"
                 );
-                let route = (event.message.destChainId, event.message.destMailbox);
-                if self.destinations.contains(&route) {
-                    queued.push(PendingMessage {
-                        hash: event.messageHash,
-                        src_chain_id: event.message.srcChainId,
-                        dest_chain_id: event.message.destChainId,
-                        namespace: config.message_namespace,
-                        tx_hash: tx.hash(),
-                        included_height: None,
-                        message: encoded.into(),
-                    });
-                }
             }
-            self.store.record_source_block(&config.name, number, block.header.hash, &queued)?;
+            self.store.record_source_block(&config.name, number, block.header.hash)?;
             self.metrics.posted_block(&config.name, posted, number.saturating_add(1));
             debug!(chain = %config.name, block = number, messages = posted, "posted block");
         }

@@ -6,14 +6,17 @@
 //! resubmission with "duplicate"/"already finalized", `LightClient.update` with
 //! `HeightNotIncreasing`, and a mailbox's inbox position (`Mailbox.inboxNonce`) tells which
 //! messages it received already; the relayer counts all of these as success. Nothing is ever
-//! skipped: a source block's messages are queued in the same transaction that moves that
-//! chain's cursor past the block.
+//! skipped: the discovery loop queues the messages of the network heights it read in the same
+//! transaction that moves its cursor past them, and queueing a message already pending or
+//! delivered is a no-op.
 //!
 //! Tables:
 //! - `source_cursor`: source chain name → next EVM block to post;
 //! - `source_head`: source chain name → number and hash of the last block posted (the post loop
 //!   checks that the next block's parent is this one: a reorganization deeper than the
 //!   configured confirmations is detected, never posted over silently);
+//! - `discovery_cursor`: `"network"` → next trestle height the discovery loop reads (one
+//!   cursor for every source namespace: they are read together, height by height);
 //! - `proven_height`: destination chain name → highest trestle height this relayer proved there;
 //! - `pending`: message hash → [`PendingMessage`] (ABI-encoded record);
 //! - `delivered`: message hash → trestle height it was included at.
@@ -27,6 +30,10 @@ use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition}
 const SOURCE_CURSOR: TableDefinition<'static, &str, u64> = TableDefinition::new("source_cursor");
 const SOURCE_HEAD: TableDefinition<'static, &str, (u64, [u8; 32])> =
     TableDefinition::new("source_head");
+const DISCOVERY_CURSOR: TableDefinition<'static, &str, u64> =
+    TableDefinition::new("discovery_cursor");
+/// The one key of `discovery_cursor`.
+const NETWORK: &str = "network";
 const PROVEN_HEIGHT: TableDefinition<'static, &str, u64> = TableDefinition::new("proven_height");
 const PENDING: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("pending");
 const DELIVERED: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("delivered");
@@ -64,7 +71,8 @@ fn db(error: impl Into<redb::Error>) -> StoreError {
     StoreError::Database(error.into())
 }
 
-/// A message seen on a source chain and posted to the network, not yet delivered.
+/// A message the network finalized for one of this relayer's destinations, not yet received
+/// there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingMessage {
     /// `keccak256(message)`, the mailbox's message hash.
@@ -134,6 +142,7 @@ impl Store {
         let txn = database.begin_write().map_err(db)?;
         txn.open_table(SOURCE_CURSOR).map_err(db)?;
         txn.open_table(SOURCE_HEAD).map_err(db)?;
+        txn.open_table(DISCOVERY_CURSOR).map_err(db)?;
         txn.open_table(PROVEN_HEIGHT).map_err(db)?;
         txn.open_table(PENDING).map_err(db)?;
         txn.open_table(DELIVERED).map_err(db)?;
@@ -158,18 +167,47 @@ impl Store {
         }))
     }
 
-    /// Records that block `number` (hash `hash`) of `chain` was posted with `messages`: queues
-    /// the messages (unless already queued or delivered) and moves the cursor to `number + 1`
-    /// and the head to this block, atomically. A cursor already past `number` stays where it is
-    /// (and so does the head).
+    /// Records that block `number` (hash `hash`) of `chain` was posted: moves the cursor to
+    /// `number + 1` and the head to this block, atomically. A cursor already past `number` stays
+    /// where it is (and so does the head).
     pub fn record_source_block(
         &self,
         chain: &str,
         number: u64,
         hash: B256,
-        messages: &[PendingMessage],
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
+        {
+            let mut cursors = txn.open_table(SOURCE_CURSOR).map_err(db)?;
+            let current = cursors.get(chain).map_err(db)?.map(|v| v.value());
+            let next = number.saturating_add(1);
+            if current.is_none_or(|c| c < next) {
+                cursors.insert(chain, next).map_err(db)?;
+                let mut heads = txn.open_table(SOURCE_HEAD).map_err(db)?;
+                heads.insert(chain, (number, hash.0)).map_err(db)?;
+            }
+        }
+        txn.commit().map_err(db)
+    }
+
+    /// The next trestle height the discovery loop reads, if it ever read one.
+    pub fn discovery_cursor(&self) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(DISCOVERY_CURSOR).map_err(db)?;
+        Ok(table.get(NETWORK).map_err(db)?.map(|v| v.value()))
+    }
+
+    /// Records that the discovery loop read every height below `next_height`, finding
+    /// `messages`: queues each message not already pending or delivered and moves the cursor to
+    /// `next_height`, in one transaction. A cursor already at or past `next_height` stays where
+    /// it is. Returns how many messages were newly queued.
+    pub fn record_discovered(
+        &self,
+        next_height: u64,
+        messages: &[PendingMessage],
+    ) -> Result<usize, StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let mut queued = 0;
         {
             let delivered = txn.open_table(DELIVERED).map_err(db)?;
             let mut pending = txn.open_table(PENDING).map_err(db)?;
@@ -181,17 +219,16 @@ impl Store {
                     continue;
                 }
                 pending.insert(key, message.encode().as_slice()).map_err(db)?;
+                queued += 1;
             }
-            let mut cursors = txn.open_table(SOURCE_CURSOR).map_err(db)?;
-            let current = cursors.get(chain).map_err(db)?.map(|v| v.value());
-            let next = number.saturating_add(1);
-            if current.is_none_or(|c| c < next) {
-                cursors.insert(chain, next).map_err(db)?;
-                let mut heads = txn.open_table(SOURCE_HEAD).map_err(db)?;
-                heads.insert(chain, (number, hash.0)).map_err(db)?;
+            let mut cursor = txn.open_table(DISCOVERY_CURSOR).map_err(db)?;
+            let current = cursor.get(NETWORK).map_err(db)?.map(|v| v.value());
+            if current.is_none_or(|c| c < next_height) {
+                cursor.insert(NETWORK, next_height).map_err(db)?;
             }
         }
-        txn.commit().map_err(db)
+        txn.commit().map_err(db)?;
+        Ok(queued)
     }
 
     /// The highest trestle height this relayer proved to `chain`'s light client.

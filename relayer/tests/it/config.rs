@@ -123,6 +123,11 @@ fn each_mistake_names_its_field() {
         (r#"network_rpc = "http://127.0.0.1:9000""#, r#"network_rpc = "nope""#, "network_rpc"),
         (r#"roles = ["post", "prove", "deliver"]"#, "roles = []", "roles"),
         (r#"roles = ["post", "prove", "deliver"]"#, r#"roles = ["post", "post"]"#, "roles"),
+        (
+            r#"roles = ["post", "prove", "deliver"]"#,
+            "roles = [\"deliver\"]\ndiscovery_start_height = 0",
+            "discovery_start_height",
+        ),
         ("evm_ms = 100", "evm_ms = 0", "poll"),
         ("capacity = 4", "capacity = 8", "prover.keys_dir"),
         (r#"name = "b""#, r#"name = "a""#, "chains[1].name"),
@@ -169,6 +174,30 @@ fn roles_only_need_their_own_keys() {
 
     let text = text.replace(r#"roles = ["post"]"#, r#"roles = ["prove"]"#);
     assert_field(&load(dir.path(), &text).expect_err("no prover"), "prover");
+}
+
+#[test]
+fn a_third_party_delivers_without_the_owner_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("evm.key"), format!("{EVM_KEY}\n")).expect("evm key");
+    let text = good(dir.path())
+        .replace(r#"roles = ["post", "prove", "deliver"]"#, r#"roles = ["prove", "deliver"]"#)
+        .replace(r#"owner_key = "owner.toml""#, "");
+    assert!(!text.contains("owner_key"));
+    let config = load(dir.path(), &text).expect("proving and delivering need no owner key");
+    assert!(config.runs(Role::Deliver) && !config.runs(Role::Post));
+    assert_eq!(config.discovery_start_height(), 1, "by default the whole history is read");
+
+    let text = text.replace(
+        r#"roles = ["prove", "deliver"]"#,
+        "roles = [\"prove\", \"deliver\"]\ndiscovery_start_height = 5000",
+    );
+    let config = load(dir.path(), &text).expect("valid");
+    assert_eq!(config.discovery_start_height(), 5_000);
+
+    // The post role still needs the owner's key.
+    let text = text.replace(r#"roles = ["prove", "deliver"]"#, r#"roles = ["post", "deliver"]"#);
+    assert_field(&load(dir.path(), &text).expect_err("no owner key"), "chains[0].owner_key");
 }
 
 #[test]

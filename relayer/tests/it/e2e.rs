@@ -4,7 +4,10 @@
 //! the INSECURE dev Groth16 keys at the devnet capacity, and the relayer with every role. A `Mailbox.send` on A to the demo
 //! `Counter` on B gets executed on B exactly once; a message sent while the relayer is stopped
 //! is delivered after its restart (as the real binary), the binary survives SIGKILL and stops
-//! cleanly on SIGTERM, and nothing is delivered twice or lost.
+//! cleanly on SIGTERM, and nothing is delivered twice or lost. Then a third party delivers: a
+//! relayer with only the prove and deliver roles and no owner key, beside one that only posts,
+//! finds the messages on the network itself and delivers the new ones, exactly once, and
+//! leaves alone a message for another mailbox.
 //!
 //! Needs the Foundry binaries from `solidity/` (`cd solidity && npm ci`); without them the test
 //! fails with that instruction rather than passing vacuously.
@@ -18,17 +21,18 @@ use std::{
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, U256, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::Filter,
     signers::local::PrivateKeySigner,
 };
-use alloy_sol_types::SolEvent as _;
+use alloy_sol_types::{SolEvent as _, SolValue as _};
 use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, TrestleApiClient as _, ValidatorKeys};
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
 };
+use trestle_light_client::{Namespace, Transaction};
 use trestle_node::{
     Timeouts, Validator,
     testing::local::{LocalNetwork, free_addr},
@@ -400,7 +404,7 @@ capacity = {DEVNET_CAPACITY}
         chain("a", CHAIN_A, &anvil_a.url, &on_a, (NAMESPACES[0], NAMESPACES[1])),
         chain("b", CHAIN_B, &anvil_b.url, &on_b, (NAMESPACES[2], NAMESPACES[3])),
     );
-    std::fs::write(&config_path, config).expect("relayer.toml");
+    std::fs::write(&config_path, &config).expect("relayer.toml");
 
     let chain_a = anvil_a.provider(DEPLOYER_KEY);
     let chain_b = anvil_b.provider(DEPLOYER_KEY);
@@ -446,6 +450,82 @@ capacity = {DEVNET_CAPACITY}
     let store = Store::open(&work.path().join("relayer.redb")).expect("store");
     assert!(store.pending().expect("pending").is_empty());
     assert_eq!(store.delivered_count().expect("delivered"), 3);
+    drop(store);
+
+    // 3. A third party delivers. The rollup's relayer now only posts (it queues nothing);
+    // another relayer, with only the prove and deliver roles, its own store and no owner key
+    // in its configuration, must find every message on the network: the three received
+    // already (dropped on reading B's inbox position) and two new ones, which only it can
+    // deliver. A message for another mailbox on B is posted in between and must not be
+    // queued.
+    let all_roles = r#"roles = ["post", "prove", "deliver"]"#;
+    let poster_path = work.path().join("poster.toml");
+    std::fs::write(&poster_path, config.replace(all_roles, r#"roles = ["post"]"#))
+        .expect("poster.toml");
+    let third_party_path = work.path().join("third-party.toml");
+    let third_party = config
+        .replace(all_roles, r#"roles = ["prove", "deliver"]"#)
+        .replace(r#"store = "relayer.redb""#, r#"store = "third-party.redb""#)
+        .replace("owner_key = \"owner.toml\"\n", "");
+    assert!(!third_party.contains("owner_key"), "the third party has no owner key");
+    std::fs::write(&third_party_path, third_party).expect("third-party.toml");
+
+    let poster = Relayer::start(&poster_path);
+    let deliverer = Relayer::start(&third_party_path);
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "from a third party").await;
+    // B's counter is no mailbox: a message naming it is posted, and no relayer of B takes it.
+    send_message(&chain_a, on_a.mailbox, on_b.counter, on_b.counter, "misrouted").await;
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "and another").await;
+    wait_for_total(&chain_b, on_b.counter, 5, "the third party delivers the new messages").await;
+    // The misrouted message was posted before the last one, so it is finalized by now; the
+    // discovery cursor must be past it before its absence from the queue means anything.
+    let sent = sent_messages(&chain_a, on_a.mailbox).await;
+    let misrouted = sent.iter().find(|m| m.destMailbox != on_b.mailbox).expect("misrouted");
+    let misrouted_tx = Transaction::new(Namespace(NAMESPACES[0]), misrouted.abi_encode());
+    let misrouted_height = eventually("the misrouted message is finalized", || async {
+        client.tx_proof(misrouted_tx.hash()).await.ok().flatten().map(|p| p.height)
+    })
+    .await;
+    let third_party_store = work.path().join("third-party.redb");
+    deliverer.stop().await;
+    poster.stop().await;
+
+    assert_eq!(deliveries_on(&chain_b, on_b.mailbox).await, 5, "each message delivered once");
+    assert_eq!(counter_total(&chain_b, on_b.counter).await, U256::from(5));
+    let store = Store::open(&third_party_store).expect("the third party's store");
+    assert!(store.pending().expect("pending").is_empty(), "nothing left, nothing misrouted");
+    assert!(
+        store.discovery_cursor().expect("cursor").is_some_and(|next| next > misrouted_height),
+        "discovery read past the misrouted message"
+    );
+    let to_b: Vec<_> = sent.iter().filter(|m| m.destMailbox == on_b.mailbox).collect();
+    assert_eq!(to_b.len(), 5);
+    for message in to_b {
+        let hash = keccak256(message.abi_encode());
+        assert!(store.is_delivered(hash).expect("delivered?"), "message {} done", message.nonce);
+    }
+    assert!(!store.is_delivered(keccak256(misrouted.abi_encode())).expect("?"));
+    assert_eq!(store.delivered_count().expect("delivered"), 5);
+    let poster_store = Store::open(&work.path().join("relayer.redb")).expect("poster's store");
+    assert!(poster_store.pending().expect("pending").is_empty(), "posting queues nothing");
+    assert_eq!(poster_store.delivered_count().expect("delivered"), 3);
+}
+
+/// Every message `Mailbox.send` on `mailbox` emitted, in order.
+async fn sent_messages(chain: &DynProvider, mailbox: Address) -> Vec<Mailbox::Message> {
+    let filter = Filter::new()
+        .address(mailbox)
+        .event_signature(Mailbox::MessageSent::SIGNATURE_HASH)
+        .from_block(0);
+    chain
+        .get_logs(&filter)
+        .await
+        .expect("logs")
+        .iter()
+        .map(|log| {
+            log.log_decode::<Mailbox::MessageSent>().expect("MessageSent").inner.data.message
+        })
+        .collect()
 }
 
 async fn wait_for_total(chain: &DynProvider, counter: Address, total: u64, what: &str) {

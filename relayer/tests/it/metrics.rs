@@ -6,6 +6,8 @@ use trestle_relayer::{config::Role, metrics::Metrics};
 fn metrics_are_exported_by_chain_and_role() {
     let metrics = Metrics::new();
     metrics.posted_block("a", 2, 8);
+    metrics.discovered("a", 3, 1);
+    metrics.discovery_cursor(42);
     metrics.proof_submitted("b");
     metrics.proved(1.5);
     metrics.delivered("b");
@@ -19,6 +21,9 @@ fn metrics_are_exported_by_chain_and_role() {
         r#"relayer_posted_blocks_total{chain="a"} 1"#,
         r#"relayer_posted_messages_total{chain="a"} 2"#,
         r#"relayer_source_cursor{chain="a"} 8"#,
+        r#"relayer_discovered_messages_total{chain="a"} 3"#,
+        r#"relayer_discovery_skipped_total{chain="a"} 1"#,
+        "relayer_discovery_cursor 42",
         r#"relayer_proofs_submitted_total{chain="b"} 1"#,
         r#"relayer_deliveries_total{chain="b"} 1"#,
         r#"relayer_recipient_failures_total{chain="b"} 1"#,

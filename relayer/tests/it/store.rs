@@ -22,9 +22,11 @@ fn restart_keeps_cursors_and_queue() {
     {
         let store = Store::open(&path).expect("open");
         assert_eq!(store.source_cursor("a").expect("read"), None);
-        store
-            .record_source_block("a", 7, B256::repeat_byte(7), &[message(1, 2), message(2, 3)])
-            .expect("record");
+        assert_eq!(store.discovery_cursor().expect("read"), None);
+        store.record_source_block("a", 7, B256::repeat_byte(7)).expect("record");
+        let queued =
+            store.record_discovered(13, &[message(1, 2), message(2, 3)]).expect("discovered");
+        assert_eq!(queued, 2);
         store.set_proven_height("b", 40).expect("proven");
         store.set_included_height(B256::repeat_byte(1), 12).expect("included");
     }
@@ -33,6 +35,7 @@ fn restart_keeps_cursors_and_queue() {
     assert_eq!(store.source_head("a").expect("read"), Some((7, B256::repeat_byte(7))));
     assert_eq!(store.source_cursor("b").expect("read"), None);
     assert_eq!(store.source_head("b").expect("read"), None);
+    assert_eq!(store.discovery_cursor().expect("read"), Some(13));
     assert_eq!(store.proven_height("b").expect("read"), Some(40));
     let pending = store.pending().expect("pending");
     assert_eq!(pending.len(), 2);
@@ -49,30 +52,34 @@ fn marks_are_idempotent_and_cursors_never_go_back() {
     let store = Store::open(&dir.path().join("relayer.redb")).expect("open");
     let m = message(5, 2);
 
-    // Posting the same block twice (a crash between submitting and recording) queues once.
-    store
-        .record_source_block("a", 3, B256::repeat_byte(3), std::slice::from_ref(&m))
-        .expect("record");
-    store
-        .record_source_block("a", 3, B256::repeat_byte(3), std::slice::from_ref(&m))
-        .expect("record again");
-    assert_eq!(store.pending().expect("pending").len(), 1);
+    // Posting the same block twice (a crash between submitting and recording) is harmless.
+    store.record_source_block("a", 3, B256::repeat_byte(3)).expect("record");
+    store.record_source_block("a", 3, B256::repeat_byte(3)).expect("record again");
     assert_eq!(store.source_cursor("a").expect("cursor"), Some(4));
 
     // An older block does not move the cursor back.
-    store.record_source_block("a", 1, B256::repeat_byte(1), &[]).expect("old block");
+    store.record_source_block("a", 1, B256::repeat_byte(1)).expect("old block");
     assert_eq!(store.source_cursor("a").expect("cursor"), Some(4));
     assert_eq!(store.source_head("a").expect("head"), Some((3, B256::repeat_byte(3))));
 
-    // Delivered once, counted once; a later re-post of the same message does not requeue it.
+    // Reading the same heights twice (a crash between reading and recording) queues once.
+    assert_eq!(store.record_discovered(8, std::slice::from_ref(&m)).expect("discovered"), 1);
+    assert_eq!(store.record_discovered(8, std::slice::from_ref(&m)).expect("again"), 0);
+    assert_eq!(store.pending().expect("pending").len(), 1);
+    assert_eq!(store.discovery_cursor().expect("cursor"), Some(8));
+
+    // The discovery cursor does not move back either.
+    assert_eq!(store.record_discovered(5, &[]).expect("older heights"), 0);
+    assert_eq!(store.discovery_cursor().expect("cursor"), Some(8));
+
+    // Delivered once, counted once; finding the same message again does not requeue it.
     assert!(store.mark_delivered(m.hash, 9).expect("deliver"));
     assert!(!store.mark_delivered(m.hash, 9).expect("deliver again"));
     assert!(store.is_delivered(m.hash).expect("delivered?"));
     assert_eq!(store.delivered_count().expect("count"), 1);
-    store
-        .record_source_block("a", 3, B256::repeat_byte(3), std::slice::from_ref(&m))
-        .expect("re-post");
+    assert_eq!(store.record_discovered(9, std::slice::from_ref(&m)).expect("found again"), 0);
     assert!(store.pending().expect("pending").is_empty());
+    assert_eq!(store.discovery_cursor().expect("cursor"), Some(9));
 
     // Heights only rise; an inclusion height for a message no longer pending is a no-op.
     store.set_proven_height("b", 10).expect("proven");
