@@ -90,6 +90,7 @@ fn cluster_config(args: &Args) -> ClusterConfig {
         byzantine: Vec::new(),
         forgery: Default::default(),
         rogue_signers: BTreeMap::new(),
+        rogue_gossipers: BTreeMap::new(),
         observe: true,
         l1: None,
     }
