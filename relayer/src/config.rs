@@ -2,12 +2,15 @@
 //! complete example).
 //!
 //! ```toml
-//! network_rpc = "http://127.0.0.1:9000"      # a trestle validator's JSON-RPC
+//! network_rpc = ["http://127.0.0.1:9000",    # trestle validators' JSON-RPC, tried in order
+//!   "http://127.0.0.1:9001"]                 # (failover); one URL may be a plain string
 //! store = "relayer.redb"                     # cursors and pending messages
 //! metrics = "127.0.0.1:9400"                 # optional: Prometheus `/metrics`
 //! roles = ["post", "prove", "deliver"]       # which loops this process runs
 //! discovery_start_height = 1                 # optional: first network height the deliver
 //!                                            # role reads on a fresh store (default 1)
+//! resend_ms = 5000                           # optional: post resends a submission not
+//!                                            # finalized this long after it was last sent
 //!
 //! [poll]                                     # optional, milliseconds
 //! evm_ms = 1000
@@ -214,6 +217,56 @@ impl ProverConfig {
     }
 }
 
+/// The network's JSON-RPC endpoints: one URL, or a list tried in order (failover, see
+/// [`crate::network`]).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum NetworkEndpoints {
+    /// `network_rpc = "http://…"`.
+    One(String),
+    /// `network_rpc = ["http://…", "http://…"]`.
+    Many(Vec<String>),
+}
+
+impl NetworkEndpoints {
+    /// The URLs, in the order they are tried.
+    pub fn urls(&self) -> Vec<String> {
+        match self {
+            Self::One(url) => vec![url.clone()],
+            Self::Many(urls) => urls.clone(),
+        }
+    }
+
+    /// Checks every URL, naming the bad one's field (`network_rpc`, `network_rpc[1]`).
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            Self::One(url) => check_http_url("network_rpc", url),
+            Self::Many(urls) if urls.is_empty() => {
+                Err(invalid("network_rpc", "list at least one endpoint"))
+            }
+            Self::Many(urls) => {
+                for (i, url) in urls.iter().enumerate() {
+                    check_http_url(&format!("network_rpc[{i}]"), url)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl From<&str> for NetworkEndpoints {
+    fn from(url: &str) -> Self {
+        Self::One(url.to_owned())
+    }
+}
+
+/// Default of [`Config::resend_ms`]: a few block intervals of a healthy network.
+pub const DEFAULT_RESEND_MS: u64 = 5_000;
+
+fn default_resend_ms() -> u64 {
+    DEFAULT_RESEND_MS
+}
+
 /// One EVM chain, as a source (post) and/or a destination (prove, deliver).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -312,8 +365,8 @@ impl ChainConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// A trestle validator's JSON-RPC URL.
-    pub network_rpc: String,
+    /// Trestle validators' JSON-RPC URLs (one string, or a list tried in order).
+    pub network_rpc: NetworkEndpoints,
     /// The store file (created if missing).
     pub store: PathBuf,
     /// Prometheus `/metrics` listen address.
@@ -327,6 +380,11 @@ pub struct Config {
     /// on any route this relayer serves; earlier is only slower.
     #[serde(default)]
     pub discovery_start_height: Option<u64>,
+    /// The post role resends a submission the network has not finalized this many
+    /// milliseconds after it was last sent (default [`DEFAULT_RESEND_MS`]): a validator's
+    /// mempool does not survive its restart.
+    #[serde(default = "default_resend_ms")]
+    pub resend_ms: u64,
     /// Poll intervals.
     #[serde(default)]
     pub poll: PollConfig,
@@ -390,7 +448,10 @@ impl Config {
 
     /// Checks every field, including that the keys the chosen roles need exist and decode.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_http_url("network_rpc", &self.network_rpc)?;
+        self.network_rpc.validate()?;
+        if self.resend_ms == 0 {
+            return Err(invalid("resend_ms", "must be at least 1 ms"));
+        }
         if self.roles.is_empty() {
             return Err(invalid("roles", "choose at least one of post, prove, deliver"));
         }

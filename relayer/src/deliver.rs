@@ -256,8 +256,7 @@ impl Deliverer {
         let hash = pending.hash;
         let Some(inclusion) = self
             .network
-            .client()
-            .tx_proof(pending.tx_hash)
+            .call(|client| async move { client.tx_proof(pending.tx_hash).await })
             .await
             .map_err(|e| DeliverError::Network(NetworkError::Rpc(e)))?
         else {
@@ -295,8 +294,7 @@ impl Deliverer {
         let first = batch.messages[0].queued.pending.hash;
         let Some(history) = self
             .network
-            .client()
-            .history_proof(height, root_height)
+            .call(|client| async move { client.history_proof(height, root_height).await })
             .await
             .map_err(|e| DeliverError::Network(NetworkError::Rpc(e)))?
         else {

@@ -351,10 +351,15 @@ impl Discoverer {
         loop {
             while tasks.len() < MAX_REQUESTS_IN_FLIGHT {
                 let Some((height, index)) = wanted.next() else { break };
-                let client = self.network.client().clone();
+                let network = self.network.clone();
                 let namespace = self.sources[index].namespace;
                 tasks.spawn(async move {
-                    (height, index, client.namespace_proof(height, namespace).await)
+                    let answer = network
+                        .call(
+                            |client| async move { client.namespace_proof(height, namespace).await },
+                        )
+                        .await;
+                    (height, index, answer)
                 });
             }
             let Some(joined) = tasks.join_next().await else { break };

@@ -236,7 +236,7 @@ pub async fn run(
             .await?;
         info!(%bound, "serving /metrics");
     }
-    let network = Network::connect(&config.network_rpc)?;
+    let network = Network::connect(&config.network_rpc.urls())?;
     let sends = config.runs(Role::Prove) || config.runs(Role::Deliver);
     let mut chains = Vec::with_capacity(config.chains.len());
     for (i, chain) in config.chains.iter().enumerate() {
@@ -252,8 +252,14 @@ pub async fn run(
     if config.runs(Role::Post) {
         for (i, chain) in chains.iter().enumerate() {
             let owner = chain.config().load_owner_key(&format!("chains[{i}].owner_key"))?;
-            let poster =
-                Poster::new(chain.clone(), network.clone(), owner, store.clone(), metrics.clone());
+            let poster = Poster::new(
+                chain.clone(),
+                network.clone(),
+                owner,
+                store.clone(),
+                metrics.clone(),
+                Duration::from_millis(config.resend_ms),
+            );
             let label = chain.name().to_owned();
             let (retry, idle, metrics, stop) =
                 (config.retry, config.poll.evm(), metrics.clone(), stop_rx.clone());

@@ -16,6 +16,8 @@
 //! | `relayer_light_client_height` | `chain` | latest height of the chain's light client |
 //! | `relayer_finalized_height` | | latest finalized height of the network |
 //! | `relayer_pending_messages` | | messages queued for delivery, not yet received |
+//! | `relayer_unfinalized_submissions` | `chain` | transactions posted, not yet seen finalized (tracked for resending) |
+//! | `relayer_resubmissions_total` | `chain` | transactions sent again because they were not finalized in time |
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -63,6 +65,8 @@ pub struct Metrics {
     light_client_height: Family<ChainLabel, Gauge>,
     finalized_height: Gauge,
     pending_messages: Gauge,
+    unfinalized_submissions: Family<ChainLabel, Gauge>,
+    resubmissions: Family<ChainLabel, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -146,6 +150,18 @@ impl Metrics {
             "Messages queued for delivery, not yet received",
             pending_messages.clone(),
         );
+        let unfinalized_submissions = Family::<ChainLabel, Gauge>::default();
+        registry.register(
+            "unfinalized_submissions",
+            "Transactions posted and not yet seen finalized",
+            unfinalized_submissions.clone(),
+        );
+        let resubmissions = Family::<ChainLabel, Counter>::default();
+        registry.register(
+            "resubmissions",
+            "Transactions sent again because they were not finalized in time",
+            resubmissions.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             posted_blocks,
@@ -162,6 +178,8 @@ impl Metrics {
             light_client_height,
             finalized_height,
             pending_messages,
+            unfinalized_submissions,
+            resubmissions,
         }
     }
 
@@ -222,6 +240,16 @@ impl Metrics {
     /// `count` messages are pending.
     pub fn pending_messages(&self, count: usize) {
         self.pending_messages.set(gauge_value(count as u64));
+    }
+
+    /// `name`'s post loop tracks `count` unfinalized submissions.
+    pub fn unfinalized_submissions(&self, name: &str, count: usize) {
+        self.unfinalized_submissions.get_or_create(&chain(name)).set(gauge_value(count as u64));
+    }
+
+    /// `name`'s post loop sent a transaction again.
+    pub fn resubmitted(&self, name: &str) {
+        self.resubmissions.get_or_create(&chain(name)).inc();
     }
 
     /// The metrics in Prometheus' text format.

@@ -1,18 +1,30 @@
-//! The trestle side: a JSON-RPC client of one validator and signed submissions to owned
-//! namespaces.
+//! The trestle side: JSON-RPC clients of one or more validators, with failover between them, and
+//! signed submissions to owned namespaces.
+//!
+//! Failover. [`Network`] holds one client per configured endpoint and sticks to the one that
+//! last answered. A request that fails in transport (connection refused or reset, timeout) is
+//! tried on the next endpoint, in configuration order, until one answers or each was tried once;
+//! an answer, even an error answer (a malformed transaction, an unknown height), is the network
+//! speaking and is returned as it is: another validator would say the same. Every request the
+//! relayer makes goes through [`Network::call`], so one dead validator stops no role.
 
-use std::time::Duration;
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
-use alloy_primitives::B256;
-use commonware_cryptography::ed25519;
+use alloy_primitives::{B256, Bytes};
 use jsonrpsee::core::client::Error as ClientError;
+use tracing::warn;
 use trestle_api::{
     SubmitRequest, TrestleApiClient as _,
-    authorization::authorize,
-    client::{ConnectError, HttpClient, connect},
+    client::{ConnectError, FetchError, HttpClient, connect},
     codes,
 };
-use trestle_light_client::Transaction;
 
 /// Timeout of one request to the network.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,6 +38,34 @@ pub enum NetworkError {
     /// The request failed (transport, timeout, or an error answer).
     #[error("network rpc: {0}")]
     Rpc(#[from] ClientError),
+    /// No endpoint was configured.
+    #[error("network: no endpoint configured")]
+    NoEndpoint,
+}
+
+/// An error that may mean "this endpoint is unreachable" rather than "the network said no":
+/// what decides whether [`Network::call`] tries the next endpoint.
+pub trait TransportFailure {
+    /// Whether the request never got an answer (connection refused or reset, timeout).
+    fn is_transport_failure(&self) -> bool;
+}
+
+impl TransportFailure for ClientError {
+    fn is_transport_failure(&self) -> bool {
+        matches!(self, Self::Transport(_) | Self::RequestTimeout | Self::RestartNeeded(_))
+    }
+}
+
+impl TransportFailure for FetchError {
+    fn is_transport_failure(&self) -> bool {
+        matches!(self, Self::Rpc(e) if e.is_transport_failure())
+    }
+}
+
+impl TransportFailure for NetworkError {
+    fn is_transport_failure(&self) -> bool {
+        matches!(self, Self::Rpc(e) if e.is_transport_failure())
+    }
 }
 
 /// What became of a submission.
@@ -38,40 +78,98 @@ pub enum Submitted {
     AlreadyKnown,
 }
 
-/// A client of one validator's JSON-RPC API.
-#[derive(Clone, Debug)]
-pub struct Network {
+/// One validator's endpoint.
+#[derive(Debug)]
+struct Endpoint {
+    url: String,
     client: HttpClient,
 }
 
+/// Clients of the configured validators' JSON-RPC APIs, with failover (cheap to clone; clones
+/// share the choice of endpoint).
+#[derive(Clone, Debug)]
+pub struct Network {
+    endpoints: Arc<[Endpoint]>,
+    /// Index of the endpoint that last answered (where the next request starts).
+    current: Arc<AtomicUsize>,
+}
+
 impl Network {
-    /// A client of the validator at `url` (no request is made yet).
-    pub fn connect(url: &str) -> Result<Self, NetworkError> {
-        Ok(Self { client: connect(url, REQUEST_TIMEOUT)? })
+    /// Clients of the validators at `urls`, tried in this order (no request is made yet).
+    pub fn connect<S: AsRef<str>>(urls: &[S]) -> Result<Self, NetworkError> {
+        if urls.is_empty() {
+            return Err(NetworkError::NoEndpoint);
+        }
+        let endpoints = urls
+            .iter()
+            .map(|url| {
+                let url = url.as_ref();
+                Ok(Endpoint { url: url.to_owned(), client: connect(url, REQUEST_TIMEOUT)? })
+            })
+            .collect::<Result<Vec<_>, NetworkError>>()?;
+        Ok(Self { endpoints: endpoints.into(), current: Arc::new(AtomicUsize::new(0)) })
     }
 
-    /// The typed client (`TrestleApiClient` methods).
-    pub fn client(&self) -> &HttpClient {
-        &self.client
+    /// Runs `request` against the current endpoint's client; on a transport failure, against the
+    /// next endpoints in turn (each at most once), sticking to the first that answers. Returns
+    /// the first answer, or the last transport failure when no endpoint answered.
+    pub async fn call<T, E, F, Fut>(&self, request: F) -> Result<T, E>
+    where
+        F: Fn(HttpClient) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: TransportFailure + std::fmt::Display,
+    {
+        let count = self.endpoints.len();
+        let start = self.current.load(Ordering::Relaxed) % count;
+        let mut attempt = 0;
+        loop {
+            let index = (start + attempt) % count;
+            let endpoint = &self.endpoints[index];
+            match request(endpoint.client.clone()).await {
+                Err(e) if e.is_transport_failure() => {
+                    if attempt + 1 >= count {
+                        return Err(e);
+                    }
+                    let next = &self.endpoints[(index + 1) % count];
+                    warn!(endpoint = %endpoint.url, next = %next.url, error = %e,
+                        "network endpoint unreachable; failing over");
+                    attempt += 1;
+                }
+                // Even a refusal is an answer: this endpoint is reachable, so it is the one to
+                // stick to.
+                answer => {
+                    if index != start {
+                        self.current.store(index, Ordering::Relaxed);
+                    }
+                    return answer;
+                }
+            }
+        }
     }
 
-    /// Submits `tx` to its owned namespace, signed by the namespace owner `owner`.
+    /// Submits the transaction (`namespace`, `payload`) with the namespace owner's
+    /// `authorization` of it; `hash` is its transaction hash.
     ///
     /// A duplicate or already finalized transaction counts as submitted: resubmitting after a
-    /// crash is how the post loop stays exactly-once in effect.
+    /// crash, or until finalized, is how the post loop stays exactly-once in effect.
     pub async fn submit_owned(
         &self,
-        owner: &ed25519::PrivateKey,
-        tx: &Transaction,
+        hash: B256,
+        namespace: u64,
+        payload: &Bytes,
+        authorization: &Bytes,
     ) -> Result<Submitted, NetworkError> {
-        let hash = tx.hash();
-        let authorization = authorize(owner, tx);
-        let request = SubmitRequest {
-            namespace: tx.namespace.get(),
-            payload: tx.payload.clone(),
-            authorization: Some(authorization.as_ref().to_vec().into()),
-        };
-        match self.client.submit(request).await {
+        let answer = self
+            .call(|client| {
+                let request = SubmitRequest {
+                    namespace,
+                    payload: payload.clone(),
+                    authorization: Some(authorization.clone()),
+                };
+                async move { client.submit(request).await }
+            })
+            .await;
+        match answer {
             Ok(returned) if returned == hash => Ok(Submitted::Accepted),
             Ok(returned) => Err(NetworkError::Rpc(ClientError::Custom(format!(
                 "the validator answered hash {returned} for transaction {hash}"
@@ -85,11 +183,12 @@ impl Network {
 
     /// The latest finalized height.
     pub async fn finalized_height(&self) -> Result<u64, NetworkError> {
-        Ok(self.client.block_height().await?)
+        Ok(self.call(|client| async move { client.block_height().await }).await?)
     }
 
     /// The height a transaction was finalized at, if it was.
     pub async fn inclusion_height(&self, tx_hash: B256) -> Result<Option<u64>, NetworkError> {
-        Ok(self.client.tx_proof(tx_hash).await?.map(|inclusion| inclusion.height))
+        let proof = self.call(|client| async move { client.tx_proof(tx_hash).await }).await?;
+        Ok(proof.map(|inclusion| inclusion.height))
     }
 }

@@ -4,9 +4,17 @@
 //! a block-record transaction (`abi.encode(BlockRecord)`) to the chain's block namespace and
 //! every `Mailbox.MessageSent` message of that block (`abi.encode(message)`, the exact bytes
 //! `Mailbox.deliver` hashes) to the chain's message namespace, all signed by the namespaces'
-//! owner. Only then does one store transaction move the cursor past the block, so a crash redoes
-//! at most one block's submissions, which the network answers with "duplicate" or "already
-//! finalized".
+//! owner. Only then does one store transaction move the cursor past the block and record the
+//! block's submissions as unfinalized, so a crash redoes at most one block's submissions, which
+//! the network answers with "duplicate" or "already finalized".
+//!
+//! Until finalized. A validator accepting a transaction into its mempool is no promise: a
+//! restart forgets it. So each step first takes the chain's unfinalized submissions last sent at
+//! least `resend_ms` ago (at most [`MAX_RESENDS_PER_STEP`], least recently sent first), asks the
+//! network for each one's inclusion (`trestle_txProof`): finalized ones leave the store, the
+//! others are sent again, unchanged (same hash: "duplicate" counts as success), and their send
+//! time is recorded. A resend the network refuses outright (not a transport failure) is logged
+//! and tried again an interval later rather than failing the step, so it never stops posting.
 //!
 //! Posting is all this loop does: it queues nothing for delivery. The deliver role finds every
 //! message on the network itself ([`discover`](crate::discover)), whoever posted it, so a
@@ -21,28 +29,43 @@
 //! whose record is posted; a log from another block (the chain moving under the reader) fails
 //! the step, which is retried.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use alloy::{
     providers::Provider as _,
     rpc::types::{BlockNumberOrTag, Filter},
 };
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_sol_types::{SolEvent as _, SolValue as _};
 use commonware_cryptography::ed25519;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
+use trestle_api::authorization::authorize;
 use trestle_light_client::{Transaction, abi::BlockRecord};
 
 use crate::{
     bindings::Mailbox,
     evm::{EvmChain, EvmError},
     metrics::Metrics,
-    network::{Network, NetworkError, Submitted},
-    store::{Store, StoreError},
+    network::{Network, NetworkError, Submitted, TransportFailure as _},
+    store::{Store, StoreError, Submission},
 };
 
 /// Most source blocks handled per step (bounds one `eth_getLogs` range).
 const BATCH_BLOCKS: u64 = 100;
+
+/// Most unfinalized submissions checked (and perhaps resent) per step: bounds the requests one
+/// step makes after a long outage, when many are due at once.
+pub const MAX_RESENDS_PER_STEP: usize = 32;
+
+/// Milliseconds since the Unix epoch: submission times must mean the same after a restart.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// Why a post step failed (it is retried).
 #[derive(Debug, thiserror::Error)]
@@ -102,23 +125,84 @@ pub struct Poster {
     owner: ed25519::PrivateKey,
     store: Store,
     metrics: Metrics,
+    /// How long after its last send an unfinalized submission is sent again.
+    resend_after: Duration,
 }
 
 impl Poster {
-    /// A post loop for `chain`, signing with `owner`.
+    /// A post loop for `chain`, signing with `owner`, resending what is not finalized
+    /// `resend_after` after it was last sent.
     pub fn new(
         chain: EvmChain,
         network: Network,
         owner: ed25519::PrivateKey,
         store: Store,
         metrics: Metrics,
+        resend_after: Duration,
     ) -> Self {
-        Self { chain, network, owner, store, metrics }
+        Self { chain, network, owner, store, metrics, resend_after }
     }
 
-    /// Posts the next confirmed blocks, up to [`BATCH_BLOCKS`]. Returns whether it posted any
-    /// (so the caller polls again at once rather than waiting).
+    /// Resends the due unfinalized submissions, then posts the next confirmed blocks, up to
+    /// [`BATCH_BLOCKS`]. Returns whether it did anything (so the caller polls again at once
+    /// rather than waiting).
     pub async fn step(&mut self) -> Result<bool, PostError> {
+        let resent = self.resend_due().await?;
+        let posted = self.post_blocks().await?;
+        Ok(resent || posted)
+    }
+
+    /// Checks the due unfinalized submissions: drops the finalized ones, sends the others
+    /// again. Returns whether any was due.
+    async fn resend_due(&mut self) -> Result<bool, PostError> {
+        let name = self.chain.config().name.clone();
+        let resend_ms = u64::try_from(self.resend_after.as_millis()).unwrap_or(u64::MAX);
+        let (due, mut tracked) =
+            self.store.due_submissions(&name, now_ms(), resend_ms, MAX_RESENDS_PER_STEP)?;
+        self.metrics.unfinalized_submissions(&name, tracked);
+        for submission in &due {
+            if let Some(height) = self.network.inclusion_height(submission.tx_hash).await? {
+                self.store.mark_finalized(submission.tx_hash)?;
+                tracked = tracked.saturating_sub(1);
+                debug!(chain = %name, tx = %submission.tx_hash, height, "submission finalized");
+                continue;
+            }
+            let answer = self
+                .network
+                .submit_owned(
+                    submission.tx_hash,
+                    submission.namespace,
+                    &submission.payload,
+                    &submission.authorization,
+                )
+                .await;
+            match answer {
+                Ok(_) => {
+                    self.metrics.resubmitted(&name);
+                    info!(
+                        chain = %name,
+                        tx = %submission.tx_hash,
+                        "resent a submission not finalized in time"
+                    );
+                }
+                Err(e) if e.is_transport_failure() => return Err(e.into()),
+                Err(e) => {
+                    warn!(
+                        chain = %name,
+                        tx = %submission.tx_hash,
+                        error = %e,
+                        "the network refused a resent submission; trying again later"
+                    );
+                }
+            }
+            self.store.mark_resent(submission.tx_hash, now_ms())?;
+        }
+        self.metrics.unfinalized_submissions(&name, tracked);
+        Ok(!due.is_empty())
+    }
+
+    /// Posts the next confirmed blocks, up to [`BATCH_BLOCKS`]. Returns whether it posted any.
+    async fn post_blocks(&mut self) -> Result<bool, PostError> {
         let config = self.chain.config().clone();
         let head = self.chain.head().await?;
         let Some(confirmed) = head.checked_sub(config.confirmations) else { return Ok(false) };
@@ -176,7 +260,8 @@ impl Poster {
                 hash: block.header.hash,
                 parentHash: block.header.parent_hash,
             };
-            self.submit(Transaction::new(config.block_namespace(), record.encode())).await?;
+            let record_tx = Transaction::new(config.block_namespace(), record.encode());
+            let mut submissions = vec![self.submit(&config.name, record_tx).await?];
 
             let logs = by_block.remove(&number).unwrap_or_default();
             let posted = logs.len();
@@ -206,7 +291,7 @@ impl Poster {
                     )));
                 }
                 let tx = Transaction::new(config.message_namespace(), encoded);
-                self.submit(tx.clone()).await?;
+                submissions.push(self.submit(&config.name, tx.clone()).await?);
                 info!(
                     chain = %config.name,
                     block = number,
@@ -217,20 +302,40 @@ impl Poster {
                     "posted message"
                 );
             }
-            self.store.record_source_block(&config.name, number, block.header.hash)?;
+            self.store.record_posted_block(
+                &config.name,
+                number,
+                block.header.hash,
+                &submissions,
+            )?;
             self.metrics.posted_block(&config.name, posted, number.saturating_add(1));
             debug!(chain = %config.name, block = number, messages = posted, "posted block");
         }
         Ok(true)
     }
 
-    async fn submit(&self, tx: Transaction) -> Result<(), PostError> {
-        match self.network.submit_owned(&self.owner, &tx).await? {
+    /// Signs and submits `tx`; returns the record that tracks it until finalized.
+    async fn submit(&self, chain: &str, tx: Transaction) -> Result<Submission, PostError> {
+        let tx_hash = tx.hash();
+        let authorization = Bytes::from(authorize(&self.owner, &tx).as_ref().to_vec());
+        let sent_ms = now_ms();
+        match self
+            .network
+            .submit_owned(tx_hash, tx.namespace.get(), &tx.payload, &authorization)
+            .await?
+        {
             Submitted::Accepted => {}
             Submitted::AlreadyKnown => {
-                debug!(tx = %tx.hash(), "the network already has this transaction");
+                debug!(tx = %tx_hash, "the network already has this transaction");
             }
         }
-        Ok(())
+        Ok(Submission {
+            tx_hash,
+            chain: chain.to_owned(),
+            namespace: tx.namespace.get(),
+            payload: tx.payload,
+            authorization,
+            last_sent_ms: sent_ms,
+        })
     }
 }

@@ -434,7 +434,8 @@ impl ProveLoop {
         if let Some(newest) = self.newest.as_ref().filter(|newest| newest.height == height) {
             return Ok(Some(newest.clone()));
         }
-        let reported = fetch_state(self.network.client(), height).await?;
+        let reported =
+            self.network.call(|client| async move { fetch_state(&client, height).await }).await?;
         let Some(proven) = self.prove(reported).await? else { return Ok(None) };
         self.epoch_end_proofs.insert(height, proven.clone());
         Ok(Some(proven))
@@ -453,7 +454,10 @@ impl ProveLoop {
         {
             return Ok(Some(last.clone()));
         }
-        let Some(reported) = newest_quorum(self.network.client(), finalized, lowest, None).await?
+        let Some(reported) = self
+            .network
+            .call(|client| async move { newest_quorum(&client, finalized, lowest, None).await })
+            .await?
         else {
             return Ok(None);
         };

@@ -15,6 +15,12 @@
 //! - `source_head`: source chain name → number and hash of the last block posted (the post loop
 //!   checks that the next block's parent is this one: a reorganization deeper than the
 //!   configured confirmations is detected, never posted over silently);
+//! - `unfinalized`: trestle transaction hash → [`Submission`] (ABI-encoded record): every
+//!   transaction the post loop submitted and has not yet seen finalized, with what it needs to
+//!   resend it. A validator's mempool is not durable (it forgets on restart), so a submission
+//!   counts as done only once `trestle_txProof` answers; the records are written in the same
+//!   transaction that moves the source cursor past their block, so a crash either redoes the
+//!   block (resubmitting, which the network answers with "duplicate") or finds them here;
 //! - `discovery_cursor`: `"network"` → next trestle height the discovery loop reads (one
 //!   cursor for every source namespace: they are read together, height by height);
 //! - `proven_height`: destination chain name → highest trestle height this relayer proved there;
@@ -37,6 +43,7 @@ const NETWORK: &str = "network";
 const PROVEN_HEIGHT: TableDefinition<'static, &str, u64> = TableDefinition::new("proven_height");
 const PENDING: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("pending");
 const DELIVERED: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("delivered");
+const UNFINALIZED: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("unfinalized");
 
 sol! {
     /// On-disk form of a pending message (ABI, decoded strictly).
@@ -49,6 +56,15 @@ sol! {
         uint64 height;
         bytes message;
     }
+
+    /// On-disk form of an unfinalized submission (ABI, decoded strictly).
+    struct SubmissionRecord {
+        string chain;
+        uint64 namespace;
+        bytes payload;
+        bytes authorization;
+        uint64 lastSentMs;
+    }
 }
 
 /// Why the store failed.
@@ -58,7 +74,7 @@ pub enum StoreError {
     #[error("store: {0}")]
     Database(#[from] redb::Error),
     /// A record does not decode: the file was written by something else.
-    #[error("store: corrupt pending record {hash}: {reason}")]
+    #[error("store: corrupt record {hash}: {reason}")]
     Corrupt {
         /// The record's key.
         hash: B256,
@@ -120,6 +136,50 @@ impl PendingMessage {
     }
 }
 
+/// A transaction the post loop submitted, signed, as it is resent until finalized.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// The trestle transaction hash (`trestle_txProof` answers for it once finalized).
+    pub tx_hash: B256,
+    /// The source chain whose post loop submitted it (each loop resends its own).
+    pub chain: String,
+    /// Trestle namespace.
+    pub namespace: u64,
+    /// Transaction payload.
+    pub payload: Bytes,
+    /// The namespace owner's authorization (signature) of the transaction.
+    pub authorization: Bytes,
+    /// When it was last sent, in milliseconds since the Unix epoch (wall clock: it must mean
+    /// the same after a restart).
+    pub last_sent_ms: u64,
+}
+
+impl Submission {
+    fn encode(&self) -> Vec<u8> {
+        SubmissionRecord {
+            chain: self.chain.clone(),
+            namespace: self.namespace,
+            payload: self.payload.clone(),
+            authorization: self.authorization.clone(),
+            lastSentMs: self.last_sent_ms,
+        }
+        .abi_encode()
+    }
+
+    fn decode(tx_hash: B256, bytes: &[u8]) -> Result<Self, StoreError> {
+        let record = SubmissionRecord::abi_decode_validate(bytes)
+            .map_err(|e| StoreError::Corrupt { hash: tx_hash, reason: e.to_string() })?;
+        Ok(Self {
+            tx_hash,
+            chain: record.chain,
+            namespace: record.namespace,
+            payload: record.payload,
+            authorization: record.authorization,
+            last_sent_ms: record.lastSentMs,
+        })
+    }
+}
+
 /// The relayer's store (cheap to clone; all clones share the file).
 #[derive(Clone)]
 pub struct Store {
@@ -146,6 +206,7 @@ impl Store {
         txn.open_table(PROVEN_HEIGHT).map_err(db)?;
         txn.open_table(PENDING).map_err(db)?;
         txn.open_table(DELIVERED).map_err(db)?;
+        txn.open_table(UNFINALIZED).map_err(db)?;
         txn.commit().map_err(db)?;
         Ok(Self { db: Arc::new(database) })
     }
@@ -176,6 +237,20 @@ impl Store {
         number: u64,
         hash: B256,
     ) -> Result<(), StoreError> {
+        self.record_posted_block(chain, number, hash, &[])
+    }
+
+    /// [`Store::record_source_block`], and in the same transaction records `submissions` (the
+    /// block's transactions, just submitted) as unfinalized, so that from the moment the cursor
+    /// passes the block they are tracked until finalized. Nothing is recorded when the cursor
+    /// is already past `number`: the block's submissions were recorded when it moved.
+    pub fn record_posted_block(
+        &self,
+        chain: &str,
+        number: u64,
+        hash: B256,
+        submissions: &[Submission],
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         {
             let mut cursors = txn.open_table(SOURCE_CURSOR).map_err(db)?;
@@ -185,9 +260,81 @@ impl Store {
                 cursors.insert(chain, next).map_err(db)?;
                 let mut heads = txn.open_table(SOURCE_HEAD).map_err(db)?;
                 heads.insert(chain, (number, hash.0)).map_err(db)?;
+                let mut unfinalized = txn.open_table(UNFINALIZED).map_err(db)?;
+                for submission in submissions {
+                    unfinalized
+                        .insert(submission.tx_hash.0, submission.encode().as_slice())
+                        .map_err(db)?;
+                }
             }
         }
         txn.commit().map_err(db)
+    }
+
+    /// Every unfinalized submission of `chain`, in hash order.
+    pub fn unfinalized(&self, chain: &str) -> Result<Vec<Submission>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(UNFINALIZED).map_err(db)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db)? {
+            let (key, value) = entry.map_err(db)?;
+            let submission = Submission::decode(B256::from(key.value()), value.value())?;
+            if submission.chain == chain {
+                out.push(submission);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The resend schedule: `chain`'s unfinalized submissions last sent at least `resend_ms`
+    /// before `now_ms`, least recently sent first, at most `limit` of them (the work of one
+    /// step), and how many unfinalized submissions `chain` has in all.
+    pub fn due_submissions(
+        &self,
+        chain: &str,
+        now_ms: u64,
+        resend_ms: u64,
+        limit: usize,
+    ) -> Result<(Vec<Submission>, usize), StoreError> {
+        let all = self.unfinalized(chain)?;
+        let total = all.len();
+        let mut due: Vec<Submission> = all
+            .into_iter()
+            .filter(|s| s.last_sent_ms.saturating_add(resend_ms) <= now_ms)
+            .collect();
+        due.sort_by_key(|s| (s.last_sent_ms, s.tx_hash));
+        due.truncate(limit);
+        Ok((due, total))
+    }
+
+    /// Records that the unfinalized submission `tx_hash` was sent again at `sent_ms` (no-op if
+    /// it is no longer tracked).
+    pub fn mark_resent(&self, tx_hash: B256, sent_ms: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        {
+            let mut table = txn.open_table(UNFINALIZED).map_err(db)?;
+            let existing = match table.get(tx_hash.0).map_err(db)? {
+                Some(value) => Some(Submission::decode(tx_hash, value.value())?),
+                None => None,
+            };
+            if let Some(mut submission) = existing {
+                submission.last_sent_ms = sent_ms;
+                table.insert(tx_hash.0, submission.encode().as_slice()).map_err(db)?;
+            }
+        }
+        txn.commit().map_err(db)
+    }
+
+    /// Stops tracking `tx_hash`: the network finalized it (idempotent). Returns whether it was
+    /// tracked.
+    pub fn mark_finalized(&self, tx_hash: B256) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let removed = {
+            let mut table = txn.open_table(UNFINALIZED).map_err(db)?;
+            table.remove(tx_hash.0).map_err(db)?.is_some()
+        };
+        txn.commit().map_err(db)?;
+        Ok(removed)
     }
 
     /// The next trestle height the discovery loop reads, if it ever read one.

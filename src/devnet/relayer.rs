@@ -63,7 +63,16 @@ pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Resu
         );
     }
     let owner = devnet.relayer_key.clone().context("the devnet has no relayer key")?;
-    let network_rpc = &devnet.validators.first().context("no validator")?.rpc_url;
+    // Every validator, in order: the relayer fails over to the next when one does not answer.
+    if devnet.validators.is_empty() {
+        bail!("no validator");
+    }
+    let network_rpc = devnet
+        .validators
+        .iter()
+        .map(|v| format!("\"{}\"", v.rpc_url))
+        .collect::<Vec<_>>()
+        .join(", ");
     let home = relayer_dir(dir);
     fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
 
@@ -89,7 +98,7 @@ pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Resu
     let mut text = format!(
         "# Written by `trestle devnet` on every start, for the chains it deployed. DEV ONLY: the EVM\n\
          # key is anvil's public dev account 1 and the proving key derives from a public seed.\n\
-         network_rpc = \"{network_rpc}\"\n\
+         network_rpc = [{network_rpc}]\n\
          store = \"relayer.redb\"\n\
          metrics = \"{metrics}\"\n\
          roles = [\"post\", \"prove\", \"deliver\"]\n\n\

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use trestle_api::ValidatorKeys;
-use trestle_relayer::config::{Config, ConfigError, Role};
+use trestle_relayer::config::{Config, ConfigError, DEFAULT_RESEND_MS, Role};
 
 /// Anvil's well-known account 1 (test key, public knowledge).
 const EVM_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -96,6 +96,8 @@ fn a_good_config_loads_with_paths_resolved() {
     assert_eq!(config.chains.len(), 2);
     assert_eq!(config.chains[1].confirmations, 2);
     assert_eq!(config.chains[1].start_block, Some(0));
+    assert_eq!(config.network_rpc.urls(), ["http://127.0.0.1:9000"], "one URL, as a string");
+    assert_eq!(config.resend_ms, DEFAULT_RESEND_MS);
     let signer = config.chains[1].load_evm_signer("b").expect("key file");
     assert_eq!(
         signer.address(),
@@ -110,6 +112,7 @@ fn shape_errors_are_parse_errors() {
         (r#"roles = ["post", "prove", "deliver"]"#, r#"roles = ["post", "mint"]"#),
         ("capacity = 4", "capacity = 4\nextra = 1"),
         ("chain_id = 31337", "chain_id = -1"),
+        (r#"network_rpc = "http://127.0.0.1:9000""#, "network_rpc = 9000"),
         (r#"mailbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3""#, r#"mailbox = "0x12""#),
     ] {
         assert!(matches!(refused(from, to), ConfigError::Parse { .. }), "{to}");
@@ -117,10 +120,43 @@ fn shape_errors_are_parse_errors() {
 }
 
 #[test]
+fn several_network_endpoints_load_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("evm.key"), format!("{EVM_KEY}\n")).expect("evm key");
+    let text = good(dir.path()).replacen(
+        r#"network_rpc = "http://127.0.0.1:9000""#,
+        "network_rpc = [\"http://127.0.0.1:9000\", \"https://validator-2.example:443\"]\nresend_ms = 750",
+        1,
+    );
+    let config = load(dir.path(), &text).expect("valid");
+    assert_eq!(
+        config.network_rpc.urls(),
+        ["http://127.0.0.1:9000", "https://validator-2.example:443"]
+    );
+    assert_eq!(config.resend_ms, 750);
+}
+
+#[test]
 fn each_mistake_names_its_field() {
     let cases = [
         (r#"network_rpc = "http://127.0.0.1:9000""#, r#"network_rpc = "ws://x""#, "network_rpc"),
         (r#"network_rpc = "http://127.0.0.1:9000""#, r#"network_rpc = "nope""#, "network_rpc"),
+        (r#"network_rpc = "http://127.0.0.1:9000""#, "network_rpc = []", "network_rpc"),
+        (
+            r#"network_rpc = "http://127.0.0.1:9000""#,
+            r#"network_rpc = ["http://127.0.0.1:9000", "ws://127.0.0.1:9001"]"#,
+            "network_rpc[1]",
+        ),
+        (
+            r#"network_rpc = "http://127.0.0.1:9000""#,
+            r#"network_rpc = ["nope", "http://127.0.0.1:9001"]"#,
+            "network_rpc[0]",
+        ),
+        (
+            r#"roles = ["post", "prove", "deliver"]"#,
+            "roles = [\"post\", \"prove\", \"deliver\"]\nresend_ms = 0",
+            "resend_ms",
+        ),
         (r#"roles = ["post", "prove", "deliver"]"#, "roles = []", "roles"),
         (r#"roles = ["post", "prove", "deliver"]"#, r#"roles = ["post", "post"]"#, "roles"),
         (

@@ -4,7 +4,10 @@
 //! the INSECURE dev Groth16 keys at the devnet capacity, and the relayer with every role. A `Mailbox.send` on A to the demo
 //! `Counter` on B gets executed on B exactly once; a message sent while the relayer is stopped
 //! is delivered after its restart (as the real binary), the binary survives SIGKILL and stops
-//! cleanly on SIGTERM, and nothing is delivered twice or lost. Then a third party delivers: a
+//! cleanly on SIGTERM, and nothing is delivered twice or lost. Every relayer's first network
+//! endpoint is a dead port, so every role works through failover to the second. A submission the
+//! network lost after accepting it (a validator's mempool does not survive a restart) is sent
+//! again until finalized, and delivered. Then a third party delivers: a
 //! relayer with only the prove and deliver roles and no owner key, beside one that only posts,
 //! finds the messages on the network itself and delivers the new ones, exactly once, and
 //! leaves alone a message for another mailbox.
@@ -27,7 +30,10 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use alloy_sol_types::{SolEvent as _, SolValue as _};
-use trestle_api::{Genesis, GenesisLimits, OwnedNamespace, TrestleApiClient as _, ValidatorKeys};
+use trestle_api::{
+    Genesis, GenesisLimits, OwnedNamespace, TrestleApiClient as _, ValidatorKeys,
+    authorization::authorize,
+};
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
@@ -40,7 +46,7 @@ use trestle_node::{
 use trestle_relayer::{
     bindings::{Counter, Mailbox},
     config::Config,
-    store::Store,
+    store::{Store, Submission},
 };
 
 /// How long any wait in this test may take before it fails.
@@ -359,7 +365,9 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
     let on_b = deploy(&anvil_b.url, &dir, "b");
     tracing::info!(?on_a, ?on_b, "contracts deployed");
 
-    // The relayer's configuration, through the real file format.
+    // The relayer's configuration, through the real file format. The first network endpoint
+    // is a closed local port: every request must fail over to the validator.
+    let dead_endpoint = format!("http://{}", free_addr());
     let config_path = work.path().join("relayer.toml");
     let chain = |name: &str, id: u64, url: &str, d: &Deployment, ns: (u64, u64)| {
         format!(
@@ -382,10 +390,11 @@ start_block = 0
     };
     let config = format!(
         r#"
-network_rpc = "{}"
+network_rpc = ["{dead_endpoint}", "{}"]
 store = "relayer.redb"
 metrics = "127.0.0.1:0"
 roles = ["post", "prove", "deliver"]
+resend_ms = 500
 
 [poll]
 evm_ms = 100
@@ -452,9 +461,43 @@ capacity = {DEVNET_CAPACITY}
     assert_eq!(store.delivered_count().expect("delivered"), 3);
     drop(store);
 
+    // 2b. A submission the network lost. While the relayer is stopped a message is sent on A
+    // and the store records its block as posted, its transaction (signed by the owner) tracked
+    // as unfinalized, as if a validator had accepted it and then restarted with an empty
+    // mempool: the network never has it, and the post cursor is past its block. Only resending
+    // can get it delivered.
+    send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "lost in a mempool").await;
+    let lost = sent_messages(&chain_a, on_a.mailbox).await.pop().expect("the lost message");
+    let lost_tx = Transaction::new(Namespace(NAMESPACES[0]), lost.abi_encode());
+    let head = chain_a
+        .get_block_by_number(alloy::rpc::types::BlockNumberOrTag::Latest)
+        .await
+        .expect("head")
+        .expect("a head block");
+    {
+        let store = Store::open(&work.path().join("relayer.redb")).expect("store");
+        let cursor = store.source_cursor("a").expect("cursor").expect("a cursor");
+        assert!(cursor <= head.header.number, "the lost message's block is not posted yet");
+        let submission = Submission {
+            tx_hash: lost_tx.hash(),
+            chain: "a".into(),
+            namespace: NAMESPACES[0],
+            payload: lost_tx.payload.clone(),
+            authorization: authorize(&owner.consensus, &lost_tx).as_ref().to_vec().into(),
+            last_sent_ms: 0,
+        };
+        store
+            .record_posted_block("a", head.header.number, head.header.hash, &[submission])
+            .expect("recorded as posted");
+    }
+    assert!(client.tx_proof(lost_tx.hash()).await.expect("rpc").is_none(), "the network lost it");
+    let relayer = Relayer::start(&config_path);
+    wait_for_total(&chain_b, on_b.counter, 4, "the lost submission is resent and delivered").await;
+    relayer.stop().await;
+
     // 3. A third party delivers. The rollup's relayer now only posts (it queues nothing);
     // another relayer, with only the prove and deliver roles, its own store and no owner key
-    // in its configuration, must find every message on the network: the three received
+    // in its configuration, must find every message on the network: the four received
     // already (dropped on reading B's inbox position) and two new ones, which only it can
     // deliver. A message for another mailbox on B is posted in between and must not be
     // queued.
@@ -476,7 +519,7 @@ capacity = {DEVNET_CAPACITY}
     // B's counter is no mailbox: a message naming it is posted, and no relayer of B takes it.
     send_message(&chain_a, on_a.mailbox, on_b.counter, on_b.counter, "misrouted").await;
     send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "and another").await;
-    wait_for_total(&chain_b, on_b.counter, 5, "the third party delivers the new messages").await;
+    wait_for_total(&chain_b, on_b.counter, 6, "the third party delivers the new messages").await;
     // The misrouted message was posted before the last one, so it is finalized by now; the
     // discovery cursor must be past it before its absence from the queue means anything.
     let sent = sent_messages(&chain_a, on_a.mailbox).await;
@@ -490,8 +533,8 @@ capacity = {DEVNET_CAPACITY}
     deliverer.stop().await;
     poster.stop().await;
 
-    assert_eq!(deliveries_on(&chain_b, on_b.mailbox).await, 5, "each message delivered once");
-    assert_eq!(counter_total(&chain_b, on_b.counter).await, U256::from(5));
+    assert_eq!(deliveries_on(&chain_b, on_b.mailbox).await, 6, "each message delivered once");
+    assert_eq!(counter_total(&chain_b, on_b.counter).await, U256::from(6));
     let store = Store::open(&third_party_store).expect("the third party's store");
     assert!(store.pending().expect("pending").is_empty(), "nothing left, nothing misrouted");
     assert!(
@@ -499,16 +542,19 @@ capacity = {DEVNET_CAPACITY}
         "discovery read past the misrouted message"
     );
     let to_b: Vec<_> = sent.iter().filter(|m| m.destMailbox == on_b.mailbox).collect();
-    assert_eq!(to_b.len(), 5);
+    assert_eq!(to_b.len(), 6);
     for message in to_b {
         let hash = keccak256(message.abi_encode());
         assert!(store.is_delivered(hash).expect("delivered?"), "message {} done", message.nonce);
     }
     assert!(!store.is_delivered(keccak256(misrouted.abi_encode())).expect("?"));
-    assert_eq!(store.delivered_count().expect("delivered"), 5);
+    assert_eq!(store.delivered_count().expect("delivered"), 6);
     let poster_store = Store::open(&work.path().join("relayer.redb")).expect("poster's store");
     assert!(poster_store.pending().expect("pending").is_empty(), "posting queues nothing");
-    assert_eq!(poster_store.delivered_count().expect("delivered"), 3);
+    assert_eq!(poster_store.delivered_count().expect("delivered"), 4);
+    // Everything posted was finalized long before the last delivery (proving takes seconds,
+    // the poster re-checks every resend_ms), so the poster tracks nothing any more.
+    assert_eq!(poster_store.unfinalized("a").expect("unfinalized"), vec![], "all finalized");
 }
 
 /// Every message `Mailbox.send` on `mailbox` emitted, in order.

@@ -65,7 +65,7 @@ async fn https_evm_endpoints_are_reached_over_tls() {
 #[tokio::test]
 async fn https_network_endpoints_are_reached_over_tls() {
     let (addr, server) = first_bytes();
-    let network = Network::connect(&format!("https://{addr}")).expect("client");
+    let network = Network::connect(&[format!("https://{addr}")]).expect("client");
     let request = tokio::time::timeout(Duration::from_secs(20), network.finalized_height()).await;
     assert!(!matches!(request, Ok(Ok(_))), "no handshake, yet a height: {request:?}");
     assert_tls(server.join().expect("server thread"));

@@ -16,6 +16,8 @@ fn metrics_are_exported_by_chain_and_role() {
     metrics.light_client_height("b", 120);
     metrics.finalized_height(130);
     metrics.pending_messages(3);
+    metrics.unfinalized_submissions("a", 4);
+    metrics.resubmitted("a");
     let text = metrics.encode();
     for line in [
         r#"relayer_posted_blocks_total{chain="a"} 1"#,
@@ -31,6 +33,8 @@ fn metrics_are_exported_by_chain_and_role() {
         r#"relayer_light_client_height{chain="b"} 120"#,
         "relayer_finalized_height 130",
         "relayer_pending_messages 3",
+        r#"relayer_unfinalized_submissions{chain="a"} 4"#,
+        r#"relayer_resubmissions_total{chain="a"} 1"#,
         "relayer_proving_seconds_count 1",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing from:\n{text}");

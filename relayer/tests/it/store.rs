@@ -1,7 +1,7 @@
 //! The store keeps its cursors and queue across restarts, and every mark is idempotent.
 
 use alloy_primitives::{B256, Bytes};
-use trestle_relayer::store::{PendingMessage, Store};
+use trestle_relayer::store::{PendingMessage, Store, Submission};
 
 fn message(seed: u8, dest: u64) -> PendingMessage {
     PendingMessage {
@@ -95,4 +95,84 @@ fn a_store_file_is_used_by_one_process_at_a_time() {
     let path = dir.path().join("relayer.redb");
     let _first = Store::open(&path).expect("open");
     assert!(Store::open(&path).is_err(), "a second relayer on the same store is refused");
+}
+
+fn submission(seed: u8, chain: &str, last_sent_ms: u64) -> Submission {
+    Submission {
+        tx_hash: B256::repeat_byte(seed),
+        chain: chain.to_owned(),
+        namespace: 1_001,
+        payload: Bytes::from(vec![seed; 12]),
+        authorization: Bytes::from(vec![seed.wrapping_add(1); 64]),
+        last_sent_ms,
+    }
+}
+
+#[test]
+fn unfinalized_submissions_survive_a_restart_until_finalized() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("relayer.redb");
+    {
+        let store = Store::open(&path).expect("open");
+        let block = [submission(1, "a", 100), submission(2, "a", 100)];
+        store.record_posted_block("a", 5, B256::repeat_byte(5), &block).expect("record");
+        store
+            .record_posted_block("b", 9, B256::repeat_byte(9), &[submission(3, "b", 100)])
+            .expect("b");
+        // Recording a block the cursor is already past adds nothing (a crash between submitting
+        // and recording is redone before the cursor moves, never after).
+        store
+            .record_posted_block("a", 5, B256::repeat_byte(5), &[submission(4, "a", 1)])
+            .expect("again");
+    }
+    let store = Store::open(&path).expect("reopen");
+    assert_eq!(store.source_cursor("a").expect("cursor"), Some(6));
+    assert_eq!(
+        store.unfinalized("a").expect("unfinalized"),
+        vec![submission(1, "a", 100), submission(2, "a", 100)]
+    );
+    assert_eq!(store.unfinalized("b").expect("unfinalized"), vec![submission(3, "b", 100)]);
+
+    // Finalized ones leave, for good; marking twice is harmless.
+    assert!(store.mark_finalized(B256::repeat_byte(1)).expect("finalized"));
+    assert!(!store.mark_finalized(B256::repeat_byte(1)).expect("finalized again"));
+    drop(store);
+    let store = Store::open(&path).expect("reopen again");
+    assert_eq!(store.unfinalized("a").expect("unfinalized"), vec![submission(2, "a", 100)]);
+    // A resend of something no longer tracked does not bring it back.
+    store.mark_resent(B256::repeat_byte(1), 500).expect("resent");
+    assert_eq!(store.unfinalized("a").expect("unfinalized").len(), 1);
+}
+
+#[test]
+fn the_resend_schedule_takes_the_oldest_due_submissions_first_and_bounded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("relayer.redb")).expect("open");
+    let sent = [
+        submission(1, "a", 1_000),
+        submission(2, "a", 400),
+        submission(3, "a", 4_500),
+        submission(4, "a", 200),
+        submission(5, "b", 0),
+    ];
+    store.record_posted_block("a", 1, B256::repeat_byte(1), &sent[..4]).expect("a");
+    store.record_posted_block("b", 1, B256::repeat_byte(1), &sent[4..]).expect("b");
+
+    // At 5 000 ms with a 4 000 ms interval, those sent at or before 1 000 ms are due, oldest
+    // first; b's are not a's business; the total counts every one of a's.
+    let (due, total) = store.due_submissions("a", 5_000, 4_000, 10).expect("due");
+    let hashes: Vec<_> = due.iter().map(|s| s.tx_hash).collect();
+    assert_eq!(hashes, [4, 2, 1].map(B256::repeat_byte));
+    assert_eq!(total, 4);
+
+    // One step's work is bounded.
+    let (due, _) = store.due_submissions("a", 5_000, 4_000, 2).expect("due");
+    assert_eq!(due.iter().map(|s| s.tx_hash).collect::<Vec<_>>(), [4, 2].map(B256::repeat_byte));
+
+    // Sent again now: no longer due until another interval has passed.
+    store.mark_resent(B256::repeat_byte(4), 5_000).expect("resent");
+    let (due, _) = store.due_submissions("a", 5_000, 4_000, 10).expect("due");
+    assert_eq!(due.iter().map(|s| s.tx_hash).collect::<Vec<_>>(), [2, 1].map(B256::repeat_byte));
+    let (due, _) = store.due_submissions("a", 9_000, 4_000, 10).expect("due");
+    assert_eq!(due.len(), 4, "every one of a's is due once the interval has passed again");
 }
