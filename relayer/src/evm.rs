@@ -33,6 +33,17 @@ pub enum EvmError {
         /// What is wrong.
         message: String,
     },
+    /// A configured contract address has no code on the chain (a wrong address, or a chain
+    /// that was reset since the deployment).
+    #[error("{chain}: no contract at the configured {contract} address {address}")]
+    NoCode {
+        /// The chain.
+        chain: String,
+        /// Which configured contract (`mailbox`, `light_client`).
+        contract: &'static str,
+        /// The configured address.
+        address: Address,
+    },
     /// The endpoint serves another chain than configured.
     #[error("{chain}: the RPC endpoint serves chain {actual}, expected {expected}")]
     WrongChain {
@@ -170,6 +181,26 @@ impl EvmChain {
                 expected: self.config.chain_id,
                 actual,
             });
+        }
+        Ok(())
+    }
+
+    /// Checks the configuration against the chain: its endpoint serves the configured chain
+    /// id ([`EvmError::WrongChain`]) and the mailbox and light client have code there
+    /// ([`EvmError::NoCode`]).
+    pub async fn check_deployment(&self) -> Result<(), EvmError> {
+        self.check_chain_id().await?;
+        for (contract, address) in
+            [("mailbox", self.config.mailbox), ("light_client", self.config.light_client)]
+        {
+            let code = self.provider.get_code_at(address).await.map_err(|e| self.rpc_error(e))?;
+            if code.is_empty() {
+                return Err(EvmError::NoCode {
+                    chain: self.config.name.clone(),
+                    contract,
+                    address,
+                });
+            }
         }
         Ok(())
     }

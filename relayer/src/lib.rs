@@ -247,6 +247,17 @@ pub async fn run(
         };
         chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
     }
+    // A misconfigured chain (another chain id, no contract at an address) stops the relayer at
+    // once with the reason; an endpoint that does not answer yet is left to the loops' retries.
+    for chain in &chains {
+        match chain.check_deployment().await {
+            Ok(()) => {}
+            Err(e @ (EvmError::WrongChain { .. } | EvmError::NoCode { .. })) => {
+                return Err(e.into());
+            }
+            Err(e) => warn!(chain = chain.name(), error = %e, "could not check the chain yet"),
+        }
+    }
 
     let mut tasks = JoinSet::new();
     if config.runs(Role::Post) {

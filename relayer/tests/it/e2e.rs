@@ -633,3 +633,62 @@ impl Drop for Binary {
         let _ = self.0.wait();
     }
 }
+
+/// At start the relayer refuses a chain whose endpoint serves another chain id, or where a
+/// configured contract address has no code, naming what is wrong; with code at both addresses
+/// the check passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misconfigured_chain_is_refused_at_start() {
+    const CHAIN: u64 = 31_339;
+    let anvil = Anvil::start(CHAIN);
+    anvil.ready(CHAIN).await;
+    let (mailbox, light_client) = (Address::repeat_byte(0x11), Address::repeat_byte(0x22));
+    let chain = |chain_id: u64| {
+        let config = trestle_relayer::config::ChainConfig {
+            name: "checked".into(),
+            chain_id,
+            rpc: anvil.url.clone(),
+            mailbox,
+            light_client,
+            message_namespace: 1,
+            block_namespace: 2,
+            owner_key: None,
+            evm_key: None,
+            evm_key_file: None,
+            max_gas_price_wei: 1,
+            confirmations: 0,
+            start_block: None,
+        };
+        trestle_relayer::evm::EvmChain::connect(std::sync::Arc::new(config), None).expect("client")
+    };
+    use trestle_relayer::evm::EvmError;
+    match chain(CHAIN + 1).check_deployment().await {
+        Err(EvmError::WrongChain { expected, actual, .. }) => {
+            assert_eq!((expected, actual), (CHAIN + 1, CHAIN));
+        }
+        other => panic!("another chain id passed: {other:?}"),
+    }
+    match chain(CHAIN).check_deployment().await {
+        Err(EvmError::NoCode { contract: "mailbox", address, .. }) => assert_eq!(address, mailbox),
+        other => panic!("a mailbox without code passed: {other:?}"),
+    }
+    let provider = anvil.provider(DEPLOYER_KEY);
+    let set_code = |address: Address| {
+        let provider = provider.clone();
+        async move {
+            let _: () = provider
+                .raw_request("anvil_setCode".into(), (address, "0x00"))
+                .await
+                .expect("anvil_setCode");
+        }
+    };
+    set_code(mailbox).await;
+    match chain(CHAIN).check_deployment().await {
+        Err(EvmError::NoCode { contract: "light_client", address, .. }) => {
+            assert_eq!(address, light_client);
+        }
+        other => panic!("a light client without code passed: {other:?}"),
+    }
+    set_code(light_client).await;
+    chain(CHAIN).check_deployment().await.expect("both contracts have code");
+}
