@@ -643,24 +643,7 @@ async fn a_misconfigured_chain_is_refused_at_start() {
     let anvil = Anvil::start(CHAIN);
     anvil.ready(CHAIN).await;
     let (mailbox, light_client) = (Address::repeat_byte(0x11), Address::repeat_byte(0x22));
-    let chain = |chain_id: u64| {
-        let config = trestle_relayer::config::ChainConfig {
-            name: "checked".into(),
-            chain_id,
-            rpc: anvil.url.clone(),
-            mailbox,
-            light_client,
-            message_namespace: 1,
-            block_namespace: 2,
-            owner_key: None,
-            evm_key: None,
-            evm_key_file: None,
-            max_gas_price_wei: 1,
-            confirmations: 0,
-            start_block: None,
-        };
-        trestle_relayer::evm::EvmChain::connect(std::sync::Arc::new(config), None).expect("client")
-    };
+    let chain = |chain_id| crate::evm::read_only_chain(chain_id, &anvil.url, mailbox, light_client);
     use trestle_relayer::evm::EvmError;
     match chain(CHAIN + 1).check_deployment().await {
         Err(EvmError::WrongChain { expected, actual, .. }) => {

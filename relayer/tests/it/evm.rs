@@ -31,21 +31,20 @@ fn first_bytes() -> (std::net::SocketAddr, std::thread::JoinHandle<Option<[u8; 3
     (addr, server)
 }
 
-/// A TLS record of type handshake (22), protocol version 3.x: a ClientHello.
-fn assert_tls(first: Option<[u8; 3]>) {
-    let first = first.expect("the client connected and wrote");
-    assert_eq!(first[..2], [0x16, 0x03], "not a TLS handshake: {first:?}");
-}
-
-#[tokio::test]
-async fn https_evm_endpoints_are_reached_over_tls() {
-    let (addr, server) = first_bytes();
+/// A client of chain `chain_id` at `rpc` with no signer (nothing is sent), its mailbox and
+/// light client at the given addresses.
+pub(crate) fn read_only_chain(
+    chain_id: u64,
+    rpc: &str,
+    mailbox: Address,
+    light_client: Address,
+) -> EvmChain {
     let config = ChainConfig {
-        name: "remote".into(),
-        chain_id: 1,
-        rpc: format!("https://{addr}"),
-        mailbox: Address::repeat_byte(1),
-        light_client: Address::repeat_byte(2),
+        name: format!("chain-{chain_id}"),
+        chain_id,
+        rpc: rpc.to_owned(),
+        mailbox,
+        light_client,
         message_namespace: 1,
         block_namespace: 2,
         owner_key: None,
@@ -55,7 +54,24 @@ async fn https_evm_endpoints_are_reached_over_tls() {
         confirmations: 0,
         start_block: None,
     };
-    let chain = EvmChain::connect(Arc::new(config), None).expect("client");
+    EvmChain::connect(Arc::new(config), None).expect("client")
+}
+
+/// A TLS record of type handshake (22), protocol version 3.x: a ClientHello.
+fn assert_tls(first: Option<[u8; 3]>) {
+    let first = first.expect("the client connected and wrote");
+    assert_eq!(first[..2], [0x16, 0x03], "not a TLS handshake: {first:?}");
+}
+
+#[tokio::test]
+async fn https_evm_endpoints_are_reached_over_tls() {
+    let (addr, server) = first_bytes();
+    let chain = read_only_chain(
+        1,
+        &format!("https://{addr}"),
+        Address::repeat_byte(1),
+        Address::repeat_byte(2),
+    );
     // The server never completes a handshake, so the request fails; what matters is how it began.
     let request = tokio::time::timeout(Duration::from_secs(20), chain.head()).await;
     assert!(!matches!(request, Ok(Ok(_))), "no handshake, yet a block number: {request:?}");
