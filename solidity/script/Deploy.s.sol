@@ -3,8 +3,11 @@ pragma solidity 0.8.30;
 
 import {LightClient} from "../src/LightClient.sol";
 import {Mailbox} from "../src/Mailbox.sol";
+import {RollupConfirmations} from "../src/RollupConfirmations.sol";
 import {Counter} from "../src/demo/Counter.sol";
+import {RollupSettlement} from "../src/demo/RollupSettlement.sol";
 import {LightClientVerifier} from "../src/generated/LightClientVerifier.sol";
+import {IRollupConfirmations} from "../src/interfaces/IRollupConfirmations.sol";
 import {IStateProofVerifier} from "../src/interfaces/IStateProofVerifier.sol";
 import {LightClientState} from "../src/lib/Protocol.sol";
 
@@ -18,6 +21,7 @@ interface ScriptVm {
     function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function toString(uint256 value) external pure returns (string memory);
     function startBroadcast() external;
     function stopBroadcast() external;
@@ -34,7 +38,9 @@ interface ScriptVm {
 /// @title Deploy
 /// @notice Deploys trestle's contracts on an EVM chain: the Groth16 verifier (unless one is given),
 /// the LightClient started at a genesis read from JSON, the Mailbox (sources registered from the
-/// same JSON) and the demo Counter recipient; writes their addresses as JSON.
+/// same JSON) and the demo Counter recipient, and, when the genesis lists rollups, the
+/// RollupConfirmations (and optionally the demo RollupSettlement of one rollup); writes their
+/// addresses as JSON.
 /// @dev Environment:
 /// - GENESIS_JSON (required): path of the genesis file, relative to solidity/.
 /// - DEPLOYMENT_JSON (optional): where to write the addresses; default deployments/<chainid>.json.
@@ -51,16 +57,24 @@ interface ScriptVm {
 ///     "committee": "0x..", "epochLength": 1000,
 ///     "sources": [ { "chainId": 31337, "namespace": 100 }, ... ],   (optional)
 ///     "maxMessageBytes": 1048576,   (optional)
-///     "maxGasLimit": 10000000 }     (optional)
+///     "maxGasLimit": 10000000,      (optional)
+///     "rollups": [ { "chainId": 901, "blockNamespace": 1000901 }, ... ],   (optional)
+///     "settlementChainId": 901,     (optional, needs "rollups")
+///     "settlementProposer": "0x.." }   (optional; default the broadcasting account)
 /// "state" and "committee" have the shape of test/fixtures/groth16/proof.json's.
 /// "maxMessageBytes" is the network's per-transaction payload limit (default 1,048,576 = 1 << 20,
 /// trestle's default): the Mailbox refuses to send a message whose ABI encoding is longer.
 /// "maxGasLimit" (default 10,000,000) is the highest gasLimit a message may give its recipient:
 /// the Mailbox refuses to send above it, and receives messages above it as failed without
 /// calling their recipient. Use the same values on every chain of a deployment.
+/// "rollups" (each rollup's chain id and trestle block namespace) deploys a RollupConfirmations
+/// over the LightClient with that fixed registry; "settlementChainId" then also deploys the demo
+/// RollupSettlement of that rollup (which must be listed), whose state roots only
+/// "settlementProposer" may submit.
 /// Output: { "chainId", "trestleChainId", "epochLength", "genesisHeight", "deployer",
 ///   "mailboxOwner", "maxMessageBytes", "maxGasLimit", "verifier", "lightClient", "mailbox",
-///   "counter" }.
+///   "counter" }, plus "rollupConfirmations" when "rollups" is given and "rollupSettlement"
+///   when "settlementChainId" is.
 /// Usage: GENESIS_JSON=deployments/genesis.json tools/forge script script/Deploy.s.sol
 ///   --rpc-url <url> --broadcast --private-key <key>
 contract Deploy {
@@ -79,6 +93,8 @@ contract Deploy {
     /// @param chainId The chain deployed to.
     /// @param verifier The verifier.
     error InsecureVerifier(uint256 chainId, address verifier);
+    /// @notice The genesis has "settlementChainId" but no "rollups".
+    error SettlementWithoutRollups();
 
     /// @notice The deployed contracts.
     struct Deployment {
@@ -86,12 +102,26 @@ contract Deploy {
         address lightClient;
         address mailbox;
         address counter;
+        address rollupConfirmations;
+        address rollupSettlement;
     }
 
-    /// @notice Reads the genesis, deploys, registers the sources, writes the addresses.
+    /// @notice Reads the genesis named by GENESIS_JSON, deploys, registers the sources, writes
+    /// the addresses to DEPLOYMENT_JSON (see deployFrom).
     /// @return d The deployed contracts (also printed by forge).
     function run() external returns (Deployment memory d) {
-        string memory json = vm.readFile(vm.envString("GENESIS_JSON"));
+        string memory deploymentPath =
+            vm.envOr("DEPLOYMENT_JSON", string.concat("deployments/", vm.toString(block.chainid), ".json"));
+        return deployFrom(vm.envString("GENESIS_JSON"), deploymentPath);
+    }
+
+    /// @notice Reads the genesis at `genesisPath`, deploys, registers the sources, writes the
+    /// addresses to `deploymentPath` (both relative to solidity/, under deployments/ or script/).
+    /// @param genesisPath The genesis file.
+    /// @param deploymentPath Where to write the addresses.
+    /// @return d The deployed contracts.
+    function deployFrom(string memory genesisPath, string memory deploymentPath) public returns (Deployment memory d) {
+        string memory json = vm.readFile(genesisPath);
         LightClientState memory genesis = LightClientState({
             chainId: _u64(vm.parseJsonUint(json, ".state.chainId")),
             epoch: _u64(vm.parseJsonUint(json, ".state.epoch")),
@@ -101,12 +131,6 @@ contract Deploy {
         });
         bytes32 committee = vm.parseJsonBytes32(json, ".committee");
         uint64 epochLength = _u64(vm.parseJsonUint(json, ".epochLength"));
-        uint256 maxMessageBytes = vm.keyExistsJson(json, ".maxMessageBytes")
-            ? vm.parseJsonUint(json, ".maxMessageBytes")
-            : DEFAULT_MAX_MESSAGE_BYTES;
-        uint64 maxGasLimit = vm.keyExistsJson(json, ".maxGasLimit")
-            ? _u64(vm.parseJsonUint(json, ".maxGasLimit"))
-            : DEFAULT_MAX_GAS_LIMIT;
         address deployer = msg.sender;
         address owner = vm.envOr("MAILBOX_OWNER", deployer);
 
@@ -115,16 +139,14 @@ contract Deploy {
         if (d.verifier == address(0)) d.verifier = address(new LightClientVerifier());
         checkVerifier(d.verifier, block.chainid);
         LightClient lightClient = new LightClient(genesis, committee, epochLength, IStateProofVerifier(d.verifier));
-        Mailbox mailbox = new Mailbox(lightClient, deployer, maxMessageBytes, maxGasLimit);
-        _registerSources(mailbox, json);
-        if (owner != deployer) mailbox.transferOwnership(owner);
-        Counter counter = new Counter(mailbox);
+        d.lightClient = address(lightClient);
+        Mailbox mailbox = _deployMailbox(lightClient, json, deployer, owner);
+        d.mailbox = address(mailbox);
+        d.counter = address(new Counter(mailbox));
+        (d.rollupConfirmations, d.rollupSettlement) = _deployRollups(lightClient, json, deployer);
         vm.stopBroadcast();
 
-        d.lightClient = address(lightClient);
-        d.mailbox = address(mailbox);
-        d.counter = address(counter);
-        _write(d, genesis, epochLength, deployer, owner);
+        _write(d, genesis, epochLength, deployer, owner, deploymentPath);
     }
 
     /// @notice Refuses (InsecureVerifier) a verifier whose key anyone can forge proofs for on a
@@ -149,6 +171,56 @@ contract Deploy {
         return chainId == 31_337 || chainId == 31_338 || (chainId >= 900 && chainId <= 999);
     }
 
+    /// @dev Deploys the Mailbox with the genesis's limits (or the defaults), registers its
+    /// "sources" and hands it to `owner`.
+    function _deployMailbox(LightClient lightClient, string memory json, address deployer, address owner)
+        internal
+        returns (Mailbox mailbox)
+    {
+        uint256 maxMessageBytes = vm.keyExistsJson(json, ".maxMessageBytes")
+            ? vm.parseJsonUint(json, ".maxMessageBytes")
+            : DEFAULT_MAX_MESSAGE_BYTES;
+        uint64 maxGasLimit = vm.keyExistsJson(json, ".maxGasLimit")
+            ? _u64(vm.parseJsonUint(json, ".maxGasLimit"))
+            : DEFAULT_MAX_GAS_LIMIT;
+        mailbox = new Mailbox(lightClient, deployer, maxMessageBytes, maxGasLimit);
+        _registerSources(mailbox, json);
+        if (owner != deployer) mailbox.transferOwnership(owner);
+    }
+
+    /// @dev Deploys RollupConfirmations for the genesis's "rollups" and the RollupSettlement of its
+    /// "settlementChainId"; zero addresses for what the genesis does not ask for.
+    function _deployRollups(LightClient lightClient, string memory json, address deployer)
+        internal
+        returns (address confirmations, address settlement)
+    {
+        uint256 n = 0;
+        while (vm.keyExistsJson(json, _rollup(n, ""))) {
+            ++n;
+        }
+        bool wantsSettlement = vm.keyExistsJson(json, ".settlementChainId");
+        if (n == 0) {
+            if (wantsSettlement) revert SettlementWithoutRollups();
+            return (address(0), address(0));
+        }
+        IRollupConfirmations.Rollup[] memory rollups = new IRollupConfirmations.Rollup[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            rollups[i] = IRollupConfirmations.Rollup({
+                chainId: _u64(vm.parseJsonUint(json, _rollup(i, ".chainId"))),
+                blockNamespace: _u64(vm.parseJsonUint(json, _rollup(i, ".blockNamespace")))
+            });
+        }
+        RollupConfirmations deployed = new RollupConfirmations(lightClient, rollups);
+        confirmations = address(deployed);
+        if (wantsSettlement) {
+            address proposer = vm.keyExistsJson(json, ".settlementProposer")
+                ? vm.parseJsonAddress(json, ".settlementProposer")
+                : deployer;
+            settlement =
+                address(new RollupSettlement(deployed, _u64(vm.parseJsonUint(json, ".settlementChainId")), proposer));
+        }
+    }
+
     /// @dev Registers the genesis's "sources" in `mailbox`.
     function _registerSources(Mailbox mailbox, string memory json) internal {
         for (uint256 i = 0; vm.keyExistsJson(json, _source(i, "")); ++i) {
@@ -165,7 +237,8 @@ contract Deploy {
         LightClientState memory genesis,
         uint64 epochLength,
         address deployer,
-        address owner
+        address owner,
+        string memory path
     ) internal {
         string memory key = "deployment";
         vm.serializeUint(key, "chainId", block.chainid);
@@ -180,8 +253,12 @@ contract Deploy {
         vm.serializeAddress(key, "lightClient", d.lightClient);
         vm.serializeAddress(key, "mailbox", d.mailbox);
         string memory out = vm.serializeAddress(key, "counter", d.counter);
-        string memory path =
-            vm.envOr("DEPLOYMENT_JSON", string.concat("deployments/", vm.toString(block.chainid), ".json"));
+        if (d.rollupConfirmations != address(0)) {
+            out = vm.serializeAddress(key, "rollupConfirmations", d.rollupConfirmations);
+        }
+        if (d.rollupSettlement != address(0)) {
+            out = vm.serializeAddress(key, "rollupSettlement", d.rollupSettlement);
+        }
         string memory dir = _dirname(path);
         if (bytes(dir).length != 0) vm.createDir(dir, true);
         vm.writeJson(out, path);
@@ -205,6 +282,11 @@ contract Deploy {
     /// @dev `.sources[i]` followed by `field`.
     function _source(uint256 i, string memory field) internal pure returns (string memory) {
         return string.concat(".sources[", vm.toString(i), "]", field);
+    }
+
+    /// @dev `.rollups[i]` followed by `field`.
+    function _rollup(uint256 i, string memory field) internal pure returns (string memory) {
+        return string.concat(".rollups[", vm.toString(i), "]", field);
     }
 
     /// @dev `x` as a uint64, checked.

@@ -12,6 +12,8 @@ const contracts = [
     ["LightClient.sol", "LightClient"],
     ["Mailbox.sol", "Mailbox"],
     ["StakeTable.sol", "StakeTable"],
+    ["RollupConfirmations.sol", "RollupConfirmations"],
+    ["RollupSettlement.sol", "RollupSettlement"],
     ["Counter.sol", "Counter"],
     ["LightClientVerifier.sol", "LightClientVerifier"],
 ];

@@ -86,6 +86,37 @@ struct NamespaceAbsenceProof {
     NamespaceProof[] neighbours;
 }
 
+/// @notice A rollup block as its sequencer records it in the rollup's block namespace (DESIGN.md
+/// section 4, hybrid mode): the transaction `{namespace: block namespace, payload:
+/// abi.encode(record)}` (128 bytes). Validators keep one record per number, numbers contiguous and
+/// each parentHash the previous record's hash, so a confirmed record is the rollup's block.
+/// Mirrors `BlockRecord` in light-client/src/abi.rs.
+/// @param chainId The rollup's chain id.
+/// @param number The rollup block's number.
+/// @param hash The rollup block's hash.
+/// @param parentHash The hash of the rollup block `number - 1`.
+struct BlockRecord {
+    uint64 chainId;
+    uint64 number;
+    bytes32 hash;
+    bytes32 parentHash;
+}
+
+/// @notice Proof that a transaction (a block record) is in a block of the history whose root is
+/// `historyRoot`: tx ∈ namespace ∈ header.payloadRoot, header ∈ historyRoot. The JSON form in
+/// test/fixtures/block_records.json (`recordProof`) uses these field names.
+/// @param header The header of the trestle block holding the transaction.
+/// @param txProof The transaction's proof against header.payloadRoot.
+/// @param historyProof The header's path in the history tree (index = header.height, count =
+/// the root's height + 1).
+/// @param historyRoot The history root the proof leads to (one the light client accepted).
+struct RecordProof {
+    Header header;
+    TransactionProof txProof;
+    MerkleTree.Proof historyProof;
+    bytes32 historyRoot;
+}
+
 /// @title Protocol
 /// @notice The protocol's hashes, each `keccak256(abi.encode(value))`, computed without copying
 /// through the ABI encoder.

@@ -60,6 +60,10 @@ interface Vm {
     // Added for the Mailbox gas tests.
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
+
+    // Added for the Deploy script tests.
+    function writeFile(string calldata path, string calldata data) external;
+    function createDir(string calldata path, bool recursive) external;
 }
 
 /// @notice Minimal base for forge tests: the cheatcode handle and a few helpers. Failing checks

@@ -22,6 +22,8 @@ use trestle_light_client::{
     stake::{StakeTableId, light_client_pop_message, pop_message},
 };
 
+mod records;
+
 /// One fixture file: its name and JSON content.
 pub struct Fixture {
     /// File name inside the fixtures directory.
@@ -43,6 +45,7 @@ pub fn all() -> Vec<Fixture> {
         ("chain.json", chain()),
         ("epochs.json", epochs()),
         ("stake_table.json", stake_table()),
+        ("block_records.json", records::block_records()),
     ]
     .into_iter()
     .map(|(name, value)| Fixture { name, contents: pretty(&value) })
