@@ -1,8 +1,11 @@
 //! `trestle confirm`: is a rollup's transaction (or block) confirmed by the trestle network?
 //!
-//! A bridge solver names a transaction by hash, or a rollup block by number and hash (the
-//! relayer's post role records every rollup block as a `BlockRecord` transaction in the chain's
-//! *block namespace*). The answer is a verdict plus everything needed to check it again:
+//! A bridge solver names a transaction by hash, or a rollup block by number, with or without
+//! its hash (the relayer's post role records every rollup block as a `BlockRecord` transaction
+//! in the chain's *block namespace*, where validators allow one record per number; the node
+//! finds it by index). For a block the answer is "confirmed", "not confirmed yet" or "conflicts
+//! with the confirmed H'" — the latter proven too: the confirmed record's evidence is verified
+//! like any other. The answer is a verdict plus everything needed to check it again:
 //!
 //! * the evidence is gathered over the node's RPC by `trestle-api`'s
 //!   [`fetch_evidence`](trestle_api::client::fetch_evidence);
@@ -23,15 +26,12 @@ use std::{
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};
 use trestle_api::{
-    FileError, Genesis, HeaderResponse,
-    client::{
-        ConnectError, DEFAULT_SCAN_DEPTH, FetchError, FetchOptions, Fetched, Found, Searched,
-        connect, fetch_evidence,
-    },
+    FileError, Genesis, HeaderResponse, TrestleApiClient as _,
+    client::{ConnectError, FetchError, FetchOptions, Fetched, Found, connect, fetch_evidence},
+    records::{RecordFields, RecordNamespaceResponse},
 };
 use trestle_light_client::{
-    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, handoff::follow_handoffs,
-    verify_confirmation,
+    Anchor, Evidence, Namespace, Subject, handoff::follow_handoffs, verify_confirmation,
 };
 
 /// Exit status of `trestle confirm` when the subject is confirmed under a verified anchor.
@@ -81,31 +81,6 @@ pub fn anchor_from_genesis(path: &Path) -> Result<Anchor, FileError> {
     })
 }
 
-/// A rollup block record, readable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BlockRecordFields {
-    /// The rollup's EVM chain id.
-    pub chain_id: u64,
-    /// Block number.
-    pub number: u64,
-    /// Block hash.
-    pub hash: B256,
-    /// Parent block hash.
-    pub parent_hash: B256,
-}
-
-impl From<&BlockRecord> for BlockRecordFields {
-    fn from(record: &BlockRecord) -> Self {
-        Self {
-            chain_id: record.chainId,
-            number: record.number,
-            hash: record.hash,
-            parent_hash: record.parentHash,
-        }
-    }
-}
-
 /// `trestle confirm`'s arguments.
 #[derive(Clone, Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("subject").required(true).args(["block", "tx"])))]
@@ -116,10 +91,11 @@ pub struct ConfirmArgs {
     /// The namespace: the rollup's block namespace for --block, any namespace for --tx.
     #[arg(long)]
     pub namespace: u64,
-    /// Rollup block number (with --hash): looks for its block record in the namespace.
-    #[arg(long, requires = "hash")]
+    /// Rollup block number: its record in the block namespace, found by the node's index.
+    #[arg(long)]
     pub block: Option<u64>,
-    /// Rollup block hash (0x + 32 bytes), with --block.
+    /// Rollup block hash (0x + 32 bytes), with --block: confirmed only if the record of that
+    /// number has this hash (without it, whichever record is confirmed is proven and shown).
     #[arg(long, requires = "block")]
     pub hash: Option<B256>,
     /// Transaction hash (0x + 32 bytes).
@@ -132,12 +108,6 @@ pub struct ConfirmArgs {
     /// Exit 0 (not 3) when everything verifies against the node's own committee.
     #[arg(long)]
     pub allow_unanchored: bool,
-    /// For --block: how many heights to scan, newest first.
-    #[arg(long, default_value_t = DEFAULT_SCAN_DEPTH)]
-    pub scan_depth: u64,
-    /// For --block: the highest height to scan (default: the newest finalized height).
-    #[arg(long)]
-    pub from_height: Option<u64>,
     /// Seconds to wait for a light-client state with a quorum of signatures.
     #[arg(long, default_value_t = 10)]
     pub quorum_wait: u64,
@@ -150,15 +120,38 @@ pub struct ConfirmArgs {
     pub anchor_cache: Option<PathBuf>,
 }
 
+/// What the arguments ask about (clap's groups make exactly one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Query {
+    /// A subject the kernel verifies as is.
+    Subject(Subject),
+    /// A rollup block by number: whichever record is confirmed.
+    Number(u64),
+}
+
 impl ConfirmArgs {
-    /// What the arguments ask about (clap's groups make exactly one subject).
-    fn subject(&self) -> Option<Subject> {
+    fn query(&self) -> Option<Query> {
         match (self.tx, self.block, self.hash) {
-            (Some(hash), None, None) => Some(Subject::Transaction { hash }),
-            (None, Some(number), Some(hash)) => Some(Subject::Block { number, hash }),
+            (Some(hash), None, None) => Some(Query::Subject(Subject::Transaction { hash })),
+            (None, Some(number), Some(hash)) => {
+                Some(Query::Subject(Subject::Block { number, hash }))
+            }
+            (None, Some(number), None) => Some(Query::Number(number)),
             _ => None,
         }
     }
+}
+
+/// A confirmed record of the block's number with another hash than the one asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictReport {
+    /// The hash of the block confirmed for that number.
+    pub confirmed_hash: B256,
+    /// Height of the trestle block that confirmed it.
+    pub height: u64,
+    /// Whether its evidence verified under the same anchor (otherwise only the node says so).
+    pub verified: bool,
 }
 
 /// The anchor's description in a report.
@@ -213,7 +206,7 @@ pub struct Report {
     pub block: Option<BlockQuery>,
     /// The block record found (block subjects).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub block_record: Option<BlockRecordFields>,
+    pub block_record: Option<RecordFields>,
     /// Height of the trestle block containing the transaction.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub height: Option<u64>,
@@ -232,9 +225,12 @@ pub struct Report {
     /// Weight of the verified signatures / of the committee.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub signed_weight: Option<String>,
-    /// Heights scanned for the block record.
+    /// What the node's finalized chain holds of the block namespace (a block not confirmed).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub searched: Option<Searched>,
+    pub records: Option<RecordNamespaceResponse>,
+    /// Another record confirmed for the block's number.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub conflict: Option<ConflictReport>,
     /// Time of the native verification ([`verify_confirmation`]), in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub verify_ms: Option<f64>,
@@ -269,7 +265,8 @@ impl Report {
             proof: None,
             anchor: None,
             signed_weight: None,
-            searched: None,
+            records: None,
+            conflict: None,
             verify_ms: None,
         }
     }
@@ -313,11 +310,17 @@ impl Report {
                 self.namespace,
                 self.reason.as_deref().unwrap_or("unknown reason")
             );
-            if let Some(searched) = self.searched {
-                out += &format!(
-                    "  searched heights {}..={}\n",
-                    searched.from_height, searched.to_height
-                );
+            if let Some(records) = &self.records {
+                out += &match records.confirmed {
+                    Some(range) => format!(
+                        "  the network confirmed blocks {}..={} of chain {} so far\n",
+                        range.first, range.last, records.chain_id
+                    ),
+                    None => format!(
+                        "  the network has confirmed no block of chain {} yet\n",
+                        records.chain_id
+                    ),
+                };
             }
         }
         if let Some(anchor) = &self.anchor {
@@ -340,7 +343,7 @@ impl Report {
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// The arguments do not name one subject.
-    #[error("give either --tx HASH or --block N --hash H")]
+    #[error("give either --tx HASH or --block N [--hash H]")]
     Usage,
     /// The trust anchor could not be loaded.
     #[error("genesis: {0}")]
@@ -365,7 +368,13 @@ pub enum CommandError {
 /// it cannot confirm (a stale or foreign cache) is tried again from the genesis anchor. Each
 /// confirmation moves the cache on to the epoch its hand-offs reached.
 pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
-    let subject = args.subject().ok_or(CommandError::Usage)?;
+    let subject = match args.query().ok_or(CommandError::Usage)? {
+        Query::Subject(subject) => subject,
+        Query::Number(number) => match confirmed_hash(args, number)? {
+            Some(hash) => Subject::Block { number, hash },
+            None => return not_yet(args, number),
+        },
+    };
     let genesis = args.genesis.clone().or_else(|| {
         let default = PathBuf::from(DEFAULT_GENESIS);
         default.exists().then_some(default)
@@ -394,6 +403,31 @@ pub fn run(args: &ConfirmArgs) -> Result<(Report, i32), CommandError> {
     Ok((report, code))
 }
 
+/// The hash of the record the node confirmed for block `number` (what `--block` without
+/// `--hash` then proves).
+fn confirmed_hash(args: &ConfirmArgs, number: u64) -> Result<Option<B256>, CommandError> {
+    let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let found = runtime
+        .block_on(client.block_record(args.namespace, number, None))
+        .map_err(FetchError::from)?;
+    Ok(found.map(|found| found.record.hash))
+}
+
+/// The report on a block number the node has no record of.
+fn not_yet(args: &ConfirmArgs, number: u64) -> Result<(Report, i32), CommandError> {
+    let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let records =
+        runtime.block_on(client.record_namespace(args.namespace)).map_err(FetchError::from)?;
+    let mut report =
+        Report::new(Namespace(args.namespace), &Subject::Block { number, hash: B256::ZERO });
+    report.block = None;
+    report.reason = Some(format!("not confirmed yet: the network has no record of block {number}"));
+    report.records = Some(records);
+    Ok((report, EXIT_NOT_CONFIRMED))
+}
+
 /// Records in the cache at `path` the anchor that `report`'s hand-offs reach from `from` (the
 /// genesis anchor or one verified from it); a failure to write is reported, not fatal.
 fn advance_cache(path: &Path, genesis: &Anchor, from: &Anchor, report: &Report) {
@@ -416,11 +450,7 @@ fn confirm_under(
 ) -> Result<(Report, i32), CommandError> {
     let subject = *subject;
     let namespace = Namespace(args.namespace);
-    let options = FetchOptions {
-        scan_depth: args.scan_depth,
-        from_height: args.from_height,
-        quorum_wait: Duration::from_secs(args.quorum_wait),
-    };
+    let options = FetchOptions { quorum_wait: Duration::from_secs(args.quorum_wait) };
     let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let fetched =
@@ -428,16 +458,38 @@ fn confirm_under(
 
     let mut report = Report::new(namespace, &subject);
     let (evidence, anchor, source, header) = match fetched {
-        Fetched::NotFound { searched } => {
+        Fetched::NotFound { records } => {
             report.reason = Some(match subject {
                 Subject::Transaction { .. } => {
                     "the node knows no finalized transaction with this hash".to_owned()
                 }
-                Subject::Block { .. } => {
-                    "no record of this block in the namespace in the heights searched".to_owned()
+                Subject::Block { number, .. } => {
+                    format!("not confirmed yet: the network has no record of block {number}")
                 }
             });
-            report.searched = searched;
+            report.records = records;
+            report.anchor = match (&anchor, genesis) {
+                (Some(anchor), Some(path)) => {
+                    Some(AnchorReport::new(anchor, AnchorSource::Genesis { path }))
+                }
+                _ => None,
+            };
+            return Ok((report, EXIT_NOT_CONFIRMED));
+        }
+        Fetched::Conflict { confirmed, height } => {
+            // Prove the other record like any subject: only then is the conflict a fact.
+            let other = Subject::Block { number: confirmed.number, hash: confirmed.hash };
+            let verified = matches!(
+                confirm_under(args, &other, anchor, genesis.clone()),
+                Ok((_, EXIT_CONFIRMED | EXIT_UNANCHORED))
+            );
+            report.reason = Some(format!(
+                "conflicts with the confirmed {} (trestle height {height}{})",
+                confirmed.hash,
+                if verified { ", proven" } else { "; the node's proof of it does not verify" }
+            ));
+            report.conflict =
+                Some(ConflictReport { confirmed_hash: confirmed.hash, height, verified });
             report.anchor = match (&anchor, genesis) {
                 (Some(anchor), Some(path)) => {
                     Some(AnchorReport::new(anchor, AnchorSource::Genesis { path }))
@@ -447,8 +499,7 @@ fn confirm_under(
             return Ok((report, EXIT_NOT_CONFIRMED));
         }
         Fetched::Found(found) => {
-            let Found { evidence, anchor, anchor_from_node, header, searched } = *found;
-            report.searched = searched;
+            let Found { evidence, anchor, anchor_from_node, header } = *found;
             let source = match genesis {
                 Some(path) if !anchor_from_node => AnchorSource::Genesis { path },
                 _ => AnchorSource::Rpc { url: args.rpc.clone() },
@@ -469,7 +520,7 @@ fn confirm_under(
         Ok(verdict) => {
             report.confirmed = true;
             report.tx_hash = Some(verdict.tx_hash);
-            report.block_record = verdict.block_record.as_ref().map(BlockRecordFields::from);
+            report.block_record = verdict.block_record.as_ref().map(RecordFields::from);
             report.state_height = Some(verdict.state.height.get());
             report.signed_weight =
                 Some(format!("{}/{}", verdict.signed_weight, verdict.total_weight));

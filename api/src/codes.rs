@@ -24,6 +24,14 @@ pub const MEMPOOL_FULL: i32 = -32017;
 pub const UNAVAILABLE: i32 = -32018;
 /// Too many subscriptions on this server.
 pub const TOO_MANY_SUBSCRIPTIONS: i32 = -32019;
+/// A block record that cannot extend its namespace's confirmed records (not a record,
+/// another rollup's, or the next number with the wrong parent).
+pub const RECORD_REFUSED: i32 = -32020;
+/// Another record of the same block number is confirmed or pending (the owner equivocated;
+/// the node keeps both).
+pub const RECORD_CONFLICT: i32 = -32021;
+/// The namespace is not a block namespace.
+pub const NOT_A_BLOCK_NAMESPACE: i32 = -32022;
 
 /// Whether a submission refused with `code` is already known to the node (pending or
 /// finalized): a resubmission after a crash, ours or another client's, got there first.

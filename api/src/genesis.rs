@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use trestle_light_client::{
     ChainId, Committee, CommitteeSlot, Epoch, Namespace,
     epoch::ENDLESS,
+    records::BlockNamespace,
     rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
     stake::StakeTableId,
     transaction::DEFAULT_MAX_PAYLOAD,
@@ -97,6 +98,11 @@ pub struct OwnedNamespace {
     pub namespace: u64,
     /// The owner's ed25519 public key, `0x` + 32 bytes.
     pub owner: String,
+    /// Set for a rollup's *block namespace* (hybrid mode, DESIGN §4): the rollup's chain id.
+    /// Its transactions must then be `BlockRecord`s of that chain that extend the namespace's
+    /// records (contiguous numbers, chained parents, one record per number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_records_of: Option<u64>,
 }
 
 /// Default most transactions per block.
@@ -181,6 +187,8 @@ pub struct ResolvedGenesis {
     pub p2p_addresses: Vec<Option<SocketAddr>>,
     /// Owned namespaces and their owners' keys.
     pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
+    /// The block namespaces among the owned ones, with the rollup each records.
+    pub block_namespaces: BTreeMap<Namespace, BlockNamespace>,
     /// Block size limits (non-zero; a block holds its largest transaction).
     pub limits: GenesisLimits,
 }
@@ -288,6 +296,7 @@ impl Genesis {
         let committee = Committee::new(slots, self.committee_capacity)
             .map_err(|e| FileError::Genesis(e.to_string()))?;
         let mut owners = BTreeMap::new();
+        let mut block_namespaces = BTreeMap::new();
         for (i, owned) in self.owned_namespaces.iter().enumerate() {
             let owner = parse_consensus_key(&format!("ownedNamespaces[{i}].owner"), &owned.owner)?;
             if owners.insert(Namespace(owned.namespace), owner).is_some() {
@@ -295,6 +304,9 @@ impl Genesis {
                     "namespace {} owned twice",
                     owned.namespace
                 )));
+            }
+            if let Some(chain_id) = owned.block_records_of {
+                block_namespaces.insert(Namespace(owned.namespace), BlockNamespace { chain_id });
             }
         }
         let limits = self.limits;
@@ -334,6 +346,7 @@ impl Genesis {
             consensus_keys,
             committee,
             owners,
+            block_namespaces,
             limits,
         })
     }

@@ -8,6 +8,7 @@
 //! * `client` (feature `client`): building a client and the fetch helpers;
 //! * [`genesis`], [`keys`], [`files`]: the genesis and key file formats;
 //! * [`authorization`]: namespace owners' signatures on transactions;
+//! * [`records`]: rollup block records, their index and their owners' equivocations;
 //! * [`stake`]: proofs of possession for the L1 stake table (ed25519 over commonware);
 //! * `signal` (feature `signal`): how a trestle process is asked to stop.
 
@@ -16,6 +17,7 @@ pub mod codes;
 pub mod files;
 pub mod genesis;
 pub mod keys;
+pub mod records;
 pub mod stake;
 pub mod types;
 

@@ -12,6 +12,7 @@ use alloy_primitives::B256;
 #[cfg_attr(not(feature = "server"), allow(unused_imports))]
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 
+use crate::records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse};
 use crate::types::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
     HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
@@ -83,6 +84,34 @@ pub trait TrestleApi {
     /// committee; `null` until the epoch's last height is finalized.
     #[method(name = "epochProof")]
     async fn epoch_proof(&self, epoch: u64) -> RpcResult<Option<EpochProofResponse>>;
+
+    /// The confirmed record of rollup block `number` in block namespace `namespace`, found by
+    /// index, with its transaction proof and its header's proof under the history root of
+    /// `root_height` (default: the newest finalized height); `null` if no record of that
+    /// number is finalized. An error for a namespace that is not a block namespace.
+    #[method(name = "blockRecord")]
+    async fn block_record(
+        &self,
+        namespace: u64,
+        number: u64,
+        root_height: Option<u64>,
+    ) -> RpcResult<Option<BlockRecordResponse>>;
+
+    /// What the finalized chain holds of block namespace `namespace`; an error for a
+    /// namespace that is not a block namespace.
+    #[method(name = "recordNamespace")]
+    async fn record_namespace(&self, namespace: u64) -> RpcResult<RecordNamespaceResponse>;
+
+    /// The equivocations of block namespace `namespace`'s owner this node has seen (two
+    /// signed records for one number), oldest first, at most `limit` (default and most 100)
+    /// from the `from`-th.
+    #[method(name = "recordEquivocations")]
+    async fn record_equivocations(
+        &self,
+        namespace: u64,
+        from: Option<u64>,
+        limit: Option<u64>,
+    ) -> RpcResult<Vec<EquivocationResponse>>;
 }
 
 /// The trestle JSON-RPC subscriptions (WebSocket), served on the same port as [`TrestleApi`].

@@ -27,6 +27,7 @@ fn genesis(n: u8) -> (Genesis, Vec<ValidatorKeys>) {
         owned_namespaces: vec![OwnedNamespace {
             namespace: 5,
             owner: keys[0].genesis_entry().consensus_key,
+            block_records_of: None,
         }],
         limits: GenesisLimits::default(),
     };

@@ -82,13 +82,24 @@ sol! {
 
     /// A rollup block as the relayer's post role records it in the chain's block namespace
     /// (the transaction payload is this struct's canonical encoding). `trestle confirm
-    /// --block N --hash H` looks for it.
+    /// --block N [--hash H]` and `trestle_blockRecord` find it by number.
     #[derive(Debug, PartialEq, Eq)]
     struct BlockRecord {
         uint64 chainId;
         uint64 number;
         bytes32 hash;
         bytes32 parentHash;
+    }
+
+    /// What `RollupConfirmations.isConfirmed` takes with a block record: the record's
+    /// transaction proof in the header's payload, and the header's proof under `historyRoot`
+    /// (a root the light client knows).
+    #[derive(Debug, PartialEq, Eq)]
+    struct RecordProof {
+        Header header;
+        TransactionProof txProof;
+        MerkleProof historyProof;
+        bytes32 historyRoot;
     }
 }
 

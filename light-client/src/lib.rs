@@ -17,6 +17,7 @@ pub mod payload;
 pub mod poseidon;
 pub mod primitives;
 pub mod quorum;
+pub mod records;
 pub mod rotation;
 pub mod stake;
 pub mod stake_log;

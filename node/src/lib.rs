@@ -29,6 +29,7 @@ pub mod epochs;
 pub mod gossip;
 pub mod l1;
 pub mod mempool;
+pub mod records;
 pub mod rpc;
 pub mod rules;
 pub mod service;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use alloy_primitives::B256;
 use commonware_cryptography::ed25519;
 use trestle_api::authorization::is_authorized;
-use trestle_light_client::{Namespace, Transaction, abi::CodecError};
+use trestle_light_client::{Namespace, Transaction, abi::CodecError, records::RecordError};
 
 use crate::block::BlockTransaction;
 
@@ -56,6 +56,26 @@ pub enum SubmitError {
     /// The node is shutting down or overloaded and did not accept the request.
     #[error("node is not accepting submissions")]
     Unavailable,
+    /// A block record that can never extend its namespace's confirmed records (not a record,
+    /// another rollup's, or the next number with the wrong parent).
+    #[error("namespace {namespace}: {reason}")]
+    Record {
+        /// The block namespace.
+        namespace: u64,
+        /// Why the record is refused.
+        reason: RecordError,
+    },
+    /// Another record of the same block number is confirmed or pending: the owner signed two
+    /// records for one block. The node keeps both as evidence (`trestle_recordEquivocations`).
+    #[error("namespace {namespace}: block {number} already has record {existing} (equivocation)")]
+    ConflictingRecord {
+        /// The block namespace.
+        namespace: u64,
+        /// The block number.
+        number: u64,
+        /// Transaction hash of the record confirmed or pending for that number.
+        existing: B256,
+    },
 }
 
 /// Mempool limits.
@@ -114,6 +134,10 @@ pub struct Mempool {
     bytes: usize,
     finalized: HashSet<B256>,
     finalized_order: VecDeque<B256>,
+    /// Pending block records by (namespace, number): one per number.
+    records: BTreeMap<(Namespace, u64), B256>,
+    /// The same, by transaction hash.
+    record_slots: HashMap<B256, (Namespace, u64)>,
 }
 
 impl Mempool {
@@ -127,7 +151,69 @@ impl Mempool {
             bytes: 0,
             finalized: HashSet::new(),
             finalized_order: VecDeque::new(),
+            records: BTreeMap::new(),
+            record_slots: HashMap::new(),
         }
+    }
+
+    /// A pending transaction.
+    pub fn get(&self, hash: &B256) -> Option<&BlockTransaction> {
+        self.pending.get(hash)
+    }
+
+    /// The pending record of block `number` in block namespace `namespace`.
+    pub fn pending_record(&self, namespace: Namespace, number: u64) -> Option<&BlockTransaction> {
+        self.records.get(&(namespace, number)).and_then(|hash| self.pending.get(hash))
+    }
+
+    /// Admits the record of block `number` (decoded and checked by the caller against the
+    /// confirmed records); refused with [`SubmitError::ConflictingRecord`] if another record of
+    /// that number is pending.
+    pub fn submit_record(
+        &mut self,
+        tx: BlockTransaction,
+        number: u64,
+    ) -> Result<B256, SubmitError> {
+        let namespace = tx.transaction.namespace;
+        let hash = tx.transaction.hash();
+        if let Some(existing) = self.records.get(&(namespace, number))
+            && *existing != hash
+        {
+            return Err(SubmitError::ConflictingRecord {
+                namespace: namespace.get(),
+                number,
+                existing: *existing,
+            });
+        }
+        self.submit(tx)?;
+        self.records.insert((namespace, number), hash);
+        self.record_slots.insert(hash, (namespace, number));
+        Ok(hash)
+    }
+
+    /// Removes and returns the pending records of `namespace` numbered up to `number` (the
+    /// namespace's confirmed tip moved there: none of them can be included any more).
+    pub fn take_records_through(
+        &mut self,
+        namespace: Namespace,
+        number: u64,
+    ) -> Vec<(u64, BlockTransaction)> {
+        let stale: Vec<(u64, B256)> = self
+            .records
+            .range((namespace, 0)..=(namespace, number))
+            .map(|(&(_, n), &hash)| (n, hash))
+            .collect();
+        stale.into_iter().filter_map(|(n, hash)| self.remove(&hash).map(|tx| (n, tx))).collect()
+    }
+
+    /// Removes a pending transaction (and its record slot).
+    pub fn remove(&mut self, hash: &B256) -> Option<BlockTransaction> {
+        let tx = self.pending.remove(hash)?;
+        self.bytes -= tx.transaction.payload.len();
+        if let Some(slot) = self.record_slots.remove(hash) {
+            self.records.remove(&slot);
+        }
+        Some(tx)
     }
 
     /// Number of pending transactions.
@@ -190,12 +276,13 @@ impl Mempool {
     }
 
     /// Oldest-first transactions for a block: at most `max_transactions` and `max_bytes` payload
-    /// bytes, skipping any hash for which `exclude` holds (already in the chain).
+    /// bytes, each one `admit` accepts (asked last, so a stateful `admit` sees exactly the
+    /// transactions selected after it said yes, in order).
     pub fn select(
         &self,
         max_transactions: usize,
         max_bytes: usize,
-        exclude: impl Fn(&B256) -> bool,
+        mut admit: impl FnMut(&B256, &BlockTransaction) -> bool,
     ) -> Vec<BlockTransaction> {
         let mut selected = Vec::new();
         let mut bytes = 0usize;
@@ -204,11 +291,8 @@ impl Mempool {
                 break;
             }
             let Some(tx) = self.pending.get(hash) else { continue };
-            if exclude(hash) {
-                continue;
-            }
             let len = tx.transaction.payload.len();
-            if bytes.saturating_add(len) > max_bytes {
+            if bytes.saturating_add(len) > max_bytes || !admit(hash, tx) {
                 continue;
             }
             bytes += len;
@@ -220,9 +304,7 @@ impl Mempool {
     /// Removes transactions finalized in a block and remembers their hashes.
     pub fn finalized<'a>(&mut self, hashes: impl IntoIterator<Item = &'a B256>) {
         for hash in hashes {
-            if let Some(tx) = self.pending.remove(hash) {
-                self.bytes -= tx.transaction.payload.len();
-            }
+            self.remove(hash);
             if self.config.finalized_memory > 0 && self.finalized.insert(*hash) {
                 self.finalized_order.push_back(*hash);
                 if self.finalized_order.len() > self.config.finalized_memory
@@ -265,12 +347,12 @@ mod tests {
         assert_eq!(pool.submit(tx(1, b"a")), Err(SubmitError::Duplicate(a)));
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.bytes(), 3);
-        let all = pool.select(10, 100, |_| false);
+        let all = pool.select(10, 100, |_, _| true);
         assert_eq!(all.iter().map(|t| t.transaction.hash()).collect::<Vec<_>>(), vec![a, b]);
-        let skip_a = pool.select(10, 100, |h| *h == a);
+        let skip_a = pool.select(10, 100, |h, _| *h != a);
         assert_eq!(skip_a.len(), 1);
-        assert_eq!(pool.select(1, 100, |_| false).len(), 1);
-        assert_eq!(pool.select(10, 1, |_| false).len(), 1);
+        assert_eq!(pool.select(1, 100, |_, _| true).len(), 1);
+        assert_eq!(pool.select(10, 1, |_, _| true).len(), 1);
         pool.finalized([&a]);
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.submit(tx(1, b"a")), Err(SubmitError::AlreadyFinalized(a)));
@@ -316,5 +398,35 @@ mod tests {
             .expect("encoded");
         assert!(matches!(pool.submit(tx(1, b"w")), Err(SubmitError::Full { .. })));
         assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
+    fn one_pending_record_per_number_and_stale_ones_leave() {
+        let (mut pool, owner) = pool(MempoolConfig::default());
+        let record = |payload: &[u8]| {
+            let transaction = Transaction::new(Namespace(100), payload.to_vec());
+            let authorization = Some(authorize(&owner, &transaction));
+            BlockTransaction { transaction, authorization }
+        };
+        let five = pool.submit_record(record(b"5a"), 5).expect("admitted");
+        assert_eq!(pool.submit_record(record(b"5a"), 5), Err(SubmitError::Duplicate(five)));
+        assert_eq!(
+            pool.submit_record(record(b"5b"), 5),
+            Err(SubmitError::ConflictingRecord { namespace: 100, number: 5, existing: five })
+        );
+        let six = pool.submit_record(record(b"6"), 6).expect("admitted");
+        let nine = pool.submit_record(record(b"9"), 9).expect("admitted");
+        assert_eq!(pool.pending_record(Namespace(100), 6).map(|t| t.transaction.hash()), Some(six));
+        // The confirmed tip moved to 6: 5 and 6 leave, 9 stays.
+        let stale: Vec<u64> =
+            pool.take_records_through(Namespace(100), 6).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(stale, vec![5, 6]);
+        assert_eq!(pool.len(), 1);
+        assert!(pool.contains(&nine));
+        // A slot freed by finalization takes another record.
+        pool.submit_record(record(b"5b"), 5).expect("slot free");
+        pool.finalized([&nine]);
+        assert_eq!(pool.pending_record(Namespace(100), 9), None);
+        assert_eq!(pool.bytes(), 2);
     }
 }

@@ -24,6 +24,7 @@ use commonware_cryptography::{Digestible as _, ed25519};
 use trestle_api::ResolvedGenesis;
 use trestle_light_client::{
     ChainId, Epoch, Frontier, Height, Namespace, PayloadTree, View, epoch,
+    records::RecordError,
     rotation::{CommitteeRecord, L1Reference, L1ReferenceError, check_advance},
     stake::StakeTableId,
 };
@@ -31,6 +32,7 @@ use trestle_light_client::{
 use crate::{
     block::{Block, BlockLimits, Digest, HeaderFields},
     mempool::{SubmitError, check_authorization},
+    records::BlockNamespaces,
     succession::Succession,
 };
 
@@ -51,6 +53,8 @@ pub struct ChainParams {
     pub limits: BlockLimits,
     /// Owned namespaces and their owners' keys.
     pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
+    /// The block namespaces among them (their records must chain: [`crate::records`]).
+    pub block_namespaces: BlockNamespaces,
     /// Timestamp of the genesis header (ms since the Unix epoch).
     pub genesis_timestamp_ms: u64,
     /// Least time between a block and its parent (ms): a child's timestamp is at least the
@@ -71,6 +75,7 @@ impl ChainParams {
             stake_table: genesis.l1.map(|l1| l1.stake_table),
             limits: BlockLimits::from(genesis.limits),
             owners: genesis.owners.clone(),
+            block_namespaces: genesis.block_namespaces.clone(),
             genesis_timestamp_ms: genesis.timestamp_ms,
             min_block_interval_ms: genesis.min_block_interval_ms,
         }
@@ -276,6 +281,15 @@ pub enum BlockError {
         /// The admission rule it breaks.
         reason: SubmitError,
     },
+    /// A block record that does not extend its namespace's records on the block's branch (a
+    /// gap, a wrong parent, a second record for a number, another rollup's record).
+    #[error("transaction {index}: {reason}")]
+    Record {
+        /// Position in the block.
+        index: usize,
+        /// The rule it breaks.
+        reason: RecordError,
+    },
 }
 
 /// The fields of the child of `parent` proposed in `view` at local time `now_ms`, in an epoch
@@ -459,6 +473,7 @@ mod tests {
             stake_table: None,
             limits: BlockLimits { max_transactions: 4, max_payload: 8, max_block_payload: 16 },
             owners: BTreeMap::from([(Namespace(50), owner.public_key())]),
+            block_namespaces: BlockNamespaces::new(),
             genesis_timestamp_ms: 1_000,
             min_block_interval_ms: 0,
         };

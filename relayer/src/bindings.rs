@@ -47,6 +47,20 @@ sol!(
     "abi/StakeTable.json"
 );
 
+/// The demo settlement contract (the devnet's L1 check of rollup blocks). In a module of its
+/// own: its ABI declares `MerkleTree.Proof` again, which `sol!` turns into a second
+/// `MerkleTree` module.
+pub mod settlement {
+    use alloy::sol;
+
+    sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        RollupSettlement,
+        "abi/RollupSettlement.json"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,14 @@ pub const fn block_namespace(chain_id: u64) -> u64 {
     BLOCK_NAMESPACE_OFFSET + chain_id
 }
 
+/// The chain whose blocks namespace `namespace` records, if it is a block namespace.
+pub const fn rollup_of_block_namespace(namespace: u64) -> Option<u64> {
+    match namespace.checked_sub(BLOCK_NAMESPACE_OFFSET) {
+        Some(chain_id) if chain_id != 0 => Some(chain_id),
+        _ => None,
+    }
+}
+
 /// How long an anvil may take to answer after it started.
 const ANVIL_START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -141,6 +149,12 @@ pub struct Contracts {
     pub mailbox: Address,
     /// The demo `Counter` recipient.
     pub counter: Address,
+    /// `RollupConfirmations` over the rollups' block namespaces (on the L1 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup_confirmations: Option<Address>,
+    /// The demo `RollupSettlement` of the first rollup (on the L1 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup_settlement: Option<Address>,
 }
 
 /// One EVM chain of a devnet, as `devnet.json` lists it.
@@ -405,6 +419,10 @@ struct DeploymentOutput {
     mailbox: Address,
     counter: Address,
     genesis_height: u64,
+    #[serde(default)]
+    rollup_confirmations: Option<Address>,
+    #[serde(default)]
+    rollup_settlement: Option<Address>,
 }
 
 /// One chain's deployment.
@@ -421,13 +439,16 @@ pub struct Deployment {
 }
 
 /// Deploys trestle's contracts on the chain of `plan` with `solidity/script/Deploy.s.sol`:
-/// light client at `genesis`, mailbox sources = the other chains' message namespaces.
+/// light client at `genesis`, mailbox sources = the other chains' message namespaces; on the
+/// chain that `settles_rollups` (the L1) also `RollupConfirmations` over the other chains' block
+/// namespaces and the first rollup's demo `RollupSettlement`.
 pub fn deploy(
     solidity: &Path,
     devnet_dir: &Path,
     plan: &ChainPlan,
     all: &[ChainPlan],
     genesis: &LightClientGenesis,
+    settles_rollups: bool,
 ) -> Result<Deployment, ChainsError> {
     let relative = deployments_dir(devnet_dir)?.join(plan.chain_id.to_string());
     let absolute = solidity.join(&relative);
@@ -444,7 +465,7 @@ pub fn deploy(
         .collect();
     let state = &genesis.state;
     // u64 fields as decimal strings: JSON numbers above 2^53 lose precision in some parsers.
-    let input = serde_json::json!({
+    let mut input = serde_json::json!({
         "comment": "written by `trestle devnet`: the trestle network's state when this chain was deployed",
         "state": {
             "chainId": state.chain_id.get().to_string(),
@@ -457,6 +478,22 @@ pub fn deploy(
         "epochLength": genesis.epoch_length.to_string(),
         "sources": sources,
     });
+    // The L1 settles the rollups: RollupConfirmations over their block namespaces, and the
+    // demo settlement contract of the first one (its proposer: the deployer).
+    if settles_rollups {
+        let rollups: Vec<serde_json::Value> = all
+            .iter()
+            .filter(|other| other.chain_id != plan.chain_id)
+            .map(|other| {
+                serde_json::json!({
+                    "chainId": other.chain_id,
+                    "blockNamespace": block_namespace(other.chain_id),
+                })
+            })
+            .collect();
+        input["rollups"] = serde_json::Value::from(rollups);
+        input["settlementChainId"] = serde_json::Value::from(DEVNET_EVM_CHAIN_IDS[0]);
+    }
     let genesis_path = absolute.join("genesis.json");
     let text = serde_json::to_string_pretty(&input)
         .map_err(|e| ChainsError::Json { path: genesis_path.clone(), message: e.to_string() })?;
@@ -493,6 +530,8 @@ pub fn deploy(
         light_client: output.light_client,
         mailbox: output.mailbox,
         counter: output.counter,
+        rollup_confirmations: output.rollup_confirmations,
+        rollup_settlement: output.rollup_settlement,
     };
     Ok(Deployment {
         contracts,

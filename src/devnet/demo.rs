@@ -1,5 +1,6 @@
 //! The devnet's demo: one message from the first chain's `Mailbox` to the second chain's
-//! `Counter`, followed until it is delivered.
+//! `Counter`, followed until it is delivered; then, with an L1, the settlement check of a
+//! rollup block ([`super::settlement`]).
 
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ pub(crate) async fn demo(devnet: DevnetFile) -> anyhow::Result<DemoRecord> {
         delivered: None,
         latency_ms: None,
         counter_total: None,
+        settlement: None,
     };
     let delivery =
         messages::wait_delivered(&receiver, to, sent.hash, Duration::from_secs(300)).await?;
@@ -50,5 +52,13 @@ pub(crate) async fn demo(devnet: DevnetFile) -> anyhow::Result<DemoRecord> {
     record.delivered = Some(delivery);
     record.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
     record.counter_total = Some(total.to_string());
+    // Hybrid mode: the L1 settles a rollup block only with trestle's confirmation of it.
+    record.settlement = match super::settlement::demo(&devnet).await {
+        Ok(settlement) => settlement,
+        Err(error) => {
+            eprintln!("\nsettlement demo: {error:#}");
+            None
+        }
+    };
     Ok(record)
 }

@@ -198,7 +198,11 @@ fn create(
         .iter()
         .chain(l1_chain.as_ref())
         .flat_map(|&id| [chains::message_namespace(id), chains::block_namespace(id)])
-        .map(|namespace| OwnedNamespace { namespace, owner: owner.clone() })
+        .map(|namespace| OwnedNamespace {
+            namespace,
+            owner: owner.clone(),
+            block_records_of: chains::rollup_of_block_namespace(namespace),
+        })
         .collect();
     let l1_settings = match l1 {
         true => Some(L1Settings {

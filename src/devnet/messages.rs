@@ -255,4 +255,33 @@ pub struct DemoRecord {
     /// `Counter.total()` on the destination after the delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter_total: Option<String>,
+    /// The L1 settlement check of a rollup block (devnets with an L1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<SettlementRecord>,
+}
+
+/// What the settlement demo did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementRecord {
+    /// The L1's chain id.
+    pub l1_chain: u64,
+    /// The rollup whose block settled.
+    pub rollup_chain: u64,
+    /// The rollup block.
+    pub number: u64,
+    /// Its hash.
+    pub block_hash: B256,
+    /// Trestle height of the block that confirmed its record.
+    pub trestle_height: u64,
+    /// The trestle height whose history root the proof went up to (known to the L1).
+    pub root_height: u64,
+    /// The state root accepted (the rollup block's own).
+    pub state_root: B256,
+    /// The L1 transaction that settled it.
+    pub tx: TxHash,
+    /// Whether the same submission with an altered block hash was refused.
+    pub refused_altered: bool,
+    /// Whether a submission for a block trestle did not confirm was refused.
+    pub refused_unconfirmed: bool,
 }

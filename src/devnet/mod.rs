@@ -38,6 +38,7 @@ pub mod l1;
 pub mod messages;
 mod processes;
 pub mod relayer;
+mod settlement;
 mod supervision;
 
 use std::{
@@ -238,7 +239,8 @@ async fn start_chains(
             "  deploying on chain {} (light client from trestle height {})…",
             plan.chain_id, genesis.state.height
         );
-        let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis)?;
+        let settles_rollups = plan.chain_id == l1::DEVNET_L1_CHAIN_ID;
+        let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis, settles_rollups)?;
         described.push(DevnetChain {
             name: match plan.chain_id {
                 l1::DEVNET_L1_CHAIN_ID => format!("l1-{}", plan.chain_id),

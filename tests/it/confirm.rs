@@ -127,9 +127,10 @@ async fn confirm_command_against_a_devnet() {
     let (code, report, stderr) = confirm(&cwd, &args);
     let report = report.unwrap_or_else(|| panic!("no JSON report: {stderr}"));
     assert_eq!(code, EXIT_NOT_CONFIRMED);
-    assert!(!report.confirmed && report.reason.is_some());
-    let searched = report.searched.unwrap();
-    assert_eq!(searched.from_height, 0, "a young devnet is scanned down to genesis");
+    assert!(!report.confirmed);
+    let conflict = report.conflict.expect("block 7 has another confirmed record");
+    assert_eq!((conflict.confirmed_hash, conflict.verified), (block.hash, true));
+    assert!(report.reason.unwrap().contains("conflicts with the confirmed"));
     let made_up = keccak256("no such transaction").to_string();
     let args = ["--rpc", rpc, "--namespace", "77", "--tx", made_up.as_str(), "--genesis", genesis];
     assert_eq!(confirm(&cwd, &args).0, EXIT_NOT_CONFIRMED);
@@ -151,8 +152,116 @@ async fn confirm_command_against_a_devnet() {
     assert_eq!(code, EXIT_CONFIRMED);
     assert!(report.unwrap().anchor.unwrap().verified);
 
+    equivocating_sequencer(&net, &cwd, genesis, &relayer, &block).await;
+
     // Usage errors exit 2.
     let (code, _, _) = confirm(&cwd, &["--rpc", rpc, "--namespace", "77"]);
     assert_eq!(code, 2);
     std::fs::remove_dir_all(&cwd).ok();
+}
+
+/// A sequencer that restarts and posts other records for numbers it already posted (a second
+/// poster with the same key): the network keeps one record per number; the other is refused
+/// and kept as an equivocation anyone can verify with the genesis; `trestle confirm` on the
+/// loser's hash says which record is confirmed; a number not posted yet is "not confirmed yet".
+async fn equivocating_sequencer(
+    net: &Net,
+    cwd: &Path,
+    genesis: &str,
+    relayer: &ValidatorKeys,
+    confirmed: &BlockRecord,
+) {
+    let rpc = net.file.validators[0].rpc_url.as_str();
+    let ns = NAMESPACE.get().to_string();
+    let submit = |client: usize, record: &BlockRecord| {
+        let tx = Transaction::new(NAMESPACE, record.encode());
+        let authorization = authorize(&relayer.consensus, &tx);
+        let request = SubmitRequest {
+            namespace: NAMESPACE.get(),
+            payload: tx.payload.clone(),
+            authorization: Some(Bytes::copy_from_slice(authorization.as_ref())),
+        };
+        let client = net.clients[client].clone();
+        async move { client.submit(request).await }
+    };
+    // Against the confirmed block 7: refused with the conflict code.
+    let loser = BlockRecord { hash: keccak256("another block 7"), ..confirmed.clone() };
+    let refused = submit(2, &loser).await.expect_err("a second record for block 7");
+    let code = match refused {
+        jsonrpsee::core::ClientError::Call(call) => call.code(),
+        other => panic!("{other}"),
+    };
+    assert_eq!(code, trestle_api::codes::RECORD_CONFLICT);
+    // Two posters race for block 8 on different validators: one wins.
+    let eight = |label: &str| BlockRecord {
+        chainId: 901,
+        number: 8,
+        hash: keccak256(label),
+        parentHash: confirmed.hash,
+    };
+    let (a, b) = (eight("block 8 from poster a"), eight("block 8 from poster b"));
+    let (first, second) = tokio::join!(submit(0, &a), submit(3, &b));
+    assert!(first.is_ok() || second.is_ok(), "{first:?} {second:?}");
+    let winner = eventually(Duration::from_secs(60), "block 8 to be confirmed", || async {
+        net.clients[1].block_record(NAMESPACE.get(), 8, None).await.ok().flatten()
+    })
+    .await;
+    assert!(winner.record.hash == a.hash || winner.record.hash == b.hash);
+    let loser_8 = if winner.record.hash == a.hash { &b } else { &a };
+
+    // Every validator keeps the evidence of block 7; someone saw both records for block 8.
+    let owner =
+        trestle_api::Genesis::load(Path::new(genesis)).unwrap().1.owners[&NAMESPACE].clone();
+    let kept = net.clients[2].record_equivocations(NAMESPACE.get(), None, None).await.unwrap();
+    let seven = kept.iter().find(|e| e.number == 7).expect("the block 7 equivocation is kept");
+    assert!(seven.confirmed_at.is_some());
+    let (first, second) =
+        trestle_api::records::verify_equivocation(&owner, NAMESPACE, &seven.first, &seven.second)
+            .expect("the evidence proves the equivocation");
+    assert_eq!((first.hash, second.hash), (confirmed.hash, loser.hash));
+    eventually(Duration::from_secs(30), "the block 8 equivocation to be seen", || async {
+        for client in &net.clients {
+            let kept = client.record_equivocations(NAMESPACE.get(), None, None).await.ok()?;
+            if kept.iter().any(|e| e.number == 8) {
+                return Some(());
+            }
+        }
+        None
+    })
+    .await;
+    let summary = net.clients[0].record_namespace(NAMESPACE.get()).await.unwrap();
+    assert_eq!(summary.confirmed.map(|c| (c.first, c.last)), Some((7, 8)));
+
+    // The loser's hash: not confirmed, with the confirmed one named (and proven).
+    let loser_hash = loser_8.hash.to_string();
+    let args = [
+        "--rpc",
+        rpc,
+        "--namespace",
+        &ns,
+        "--block",
+        "8",
+        "--hash",
+        &loser_hash,
+        "--genesis",
+        genesis,
+    ];
+    let (code, report, stderr) = confirm(cwd, &args);
+    let report = report.unwrap_or_else(|| panic!("no JSON report: {stderr}"));
+    assert_eq!(code, EXIT_NOT_CONFIRMED, "{report:?}");
+    let conflict = report.conflict.expect("the winner is named");
+    assert_eq!((conflict.confirmed_hash, conflict.verified), (winner.record.hash, true));
+    // By number alone: the winner, proven.
+    let args = ["--rpc", rpc, "--namespace", &ns, "--block", "8", "--genesis", genesis];
+    let (code, report, stderr) = confirm(cwd, &args);
+    let report = report.unwrap_or_else(|| panic!("no JSON report: {stderr}"));
+    assert_eq!(code, EXIT_CONFIRMED, "{report:?} {stderr}");
+    assert_eq!(report.block_record.map(|r| r.hash), Some(winner.record.hash));
+    // A number not posted yet.
+    let args = ["--rpc", rpc, "--namespace", &ns, "--block", "9", "--genesis", genesis];
+    let (code, report, _) = confirm(cwd, &args);
+    let report = report.expect("a report");
+    assert_eq!(code, EXIT_NOT_CONFIRMED);
+    assert!(report.reason.unwrap().contains("not confirmed yet"));
+    assert_eq!(report.records.and_then(|r| r.confirmed).map(|c| c.last), Some(8));
 }

@@ -173,6 +173,14 @@ fn devnet_relays_messages_both_ways_exactly_once_through_crashes_and_races() {
         let demo = file.demo.clone().expect("demo");
         assert_eq!((demo.from_chain, demo.to_chain), (901, 902));
         assert_eq!(demo.counter_total.as_deref(), Some("1"));
+        // Hybrid mode: the L1 accepted a rollup block's state root with trestle's confirmation
+        // of the block, and refused an altered hash and an unconfirmed block.
+        let settlement =
+            demo.settlement.clone().unwrap_or_else(|| panic!("no settlement:\n{output}"));
+        assert_eq!((settlement.l1_chain, settlement.rollup_chain), (900, 901));
+        assert!(settlement.refused_altered && settlement.refused_unconfirmed, "{settlement:?}");
+        assert!(settlement.trestle_height <= settlement.root_height);
+        assert!(output.contains("settlement on l1-900: rollup 901 block"), "{output}");
         let relayer = file.relayer.clone().expect("the devnet lists its relayer");
         assert!(alive(relayer.pid), "the relayer runs");
         let a = Chain::new(&file.chains[0]);

@@ -1,17 +1,13 @@
 //! Gathering the [`Evidence`] of a confirmation from a node: find the transaction (by hash) or
-//! the rollup block's record (scanning the block namespace), pick the newest state at or above
+//! the rollup block's record (by the node's index, `trestle_blockRecord`), pick the newest state at or above
 //! it whose signatures carry a quorum of the trust anchor's committee, and fetch the history
 //! proof linking the two. Nothing here is trusted: the kernel's
 //! [`verify_confirmation`](trestle_light_client::verify_confirmation) checks it all.
 
 use std::time::{Duration, Instant};
 
-use alloy_primitives::B256;
-use futures::{StreamExt as _, TryStreamExt as _};
-use serde::{Deserialize, Serialize};
 use trestle_light_client::{
-    Anchor, Evidence, Namespace, Subject, abi::BlockRecord, minimal_quorum,
-    transaction::DEFAULT_MAX_PAYLOAD,
+    Anchor, Evidence, Namespace, Subject, minimal_quorum, transaction::DEFAULT_MAX_PAYLOAD,
 };
 
 use super::{
@@ -19,49 +15,26 @@ use super::{
     handoffs::fetch_handoffs,
     state::{ReportedState, newest_quorum},
 };
-use crate::{TrestleApiClient, types::HeaderResponse};
-
-/// How many heights a block-record scan covers by default (newest first).
-pub const DEFAULT_SCAN_DEPTH: u64 = 2_000;
-
-/// Length of a block record's canonical encoding (four words).
-const BLOCK_RECORD_LEN: usize = 4 * 32;
-
-/// Concurrent `trestle_namespaceProof` requests while scanning for a block record.
-const SCAN_CONCURRENCY: usize = 16;
+use crate::{
+    TrestleApiClient,
+    records::{RecordFields, RecordNamespaceResponse},
+    types::HeaderResponse,
+};
 
 /// How often the quorum search is repeated while waiting.
 const QUORUM_POLL: Duration = Duration::from_millis(200);
 
-/// Where to look and how long to wait.
+/// How long to wait.
 #[derive(Clone, Debug)]
 pub struct FetchOptions {
-    /// For block subjects: how many heights to scan.
-    pub scan_depth: u64,
-    /// For block subjects: the highest height to scan (default: the newest finalized).
-    pub from_height: Option<u64>,
     /// How long to wait for a state with a quorum of signatures.
     pub quorum_wait: Duration,
 }
 
 impl Default for FetchOptions {
     fn default() -> Self {
-        Self {
-            scan_depth: DEFAULT_SCAN_DEPTH,
-            from_height: None,
-            quorum_wait: Duration::from_secs(10),
-        }
+        Self { quorum_wait: Duration::from_secs(10) }
     }
-}
-
-/// A range of heights scanned for a block record (inclusive, scanned downwards).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Searched {
-    /// Lowest height scanned.
-    pub from_height: u64,
-    /// Highest height scanned.
-    pub to_height: u64,
 }
 
 /// A subject found on the node, with its evidence gathered (not yet verified).
@@ -75,8 +48,6 @@ pub struct Found {
     pub anchor_from_node: bool,
     /// The header as the node described it (hash and encoding included).
     pub header: HeaderResponse,
-    /// The heights scanned, for a block subject.
-    pub searched: Option<Searched>,
 }
 
 /// What [`fetch_evidence`] found.
@@ -84,10 +55,18 @@ pub struct Found {
 pub enum Fetched {
     /// The subject was found (boxed: it is much larger than the other variant).
     Found(Box<Found>),
-    /// The node knows no such transaction or block record.
+    /// The node knows no such transaction, or has no record of the block's number yet.
     NotFound {
-        /// What was searched (block subjects); `None` for a transaction lookup by hash.
-        searched: Option<Searched>,
+        /// For a block subject: what the node's finalized chain holds of the namespace.
+        records: Option<RecordNamespaceResponse>,
+    },
+    /// The node's chain confirmed *another* record for the block's number (as the node says:
+    /// verify it by fetching the evidence of `confirmed`).
+    Conflict {
+        /// The record confirmed for that number.
+        confirmed: RecordFields,
+        /// Height of the trestle block that confirmed it.
+        height: u64,
     },
 }
 
@@ -107,19 +86,24 @@ pub async fn fetch_evidence<C>(
 where
     C: TrestleApiClient + Sync,
 {
-    let (tx_hash, searched) = match *subject {
-        Subject::Transaction { hash } => (Some(hash), None),
+    let tx_hash = match *subject {
+        Subject::Transaction { hash } => hash,
         Subject::Block { number, hash } => {
-            let (found, searched) =
-                scan_for_block(client, namespace, number, hash, options).await?;
-            (found, Some(searched))
+            match client.block_record(namespace.get(), number, None).await? {
+                None => {
+                    let records = client.record_namespace(namespace.get()).await?;
+                    return Ok(Fetched::NotFound { records: Some(records) });
+                }
+                Some(found) if found.record.hash != hash => {
+                    return Ok(Fetched::Conflict { confirmed: found.record, height: found.height });
+                }
+                Some(found) => found.transaction.hash,
+            }
         }
     };
-    let inclusion = match tx_hash {
-        Some(hash) => client.tx_proof(hash).await?,
-        None => None,
+    let Some(inclusion) = client.tx_proof(tx_hash).await? else {
+        return Ok(Fetched::NotFound { records: None });
     };
-    let Some(inclusion) = inclusion else { return Ok(Fetched::NotFound { searched }) };
     let header = inclusion.header.decode().map_err(FetchError::Header)?;
     let (anchor, anchor_from_node) = match anchor {
         Some(anchor) => (anchor.clone(), false),
@@ -194,45 +178,5 @@ where
         anchor,
         anchor_from_node,
         header: inclusion.header,
-        searched,
     })))
-}
-
-/// Scans heights downwards for a transaction in `namespace` whose payload is the block record
-/// of (`number`, `hash`); returns its hash, newest first.
-async fn scan_for_block<C>(
-    client: &C,
-    namespace: Namespace,
-    number: u64,
-    hash: B256,
-    options: &FetchOptions,
-) -> Result<(Option<B256>, Searched), FetchError>
-where
-    C: TrestleApiClient + Sync,
-{
-    let to_height = match options.from_height {
-        Some(height) => height,
-        None => client.block_height().await?,
-    };
-    let from_height = to_height.saturating_sub(options.scan_depth.saturating_sub(1));
-    let searched = Searched { from_height, to_height };
-    let mut answers = futures::stream::iter((from_height..=to_height).rev())
-        .map(|height| client.namespace_proof(height, namespace.get()))
-        .buffered(SCAN_CONCURRENCY);
-    while let Some(response) = answers.try_next().await? {
-        let Some(response) = response else { continue };
-        for tx in &response.transactions {
-            // Strict decoding of the canonical bytes, no larger than a record; anything else in
-            // the namespace is skipped (the verification decodes again and proves what is found).
-            let Ok(decoded) = tx.decode(BLOCK_RECORD_LEN) else { continue };
-            if decoded.namespace != namespace {
-                continue;
-            }
-            let Ok(record) = BlockRecord::decode(&decoded.payload) else { continue };
-            if record.number == number && record.hash == hash {
-                return Ok((Some(decoded.hash()), searched));
-            }
-        }
-    }
-    Ok((None, searched))
 }

@@ -17,7 +17,7 @@ mod state;
 
 use std::time::Duration;
 
-pub use evidence::{DEFAULT_SCAN_DEPTH, FetchOptions, Fetched, Found, Searched, fetch_evidence};
+pub use evidence::{FetchOptions, Fetched, Found, fetch_evidence};
 pub use handoffs::{fetch_handoffs, handoff_of};
 pub use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::{core::client::Error as RpcError, http_client::HttpClientBuilder};

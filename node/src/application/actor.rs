@@ -13,7 +13,7 @@ use tracing::{debug, error, info};
 
 use super::{
     Config, Mailbox,
-    ingress::{Lookup, Message, Status, Submission},
+    ingress::{Lookup, Message, RecordNamespace, Status, Submission},
     metrics::Metrics,
     state::{Applied, FinalizeError, State},
 };
@@ -168,6 +168,22 @@ impl State {
             }
             Message::Committee { epoch, response } => {
                 let _ = response.send(self.committees.get(epoch).cloned());
+            }
+            Message::BlockRecord { namespace, number, response } => {
+                let _ = response.send(self.records.get(namespace, number));
+            }
+            Message::RecordNamespace { namespace, response } => {
+                let info = self.records.spec(namespace).map(|spec| RecordNamespace {
+                    spec,
+                    confirmed: self.records.range(namespace),
+                    equivocations: self.records.equivocations(namespace).len(),
+                });
+                let _ = response.send(info);
+            }
+            Message::Equivocations { namespace, from, limit, response } => {
+                let kept = self.records.equivocations(namespace);
+                let page = kept.iter().skip(from).take(limit).cloned().collect();
+                let _ = response.send(page);
             }
         }
         Ok(())

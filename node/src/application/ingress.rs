@@ -29,10 +29,14 @@ use trestle_light_client::{
     Epoch, Header, Height, LightClientState, Namespace, PayloadTree, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     history::HistoryError,
+    records::{BlockNamespace, RecordTip},
     rotation::CommitteeRecord,
 };
 
-use super::state::Verification;
+use super::{
+    records::{Equivocation, IndexedRecord},
+    state::Verification,
+};
 use crate::{
     ConsensusContext, Marshal, Scheme,
     block::{Block, BlockTransaction, Digest},
@@ -148,6 +152,32 @@ pub(crate) enum Message {
     LightClientState { height: Height, response: oneshot::Sender<Option<LightClientState>> },
     /// The committee the finalized chain decided for an epoch.
     Committee { epoch: Epoch, response: oneshot::Sender<Option<Arc<CommitteeRecord>>> },
+    /// The finalized record of a block number in a block namespace.
+    BlockRecord {
+        namespace: Namespace,
+        number: u64,
+        response: oneshot::Sender<Option<IndexedRecord>>,
+    },
+    /// A block namespace's finalized records and equivocations.
+    RecordNamespace { namespace: Namespace, response: oneshot::Sender<Option<RecordNamespace>> },
+    /// Equivocations of a block namespace's owner, `limit` from the `from`-th.
+    Equivocations {
+        namespace: Namespace,
+        from: usize,
+        limit: usize,
+        response: oneshot::Sender<Vec<Equivocation>>,
+    },
+}
+
+/// What the finalized chain holds of a block namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordNamespace {
+    /// The rollup it records.
+    pub spec: BlockNamespace,
+    /// The first record's number and the last record, once there is one.
+    pub confirmed: Option<(u64, RecordTip)>,
+    /// Equivocations kept.
+    pub equivocations: usize,
 }
 
 /// A mempool submission.
@@ -239,6 +269,31 @@ impl Mailbox {
         let marshal = self.marshal.get()?;
         let block = marshal.get_block(CwHeight::new(height.get())).await?;
         Some(block.inner().clone())
+    }
+
+    /// The finalized record of block `number` in block namespace `namespace`.
+    pub async fn block_record(&self, namespace: Namespace, number: u64) -> Option<IndexedRecord> {
+        self.request(|response| Message::BlockRecord { namespace, number, response })
+            .await
+            .flatten()
+    }
+
+    /// What the finalized chain holds of `namespace` (`None` for a namespace that is not a
+    /// block namespace, or a stopped actor).
+    pub async fn record_namespace(&self, namespace: Namespace) -> Option<RecordNamespace> {
+        self.request(|response| Message::RecordNamespace { namespace, response }).await.flatten()
+    }
+
+    /// Up to `limit` equivocations of `namespace`'s owner from the `from`-th, oldest first.
+    pub async fn equivocations(
+        &self,
+        namespace: Namespace,
+        from: usize,
+        limit: usize,
+    ) -> Vec<Equivocation> {
+        self.request(|response| Message::Equivocations { namespace, from, limit, response })
+            .await
+            .unwrap_or_default()
     }
 
     /// Height of the finalized block that contains the transaction `hash`, if any.

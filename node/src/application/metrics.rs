@@ -25,6 +25,8 @@ pub struct Metrics {
     finalized_bytes: Counter,
     /// Proposals this validator rejected.
     rejected_proposals: Counter,
+    /// Equivocations of block namespace owners seen (two signed records for one number).
+    record_equivocations: Counter,
 }
 
 impl Metrics {
@@ -44,6 +46,10 @@ impl Metrics {
             finalized_bytes: context.counter("finalized_bytes", "payload bytes finalized"),
             rejected_proposals: context
                 .counter("rejected_proposals", "proposals this validator found invalid"),
+            record_equivocations: context.counter(
+                "record_equivocations",
+                "block namespace owners' equivocations seen (two signed records for one number)",
+            ),
         }
     }
 
@@ -71,5 +77,10 @@ impl Metrics {
     /// Records a rejected proposal.
     pub(crate) fn rejected(&self) {
         self.rejected_proposals.inc();
+    }
+
+    /// Records an equivocation of a block namespace's owner.
+    pub(crate) fn equivocation(&self) {
+        self.record_equivocations.inc();
     }
 }

@@ -33,13 +33,14 @@ mod committees;
 mod config;
 mod ingress;
 mod metrics;
+pub mod records;
 mod state;
 
 pub use actor::Actor;
 pub use config::Config;
 pub use ingress::{
-    Finalized, HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, Status,
-    namespace_contents,
+    Finalized, HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, RecordNamespace,
+    Status, namespace_contents,
 };
 pub use metrics::Metrics;
 pub use state::FinalizeError;

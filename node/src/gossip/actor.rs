@@ -9,6 +9,8 @@ use commonware_utils::channel::mpsc;
 use tracing::{debug, warn};
 
 use super::{Admit, Config, Mailbox, ingress::Forward};
+use trestle_light_client::records::RecordError;
+
 use crate::{block::BlockTransaction, mempool::SubmitError};
 
 /// The gossip actor. Create with [`Actor::new`], give the application its [`Mailbox`], then
@@ -91,7 +93,14 @@ fn is_peers_fault(err: &SubmitError) -> bool {
         | SubmitError::Oversized { .. }
         | SubmitError::MissingAuthorization(_)
         | SubmitError::InvalidAuthorization(_)
-        | SubmitError::UnexpectedAuthorization(_) => true,
+        | SubmitError::UnexpectedAuthorization(_)
+        | SubmitError::Record {
+            reason: RecordError::Malformed(_) | RecordError::WrongChain { .. },
+            ..
+        } => true,
+        // Whether a record extends the confirmed ones depends on how far the peer's chain
+        // is, and a conflicting record is its owner's fault.
+        SubmitError::Record { .. } | SubmitError::ConflictingRecord { .. } => false,
         SubmitError::Duplicate(_)
         | SubmitError::AlreadyFinalized(_)
         | SubmitError::Full { .. }

@@ -24,6 +24,7 @@ use trestle_api::{
     HistoryProofResponse, LightClientStateResponse, MerkleProofResponse, NamespaceResponse,
     StateSignatureResponse, StateSignaturesResponse, SubmitRequest, TransactionProofResponse,
     TrestleApiServer, TrestleSubscriptionsServer, TxInclusionResponse, codes,
+    records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse},
 };
 use trestle_light_client::{Epoch, Height, Namespace, Transaction, epoch};
 
@@ -45,15 +46,15 @@ pub(super) struct Api {
     pub(super) max_subscriptions: usize,
 }
 
-fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+pub(super) fn error(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, message.into(), None::<()>)
 }
 
-fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+pub(super) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
     error(INVALID_PARAMS_CODE, message)
 }
 
-fn unavailable() -> ErrorObjectOwned {
+pub(super) fn unavailable() -> ErrorObjectOwned {
     error(codes::UNAVAILABLE, "node is shutting down or overloaded")
 }
 
@@ -69,6 +70,8 @@ pub fn submit_error(err: &SubmitError) -> ErrorObjectOwned {
         SubmitError::AlreadyFinalized(_) => codes::ALREADY_FINALIZED,
         SubmitError::Full { .. } => codes::MEMPOOL_FULL,
         SubmitError::Unavailable => codes::UNAVAILABLE,
+        SubmitError::Record { .. } => codes::RECORD_REFUSED,
+        SubmitError::ConflictingRecord { .. } => codes::RECORD_CONFLICT,
     };
     error(code, err.to_string())
 }
@@ -296,6 +299,28 @@ impl TrestleApiServer for Api {
             last: signed,
             next_committee: CommitteeInfo::from_record(next, &record),
         }))
+    }
+
+    async fn block_record(
+        &self,
+        namespace: u64,
+        number: u64,
+        root_height: Option<u64>,
+    ) -> RpcResult<Option<BlockRecordResponse>> {
+        self.block_record_response(namespace, number, root_height).await
+    }
+
+    async fn record_namespace(&self, namespace: u64) -> RpcResult<RecordNamespaceResponse> {
+        self.record_namespace_response(namespace).await
+    }
+
+    async fn record_equivocations(
+        &self,
+        namespace: u64,
+        from: Option<u64>,
+        limit: Option<u64>,
+    ) -> RpcResult<Vec<EquivocationResponse>> {
+        self.record_equivocations_response(namespace, from, limit).await
     }
 }
 

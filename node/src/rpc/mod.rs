@@ -13,6 +13,7 @@
 //! [`responses`] builds the answers about blocks (the node owns the block type).
 
 mod handlers;
+mod records;
 pub mod responses;
 
 use std::{

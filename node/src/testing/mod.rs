@@ -16,7 +16,7 @@ pub mod faults;
 pub mod local;
 pub mod simulated;
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use commonware_cryptography::{Signer as _, ed25519};
 use trestle_api::{
@@ -31,6 +31,12 @@ use crate::{
 /// Namespace owned by a sequencer (the network's owner key) in every test network.
 pub const OWNED_NAMESPACE: Namespace = Namespace(1_000);
 
+/// The block namespace of the test rollup [`RECORD_CHAIN_ID`] (owned by the owner key).
+pub const RECORD_NAMESPACE: Namespace = Namespace(1_901);
+
+/// The chain id of the test rollup whose blocks [`RECORD_NAMESPACE`] records.
+pub const RECORD_CHAIN_ID: u64 = 901;
+
 /// What a test network looks like.
 #[derive(Clone, Debug)]
 pub struct TestGenesis {
@@ -44,6 +50,8 @@ pub struct TestGenesis {
     pub limits: GenesisLimits,
     /// Namespaces owned by the network's owner key.
     pub owned_namespaces: Vec<u64>,
+    /// The block namespaces among them, with the rollup chain each records.
+    pub block_namespaces: BTreeMap<u64, u64>,
     /// Least time between blocks (ms).
     pub min_block_interval_ms: u64,
     /// Heights per epoch (`None`: one endless epoch).
@@ -60,7 +68,8 @@ pub struct TestGenesis {
 
 impl TestGenesis {
     /// `validators` validators, capacity equal to the committee, small test limits (64
-    /// transactions, 1 KiB payloads, 16 KiB blocks), [`OWNED_NAMESPACE`] owned, no pacing, one
+    /// transactions, 1 KiB payloads, 16 KiB blocks), [`OWNED_NAMESPACE`] and the block
+    /// namespace [`RECORD_NAMESPACE`] owned, no pacing, one
     /// endless epoch.
     pub fn new(validators: usize) -> Self {
         Self {
@@ -72,7 +81,8 @@ impl TestGenesis {
                 max_payload: 1_024,
                 max_block_payload: 16 * 1_024,
             },
-            owned_namespaces: vec![OWNED_NAMESPACE.get()],
+            owned_namespaces: vec![OWNED_NAMESPACE.get(), RECORD_NAMESPACE.get()],
+            block_namespaces: BTreeMap::from([(RECORD_NAMESPACE.get(), RECORD_CHAIN_ID)]),
             min_block_interval_ms: 0,
             epoch_length: None,
             extra: 0,
@@ -105,6 +115,7 @@ impl TestGenesis {
                 .map(|&namespace| OwnedNamespace {
                     namespace,
                     owner: owner.genesis_entry().consensus_key,
+                    block_records_of: self.block_namespaces.get(&namespace).copied(),
                 })
                 .collect(),
             limits: self.limits,

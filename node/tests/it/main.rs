@@ -6,6 +6,7 @@
 mod common;
 mod epochs;
 mod gossip;
+mod records;
 mod rotation;
 mod rpc;
 mod signatures;

@@ -10,15 +10,17 @@ use std::{
 };
 
 use alloy_primitives::keccak256;
+use commonware_cryptography::Signer as _;
 use serde_json::{Value, json};
 use trestle_api::client::{FetchOptions, Fetched, connect, fetch_evidence};
 use trestle_api::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
     HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
     TxInclusionResponse, codes,
+    records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse},
 };
 use trestle_light_client::{
-    Anchor, B256, Epoch, Height, Namespace, StateSignature, Subject, Transaction,
+    Anchor, B256, Epoch, Height, Namespace, StateSignature, Subject, Transaction, abi::BlockRecord,
     history::verify_history_proof, verify_confirmation,
 };
 use trestle_node::{
@@ -396,7 +398,7 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     };
     let client = connect(&format!("http://{addr}"), Duration::from_secs(10)).expect("client");
     let subject = Subject::Transaction { hash: late.hash() };
-    let options = FetchOptions { quorum_wait: DEADLINE, ..FetchOptions::default() };
+    let options = FetchOptions { quorum_wait: DEADLINE };
     let Fetched::Found(found) =
         fetch_evidence(&client, Namespace(2), &subject, Some(&anchor), &options)
             .await
@@ -409,6 +411,85 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     assert!(verdict.header.epoch >= Epoch(2), "{:?}", verdict.header);
     assert_eq!(found.evidence.handoffs.len() as u64, verdict.header.epoch.get());
     assert_eq!(verdict.state.epoch, verdict.header.epoch);
+
+    // Block records (the test rollup's block namespace): found by index with proofs that
+    // verify; a second record for a number is refused with its own code and kept as evidence.
+    let owner = trestle_node::testing::owner_keys();
+    let record_ns = trestle_node::testing::RECORD_NAMESPACE;
+    let record = |number: u64, fork: u8| BlockRecord {
+        chainId: trestle_node::testing::RECORD_CHAIN_ID,
+        number,
+        hash: keccak256([number.to_be_bytes().as_slice(), &[fork]].concat()),
+        parentHash: keccak256([number.wrapping_sub(1).to_be_bytes().as_slice(), &[0]].concat()),
+    };
+    let submit_record = |record: BlockRecord| {
+        let tx = Transaction::new(record_ns, record.encode());
+        let signature = trestle_api::authorization::authorize(&owner.consensus, &tx);
+        json!([{
+            "namespace": record_ns.get(),
+            "payload": format!("0x{}", alloy_primitives::hex::encode(&tx.payload)),
+            "authorization": format!("0x{}", alloy_primitives::hex::encode(signature.as_ref())),
+        }])
+    };
+    for number in 1..=3 {
+        let _: B256 = typed(call(addr, "trestle_submit", submit_record(record(number, 0))).await);
+    }
+    let third: BlockRecordResponse =
+        typed(wait_for(addr, "trestle_blockRecord", json!([record_ns.get(), 3])).await);
+    let (decoded, proof) = third.record_proof().expect("strict record proof");
+    assert_eq!(decoded, record(3, 0));
+    let tx = third.transaction.decode(limits().max_payload).expect("strict tx");
+    let header = third.header.decode().expect("strict header");
+    third.proof.decode().expect("tx proof").verify(&tx, &header.payload_root).expect("in block");
+    let root_state: LightClientStateResponse =
+        typed(call(addr, "trestle_lightClientState", json!([third.history.root_height])).await);
+    assert_eq!(proof.historyRoot, root_state.state.history_root);
+    verify_history_proof(
+        &proof.historyProof,
+        &header.hash(),
+        header.height,
+        &proof.historyRoot,
+        Height(third.history.root_height),
+    )
+    .expect("header under the root");
+    let pinned: BlockRecordResponse =
+        typed(call(addr, "trestle_blockRecord", json!([record_ns.get(), 3, third.height])).await);
+    assert_eq!(pinned.history.root_height, third.height);
+    let summary: RecordNamespaceResponse =
+        typed(call(addr, "trestle_recordNamespace", json!([record_ns.get()])).await);
+    assert_eq!(summary.confirmed.map(|c| (c.first, c.last)), Some((1, 3)));
+    assert!(call(addr, "trestle_blockRecord", json!([record_ns.get(), 99])).await.is_null());
+    let message = call_error(
+        addr,
+        "trestle_submit",
+        submit_record(record(2, 7)),
+        i64::from(codes::RECORD_CONFLICT),
+    )
+    .await;
+    assert!(message.contains("equivocation"), "{message}");
+    let kept: Vec<EquivocationResponse> =
+        typed(call(addr, "trestle_recordEquivocations", json!([record_ns.get()])).await);
+    assert_eq!((kept.len(), kept[0].number, kept[0].confirmed_at.is_some()), (1, 2, true));
+    let (first, second) = trestle_api::records::verify_equivocation(
+        &owner.consensus.public_key(),
+        record_ns,
+        &kept[0].first,
+        &kept[0].second,
+    )
+    .expect("verifiable evidence");
+    assert_eq!((first, second), (record(2, 0), record(2, 7)));
+    let not_records = i64::from(codes::NOT_A_BLOCK_NAMESPACE);
+    call_error(addr, "trestle_blockRecord", json!([2, 1]), not_records).await;
+    call_error(addr, "trestle_recordNamespace", json!([2]), not_records).await;
+    call_error(addr, "trestle_recordEquivocations", json!([2]), not_records).await;
+    call_error(addr, "trestle_blockRecord", json!([record_ns.get(), 3, 0]), INVALID_PARAMS).await;
+    call_error(
+        addr,
+        "trestle_recordEquivocations",
+        json!([record_ns.get(), 0, 101]),
+        INVALID_PARAMS,
+    )
+    .await;
 
     // Not (yet) finalized: null.
     for method in ["trestle_header", "trestle_block", "trestle_finality"] {

@@ -38,7 +38,7 @@ use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_SEED, insecure_dev_key_paths, read_proving_key,
     write_insecure_dev_keys,
 };
-use trestle_light_client::{Namespace, Transaction};
+use trestle_light_client::{Namespace, Transaction, abi::BlockRecord};
 use trestle_node::{
     Timeouts, Validator,
     testing::local::{LocalNetwork, free_addr},
@@ -310,6 +310,12 @@ async fn a_message_from_a_reaches_b_once_across_restarts() {
             .map(|&namespace| OwnedNamespace {
                 namespace,
                 owner: owner.genesis_entry().consensus_key,
+                // The second of each chain's pair records its blocks.
+                block_records_of: match namespace {
+                    1_002 => Some(CHAIN_A),
+                    2_002 => Some(CHAIN_B),
+                    _ => None,
+                },
             })
             .collect(),
         // Small blocks: the node sizes buffers and messages from these limits.
@@ -461,11 +467,12 @@ capacity = {DEVNET_CAPACITY}
     assert_eq!(store.delivered_count().expect("delivered"), 3);
     drop(store);
 
-    // 2b. A submission the network lost. While the relayer is stopped a message is sent on A
-    // and the store records its block as posted, its transaction (signed by the owner) tracked
-    // as unfinalized, as if a validator had accepted it and then restarted with an empty
-    // mempool: the network never has it, and the post cursor is past its block. Only resending
-    // can get it delivered.
+    // 2b. Submissions the network lost. While the relayer is stopped a message is sent on A
+    // and the store records its block as posted, the block's record and the message (signed by
+    // the owner) tracked as unfinalized, as if a validator had accepted them and then restarted
+    // with an empty mempool: the network never has them, and the post cursor is past the block.
+    // Only resending can get the message delivered (and the later blocks' records confirmed:
+    // they must follow this block's).
     send_message(&chain_a, on_a.mailbox, on_b.mailbox, on_b.counter, "lost in a mempool").await;
     let lost = sent_messages(&chain_a, on_a.mailbox).await.pop().expect("the lost message");
     let lost_tx = Transaction::new(Namespace(NAMESPACES[0]), lost.abi_encode());
@@ -478,16 +485,24 @@ capacity = {DEVNET_CAPACITY}
         let store = Store::open(&work.path().join("relayer.redb")).expect("store");
         let cursor = store.source_cursor("a").expect("cursor").expect("a cursor");
         assert!(cursor <= head.header.number, "the lost message's block is not posted yet");
-        let submission = Submission {
-            tx_hash: lost_tx.hash(),
-            chain: "a".into(),
-            namespace: NAMESPACES[0],
-            payload: lost_tx.payload.clone(),
-            authorization: authorize(&owner.consensus, &lost_tx).as_ref().to_vec().into(),
-            last_sent_ms: 0,
+        let record = BlockRecord {
+            chainId: CHAIN_A,
+            number: head.header.number,
+            hash: head.header.hash,
+            parentHash: head.header.parent_hash,
         };
+        let record_tx = Transaction::new(Namespace(NAMESPACES[1]), record.encode());
+        let submissions =
+            [(&record_tx, NAMESPACES[1]), (&lost_tx, NAMESPACES[0])].map(|(tx, ns)| Submission {
+                tx_hash: tx.hash(),
+                chain: "a".into(),
+                namespace: ns,
+                payload: tx.payload.clone(),
+                authorization: authorize(&owner.consensus, tx).as_ref().to_vec().into(),
+                last_sent_ms: 0,
+            });
         store
-            .record_posted_block("a", head.header.number, head.header.hash, &[submission])
+            .record_posted_block("a", head.header.number, head.header.hash, &submissions)
             .expect("recorded as posted");
     }
     assert!(client.tx_proof(lost_tx.hash()).await.expect("rpc").is_none(), "the network lost it");

@@ -13,7 +13,8 @@ use commonware_cryptography::{Digested, Digestible as _};
 use commonware_utils::channel::mpsc;
 use tracing::{debug, warn};
 use trestle_light_client::{
-    Epoch, Frontier, Header, Height, HistoryTree, LightClientState, View,
+    Epoch, Frontier, Header, Height, HistoryTree, LightClientState, Namespace, View,
+    records::{self as record_rules, RecordError, RecordTip},
     rotation::{RotationError, check_advance},
 };
 
@@ -21,11 +22,13 @@ use super::{
     Config, Finalized,
     committees::{Committees, ExpectedError},
     metrics::Metrics,
+    records::{Equivocation, FirstRecord, RecordIndex},
 };
 use crate::{
     block::{Block, BlockTransaction, Digest},
     l1::{L1Check, L1View},
     mempool::{Mempool, SubmitError},
+    records::{TipChanges, Tracker, check_records},
     rules::{self, BlockError, ChainParams, Parent},
     succession::Succession,
 };
@@ -107,14 +110,17 @@ pub(super) struct Known {
     pub(super) parent: Parent,
     parent_digest: Digest,
     tx_hashes: Vec<B256>,
+    /// The block namespaces' tips after this block, for those it moved.
+    record_tips: TipChanges,
 }
 
 impl Known {
-    fn new(block: &Block, history_before: &Frontier) -> Self {
+    fn new(block: &Block, history_before: &Frontier, record_tips: TipChanges) -> Self {
         Self {
             parent: Parent::of(block, history_before),
             parent_digest: block.parent_digest(),
             tx_hashes: block.transactions().iter().map(|t| t.transaction.hash()).collect(),
+            record_tips,
         }
     }
 }
@@ -142,6 +148,8 @@ pub(super) struct State {
     /// Every finalized transaction by hash, with the height of its block (a transaction
     /// appears at most once in the chain). In memory for now (rebuilt by recovery).
     pub(super) finalized_txs: HashMap<B256, Height>,
+    /// The finalized block records and the owners' equivocations.
+    pub(super) records: RecordIndex,
     /// The committees the finalized chain decided.
     pub(super) committees: Committees,
     /// This node's L1 view.
@@ -158,6 +166,7 @@ impl State {
         let mut state = Self {
             metrics: None,
             committees: Committees::new(&config.params),
+            records: RecordIndex::new(&config.params.block_namespaces),
             l1: config.l1,
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
@@ -180,7 +189,78 @@ impl State {
         if self.finalized_txs.contains_key(&hash) {
             return Err(SubmitError::AlreadyFinalized(hash));
         }
-        self.mempool.submit(transaction)
+        let namespace = transaction.transaction.namespace;
+        let Some(spec) = self.records.spec(namespace) else {
+            return self.mempool.submit(transaction);
+        };
+        // A block record: it must be able to extend the confirmed records, now (the next
+        // number) or later (a number ahead, once the ones between arrive).
+        let refuse = |reason| SubmitError::Record { namespace: namespace.get(), reason };
+        // The owner's signature first: only a signed record can prove an equivocation.
+        crate::mempool::check_authorization(&self.params.owners, &transaction)?;
+        let record = record_rules::decode(&transaction.transaction.payload).map_err(refuse)?;
+        let tip = self.records.tip(namespace);
+        match record_rules::check_extends(&spec, tip.as_ref(), &record) {
+            Ok(_) | Err(RecordError::Gap { .. }) => {}
+            Err(RecordError::Taken { number, .. }) => {
+                let Some(confirmed) = self.records.get(namespace, number) else {
+                    // Below the namespace's first record: no number there will ever confirm.
+                    return Err(refuse(RecordError::Taken { number, tip: number }));
+                };
+                let first =
+                    FirstRecord::Confirmed { height: confirmed.height, tx_hash: confirmed.tx_hash };
+                self.equivocation(namespace, number, first, transaction);
+                return Err(SubmitError::ConflictingRecord {
+                    namespace: namespace.get(),
+                    number,
+                    existing: confirmed.tx_hash,
+                });
+            }
+            Err(other) => return Err(refuse(other)),
+        }
+        let number = record.number;
+        match self.mempool.submit_record(transaction.clone(), number) {
+            Err(SubmitError::ConflictingRecord { existing, .. }) => {
+                if let Some(first) = self.mempool.get(&existing).cloned() {
+                    self.equivocation(namespace, number, FirstRecord::Pending(first), transaction);
+                }
+                Err(SubmitError::ConflictingRecord { namespace: namespace.get(), number, existing })
+            }
+            other => other,
+        }
+    }
+
+    /// Keeps an equivocation of `namespace`'s owner and counts it.
+    fn equivocation(
+        &mut self,
+        namespace: Namespace,
+        number: u64,
+        first: FirstRecord,
+        second: BlockTransaction,
+    ) {
+        let equivocation = Equivocation { number, first, second };
+        if self.records.add_equivocation(namespace, equivocation) {
+            warn!(namespace = namespace.get(), number, "block namespace owner equivocated");
+            if let Some(metrics) = &self.metrics {
+                metrics.equivocation();
+            }
+        }
+    }
+
+    /// The last record of `namespace` on the branch ending at the known block `head`.
+    fn branch_tip(&self, head: &Digest, namespace: Namespace) -> Option<RecordTip> {
+        let finalized = self.finalized_height();
+        let mut cursor = self.known.get(head);
+        while let Some(entry) = cursor {
+            if entry.parent.height <= finalized {
+                break;
+            }
+            if let Some((_, tip)) = entry.record_tips.iter().find(|(ns, _)| *ns == namespace) {
+                return Some(*tip);
+            }
+            cursor = self.known.get(&entry.parent_digest);
+        }
+        self.records.tip(namespace)
     }
 
     /// Transactions in the unfinalized blocks from `digest` down to the finalized tip.
@@ -213,8 +293,13 @@ impl State {
             .commitment(epoch)
             .ok_or(BlockError::Epoch { expected: entry.parent.epoch.get(), found: epoch.get() })?;
         rules::check_block(&self.params, &entry.parent, block, &committee)?;
+        let record_tips =
+            check_records(&self.params.block_namespaces, block.transactions(), |ns| {
+                self.branch_tip(parent, ns)
+            })
+            .map_err(|(index, reason)| BlockError::Record { index, reason })?;
         let ancestors = self.unfinalized_txs(parent);
-        let known = Known::new(block, &entry.parent.history);
+        let known = Known::new(block, &entry.parent.history, record_tips);
         for hash in &known.tx_hashes {
             if self.finalized_txs.contains_key(hash) || ancestors.contains(hash) {
                 return Err(BlockError::AlreadyIncluded(*hash));
@@ -270,13 +355,19 @@ impl State {
         };
         // Transactions already in the chain (finalized or in unfinalized ancestors) must not
         // be included again.
+        // Block records must extend their namespaces on this branch, in block order.
         let ancestors = self.unfinalized_txs(&parent);
         let finalized_txs = &self.finalized_txs;
         let limits = self.params.limits;
+        let mut tracker =
+            Tracker::new(&self.params.block_namespaces, |ns| self.branch_tip(&parent, ns));
         let transactions =
-            self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash| {
-                ancestors.contains(hash) || finalized_txs.contains_key(hash)
+            self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash, tx| {
+                !ancestors.contains(hash)
+                    && !finalized_txs.contains_key(hash)
+                    && tracker.extend(tx).is_ok()
             });
+        let record_tips = tracker.changes();
         let height = Height(parent_entry.parent.height.get() + 1);
         let epoch = self.params.epoch_of(height);
         let Some(committee) = self.committees.commitment(epoch) else {
@@ -293,7 +384,7 @@ impl State {
             succession,
         );
         let block = Block::new(fields, parent, transactions);
-        let known = Known::new(&block, &parent_entry.parent.history);
+        let known = Known::new(&block, &parent_entry.parent.history, record_tips);
         debug!(
             height = block.header().height.get(),
             %view,
@@ -462,7 +553,8 @@ impl State {
             self.committees.decide(block.header().epoch, block.succession().l1, next);
         }
         let digest = block.digest();
-        let known = Known::new(block, &self.frontier);
+        let record_tips = self.index_records(block);
+        let known = Known::new(block, &self.frontier, record_tips);
         self.history.append(&block.header_hash());
         self.frontier.push(&block.header_hash());
         self.headers.push(block.header().clone());
@@ -482,6 +574,66 @@ impl State {
         Ok(Applied::Extended)
     }
 
+    /// Indexes the records of a finalized block and drops the pending records it made stale:
+    /// those of numbers now confirmed (a different one is an equivocation) and one for the next
+    /// number whose parent is not the new tip (it can never extend the records). Returns the
+    /// tips the block moved.
+    fn index_records(&mut self, block: &Block) -> TipChanges {
+        let height = block.header().height;
+        let mut moved: Vec<Namespace> = Vec::new();
+        for tx in block.transactions() {
+            let namespace = tx.transaction.namespace;
+            if self.records.spec(namespace).is_none() {
+                continue;
+            }
+            let indexed = record_rules::decode(&tx.transaction.payload).is_ok_and(|record| {
+                self.records.append(namespace, &record, height, tx.transaction.hash())
+            });
+            if !indexed {
+                // The rules refuse such a block: a quorum finalized what no honest validator
+                // verifies. Nothing to index; the chain goes on.
+                warn!(
+                    height = height.get(),
+                    namespace = namespace.get(),
+                    "finalized block record out of order"
+                );
+                continue;
+            }
+            if !moved.contains(&namespace) {
+                moved.push(namespace);
+            }
+        }
+        let mut tips = TipChanges::new();
+        for namespace in moved {
+            let Some(tip) = self.records.tip(namespace) else { continue };
+            tips.push((namespace, tip));
+            for (number, stale) in self.mempool.take_records_through(namespace, tip.number) {
+                let Some(confirmed) = self.records.get(namespace, number) else { continue };
+                if confirmed.tx_hash != stale.transaction.hash() {
+                    let first = FirstRecord::Confirmed {
+                        height: confirmed.height,
+                        tx_hash: confirmed.tx_hash,
+                    };
+                    self.equivocation(namespace, number, first, stale);
+                }
+            }
+            let orphan = tip.number.checked_add(1).and_then(|next| {
+                let pending = self.mempool.pending_record(namespace, next)?;
+                let record = record_rules::decode(&pending.transaction.payload).ok()?;
+                (record.parentHash != tip.hash).then(|| pending.transaction.hash())
+            });
+            if let Some(hash) = orphan {
+                debug!(
+                    namespace = namespace.get(),
+                    "dropping a pending record with the wrong parent"
+                );
+                self.mempool.remove(&hash);
+            }
+        }
+        tips.sort_by_key(|(ns, _)| *ns);
+        tips
+    }
+
     /// The light-client state after finalizing `height` (`None` above the finalized tip).
     ///
     /// Its `nextCommittee` is the committee that signs the next state: the epoch's own, or at
@@ -499,6 +651,8 @@ impl State {
     }
 }
 
+#[cfg(test)]
+mod records_tests;
 #[cfg(test)]
 mod rotation_tests;
 #[cfg(test)]

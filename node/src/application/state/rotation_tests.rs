@@ -51,6 +51,7 @@ fn params() -> ChainParams {
         stake_table: Some(TEST_STAKE_TABLE),
         limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
         owners: std::collections::BTreeMap::new(),
+        block_namespaces: std::collections::BTreeMap::new(),
         genesis_timestamp_ms: 0,
         min_block_interval_ms: 0,
     }

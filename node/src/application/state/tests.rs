@@ -16,6 +16,7 @@ pub(in crate::application) fn params() -> ChainParams {
         stake_table: None,
         limits: BlockLimits { max_transactions: 8, max_payload: 64, max_block_payload: 256 },
         owners: BTreeMap::new(),
+        block_namespaces: BTreeMap::new(),
         genesis_timestamp_ms: 0,
         min_block_interval_ms: 0,
     }
