@@ -365,13 +365,7 @@ fn state() -> Value {
         .map(|s| json!({ "slot": s.slot, "signature": hex::encode_prefixed(s.signature.to_bytes()) }))
         .collect();
     json!({
-        "state": {
-            "chainId": state.chain_id.get(),
-            "epoch": state.epoch.get(),
-            "height": state.height.get(),
-            "historyRoot": state.history_root,
-            "nextCommittee": state.next_committee,
-        },
+        "state": state_fields_json(&state),
         "encoded": hex::encode_prefixed(state.encode()),
         "packedCounters": fr_to_b256(&state.packed_counters()),
         "message": fr_to_b256(&message),
@@ -382,39 +376,72 @@ fn state() -> Value {
     })
 }
 
-/// A short chain of real blocks: headers carrying real payload and history roots, the signed
-/// state after the last one, and end-to-end proofs tx ∈ namespace ∈ payloadRoot ∈ header ∈
-/// historyRoot of that state — what a mailbox checks on delivery.
-fn chain() -> Value {
-    let committee = sample_committee(4, 10);
+/// Real headers over `blocks` (the transactions of heights 0, 1, …) in epoch 0 of `chain_id`:
+/// parents, payload and history roots computed, views and timestamps as given; with the history
+/// tree over them.
+fn build_chain(
+    chain_id: u64,
+    committee: &Committee,
+    blocks: &[Vec<Transaction>],
+    view: impl Fn(u64) -> u64,
+    timestamp_ms: impl Fn(u64) -> u64,
+) -> (Vec<Header>, HistoryTree) {
     let mut history = HistoryTree::new();
     let mut headers: Vec<Header> = Vec::new();
-    let mut blocks: Vec<Vec<Transaction>> = Vec::new();
-    for height in 0u64..6 {
-        let txs: Vec<Transaction> = (0..height * 2)
-            .map(|i| {
-                let namespace = Namespace(if i % 3 == 0 { 10 } else { 20 + height % 2 });
-                Transaction::new(
-                    namespace,
-                    digest("chain-tx", height * 100 + i).0[..(i as usize + 3)].to_vec(),
-                )
-            })
-            .collect();
+    for (height, txs) in (0u64..).zip(blocks) {
         let header = Header {
-            chain_id: ChainId(31_337),
+            chain_id: ChainId(chain_id),
             epoch: Epoch(0),
             height: Height(height),
-            view: View(height * 2 + 1),
-            timestamp_ms: 1_760_000_000_000 + height * 250,
+            view: View(view(height)),
+            timestamp_ms: timestamp_ms(height),
             parent: headers.last().map_or(B256::ZERO, Header::hash),
-            payload_root: PayloadTree::new(&txs).root(),
+            payload_root: PayloadTree::new(txs).root(),
             history_root: history.root(),
             committee: committee.commitment_bytes(),
         };
         history.append(&header.hash());
         headers.push(header);
-        blocks.push(txs);
     }
+    (headers, history)
+}
+
+/// A light-client state's fields as the fixtures write them.
+fn state_fields_json(state: &LightClientState) -> Value {
+    json!({
+        "chainId": state.chain_id.get(),
+        "epoch": state.epoch.get(),
+        "height": state.height.get(),
+        "historyRoot": state.history_root,
+        "nextCommittee": state.next_committee,
+    })
+}
+
+/// A short chain of real blocks: headers carrying real payload and history roots, the signed
+/// state after the last one, and end-to-end proofs tx ∈ namespace ∈ payloadRoot ∈ header ∈
+/// historyRoot of that state — what a mailbox checks on delivery.
+fn chain() -> Value {
+    let committee = sample_committee(4, 10);
+    let blocks: Vec<Vec<Transaction>> = (0u64..6)
+        .map(|height| {
+            (0..height * 2)
+                .map(|i| {
+                    let namespace = Namespace(if i % 3 == 0 { 10 } else { 20 + height % 2 });
+                    Transaction::new(
+                        namespace,
+                        digest("chain-tx", height * 100 + i).0[..(i as usize + 3)].to_vec(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let (headers, history) = build_chain(
+        31_337,
+        &committee,
+        &blocks,
+        |height| height * 2 + 1,
+        |height| 1_760_000_000_000 + height * 250,
+    );
     let tip = Height(headers.len() as u64 - 1);
     let state = LightClientState {
         chain_id: ChainId(31_337),
@@ -450,13 +477,7 @@ fn chain() -> Value {
     let message = state.message().unwrap_or_else(|e| unreachable!("{e}"));
     json!({
         "headers": headers.iter().map(|h| json!({ "header": header_json(h), "hash": h.hash() })).collect::<Vec<_>>(),
-        "state": {
-            "chainId": state.chain_id.get(),
-            "epoch": state.epoch.get(),
-            "height": state.height.get(),
-            "historyRoot": state.history_root,
-            "nextCommittee": state.next_committee,
-        },
+        "state": state_fields_json(&state),
         "message": fr_to_b256(&message),
         "proofs": proofs,
     })

@@ -17,11 +17,15 @@ use alloy_primitives::{B256, hex};
 use alloy_sol_types::SolValue;
 use serde_json::{Value, json};
 use trestle_light_client::{
-    ChainId, Epoch, Header, Height, HistoryTree, LightClientState, Namespace, PayloadTree,
-    Transaction, View, abi::BlockRecord,
+    ChainId, Epoch, Height, LightClientState, Namespace, PayloadTree, Transaction, abi::BlockRecord,
 };
 
-use super::{digest, header_json, namespace_proof_json, proof_json, sample_committee};
+use trestle_api::records::RecordFields;
+
+use super::{
+    build_chain, digest, header_json, namespace_proof_json, proof_json, sample_committee,
+    state_fields_json,
+};
 
 /// The rollup whose records the fixture proves (the devnet's first EVM chain id).
 const ROLLUP: u64 = 901;
@@ -67,12 +71,8 @@ impl RecordChain {
 }
 
 fn record_json(record: &BlockRecord) -> Value {
-    json!({
-        "chainId": record.chainId,
-        "number": record.number,
-        "hash": record.hash,
-        "parentHash": record.parentHash,
-    })
+    // The API's readable form of a record (the same camelCase fields).
+    serde_json::to_value(RecordFields::from(record)).unwrap_or_else(|e| unreachable!("{e}"))
 }
 
 /// The transactions of the block at `height`, and the records of [`ROLLUP`] among them.
@@ -112,26 +112,16 @@ pub(super) fn block_records() -> Value {
     let committee = sample_committee(4, 10);
     let mut ours = RecordChain { rollup: ROLLUP, next: FIRST_NUMBER };
     let mut theirs = RecordChain { rollup: OTHER_ROLLUP, next: 7 };
-    let mut history = HistoryTree::new();
-    let mut headers: Vec<Header> = Vec::new();
-    let mut blocks: Vec<(Vec<Transaction>, Vec<BlockRecord>)> = Vec::new();
-    for height in 0..=TIP {
-        let (txs, records) = block(height, &mut ours, &mut theirs);
-        let header = Header {
-            chain_id: ChainId(TRESTLE_CHAIN),
-            epoch: Epoch(0),
-            height: Height(height),
-            view: View(height + 3),
-            timestamp_ms: 1_760_000_100_000 + height * 400,
-            parent: headers.last().map_or(B256::ZERO, Header::hash),
-            payload_root: PayloadTree::new(&txs).root(),
-            history_root: history.root(),
-            committee: committee.commitment_bytes(),
-        };
-        history.append(&header.hash());
-        headers.push(header);
-        blocks.push((txs, records));
-    }
+    let blocks: Vec<(Vec<Transaction>, Vec<BlockRecord>)> =
+        (0..=TIP).map(|height| block(height, &mut ours, &mut theirs)).collect();
+    let transactions: Vec<Vec<Transaction>> = blocks.iter().map(|(txs, _)| txs.clone()).collect();
+    let (headers, history) = build_chain(
+        TRESTLE_CHAIN,
+        &committee,
+        &transactions,
+        |height| height + 3,
+        |height| 1_760_000_100_000 + height * 400,
+    );
     let tip = Height(TIP);
     let state = LightClientState {
         chain_id: ChainId(TRESTLE_CHAIN),
@@ -179,13 +169,7 @@ pub(super) fn block_records() -> Value {
         "otherRollup": { "chainId": OTHER_ROLLUP, "blockNamespace": OTHER_NS },
         "committee": committee.commitment_bytes(),
         "headers": headers.iter().map(|h| json!({ "header": header_json(h), "hash": h.hash() })).collect::<Vec<_>>(),
-        "state": {
-            "chainId": state.chain_id.get(),
-            "epoch": state.epoch.get(),
-            "height": state.height.get(),
-            "historyRoot": state.history_root,
-            "nextCommittee": state.next_committee,
-        },
+        "state": state_fields_json(&state),
         "records": records,
     })
 }
