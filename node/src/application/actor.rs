@@ -7,12 +7,13 @@ use std::sync::{Arc, OnceLock};
 
 use commonware_consensus::types::Height as CwHeight;
 use commonware_macros::select;
-use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner};
+use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner, Storage};
 use commonware_utils::{Acknowledgement as _, channel::mpsc};
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::{
     Config, Mailbox,
+    evidence::EvidenceJournal,
     ingress::{Lookup, Message, RecordNamespace, Status, Submission},
     metrics::Metrics,
     state::{Applied, FinalizeError, State},
@@ -21,15 +22,16 @@ use crate::Marshal;
 
 /// The application actor. Create with [`Actor::new`], wire the returned [`Mailbox`] into
 /// marshal and consensus, then [`Actor::start`] it with marshal's mailbox.
-pub struct Actor<E: Spawner + Clock + RuntimeMetrics> {
+pub struct Actor<E: Spawner + Clock + RuntimeMetrics + Storage> {
     context: E,
     marshal: Arc<OnceLock<Marshal>>,
     control: mpsc::UnboundedReceiver<Message>,
     submissions: mpsc::Receiver<Submission>,
     state: State,
+    evidence_partition: Option<String>,
 }
 
-impl<E: Spawner + Clock + RuntimeMetrics> Actor<E> {
+impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
     /// Creates the actor and its mailbox. The genesis block is derived from `config.params`.
     pub fn new(context: E, config: Config) -> (Self, Mailbox) {
         let (control_tx, control) = mpsc::unbounded_channel();
@@ -42,28 +44,55 @@ impl<E: Spawner + Clock + RuntimeMetrics> Actor<E> {
             config.l1_retry,
             marshal.clone(),
         );
+        let evidence_partition = config.evidence_partition.clone();
         let mut state = State::new(config);
         state.metrics = Some(Metrics::register(&context));
-        (Self { context, marshal, control, submissions, state }, mailbox)
+        (Self { context, marshal, control, submissions, state, evidence_partition }, mailbox)
     }
 
     /// Starts the actor. It first replays the finalized blocks marshal already processed (after
     /// a restart), then serves requests until its mailbox closes (`Ok`) or it must refuse a
     /// finalized block (`Err`, the reason).
     pub fn start(self, marshal: Marshal) -> Handle<Result<(), FinalizeError>> {
-        let Self { context, marshal: shared, control, submissions, state } = self;
+        let Self { context, marshal: shared, control, submissions, state, evidence_partition } =
+            self;
         let _ = shared.set(marshal.clone());
-        context.spawn(move |context| run(context, state, control, submissions, marshal))
+        context.spawn(move |context| {
+            run(context, state, control, submissions, marshal, evidence_partition)
+        })
     }
 }
 
-async fn run(
-    clock: impl Clock,
+async fn run<E: Clock + Storage + RuntimeMetrics>(
+    context: E,
     mut state: State,
     mut control: mpsc::UnboundedReceiver<Message>,
     mut submissions: mpsc::Receiver<Submission>,
     marshal: Marshal,
+    evidence_partition: Option<String>,
 ) -> Result<(), FinalizeError> {
+    let mut journal = match evidence_partition {
+        Some(partition) => {
+            let max_payload = state.params.limits.max_payload;
+            match EvidenceJournal::open(context.child("evidence"), partition, max_payload).await {
+                Ok((journal, stored)) => {
+                    if !stored.is_empty() {
+                        info!(equivocations = stored.len(), "restored equivocation evidence");
+                    }
+                    for kept in stored {
+                        state.records.add_equivocation(kept.namespace, kept.equivocation);
+                    }
+                    Some(journal)
+                }
+                // Evidence is an extra, not the chain: the node serves on without it.
+                Err(err) => {
+                    warn!(%err, "equivocation evidence unavailable; kept in memory only");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     if let Err(halt) = state.recover(&marshal).await {
         error!(%halt, "cannot recover the finalized chain; the validator halts");
         return Err(halt);
@@ -72,7 +101,7 @@ async fn run(
         select! {
             message = control.recv() => {
                 let Some(message) = message else { break };
-                if let Err(halt) = state.handle(message, super::ingress::now_ms(&clock)) {
+                if let Err(halt) = state.handle(message, super::ingress::now_ms(&context)) {
                     error!(%halt, "refused a finalized block; the validator halts");
                     return Err(halt);
                 }
@@ -84,6 +113,14 @@ async fn run(
                     metrics.mempool(state.mempool.len());
                 }
             },
+        }
+        if !state.unsaved.is_empty() {
+            let unsaved = std::mem::take(&mut state.unsaved);
+            if let Some(journal) = &mut journal
+                && let Err(err) = journal.append(&unsaved).await
+            {
+                warn!(%err, "equivocation evidence not written; kept in memory only");
+            }
         }
     }
     debug!("application actor stopped");

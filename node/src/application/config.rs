@@ -31,6 +31,9 @@ pub struct Config {
     /// How long a proposal whose L1 reference (or stake table) this node's view lacks waits
     /// before it is checked again.
     pub l1_retry: Duration,
+    /// The storage partition of the equivocation evidence ([`super::evidence`]); `None` keeps
+    /// it in memory only.
+    pub evidence_partition: Option<String>,
 }
 
 impl Config {
@@ -47,6 +50,7 @@ impl Config {
             finalized: Vec::new(),
             l1: L1View::new(0, 1),
             l1_retry: Duration::from_millis(100),
+            evidence_partition: None,
         }
     }
 }

@@ -31,6 +31,7 @@
 mod actor;
 mod committees;
 mod config;
+pub mod evidence;
 mod ingress;
 mod metrics;
 pub mod records;

@@ -8,7 +8,8 @@
 //! the second one when it is submitted (or gossiped) while the first is confirmed or pending,
 //! or when the first is finalized while the second is pending. It keeps both, signatures
 //! included, at most [`MAX_EQUIVOCATIONS`] per namespace (only the owner can produce them, so
-//! the bound is against a misbehaving owner, not strangers); they are kept in memory only.
+//! the bound is against a misbehaving owner, not strangers), and the actor writes each one to
+//! its journal ([`super::evidence`]) so they survive restarts.
 
 use std::collections::HashMap;
 

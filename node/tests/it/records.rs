@@ -67,7 +67,7 @@ fn byzantine_record_proposals_are_rejected_and_equivocations_are_kept() {
                 forgery: Forgery::BlockRecords,
                 ..ClusterConfig::new(4, lossy())
             };
-            let cluster = Cluster::start(&context, config).await;
+            let mut cluster = Cluster::start(&context, config).await;
             let honest = [0usize, 1, 3];
             let mailbox = |i: usize| cluster.nodes[i].as_ref().expect("running").mailbox.clone();
             // The sequencer posts its blocks one at a time, as the relayer does, to validator
@@ -122,6 +122,18 @@ fn byzantine_record_proposals_are_rejected_and_equivocations_are_kept() {
                 kept[0].first,
                 FirstRecord::Confirmed { height: confirmed.height, tx_hash: confirmed.tx_hash }
             );
+
+            // The evidence is on disk: validator 1 keeps it across a crash.
+            cluster.crash(1).await;
+            cluster.start_node(&context, 1).await;
+            let restarted = cluster.nodes[1].as_ref().expect("running").mailbox.clone();
+            let start = context.current();
+            while last_confirmed(&restarted).await != Some(POSTED) {
+                let waited = context.current().duration_since(start).unwrap_or_default();
+                assert!(waited < Duration::from_secs(120), "validator 1 did not recover");
+                context.sleep(Duration::from_millis(200)).await;
+            }
+            assert_eq!(restarted.equivocations(RECORD_NAMESPACE, 0, 10).await, kept);
         });
     }
 }

@@ -21,6 +21,7 @@ use trestle_light_client::{
 use super::{
     Config, Finalized,
     committees::{Committees, ExpectedError},
+    evidence::StoredEquivocation,
     metrics::Metrics,
     records::{Equivocation, FirstRecord, RecordIndex},
 };
@@ -150,6 +151,8 @@ pub(super) struct State {
     pub(super) finalized_txs: HashMap<B256, Height>,
     /// The finalized block records and the owners' equivocations.
     pub(super) records: RecordIndex,
+    /// Equivocations kept since the actor last wrote them to its journal.
+    pub(super) unsaved: Vec<StoredEquivocation>,
     /// The committees the finalized chain decided.
     pub(super) committees: Committees,
     /// This node's L1 view.
@@ -167,6 +170,7 @@ impl State {
             metrics: None,
             committees: Committees::new(&config.params),
             records: RecordIndex::new(&config.params.block_namespaces),
+            unsaved: Vec::new(),
             l1: config.l1,
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
@@ -239,7 +243,8 @@ impl State {
         second: BlockTransaction,
     ) {
         let equivocation = Equivocation { number, first, second };
-        if self.records.add_equivocation(namespace, equivocation) {
+        if self.records.add_equivocation(namespace, equivocation.clone()) {
+            self.unsaved.push(StoredEquivocation { namespace, equivocation });
             warn!(namespace = namespace.get(), number, "block namespace owner equivocated");
             if let Some(metrics) = &self.metrics {
                 metrics.equivocation();
