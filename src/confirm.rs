@@ -414,6 +414,18 @@ fn confirmed_hash(args: &ConfirmArgs, number: u64) -> Result<Option<B256>, Comma
     Ok(found.map(|found| found.record.hash))
 }
 
+/// Why block `number` has no confirmed record: not yet, or never (it precedes the namespace's
+/// first record, and records only extend forward).
+fn unrecorded(number: u64, records: Option<&RecordNamespaceResponse>) -> String {
+    match records.and_then(|r| r.confirmed) {
+        Some(range) if number < range.first => format!(
+            "never confirmed: the network's records of this rollup start at block {}",
+            range.first
+        ),
+        _ => format!("not confirmed yet: the network has no record of block {number}"),
+    }
+}
+
 /// The report on a block number the node has no record of.
 fn not_yet(args: &ConfirmArgs, number: u64) -> Result<(Report, i32), CommandError> {
     let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
@@ -423,7 +435,7 @@ fn not_yet(args: &ConfirmArgs, number: u64) -> Result<(Report, i32), CommandErro
     let mut report =
         Report::new(Namespace(args.namespace), &Subject::Block { number, hash: B256::ZERO });
     report.block = None;
-    report.reason = Some(format!("not confirmed yet: the network has no record of block {number}"));
+    report.reason = Some(unrecorded(number, Some(&records)));
     report.records = Some(records);
     Ok((report, EXIT_NOT_CONFIRMED))
 }
@@ -463,9 +475,7 @@ fn confirm_under(
                 Subject::Transaction { .. } => {
                     "the node knows no finalized transaction with this hash".to_owned()
                 }
-                Subject::Block { number, .. } => {
-                    format!("not confirmed yet: the network has no record of block {number}")
-                }
+                Subject::Block { number, .. } => unrecorded(number, records.as_ref()),
             });
             report.records = records;
             report.anchor = match (&anchor, genesis) {

@@ -264,4 +264,9 @@ async fn equivocating_sequencer(
     assert_eq!(code, EXIT_NOT_CONFIRMED);
     assert!(report.reason.unwrap().contains("not confirmed yet"));
     assert_eq!(report.records.and_then(|r| r.confirmed).map(|c| c.last), Some(8));
+    // A number before the first record: never.
+    let args = ["--rpc", rpc, "--namespace", &ns, "--block", "6", "--genesis", genesis];
+    let (code, report, _) = confirm(cwd, &args);
+    assert_eq!(code, EXIT_NOT_CONFIRMED);
+    assert!(report.expect("a report").reason.unwrap().contains("never confirmed"));
 }
