@@ -10,6 +10,10 @@
 //! consensus quorum: DESIGN §3), an epoch length below 2, and an L1 section whose stake table
 //! or reference does not parse.
 //!
+//! Block namespaces (DESIGN §4): an owned namespace with `"blockRecordsOf": <chain id>` holds
+//! that rollup's `BlockRecord`s, which validators require to be contiguous, chained and one per
+//! number ([`trestle_light_client::records`]).
+//!
 //! Epochs (DESIGN §3a): `epochLength` heights each (absent: one endless epoch). With an `l1`
 //! section, the committee of every epoch from 2 on is drawn from the StakeTable it names, at
 //! the L1 references the chain finalizes; the genesis committee serves epochs 0 and 1.
