@@ -88,7 +88,8 @@ pub trait TrestleApi {
     /// The confirmed record of rollup block `number` in block namespace `namespace`, found by
     /// index, with its transaction proof and its header's proof under the history root of
     /// `root_height` (default: the newest finalized height); `null` if no record of that
-    /// number is finalized. An error for a namespace that is not a block namespace.
+    /// number is finalized. An error for a namespace that is not a block namespace, and for a
+    /// `root_height` below the record's height or not finalized.
     #[method(name = "blockRecord")]
     async fn block_record(
         &self,

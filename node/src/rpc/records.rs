@@ -65,7 +65,7 @@ impl Api {
         };
         let Some(state) = self.sources.application.light_client_state(Height(root_height)).await
         else {
-            return Ok(None);
+            return Err(invalid_params(format!("rootHeight {root_height} is not finalized")));
         };
         let Some(included) = self.sources.application.transaction(indexed.tx_hash).await else {
             // Indexed but not in the archive: the node is missing a finalized block.

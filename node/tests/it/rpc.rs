@@ -483,6 +483,8 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     call_error(addr, "trestle_recordNamespace", json!([2]), not_records).await;
     call_error(addr, "trestle_recordEquivocations", json!([2]), not_records).await;
     call_error(addr, "trestle_blockRecord", json!([record_ns.get(), 3, 0]), INVALID_PARAMS).await;
+    call_error(addr, "trestle_blockRecord", json!([record_ns.get(), 3, u64::MAX]), INVALID_PARAMS)
+        .await;
     call_error(
         addr,
         "trestle_recordEquivocations",
