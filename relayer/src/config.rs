@@ -35,7 +35,8 @@
 //! owner_key = "rollup-a.owner.toml"          # post: the namespaces' owner (a `trestle keygen` file)
 //! evm_key = "0x…"                            # prove/deliver: or evm_key_file = "path"
 //! max_gas_price_wei = 100000000000          # cap on max_fee_per_gas; above it, sending waits
-//! confirmations = 2
+//! head = "auto"                              # post: up to the `finalized` block where served
+//! confirmations = 0                          # post: blocks of depth below `head`
 //! start_block = 0                            # optional: first block to post on a fresh store
 //! ```
 //!
@@ -267,6 +268,38 @@ fn default_resend_ms() -> u64 {
     DEFAULT_RESEND_MS
 }
 
+/// Which block of a source chain bounds what the post role posts.
+///
+/// What is posted cannot be taken back: its block records are confirmed by the network (a
+/// later, conflicting record for the same number is refused as an equivocation) and its
+/// messages may be delivered at once. So the post role must only post blocks the chain will
+/// not reorganize away. Where the chain says which those are (its `finalized` block tag, as
+/// Ethereum and the OP stack do), that is the bound; a chain without the tag must be trusted to
+/// `confirmations` blocks of depth instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceHead {
+    /// `finalized` if the chain's endpoint serves that block tag, `latest` if it answers the
+    /// tag with an error (decided once per start, at the first step).
+    #[default]
+    Auto,
+    /// The chain's `finalized` block (less `confirmations`, normally 0).
+    Finalized,
+    /// The chain's newest block less `confirmations`: for a chain that never reorganizes (a
+    /// single-sequencer devnet) or one without a `finalized` tag.
+    Latest,
+}
+
+impl fmt::Display for SourceHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Finalized => "finalized",
+            Self::Latest => "latest",
+        })
+    }
+}
+
 /// One EVM chain, as a source (post) and/or a destination (prove, deliver).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -301,7 +334,12 @@ pub struct ChainConfig {
     ///
     /// [`EvmChain::send`]: crate::evm::EvmChain::send
     pub max_gas_price_wei: u128,
-    /// Blocks a source block must be buried under before it is posted.
+    /// Which of the chain's blocks is the newest the post role may post (see [`SourceHead`];
+    /// default `auto`: the chain's `finalized` block where it serves one).
+    #[serde(default)]
+    pub head: SourceHead,
+    /// Blocks a source block must be buried under, below [`ChainConfig::head`], before it is
+    /// posted.
     #[serde(default)]
     pub confirmations: u64,
     /// First block to post when the store has no cursor for this chain (default: the

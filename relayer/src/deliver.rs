@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy::rpc::types::TransactionReceipt;
+use alloy::{providers::Provider as _, rpc::types::TransactionReceipt};
 use alloy_sol_types::SolValue as _;
 use tracing::{debug, info, warn};
 use trestle_api::TrestleApiClient as _;
@@ -31,7 +31,7 @@ use crate::{
     evm::{EvmChain, EvmError},
     metrics::Metrics,
     network::{Network, NetworkError},
-    store::{PendingMessage, Store, StoreError},
+    store::{FailedMessage, PendingMessage, Store, StoreError},
 };
 
 /// Why a deliver step failed (it is retried).
@@ -131,12 +131,17 @@ pub struct Deliverer {
     network: Network,
     store: Store,
     metrics: Metrics,
+    /// When the paying account's balance was last read.
+    balance_seen: Option<std::time::Instant>,
 }
+
+/// How often the deliver loop reads the paying account's balance (for the metric).
+pub const BALANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Deliverer {
     /// A deliver loop for `chain`.
     pub fn new(chain: EvmChain, network: Network, store: Store, metrics: Metrics) -> Self {
-        Self { chain, network, store, metrics }
+        Self { chain, network, store, metrics, balance_seen: None }
     }
 
     /// Delivers every pending message the light client covers, route by route. Returns whether
@@ -144,6 +149,7 @@ impl Deliverer {
     pub async fn step(&mut self) -> Result<bool, DeliverError> {
         let chain_id = self.chain.config().chain_id;
         let pending = self.store.pending_to(chain_id)?;
+        self.observe(&pending).await?;
         if pending.is_empty() {
             return Ok(false);
         }
@@ -172,9 +178,18 @@ impl Deliverer {
         let mut moved = false;
         for (source, mut queued) in routes {
             queued.sort_by_key(|q| q.message.nonce);
+            let endpoint = self.network.current();
             match self.deliver_route(source, queued, latest.height, latest.historyRoot).await {
                 Ok(route_moved) => moved |= route_moved,
                 Err(e) => {
+                    // The endpoint answered, but wrongly: a proof that does not verify against
+                    // the light client's root, or data that does not decode. Nothing was sent;
+                    // the next attempt asks another validator.
+                    if matches!(e, DeliverError::Verification { .. } | DeliverError::Codec { .. })
+                        && self.network.distrust(endpoint, &e.to_string())
+                    {
+                        self.metrics.distrusted_answer();
+                    }
                     warn!(
                         chain = self.chain.name(),
                         source,
@@ -189,6 +204,35 @@ impl Deliverer {
             Some(e) if !moved => Err(e),
             _ => Ok(moved),
         }
+    }
+
+    /// Updates the gauges an operator watches: the age of the oldest message queued here, the
+    /// failed messages on record, and (at most every [`BALANCE_EVERY`]) the paying account's
+    /// balance.
+    async fn observe(&mut self, pending: &[PendingMessage]) -> Result<(), DeliverError> {
+        let name = self.chain.name().to_owned();
+        let oldest = if pending.is_empty() {
+            None
+        } else {
+            let queued_at: BTreeMap<B256, u64> = self.store.queued_at()?.into_iter().collect();
+            pending.iter().filter_map(|m| queued_at.get(&m.hash)).min().copied()
+        };
+        let age = oldest.map_or(0, |since| crate::now_ms().saturating_sub(since) / 1_000);
+        self.metrics.oldest_pending(&name, age);
+        self.metrics.failed_messages(self.store.failed()?.len());
+        if let Some(sender) = self.chain.sender()
+            && self.balance_seen.is_none_or(|seen| seen.elapsed() >= BALANCE_EVERY)
+        {
+            let balance = self
+                .chain
+                .provider()
+                .get_balance(sender)
+                .await
+                .map_err(|e| self.chain.rpc_error(e))?;
+            self.metrics.balance(&name, balance);
+            self.balance_seen = Some(std::time::Instant::now());
+        }
+        Ok(())
     }
 
     /// Moves the route from `source` forward: drops what the mailbox received already, then
@@ -211,18 +255,25 @@ impl Deliverer {
         for queued in queued {
             let nonce = queued.message.nonce;
             if nonce < position {
-                self.finish(&queued.pending, "received already")?;
+                self.finish(&queued.pending, None)?;
                 moved = true;
                 continue;
             }
+            if nonce < expected {
+                // Another queued message claims a nonce already taken care of in this step (one
+                // of them is no message of the source: an endpoint made it up). It stays queued
+                // until the mailbox's position passes it.
+                continue;
+            }
             if nonce != expected {
-                // The message before this one is not queued here (yet): the mailbox takes
-                // nothing past it.
+                // The message before this one is not queued here (yet), or not finalized at a
+                // height the light client covers: the mailbox takes nothing past it.
                 debug!(chain = self.chain.name(), source, expected, nonce, "waiting for a gap");
                 break;
             }
+            // Not included (yet): the next queued message may claim the same nonce.
             let Some((header, included)) = self.included(queued, root_height).await? else {
-                break;
+                continue;
             };
             let height = header.height.get();
             if batch.as_ref().is_some_and(|b| b.is_full_for(height, &included.queued.message))
@@ -394,12 +445,13 @@ impl Deliverer {
     ) -> Result<bool, DeliverError> {
         let mailbox = self.chain.config().mailbox;
         let mut delivered = Vec::new();
-        let mut failed = Vec::new();
+        let mut failed = BTreeMap::new();
         for log in receipt.inner.logs().iter().filter(|log| log.address() == mailbox) {
             if let Ok(event) = log.log_decode::<Mailbox::MessageDelivered>() {
                 delivered.push(event.inner.data.messageHash);
             } else if let Ok(event) = log.log_decode::<Mailbox::MessageFailed>() {
-                failed.push(event.inner.data.messageHash);
+                let event = event.inner.data;
+                failed.insert(event.messageHash, event.reason);
             }
         }
         for included in &batch.messages {
@@ -412,17 +464,30 @@ impl Deliverer {
                     tx = %receipt.transaction_hash,
                     "delivered message"
                 );
-                self.finish(&included.queued.pending, "delivered")?;
-            } else if failed.contains(&hash) {
+                self.finish(&included.queued.pending, None)?;
+            } else if let Some(reason) = failed.remove(&hash) {
                 warn!(
                     chain = self.chain.name(),
                     hash = %hash,
                     height,
                     tx = %receipt.transaction_hash,
-                    "message received, its recipient failed: stored for Mailbox.retry"
+                    reason = %reason,
+                    "message received, its recipient failed: stored for Mailbox.retry \
+                     (`trestle relayer messages --failed`, `trestle relayer retry`)"
                 );
                 self.metrics.recipient_failed(self.chain.name());
-                self.finish(&included.queued.pending, "received, recipient failed")?;
+                let message = &included.queued.message;
+                let failure = FailedMessage {
+                    hash,
+                    dest_chain_id: message.destChainId,
+                    src_chain_id: message.srcChainId,
+                    nonce: message.nonce,
+                    message: included.queued.pending.message.clone(),
+                    reason,
+                    delivery_tx: receipt.transaction_hash,
+                    at_ms: crate::now_ms(),
+                };
+                self.finish(&included.queued.pending, Some(&failure))?;
             }
             // Neither: a competitor received it first (the batch skipped it); the next step
             // finds it below the route's position.
@@ -437,11 +502,18 @@ impl Deliverer {
         Ok(true)
     }
 
-    fn finish(&self, pending: &PendingMessage, how: &str) -> Result<(), DeliverError> {
+    /// Takes a message the mailbox received off the queue (recording it as failed if its
+    /// recipient failed).
+    fn finish(
+        &self,
+        pending: &PendingMessage,
+        failed: Option<&FailedMessage>,
+    ) -> Result<(), DeliverError> {
         let height = pending.included_height.unwrap_or_default();
-        if self.store.mark_delivered(pending.hash, height)? {
+        if self.store.mark_received(pending.hash, height, failed)? {
             self.metrics.delivered(self.chain.name());
-            debug!(chain = self.chain.name(), hash = %pending.hash, how, "message done");
+            debug!(chain = self.chain.name(), hash = %pending.hash, failed = failed.is_some(),
+                "message done");
         }
         Ok(())
     }

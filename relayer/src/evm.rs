@@ -8,7 +8,7 @@ use alloy::{
     network::EthereumWallet,
     primitives::{Address, TxHash},
     providers::{DynProvider, Provider, ProviderBuilder, utils::Eip1559Estimation},
-    rpc::types::TransactionReceipt,
+    rpc::types::{BlockNumberOrTag, TransactionReceipt},
     signers::local::PrivateKeySigner,
     transports::http::reqwest::Url,
 };
@@ -147,6 +147,11 @@ impl EvmChain {
         &self.config.name
     }
 
+    /// The account paying for transactions here, if this chain has a signer.
+    pub fn sender(&self) -> Option<Address> {
+        self.sender
+    }
+
     /// The provider.
     pub fn provider(&self) -> &DynProvider {
         &self.provider
@@ -208,6 +213,30 @@ impl EvmChain {
     /// The latest block number.
     pub async fn head(&self) -> Result<u64, EvmError> {
         self.provider.get_block_number().await.map_err(|e| self.rpc_error(e))
+    }
+
+    /// The number of the chain's `finalized` block: `None` if the endpoint has none (yet), an
+    /// [`EvmError::Rpc`] if it does not know the tag.
+    pub async fn finalized_head(&self) -> Result<Option<u64>, EvmError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+            .map_err(|e| self.rpc_error(e))?;
+        Ok(block.map(|block| block.header.number))
+    }
+
+    /// Whether the endpoint serves the `finalized` block tag: `Some(true)` if it answers it
+    /// with a block, `Some(false)` if it answers with an error (it does not know the tag),
+    /// `None` if it answers with no block (it knows the tag but has finalized nothing yet: ask
+    /// again later). A request that got no answer is an error.
+    pub async fn serves_finalized(&self) -> Result<Option<bool>, EvmError> {
+        match self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
+            Ok(Some(_)) => Ok(Some(true)),
+            Ok(None) => Ok(None),
+            Err(alloy::transports::RpcError::ErrorResp(_)) => Ok(Some(false)),
+            Err(e) => Err(self.rpc_error(e)),
+        }
     }
 
     /// Sends `call` as an EIP-1559 transaction once the gas price is under the cap, waits for

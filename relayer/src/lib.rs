@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod network;
 pub mod post;
 pub mod prove;
+pub mod status;
 pub mod store;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -60,6 +61,14 @@ use crate::{
     prove::{ProveLoop, ProvingError},
     store::{Store, StoreError},
 };
+
+/// Milliseconds since the Unix epoch: the relayer's stored times (submissions, queued and
+/// failed messages) must mean the same after a restart.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// Log targets that must never be recorded: arkworks opens an INFO span (target `gr1cs`) for
 /// every constraint namespace while synthesizing a circuit and deliberately never closes it,
@@ -110,6 +119,25 @@ pub enum RelayError {
     /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
+    /// A status request to a running relayer failed.
+    #[error(transparent)]
+    Status(#[from] status::client::StatusError),
+    /// No address to reach a running relayer's status endpoints at.
+    #[error("no status address: {0}")]
+    NoStatusAddress(String),
+    /// A retry was answered, but the message was not delivered.
+    #[error("retry of {hash}: {outcome}{}", detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    RetryFailed {
+        /// The message.
+        hash: alloy_primitives::B256,
+        /// The relayer's outcome.
+        outcome: String,
+        /// Its details.
+        detail: Option<String>,
+    },
+    /// Writing the answer to standard output failed.
+    #[error("writing the output: {0}")]
+    Output(std::io::Error),
 }
 
 /// Exponential backoff: `initial`, doubled per failure up to `max`, reset by a success.
@@ -195,15 +223,17 @@ async fn drive<S: Step>(
         };
         let wait = match result {
             Ok(true) => {
+                metrics.step_succeeded(role, &label);
                 backoff.reset();
                 continue;
             }
             Ok(false) => {
+                metrics.step_succeeded(role, &label);
                 backoff.reset();
                 idle
             }
             Err(e) => {
-                metrics.error(role);
+                metrics.step_failed(role, &label, &e.to_string());
                 let wait = backoff.failure();
                 warn!(%role, %label, error = %e, retry_in = ?wait, "step failed");
                 wait
@@ -227,15 +257,6 @@ pub async fn run(
     let store = Store::open(&config.store)?;
     let metrics = Metrics::new();
     let (stop_tx, stop_rx) = watch::channel(false);
-    if let Some(addr) = config.metrics {
-        let mut stop = stop_rx.clone();
-        let bound = metrics
-            .serve(addr, async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            })
-            .await?;
-        info!(%bound, "serving /metrics");
-    }
     let network = Network::connect(&config.network_rpc.urls())?;
     let sends = config.runs(Role::Prove) || config.runs(Role::Deliver);
     let mut chains = Vec::with_capacity(config.chains.len());
@@ -246,6 +267,21 @@ pub async fn run(
             None
         };
         chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
+    }
+    if let Some(addr) = config.metrics {
+        let mut stop = stop_rx.clone();
+        let source = status::server::StatusSource::new(
+            Arc::new(config.clone()),
+            store.clone(),
+            metrics.clone(),
+            network.clone(),
+            chains.clone(),
+        );
+        let bound = status::server::serve(addr, source, async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .await?;
+        info!(%bound, "serving /metrics, /status and /messages");
     }
     // A misconfigured chain (another chain id, no contract at an address) stops the relayer at
     // once with the reason; an endpoint that does not answer yet is left to the loops' retries.

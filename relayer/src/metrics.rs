@@ -18,8 +18,20 @@
 //! | `relayer_pending_messages` | | messages queued for delivery, not yet received |
 //! | `relayer_unfinalized_submissions` | `chain` | transactions posted, not yet seen finalized (tracked for resending) |
 //! | `relayer_resubmissions_total` | `chain` | transactions sent again because they were not finalized in time |
+//! | `relayer_source_head` | `chain`, `head` | 1 for the block tag the post loop posts up to (`finalized` or `latest`) |
+//! | `relayer_oldest_pending_seconds` | `chain` | age of the oldest message queued for `chain` (0 when none) |
+//! | `relayer_failed_messages` | | messages received with a failing recipient, retryable (`trestle relayer messages --failed`) |
+//! | `relayer_balance_ether` | `chain` | balance of the account paying for `update` and `deliver` on `chain` |
+//! | `relayer_distrusted_answers_total` | | network answers refused as wrong (a proof that does not verify), each followed by failing over to the next endpoint |
+//!
+//! Besides the counters, each loop's health (its last success, its consecutive failures and
+//! last error) is kept here for the status endpoint ([`crate::status`]).
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex, atomic::AtomicU64},
+};
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use prometheus_client::{
@@ -29,7 +41,26 @@ use prometheus_client::{
 };
 use tokio::net::TcpListener;
 
-use crate::config::Role;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Role, SourceHead};
+
+/// One loop's health, as the status endpoint reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopHealth {
+    /// The loop's role (`post`, `prove`, `deliver`).
+    pub role: String,
+    /// Which loop of the role (a chain's name, `discovery`, `all`).
+    pub label: String,
+    /// Failed steps since its last successful one.
+    pub consecutive_failures: u64,
+    /// When its last step succeeded (ms since the Unix epoch).
+    pub last_ok_ms: Option<u64>,
+    /// Its last failure, if any (kept after a success, for the record).
+    pub last_error: Option<String>,
+    /// When that was (ms since the Unix epoch).
+    pub last_error_ms: Option<u64>,
+}
 
 /// Label set of per-chain metrics.
 type ChainLabel = Vec<(&'static str, String)>;
@@ -67,6 +98,12 @@ pub struct Metrics {
     pending_messages: Gauge,
     unfinalized_submissions: Family<ChainLabel, Gauge>,
     resubmissions: Family<ChainLabel, Counter>,
+    source_head: Family<ChainLabel, Gauge>,
+    oldest_pending_seconds: Family<ChainLabel, Gauge>,
+    failed_messages: Gauge,
+    balance_ether: Family<ChainLabel, Gauge<f64, AtomicU64>>,
+    distrusted_answers: Counter,
+    loops: Arc<Mutex<BTreeMap<(String, String), LoopHealth>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -162,8 +199,44 @@ impl Metrics {
             "Transactions sent again because they were not finalized in time",
             resubmissions.clone(),
         );
+        let source_head = Family::<ChainLabel, Gauge>::default();
+        registry.register(
+            "source_head",
+            "1 for the block tag the post loop posts up to",
+            source_head.clone(),
+        );
+        let oldest_pending_seconds = Family::<ChainLabel, Gauge>::default();
+        registry.register(
+            "oldest_pending_seconds",
+            "Age of the oldest message queued for the chain",
+            oldest_pending_seconds.clone(),
+        );
+        let failed_messages = Gauge::default();
+        registry.register(
+            "failed_messages",
+            "Messages received with a failing recipient, retryable",
+            failed_messages.clone(),
+        );
+        let balance_ether = Family::<ChainLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "balance_ether",
+            "Balance of the account paying for update and deliver",
+            balance_ether.clone(),
+        );
+        let distrusted_answers = Counter::default();
+        registry.register(
+            "distrusted_answers",
+            "Network answers refused as wrong, each followed by a failover",
+            distrusted_answers.clone(),
+        );
         Self {
             registry: Arc::new(registry),
+            distrusted_answers,
+            source_head,
+            oldest_pending_seconds,
+            failed_messages,
+            balance_ether,
+            loops: Arc::default(),
             posted_blocks,
             posted_messages,
             discovered_messages,
@@ -252,6 +325,84 @@ impl Metrics {
         self.resubmissions.get_or_create(&chain(name)).inc();
     }
 
+    /// `name`'s post loop posts up to the chain's `head` block.
+    pub fn source_head(&self, name: &str, head: SourceHead) {
+        let labels = vec![("chain", name.to_owned()), ("head", head.to_string())];
+        self.source_head.get_or_create(&labels).set(1);
+    }
+
+    /// The oldest message queued for `name` waits since `seconds` (0: none waits).
+    pub fn oldest_pending(&self, name: &str, seconds: u64) {
+        self.oldest_pending_seconds.get_or_create(&chain(name)).set(gauge_value(seconds));
+    }
+
+    /// `count` messages are on record as received with a failing recipient.
+    pub fn failed_messages(&self, count: usize) {
+        self.failed_messages.set(gauge_value(count as u64));
+    }
+
+    /// The paying account on `name` holds `wei`.
+    pub fn balance(&self, name: &str, wei: alloy_primitives::U256) {
+        // f64 has ample precision for a balance read by people.
+        let ether = u128::try_from(wei).map_or(f64::MAX, |wei| wei as f64 / 1e18);
+        self.balance_ether.get_or_create(&chain(name)).set(ether);
+    }
+
+    /// A network endpoint answered wrongly and was left for the next.
+    pub fn distrusted_answer(&self) {
+        self.distrusted_answers.inc();
+    }
+
+    /// `name`'s light client height, as last seen (`None` before the first look).
+    pub fn light_client_height_of(&self, name: &str) -> Option<u64> {
+        self.light_client_height.get(&chain(name)).and_then(|g| u64::try_from(g.get()).ok())
+    }
+
+    /// The network's finalized height, as last seen (`None` before the first look).
+    pub fn finalized_height_seen(&self) -> Option<u64> {
+        u64::try_from(self.finalized_height.get()).ok().filter(|&height| height > 0)
+    }
+
+    /// The block tag `name`'s post loop posts up to, once decided.
+    pub fn source_head_of(&self, name: &str) -> Option<SourceHead> {
+        [SourceHead::Finalized, SourceHead::Latest].into_iter().find(|head| {
+            let labels = vec![("chain", name.to_owned()), ("head", head.to_string())];
+            self.source_head.get(&labels).is_some_and(|g| g.get() == 1)
+        })
+    }
+
+    /// A step of the loop (`role`, `label`) succeeded.
+    pub fn step_succeeded(&self, role: Role, label: &str) {
+        let mut loops = self.loops.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let health = loops.entry((role.to_string(), label.to_owned())).or_default();
+        health.consecutive_failures = 0;
+        health.last_ok_ms = Some(crate::now_ms());
+    }
+
+    /// A step of the loop (`role`, `label`) failed with `error` (also counted in
+    /// `relayer_errors_total`).
+    pub fn step_failed(&self, role: Role, label: &str, error: &str) {
+        self.error(role);
+        let mut loops = self.loops.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let health = loops.entry((role.to_string(), label.to_owned())).or_default();
+        health.consecutive_failures = health.consecutive_failures.saturating_add(1);
+        health.last_error = Some(error.to_owned());
+        health.last_error_ms = Some(crate::now_ms());
+    }
+
+    /// Every loop's health, by role and label.
+    pub fn loops(&self) -> Vec<LoopHealth> {
+        let loops = self.loops.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loops
+            .iter()
+            .map(|((role, label), health)| LoopHealth {
+                role: role.clone(),
+                label: label.clone(),
+                ..health.clone()
+            })
+            .collect()
+    }
+
     /// The metrics in Prometheus' text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -260,17 +411,10 @@ impl Metrics {
         out
     }
 
-    /// Serves `GET /metrics` on `addr` until `shutdown` resolves; returns the bound address.
-    pub async fn serve(
-        &self,
-        addr: SocketAddr,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<SocketAddr, MetricsError> {
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| MetricsError::Bind { addr, source })?;
-        let bound = listener.local_addr().map_err(|source| MetricsError::Bind { addr, source })?;
+    /// The `GET /metrics` route.
+    pub fn router(&self) -> Router {
         let metrics = self.clone();
-        let app = Router::new().route(
+        Router::new().route(
             "/metrics",
             get(move || {
                 let metrics = metrics.clone();
@@ -282,7 +426,19 @@ impl Metrics {
                         .into_response()
                 }
             }),
-        );
+        )
+    }
+
+    /// Serves `GET /metrics` on `addr` until `shutdown` resolves; returns the bound address.
+    pub async fn serve(
+        &self,
+        addr: SocketAddr,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<SocketAddr, MetricsError> {
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| MetricsError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| MetricsError::Bind { addr, source })?;
+        let app = self.router();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
                 tracing::warn!(error = %e, "metrics endpoint stopped");

@@ -110,6 +110,49 @@ impl Network {
         Ok(Self { endpoints: endpoints.into(), current: Arc::new(AtomicUsize::new(0)) })
     }
 
+    /// The configured endpoints' URLs, in the order they are tried.
+    pub fn urls(&self) -> Vec<String> {
+        self.endpoints.iter().map(|endpoint| endpoint.url.clone()).collect()
+    }
+
+    /// The index of the endpoint requests go to now (the last that answered).
+    pub fn current(&self) -> usize {
+        self.current.load(Ordering::Relaxed) % self.endpoints.len()
+    }
+
+    /// The URL of the endpoint requests go to now.
+    pub fn current_url(&self) -> &str {
+        &self.endpoints[self.current()].url
+    }
+
+    /// Stops sticking to endpoint `index` because what it answered was wrong (a proof that does
+    /// not verify, data that does not decode): requests go to the next endpoint from now on,
+    /// unless another request already moved away from `index`. Returns whether it moved.
+    ///
+    /// An endpoint that answers is otherwise trusted to speak for the network ([`Network::call`]
+    /// fails over on transport errors only); this is how a caller that checks the answers
+    /// leaves a lying or broken one. With a single endpoint there is nowhere to go.
+    pub fn distrust(&self, index: usize, why: &str) -> bool {
+        let count = self.endpoints.len();
+        if count < 2 {
+            return false;
+        }
+        let next = (index + 1) % count;
+        let moved = self
+            .current
+            .compare_exchange(index % count, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+        if moved {
+            warn!(
+                endpoint = %self.endpoints[index % count].url,
+                next = %self.endpoints[next].url,
+                why,
+                "network endpoint answered wrongly; failing over"
+            );
+        }
+        moved
+    }
+
     /// Runs `request` against the current endpoint's client; on a transport failure, against the
     /// next endpoints in turn (each at most once), sticking to the first that answers. Returns
     /// the first answer, or the last transport failure when no endpoint answered.

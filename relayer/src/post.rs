@@ -20,19 +20,22 @@
 //! message on the network itself ([`discover`](crate::discover)), whoever posted it, so a
 //! relayer without the owner's key delivers exactly as one with it.
 //!
-//! Reorganizations. Posting waits `confirmations` blocks, so a reorganization shallower than
-//! that is never seen. A deeper one cannot be undone (its block records and messages are on the
-//! network, perhaps delivered), but it is never posted over silently: the store keeps the hash
-//! of the last block posted, and a next block whose parent is not that block stops the chain's
-//! posting with [`PostError::Reorganized`], logged and counted on every retry, until an operator
-//! looks (and, say, raises `confirmations`). Messages are taken only from logs of the very block
-//! whose record is posted; a log from another block (the chain moving under the reader) fails
-//! the step, which is retried.
+//! Reorganizations. What is posted cannot be taken back: the network confirms each block
+//! record once (a conflicting one for the same number is refused as the sequencer's
+//! equivocation) and a posted message may be delivered at once. So the loop posts only up to
+//! the chain's [`head`](SourceHead): by default its `finalized` block, where the endpoint
+//! serves that tag, less `confirmations`. A reorganization of blocks above that bound (the
+//! usual kind) is simply followed: the loop only ever reads the chain's current branch, so the
+//! new branch is posted and the orphaned one never was. A reorganization below it (of blocks
+//! already posted: a finalized block reverted, or a chain posted at `latest` reorganizing
+//! deeper than `confirmations`) cannot be undone, but it is never posted over silently: the
+//! store keeps the hash of the last block posted, and a next block whose parent is not that
+//! block stops the chain's posting with [`PostError::Reorganized`], logged and counted on every
+//! retry, until an operator looks. Messages are taken only from logs of the very block whose
+//! record is posted; a log from another block (the chain moving under the reader) fails the
+//! step, which is retried.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, time::Duration};
 
 use alloy::{
     providers::Provider as _,
@@ -47,9 +50,11 @@ use trestle_light_client::{Transaction, abi::BlockRecord};
 
 use crate::{
     bindings::Mailbox,
+    config::SourceHead,
     evm::{EvmChain, EvmError},
     metrics::Metrics,
     network::{Network, NetworkError, Submitted, TransportFailure as _},
+    now_ms,
     store::{Store, StoreError, Submission},
 };
 
@@ -59,13 +64,6 @@ const BATCH_BLOCKS: u64 = 100;
 /// Most unfinalized submissions checked (and perhaps resent) per step: bounds the requests one
 /// step makes after a long outage, when many are due at once.
 pub const MAX_RESENDS_PER_STEP: usize = 32;
-
-/// Milliseconds since the Unix epoch: submission times must mean the same after a restart.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-}
 
 /// Why a post step failed (it is retried).
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +125,9 @@ pub struct Poster {
     metrics: Metrics,
     /// How long after its last send an unfinalized submission is sent again.
     resend_after: Duration,
+    /// What the configured head resolved to ([`SourceHead::Finalized`] or
+    /// [`SourceHead::Latest`]), once known.
+    head: Option<SourceHead>,
 }
 
 impl Poster {
@@ -140,7 +141,7 @@ impl Poster {
         metrics: Metrics,
         resend_after: Duration,
     ) -> Self {
-        Self { chain, network, owner, store, metrics, resend_after }
+        Self { chain, network, owner, store, metrics, resend_after, head: None }
     }
 
     /// Resends the due unfinalized submissions, then posts the next confirmed blocks, up to
@@ -201,11 +202,50 @@ impl Poster {
         Ok(!due.is_empty())
     }
 
+    /// What the configured head means on this chain: [`SourceHead::Finalized`] or
+    /// [`SourceHead::Latest`] (`auto` is decided by asking the chain, once), or `None` while
+    /// undecided (the chain knows the `finalized` tag but has finalized nothing yet).
+    pub async fn resolved_head(&mut self) -> Result<Option<SourceHead>, PostError> {
+        if let Some(head) = self.head {
+            return Ok(Some(head));
+        }
+        let name = self.chain.name().to_owned();
+        let resolved = match self.chain.config().head {
+            SourceHead::Auto => match self.chain.serves_finalized().await? {
+                Some(true) => SourceHead::Finalized,
+                Some(false) => {
+                    warn!(
+                        chain = %name,
+                        confirmations = self.chain.config().confirmations,
+                        "the chain does not serve a `finalized` block: posting up to its newest \
+                         block less `confirmations`, which must cover any reorganization"
+                    );
+                    SourceHead::Latest
+                }
+                None => return Ok(None),
+            },
+            configured => configured,
+        };
+        info!(chain = %name, head = %resolved, "posting up to the chain's {resolved} block");
+        self.metrics.source_head(&name, resolved);
+        self.head = Some(resolved);
+        Ok(Some(resolved))
+    }
+
+    /// The newest block that may be posted: the resolved head less `confirmations`, if any.
+    async fn postable(&mut self) -> Result<Option<u64>, PostError> {
+        let head = match self.resolved_head().await? {
+            None => None,
+            Some(SourceHead::Latest) => Some(self.chain.head().await?),
+            Some(_) => self.chain.finalized_head().await?,
+        };
+        Ok(head.and_then(|head| head.checked_sub(self.chain.config().confirmations)))
+    }
+
     /// Posts the next confirmed blocks, up to [`BATCH_BLOCKS`]. Returns whether it posted any.
     async fn post_blocks(&mut self) -> Result<bool, PostError> {
+        let Some(confirmed) = self.postable().await? else { return Ok(false) };
         let config = self.chain.config().clone();
-        let head = self.chain.head().await?;
-        let Some(confirmed) = head.checked_sub(config.confirmations) else { return Ok(false) };
         let next = match self.store.source_cursor(&config.name)? {
             Some(next) => next,
             None => {

@@ -25,7 +25,13 @@
 //!   cursor for every source namespace: they are read together, height by height);
 //! - `proven_height`: destination chain name → highest trestle height this relayer proved there;
 //! - `pending`: message hash → [`PendingMessage`] (ABI-encoded record);
-//! - `delivered`: message hash → trestle height it was included at.
+//! - `delivered`: message hash → trestle height it was included at;
+//! - `queued_at`: pending message hash → when it was queued (ms since the Unix epoch), for the
+//!   age of the oldest pending message (a separate table: older stores' pending records keep
+//!   their format);
+//! - `failed`: message hash → [`FailedMessage`] (ABI-encoded record): messages a mailbox
+//!   received with a failing recipient, stored there for `Mailbox.retry`, until a retry through
+//!   this relayer succeeds.
 
 use std::{path::Path, sync::Arc};
 
@@ -44,6 +50,8 @@ const PROVEN_HEIGHT: TableDefinition<'static, &str, u64> = TableDefinition::new(
 const PENDING: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("pending");
 const DELIVERED: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("delivered");
 const UNFINALIZED: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("unfinalized");
+const QUEUED_AT: TableDefinition<'static, [u8; 32], u64> = TableDefinition::new("queued_at");
+const FAILED: TableDefinition<'static, [u8; 32], &[u8]> = TableDefinition::new("failed");
 
 sol! {
     /// On-disk form of a pending message (ABI, decoded strictly).
@@ -55,6 +63,17 @@ sol! {
         bool included;
         uint64 height;
         bytes message;
+    }
+
+    /// On-disk form of a failed message (ABI, decoded strictly).
+    struct FailedRecord {
+        uint64 destChainId;
+        uint64 srcChainId;
+        uint64 nonce;
+        bytes message;
+        bytes reason;
+        bytes32 deliveryTx;
+        uint64 atMs;
     }
 
     /// On-disk form of an unfinalized submission (ABI, decoded strictly).
@@ -136,6 +155,59 @@ impl PendingMessage {
     }
 }
 
+/// A message a mailbox received with a failing recipient: stored there as failed, for anyone
+/// to `Mailbox.retry` (with exactly its gas limit) once the recipient can take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedMessage {
+    /// `keccak256(message)`.
+    pub hash: B256,
+    /// The destination chain, whose mailbox holds it as failed.
+    pub dest_chain_id: u64,
+    /// The source chain.
+    pub src_chain_id: u64,
+    /// Its nonce on its route.
+    pub nonce: u64,
+    /// `abi.encode(message)`.
+    pub message: Bytes,
+    /// What `MessageFailed` said: the recipient's revert data (at most 256 bytes), or the
+    /// mailbox's own error.
+    pub reason: Bytes,
+    /// The destination transaction that received it.
+    pub delivery_tx: B256,
+    /// When it was received, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+}
+
+impl FailedMessage {
+    fn encode(&self) -> Vec<u8> {
+        FailedRecord {
+            destChainId: self.dest_chain_id,
+            srcChainId: self.src_chain_id,
+            nonce: self.nonce,
+            message: self.message.clone(),
+            reason: self.reason.clone(),
+            deliveryTx: self.delivery_tx,
+            atMs: self.at_ms,
+        }
+        .abi_encode()
+    }
+
+    fn decode(hash: B256, bytes: &[u8]) -> Result<Self, StoreError> {
+        let record = FailedRecord::abi_decode_validate(bytes)
+            .map_err(|e| StoreError::Corrupt { hash, reason: e.to_string() })?;
+        Ok(Self {
+            hash,
+            dest_chain_id: record.destChainId,
+            src_chain_id: record.srcChainId,
+            nonce: record.nonce,
+            message: record.message,
+            reason: record.reason,
+            delivery_tx: record.deliveryTx,
+            at_ms: record.atMs,
+        })
+    }
+}
+
 /// A transaction the post loop submitted, signed, as it is resent until finalized.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submission {
@@ -207,6 +279,8 @@ impl Store {
         txn.open_table(PENDING).map_err(db)?;
         txn.open_table(DELIVERED).map_err(db)?;
         txn.open_table(UNFINALIZED).map_err(db)?;
+        txn.open_table(QUEUED_AT).map_err(db)?;
+        txn.open_table(FAILED).map_err(db)?;
         txn.commit().map_err(db)?;
         Ok(Self { db: Arc::new(database) })
     }
@@ -358,6 +432,8 @@ impl Store {
         {
             let delivered = txn.open_table(DELIVERED).map_err(db)?;
             let mut pending = txn.open_table(PENDING).map_err(db)?;
+            let mut queued_at = txn.open_table(QUEUED_AT).map_err(db)?;
+            let now = crate::now_ms();
             for message in messages {
                 let key = message.hash.0;
                 if delivered.get(key).map_err(db)?.is_some()
@@ -366,6 +442,7 @@ impl Store {
                     continue;
                 }
                 pending.insert(key, message.encode().as_slice()).map_err(db)?;
+                queued_at.insert(key, now).map_err(db)?;
                 queued += 1;
             }
             let mut cursor = txn.open_table(DISCOVERY_CURSOR).map_err(db)?;
@@ -437,18 +514,79 @@ impl Store {
 
     /// Moves a message from pending to delivered (idempotent). Returns whether it was pending.
     pub fn mark_delivered(&self, hash: B256, height: u64) -> Result<bool, StoreError> {
+        self.mark_received(hash, height, None)
+    }
+
+    /// Moves a message from pending to delivered, and, if its recipient failed (`failed`),
+    /// records it as failed, in one transaction (idempotent). Returns whether it was pending.
+    pub fn mark_received(
+        &self,
+        hash: B256,
+        height: u64,
+        failed: Option<&FailedMessage>,
+    ) -> Result<bool, StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         let was_pending = {
             let mut pending = txn.open_table(PENDING).map_err(db)?;
             let removed = pending.remove(hash.0).map_err(db)?.is_some();
+            txn.open_table(QUEUED_AT).map_err(db)?.remove(hash.0).map_err(db)?;
             let mut delivered = txn.open_table(DELIVERED).map_err(db)?;
             if delivered.get(hash.0).map_err(db)?.is_none() {
                 delivered.insert(hash.0, height).map_err(db)?;
+                if let Some(failed) = failed {
+                    let mut table = txn.open_table(FAILED).map_err(db)?;
+                    table.insert(hash.0, failed.encode().as_slice()).map_err(db)?;
+                }
             }
             removed
         };
         txn.commit().map_err(db)?;
         Ok(was_pending)
+    }
+
+    /// When each pending message was queued (ms since the Unix epoch), by hash; messages
+    /// queued by an older version have no time.
+    pub fn queued_at(&self) -> Result<Vec<(B256, u64)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(QUEUED_AT).map_err(db)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db)? {
+            let (key, value) = entry.map_err(db)?;
+            out.push((B256::from(key.value()), value.value()));
+        }
+        Ok(out)
+    }
+
+    /// Every message received with a failing recipient and not since retried successfully
+    /// through this relayer, in hash order.
+    pub fn failed(&self) -> Result<Vec<FailedMessage>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(FAILED).map_err(db)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db)? {
+            let (key, value) = entry.map_err(db)?;
+            out.push(FailedMessage::decode(B256::from(key.value()), value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The failed message `hash`, if it is on record.
+    pub fn failed_message(&self, hash: B256) -> Result<Option<FailedMessage>, StoreError> {
+        let txn = self.db.begin_read().map_err(db)?;
+        let table = txn.open_table(FAILED).map_err(db)?;
+        match table.get(hash.0).map_err(db)? {
+            Some(value) => Ok(Some(FailedMessage::decode(hash, value.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets the failed message `hash`: a retry delivered it (idempotent). Returns whether it
+    /// was on record.
+    pub fn clear_failed(&self, hash: B256) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write().map_err(db)?;
+        let removed = txn.open_table(FAILED).map_err(db)?.remove(hash.0).map_err(db)?.is_some();
+        txn.commit().map_err(db)?;
+        Ok(removed)
     }
 
     /// Whether a message was delivered (by this relayer or, as it found out, another).

@@ -92,6 +92,9 @@ pub struct DevnetRelayer {
     pub store: PathBuf,
     /// Its Prometheus endpoint.
     pub metrics_url: String,
+    /// Its JSON status endpoint (`trestle relayer status` reads it; `/messages` beside it).
+    #[serde(default)]
+    pub status_url: String,
     /// The EVM account that pays for its transactions (anvil's dev account 1).
     pub evm_address: Address,
     /// How often the devnet restarted it after it exited.

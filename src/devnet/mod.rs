@@ -171,6 +171,11 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
                         described.log.display(),
                         described.evm_address
                     );
+                    eprintln!(
+                        "           status: trestle relayer status --config {}  \
+                         (also `messages [--failed]`, `retry HASH`)",
+                        described.config.display()
+                    );
                     devnet.relayer = Some(described);
                 }
                 Err(e) => eprintln!("  no relayer: {e:#}"),

@@ -120,7 +120,9 @@ pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Resu
              owner_key = \"{}\"\n\
              evm_key_file = \"{}\"\n\
              max_gas_price_wei = 1000000000000\n\
-             # anvil mines each transaction at once and never reorganizes.\n\
+             # anvil mines each transaction at once and never reorganizes; its `finalized`\n\
+             # block lags 64 blocks, which an on-demand chain may never mine.\n\
+             head = \"latest\"\n\
              confirmations = 0\n\
              start_block = 0\n",
             chain.name,
@@ -146,6 +148,7 @@ pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Resu
         log: home.join("relayer.log"),
         store,
         metrics_url: format!("http://{metrics}/metrics"),
+        status_url: format!("http://{metrics}/status"),
         evm_address,
         restarts: 0,
     })

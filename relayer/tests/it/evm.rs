@@ -51,6 +51,7 @@ pub(crate) fn read_only_chain(
         evm_key: None,
         evm_key_file: None,
         max_gas_price_wei: 1,
+        head: trestle_relayer::config::SourceHead::Latest,
         confirmations: 0,
         start_block: None,
     };

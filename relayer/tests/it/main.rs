@@ -6,6 +6,9 @@
 mod config;
 mod e2e;
 mod evm;
+mod harness;
 mod metrics;
 mod network;
+mod operate;
+mod reorg;
 mod store;
