@@ -411,7 +411,10 @@ impl Deliverer {
             }
         };
         match sent {
-            Ok(receipt) => self.received(&batch, height, &receipt),
+            Ok(receipt) => {
+                crate::faults::reach(crate::faults::CrashPoint::DeliverAfterSend);
+                self.received(&batch, height, &receipt)
+            }
             Err(e) => {
                 // A competitor's delivery mined between our estimate and our transaction: the
                 // next step reads the route's new position and drops what it received.

@@ -275,6 +275,7 @@ impl Discoverer {
         }
         let moved = next > first;
         if moved {
+            crate::faults::reach(crate::faults::CrashPoint::DiscoverBeforeRecord);
             let queued = self.store.record_discovered(next, &findings.messages)?;
             for (index, source) in self.sources.iter().enumerate() {
                 self.metrics.discovered(

@@ -38,6 +38,7 @@ pub mod config;
 pub mod deliver;
 pub mod discover;
 pub mod evm;
+pub mod faults;
 pub mod metrics;
 pub mod network;
 pub mod post;
@@ -253,6 +254,16 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RelayError> {
+    // Poll the shutdown future once now: a signal-based one installs its handlers on its first
+    // poll, so a SIGTERM during start-up (loading the proving key takes seconds) is a clean
+    // stop at the end of start-up rather than the default, immediate kill.
+    let mut shutdown = std::pin::pin!(shutdown);
+    let stopped =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(shutdown.as_mut().poll(cx).is_ready()))
+            .await;
+    if stopped {
+        return Ok(());
+    }
     config.validate()?;
     let store = Store::open(&config.store)?;
     let metrics = Metrics::new();

@@ -52,6 +52,7 @@ use crate::{
     bindings::Mailbox,
     config::SourceHead,
     evm::{EvmChain, EvmError},
+    faults::{self, CrashPoint},
     metrics::Metrics,
     network::{Network, NetworkError, Submitted, TransportFailure as _},
     now_ms,
@@ -302,6 +303,7 @@ impl Poster {
             };
             let record_tx = Transaction::new(config.block_namespace(), record.encode());
             let mut submissions = vec![self.submit(&config.name, record_tx).await?];
+            faults::reach(CrashPoint::PostAfterSubmit);
 
             let logs = by_block.remove(&number).unwrap_or_default();
             let posted = logs.len();
@@ -348,6 +350,7 @@ impl Poster {
                 block.header.hash,
                 &submissions,
             )?;
+            faults::reach(CrashPoint::PostAfterRecord);
             self.metrics.posted_block(&config.name, posted, number.saturating_add(1));
             debug!(chain = %config.name, block = number, messages = posted, "posted block");
         }

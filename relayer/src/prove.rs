@@ -420,6 +420,9 @@ impl ProveLoop {
                 _ => return Err(e.into()),
             },
         };
+        if updated {
+            crate::faults::reach(crate::faults::CrashPoint::ProveAfterUpdate);
+        }
         self.store.set_proven_height(chain.name(), proven.height)?;
         self.metrics.light_client_height(chain.name(), proven.height);
         Ok(updated)

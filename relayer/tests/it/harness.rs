@@ -543,6 +543,16 @@ pub(crate) struct Binary(Child);
 impl Binary {
     /// Starts the binary; its logs are appended to `relayer.log` beside the configuration.
     pub(crate) fn start(config: &Path) -> Self {
+        Self::start_with(config, &[])
+    }
+
+    /// Starts the binary armed to abort at the named crash point `point`
+    /// (`trestle_relayer::faults`).
+    pub(crate) fn start_crashing_at(config: &Path, point: &str) -> Self {
+        Self::start_with(config, &[(trestle_relayer::faults::CRASH_AT, point)])
+    }
+
+    fn start_with(config: &Path, env: &[(&str, &str)]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -553,11 +563,24 @@ impl Binary {
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "warn,trestle_relayer=info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("trestle-relayer starts");
         Self(child)
+    }
+
+    /// Waits (at most [`DEADLINE`]) for the process to exit by itself; returns how it ended.
+    pub(crate) async fn exited(mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(start.elapsed() < DEADLINE, "the relayer did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// SIGKILL: no chance to clean up.

@@ -6,6 +6,7 @@
 mod config;
 mod e2e;
 mod evm;
+mod faults;
 mod harness;
 mod metrics;
 mod network;
