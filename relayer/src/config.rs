@@ -35,6 +35,7 @@
 //! owner_key = "rollup-a.owner.toml"          # post: the namespaces' owner (a `trestle keygen` file)
 //! evm_key = "0x…"                            # prove/deliver: or evm_key_file = "path"
 //! max_gas_price_wei = 100000000000          # cap on max_fee_per_gas; above it, sending waits
+//! replace_after_ms = 30000                  # unmined this long: resent with fees raised 13%
 //! head = "auto"                              # post: up to the `finalized` block where served
 //! confirmations = 0                          # post: blocks of depth below `head`
 //! start_block = 0                            # optional: first block to post on a fresh store
@@ -261,6 +262,13 @@ impl From<&str> for NetworkEndpoints {
     }
 }
 
+/// Default of [`ChainConfig::replace_after_ms`]: a few blocks of a busy chain.
+pub const DEFAULT_REPLACE_AFTER_MS: u64 = 30_000;
+
+fn default_replace_after_ms() -> u64 {
+    DEFAULT_REPLACE_AFTER_MS
+}
+
 /// Default of [`Config::resend_ms`]: a few block intervals of a healthy network.
 pub const DEFAULT_RESEND_MS: u64 = 5_000;
 
@@ -322,7 +330,9 @@ pub struct ChainConfig {
     /// signs every submission with it.
     #[serde(default)]
     pub owner_key: Option<PathBuf>,
-    /// EVM private key (`0x` + 32 bytes) that pays for `update` and `deliver`.
+    /// EVM private key (`0x` + 32 bytes) that pays for `update` and `deliver`. One relayer
+    /// process per key: sends take the account's mined nonce and replace whatever waits there,
+    /// so two processes sharing a key would keep replacing each other's transactions.
     #[serde(default)]
     pub evm_key: Option<String>,
     /// File holding the EVM private key instead (first line, `0x` + 32 bytes).
@@ -334,6 +344,10 @@ pub struct ChainConfig {
     ///
     /// [`EvmChain::send`]: crate::evm::EvmChain::send
     pub max_gas_price_wei: u128,
+    /// How long a sent transaction may wait unmined before it is replaced with higher fees
+    /// (within `max_gas_price_wei`), in milliseconds.
+    #[serde(default = "default_replace_after_ms")]
+    pub replace_after_ms: u64,
     /// Which of the chain's blocks is the newest the post role may post (see [`SourceHead`];
     /// default `auto`: the chain's `finalized` block where it serves one).
     #[serde(default)]
@@ -568,6 +582,9 @@ impl Config {
                         format!("namespace {namespace} is used by another chain"),
                     ));
                 }
+            }
+            if chain.replace_after_ms == 0 {
+                return Err(invalid(field("replace_after_ms"), "must be at least 1 ms"));
             }
             if chain.max_gas_price_wei == 0 {
                 return Err(invalid(field("max_gas_price_wei"), "a zero cap would never send"));

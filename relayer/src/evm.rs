@@ -1,7 +1,13 @@
 //! The EVM side: one alloy HTTP provider per chain, contract handles, and the one way the
 //! relayer sends transactions (EIP-1559 fees capped, one sender at a time, receipt checked).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
@@ -13,13 +19,14 @@ use alloy::{
     transports::http::reqwest::Url,
 };
 use tokio::sync::Mutex;
+use tracing::warn;
 
 use crate::{
     bindings::{LightClient, Mailbox},
     config::ChainConfig,
 };
 
-/// How long a sent transaction may take to get a receipt.
+/// How long a sent transaction (with its replacements) may take to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why talking to an EVM chain failed.
@@ -88,6 +95,23 @@ pub enum EvmError {
         /// The cap.
         cap: u128,
     },
+    /// No version of a transaction was mined in time (each was replaced up to the cap).
+    #[error("{chain}: the transaction at nonce {nonce} was not mined in time")]
+    NotMined {
+        /// The chain.
+        chain: String,
+        /// Its nonce.
+        nonce: u64,
+    },
+    /// The account's nonce was used by a transaction this send did not make (one an earlier
+    /// process sent, mined meanwhile): the step starts over.
+    #[error("{chain}: nonce {nonce} was taken by another transaction of this account")]
+    NonceTaken {
+        /// The chain.
+        chain: String,
+        /// The nonce.
+        nonce: u64,
+    },
     /// The chain has no signer configured, so nothing can be sent.
     #[error("{chain}: no EVM key configured")]
     NoSigner {
@@ -116,6 +140,8 @@ pub struct EvmChain {
     /// Held from sending a transaction until its receipt: the roles sharing this chain's key
     /// then never race for a nonce (each send takes the account's pending nonce afresh).
     send_lock: Arc<Mutex<()>>,
+    /// Stuck transactions replaced so far.
+    replacements: Arc<AtomicU64>,
 }
 
 impl EvmChain {
@@ -134,7 +160,13 @@ impl EvmChain {
                 .erased(),
             None => ProviderBuilder::new().connect_http(url).erased(),
         };
-        Ok(Self { config, provider, sender, send_lock: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            config,
+            provider,
+            sender,
+            send_lock: Arc::new(Mutex::new(())),
+            replacements: Arc::default(),
+        })
     }
 
     /// The chain's configuration.
@@ -247,9 +279,17 @@ impl EvmChain {
     /// `eth_gasPrice` (what a transaction pays now, base fee and tip) is above it, this returns
     /// [`EvmError::GasPriceAboveCap`] and the loop retries later; otherwise the transaction is
     /// sent with alloy's fee estimate clamped to the cap ([`capped_fees`]), so its
-    /// `max_fee_per_gas` never exceeds the cap even if the base fee rises before inclusion
-    /// (it then waits in the mempool rather than paying more).
-    pub async fn send<D: CallDecoder>(
+    /// `max_fee_per_gas` never exceeds the cap even if the base fee rises before inclusion.
+    ///
+    /// Stuck transactions are replaced. The nonce is the account's *mined* transaction count,
+    /// so a transaction of ours still waiting at that nonce (one a crashed process sent, or one
+    /// priced out by a rising base fee) is replaced rather than queued behind. A transaction
+    /// not mined within `replace_after_ms` is sent again at the same nonce with both fees
+    /// raised by at least [`BUMP_PERCENT`]% (or to the current estimate, if higher), never
+    /// above the cap; a replacement the node refuses as underpriced is bumped again. Whichever
+    /// of the sent versions is mined ends the wait; if the nonce is taken by a transaction this
+    /// call did not send, [`EvmError::NonceTaken`] says so and the loop's next step starts over.
+    pub async fn send<D: CallDecoder + Clone>(
         &self,
         call: CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, EvmError> {
@@ -257,13 +297,12 @@ impl EvmChain {
             return Err(EvmError::NoSigner { chain: self.config.name.clone() });
         };
         let _guard = self.send_lock.lock().await;
-        // The nonce is the account's pending count, asked afresh under the lock, never one a
-        // provider cached: alloy's nonce cache advances even when the gas estimate then fails
-        // (a revert), and the next transaction would wait forever behind the gap.
+        // Asked afresh under the lock, never from a provider's cache: alloy's nonce cache
+        // advances even when the gas estimate then fails (a revert), leaving a gap.
         let nonce = self
             .provider
             .get_transaction_count(sender)
-            .pending()
+            .latest()
             .await
             .map_err(|e| self.rpc_error(e))?;
         let cap = self.config.max_gas_price_wei;
@@ -271,27 +310,165 @@ impl EvmChain {
         if price > cap {
             return Err(EvmError::GasPriceAboveCap { chain: self.config.name.clone(), price, cap });
         }
-        let estimate =
-            self.provider.estimate_eip1559_fees().await.map_err(|e| self.rpc_error(e))?;
-        let fees = capped_fees(estimate, cap);
-        let call = call
-            .from(sender)
-            .nonce(nonce)
-            .max_fee_per_gas(fees.max_fee_per_gas)
-            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
-        let pending = call.send().await.map_err(|e| self.contract_error(e))?;
-        let receipt = pending
-            .with_timeout(Some(RECEIPT_TIMEOUT))
-            .get_receipt()
-            .await
-            .map_err(|e| self.contract_error(e.into()))?;
-        if !receipt.status() {
-            return Err(EvmError::Reverted {
-                chain: self.config.name.clone(),
-                tx: receipt.transaction_hash,
-            });
+        let mut fees = capped_fees(self.fee_estimate().await?, cap);
+        let call = call.from(sender).nonce(nonce);
+        let replace_after = Duration::from_millis(self.config.replace_after_ms);
+        let deadline = tokio::time::Instant::now() + RECEIPT_TIMEOUT;
+        let mut sent: Vec<TxHash> = Vec::new();
+        let mut send_now = true;
+        loop {
+            if send_now {
+                let attempt = call
+                    .clone()
+                    .max_fee_per_gas(fees.max_fee_per_gas)
+                    .max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+                match attempt.send().await {
+                    Ok(pending) => {
+                        if !sent.is_empty() {
+                            self.replacements.fetch_add(1, Ordering::Relaxed);
+                            warn!(chain = self.name(), nonce, max_fee = fees.max_fee_per_gas,
+                                tx = %pending.tx_hash(), "replaced a stuck transaction");
+                        }
+                        sent.push(*pending.tx_hash());
+                    }
+                    Err(e) if is_underpriced(&e) => {
+                        // A transaction of ours waits at this nonce with higher fees (sent by
+                        // an earlier process): outbid it, within the cap.
+                        let next = bumped(fees, cap);
+                        if next == fees {
+                            return Err(self.contract_error(e));
+                        }
+                        fees = next;
+                        continue;
+                    }
+                    Err(e) if sent.is_empty() => return Err(self.contract_error(e)),
+                    // A replacement refused for another reason (say the nonce was just mined):
+                    // the versions already sent are still what the wait is about.
+                    Err(e) => warn!(chain = self.name(), nonce, error = %e,
+                        "a replacement was refused; waiting for the versions sent"),
+                }
+            }
+            if let Some(receipt) = self.wait_mined(&sent, nonce, sender, replace_after).await? {
+                if !receipt.status() {
+                    return Err(EvmError::Reverted {
+                        chain: self.config.name.clone(),
+                        tx: receipt.transaction_hash,
+                    });
+                }
+                return Ok(receipt);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(EvmError::NotMined { chain: self.config.name.clone(), nonce });
+            }
+            let next = bumped(fees, cap).max_with(capped_fees(self.fee_estimate().await?, cap));
+            send_now = next != fees;
+            fees = next;
         }
-        Ok(receipt)
+    }
+
+    /// alloy's EIP-1559 fee estimate.
+    async fn fee_estimate(&self) -> Result<Eip1559Estimation, EvmError> {
+        self.provider.estimate_eip1559_fees().await.map_err(|e| self.rpc_error(e))
+    }
+
+    /// Waits up to `wait` for one of `sent` (versions of one transaction at `nonce`) to be
+    /// mined: its receipt, or `None` if none was. Fails with [`EvmError::NonceTaken`] when the
+    /// account's nonce moved past `nonce` without any of them.
+    async fn wait_mined(
+        &self,
+        sent: &[TxHash],
+        nonce: u64,
+        sender: Address,
+        wait: Duration,
+    ) -> Result<Option<TransactionReceipt>, EvmError> {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            for hash in sent {
+                let receipt = self
+                    .provider
+                    .get_transaction_receipt(*hash)
+                    .await
+                    .map_err(|e| self.rpc_error(e))?;
+                if receipt.is_some() {
+                    return Ok(receipt);
+                }
+            }
+            let mined = self
+                .provider
+                .get_transaction_count(sender)
+                .latest()
+                .await
+                .map_err(|e| self.rpc_error(e))?;
+            if mined > nonce {
+                // Mined between our receipt queries and this count? Look once more.
+                for hash in sent {
+                    if let Some(receipt) = self
+                        .provider
+                        .get_transaction_receipt(*hash)
+                        .await
+                        .map_err(|e| self.rpc_error(e))?
+                    {
+                        return Ok(Some(receipt));
+                    }
+                }
+                return Err(EvmError::NonceTaken { chain: self.config.name.clone(), nonce });
+            }
+            if tokio::time::Instant::now() >= until {
+                return Ok(None);
+            }
+            tokio::time::sleep(RECEIPT_POLL).await;
+        }
+    }
+
+    /// How many stuck transactions this chain's sends replaced (since start).
+    pub fn replacements(&self) -> u64 {
+        self.replacements.load(Ordering::Relaxed)
+    }
+}
+
+/// The least a replacement raises both fees by, in percent (nodes require at least 10%).
+pub const BUMP_PERCENT: u128 = 13;
+
+/// How often a sent transaction's receipt is asked for.
+const RECEIPT_POLL: Duration = Duration::from_millis(250);
+
+/// Whether a node refused a transaction as an underpriced replacement of one it holds (or as
+/// one it holds already).
+fn is_underpriced(error: &alloy::contract::Error) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    text.contains("underpriced") || text.contains("already known")
+}
+
+/// `fees` raised by [`BUMP_PERCENT`]% (at least 1 wei each), clamped to `cap` as
+/// [`capped_fees`] does.
+pub fn bumped(fees: Eip1559Estimation, cap: u128) -> Eip1559Estimation {
+    // value × 13/100 without overflow: whole hundreds, then the remainder.
+    let raise = |value: u128| {
+        let bump = (value / 100).saturating_mul(BUMP_PERCENT) + (value % 100) * BUMP_PERCENT / 100;
+        value.saturating_add(bump.max(1))
+    };
+    capped_fees(
+        Eip1559Estimation {
+            max_fee_per_gas: raise(fees.max_fee_per_gas),
+            max_priority_fee_per_gas: raise(fees.max_priority_fee_per_gas),
+        },
+        cap,
+    )
+}
+
+/// The larger of two fee pairs, field by field.
+trait MaxWith {
+    fn max_with(self, other: Self) -> Self;
+}
+
+impl MaxWith for Eip1559Estimation {
+    fn max_with(self, other: Self) -> Self {
+        Self {
+            max_fee_per_gas: self.max_fee_per_gas.max(other.max_fee_per_gas),
+            max_priority_fee_per_gas: self
+                .max_priority_fee_per_gas
+                .max(other.max_priority_fee_per_gas),
+        }
     }
 }
 
@@ -311,6 +488,23 @@ mod tests {
 
     fn fees(max_fee_per_gas: u128, max_priority_fee_per_gas: u128) -> Eip1559Estimation {
         Eip1559Estimation { max_fee_per_gas, max_priority_fee_per_gas }
+    }
+
+    #[test]
+    fn a_bump_raises_both_fees_by_thirteen_percent_within_the_cap() {
+        assert_eq!(bumped(fees(100, 10), 1_000), fees(113, 11));
+        // At least one wei, so that a replacement always differs.
+        assert_eq!(bumped(fees(1, 0), 1_000), fees(2, 1));
+        // Clamped to the cap, the tip to the max fee; at the cap a bump changes nothing.
+        assert_eq!(bumped(fees(950, 900), 1_000), fees(1_000, 1_000));
+        assert_eq!(bumped(fees(1_000, 1_000), 1_000), fees(1_000, 1_000));
+        assert_eq!(bumped(fees(u128::MAX, u128::MAX), u128::MAX), fees(u128::MAX, u128::MAX));
+        for (max_fee, tip) in [(7, 3), (1 << 40, 1 << 30), (u128::MAX / 2, 5)] {
+            let next = bumped(fees(max_fee, tip), u128::MAX);
+            // Nodes accept a replacement raising both fees by 10%.
+            assert!(next.max_fee_per_gas >= max_fee + max_fee / 10);
+            assert!(next.max_priority_fee_per_gas >= tip + tip / 10);
+        }
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(crate) fn read_only_chain(
         evm_key_file: None,
         max_gas_price_wei: 1,
         head: trestle_relayer::config::SourceHead::Latest,
+        replace_after_ms: 30_000,
         confirmations: 0,
         start_block: None,
     };

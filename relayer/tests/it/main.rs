@@ -12,4 +12,5 @@ mod metrics;
 mod network;
 mod operate;
 mod reorg;
+mod replace;
 mod store;
