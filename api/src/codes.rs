@@ -32,6 +32,9 @@ pub const RECORD_REFUSED: i32 = -32020;
 pub const RECORD_CONFLICT: i32 = -32021;
 /// The namespace is not a block namespace.
 pub const NOT_A_BLOCK_NAMESPACE: i32 = -32022;
+/// The transaction was admitted, but not enough other validators said they hold it in time:
+/// resubmit (idempotent) until it is held or finalized.
+pub const NOT_REPLICATED: i32 = -32023;
 
 /// Whether a submission refused with `code` is already known to the node (pending or
 /// finalized): a resubmission after a crash, ours or another client's, got there first.

@@ -24,11 +24,15 @@ use crate::types::{
 #[cfg_attr(all(feature = "server", not(feature = "client")), rpc(server, namespace = "trestle"))]
 #[cfg_attr(all(feature = "client", not(feature = "server")), rpc(client, namespace = "trestle"))]
 pub trait TrestleApi {
-    /// Submits a transaction to the mempool; returns its hash once this node admitted it and
-    /// handed it to the network for every other validator (mempool gossip), so it does not
-    /// wait for this node's turn to lead. Not durable until finalized (mempools live in
-    /// memory): a client that must not lose it resubmits (idempotent: `DUPLICATE`,
-    /// `ALREADY_FINALIZED`) until `trestle_txProof` answers.
+    /// Submits a transaction to the mempool; returns its hash once this node admitted it,
+    /// forwarded it to every other validator (mempool gossip, so it does not wait for this
+    /// node's turn to lead) and f of them (the genesis committee's fault bound) said they hold
+    /// it: a crash of this node, or of any f, then loses nothing. `NOT_REPLICATED` if they did
+    /// not say so within a couple of seconds (the transaction stays here and may be finalized;
+    /// resubmit). A resubmission of a pending transaction is forwarded again and answered
+    /// `DUPLICATE` once held. Still not durable until finalized (mempools live in memory): a
+    /// client that must not lose it resubmits (idempotent: `DUPLICATE`, `ALREADY_FINALIZED`)
+    /// until `trestle_txProof` answers.
     #[method(name = "submit")]
     async fn submit(&self, tx: SubmitRequest) -> RpcResult<B256>;
 

@@ -22,6 +22,9 @@ pub(crate) enum Scenario {
     Latency,
     /// Finalized payload per second with saturated mempools.
     Throughput,
+    /// Loopback only: kill -9 the validator that accepted the latest transaction (one down at
+    /// a time) while submitting at `--rate` for `--seconds`; count accepted transactions lost.
+    Chaos,
 }
 
 /// Which validators a transaction is handed to (simulated mode).
@@ -49,6 +52,7 @@ impl Scenario {
         match self {
             Self::Latency => "latency",
             Self::Throughput => "throughput",
+            Self::Chaos => "chaos",
         }
     }
 }
@@ -172,6 +176,10 @@ impl Args {
             self.mode != Mode::Loopback || (self.samples > 0 && self.submitters > 0),
             "samples and submitters must be positive"
         );
+        anyhow::ensure!(
+            self.scenario != Scenario::Chaos || (self.mode == Mode::Loopback && self.rate > 0),
+            "the chaos scenario runs in loopback mode, at a positive rate"
+        );
         let limits = self.limits();
         anyhow::ensure!(
             self.tx_bytes <= limits.max_block_payload,
@@ -186,7 +194,7 @@ impl Args {
     pub(crate) fn submit(&self) -> Submit {
         self.submit.unwrap_or(match self.scenario {
             Scenario::Latency => Submit::All,
-            Scenario::Throughput => Submit::One,
+            Scenario::Throughput | Scenario::Chaos => Submit::One,
         })
     }
 

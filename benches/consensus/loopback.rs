@@ -26,9 +26,9 @@ use crate::{
 /// The validator processes of a loopback run and their devnet directory: every process is
 /// stopped (SIGTERM, then reaped; killed after 15 s) and the directory deleted when this is
 /// dropped, on success and on error alike.
-struct Processes {
+pub(crate) struct Processes {
     dir: PathBuf,
-    children: Vec<Child>,
+    pub(crate) children: Vec<Child>,
 }
 
 impl Drop for Processes {
@@ -76,7 +76,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
         .build()
         .context("tokio runtime")?;
     let wall = Instant::now();
-    let mut report = match runtime.block_on(drive(args, &file)) {
+    let outcome = match args.scenario {
+        Scenario::Chaos => runtime.block_on(crate::chaos::run(args, &mut processes, &file, exe)),
+        _ => runtime.block_on(drive(args, &file)),
+    };
+    let mut report = match outcome {
         Ok(report) => report,
         Err(e) => anyhow::bail!("{e:#}{}", processes.log_tails(&file)),
     };
@@ -94,7 +98,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
 }
 
 /// A distinct submission: an 8-byte counter, then filler.
-fn request(counter: u64, bytes: usize) -> SubmitRequest {
+pub(crate) fn request(counter: u64, bytes: usize) -> SubmitRequest {
     let mut payload = vec![0xa5u8; bytes];
     payload[..8].copy_from_slice(&counter.to_be_bytes());
     SubmitRequest { namespace: 1 + (counter % 16), payload: payload.into(), authorization: None }
@@ -118,19 +122,8 @@ fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
     })
 }
 
-/// Waits (at most 120 s) until every validator answers `block_height` ≥ 2, then runs the
-/// scenario.
-async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
-    let clients = file
-        .validators
-        .iter()
-        .map(|v| {
-            HttpClientBuilder::default()
-                .request_timeout(Duration::from_secs(10))
-                .build(&v.rpc_url)
-                .with_context(|| format!("client for {}", v.rpc_url))
-        })
-        .collect::<anyhow::Result<Vec<HttpClient>>>()?;
+/// Waits (at most 120 s) until every validator answers `block_height` ≥ 2.
+pub(crate) async fn wait_ready(clients: &[HttpClient]) -> anyhow::Result<()> {
     let limit = Duration::from_secs(120);
     let deadline = Instant::now() + limit;
     for (i, client) in clients.iter().enumerate() {
@@ -142,9 +135,26 @@ async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    Ok(())
+}
+
+/// Waits until the validators are ready ([`wait_ready`]), then runs the scenario.
+async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
+    let clients = file
+        .validators
+        .iter()
+        .map(|v| {
+            HttpClientBuilder::default()
+                .request_timeout(Duration::from_secs(10))
+                .build(&v.rpc_url)
+                .with_context(|| format!("client for {}", v.rpc_url))
+        })
+        .collect::<anyhow::Result<Vec<HttpClient>>>()?;
+    wait_ready(&clients).await?;
     let mut report = match args.scenario {
         Scenario::Latency => latency(args, &clients).await?,
         Scenario::Throughput => throughput(args, &clients, file).await?,
+        Scenario::Chaos => anyhow::bail!("the chaos scenario has its own driver"),
     };
     let limits = trestle_api::GenesisLimits::default();
     report["bench"] = json!("consensus");

@@ -41,7 +41,8 @@
 //! Mode `loopback` ([`loopback`]) starts a devnet of real `trestle node run` processes on
 //! 127.0.0.1 (authenticated TCP p2p, on-disk storage; the `trestle::devnet` helpers) and drives
 //! them over JSON-RPC: latency is submit → `tx_proof` on the same validator; throughput is the
-//! finalized-bytes counter over the window; validator peak RSS is read from
+//! finalized-bytes counter over the window; chaos ([`chaos`]) kills validators while
+//! submitting and counts accepted transactions lost; validator peak RSS is read from
 //! `/proc/<pid>/status`. An in-process variant on another runtime could instead hand its
 //! mailboxes and `Finalized` receivers to [`simulated::drive`], which is runtime-generic.
 //!
@@ -51,6 +52,7 @@
 #![allow(clippy::print_stderr)]
 
 mod args;
+mod chaos;
 mod loopback;
 mod report;
 mod simulated;

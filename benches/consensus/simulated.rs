@@ -314,6 +314,8 @@ pub(crate) async fn drive<E>(
 where
     E: Clock + Spawner + Metrics + Supervisor,
 {
+    // `Args::validate` keeps chaos (real processes to kill) to loopback mode.
+    anyhow::ensure!(args.scenario != Scenario::Chaos, "the chaos scenario runs in loopback mode");
     let n = validators.len();
     let start = since_epoch(context.current());
     let (mailboxes, observations) = spawn_observers(context, validators);
@@ -331,7 +333,7 @@ where
             rejected.clone(),
             (start, window_end),
         ),
-        Scenario::Throughput => {
+        Scenario::Throughput | Scenario::Chaos => {
             spawn_throughput_load(context, args, &mailboxes, &submitted, &rejected, window_end)
         }
     }
@@ -340,7 +342,7 @@ where
     // transaction still unfinalized then is reported as pending.
     let drain = match args.scenario {
         Scenario::Latency => Duration::from_secs(5),
-        Scenario::Throughput => Duration::ZERO,
+        Scenario::Throughput | Scenario::Chaos => Duration::ZERO,
     };
     context.sleep_until(UNIX_EPOCH + window_end + drain).await;
     let end = since_epoch(context.current());
@@ -408,7 +410,9 @@ where
             report["rate_tps"] = json!(args.rate);
             report["epoch_length"] = json!(args.epoch_length);
         }
-        Scenario::Throughput => report["backlog_blocks"] = json!(args.backlog_blocks),
+        Scenario::Throughput | Scenario::Chaos => {
+            report["backlog_blocks"] = json!(args.backlog_blocks);
+        }
     }
     Ok(report)
 }

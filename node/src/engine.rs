@@ -289,7 +289,13 @@ where
     let (app, application) = AppActor::new(context.child("application"), app_config);
     let (gossip, gossip_mailbox) = gossip::Actor::new(
         context.child("gossip"),
-        gossip::Config { max_payload, mailbox_size: config.mailbox_size },
+        gossip::Config {
+            max_payload,
+            mailbox_size: config.mailbox_size,
+            // f of the genesis committee: with this validator, f + 1 then hold a submission.
+            replicas: params.genesis_committee.members().len().saturating_sub(1) / 3,
+            replica_timeout: gossip::DEFAULT_REPLICA_TIMEOUT,
+        },
     );
     application.set_gossip(gossip_mailbox);
 

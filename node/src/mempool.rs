@@ -56,6 +56,18 @@ pub enum SubmitError {
     /// The node is shutting down or overloaded and did not accept the request.
     #[error("node is not accepting submissions")]
     Unavailable,
+    /// Admitted here, but fewer peers than required said they hold it within the replica
+    /// timeout (see [`gossip`](crate::gossip)): it may still be finalized, but a crash of this
+    /// validator could lose it. Resubmit (here or elsewhere) until it is held or finalized.
+    #[error("transaction {hash} is held by {holders} of the {needed} peers required; resubmit")]
+    NotReplicated {
+        /// The transaction.
+        hash: B256,
+        /// Peers that said they hold it.
+        holders: usize,
+        /// Peers required.
+        needed: usize,
+    },
     /// A block record that can never extend its namespace's confirmed records (not a record,
     /// another rollup's, or the next number with the wrong parent).
     #[error("namespace {namespace}: {reason}")]

@@ -19,7 +19,7 @@ use alloy::{
     transports::http::reqwest::Url,
 };
 use tokio::sync::Mutex;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::{
     bindings::{LightClient, Mailbox},
@@ -287,8 +287,11 @@ impl EvmChain {
     /// not mined within `replace_after_ms` is sent again at the same nonce with both fees
     /// raised by at least [`BUMP_PERCENT`]% (or to the current estimate, if higher), never
     /// above the cap; a replacement the node refuses as underpriced is bumped again. Whichever
-    /// of the sent versions is mined ends the wait; if the nonce is taken by a transaction this
-    /// call did not send, [`EvmError::NonceTaken`] says so and the loop's next step starts over.
+    /// of the sent versions is mined ends the wait. If the nonce is taken meanwhile by a
+    /// transaction this call did not send (one a crashed process left in the pool, mined after
+    /// all), the call starts over at the next nonce, up to [`NONCE_ATTEMPTS`] times, then fails
+    /// with [`EvmError::NonceTaken`]: estimating it again tells whether it is still needed (a
+    /// revert such as `AlreadyReceived` if the other transaction did the same work).
     pub async fn send<D: CallDecoder + Clone>(
         &self,
         call: CallBuilder<&DynProvider, D>,
@@ -297,6 +300,24 @@ impl EvmChain {
             return Err(EvmError::NoSigner { chain: self.config.name.clone() });
         };
         let _guard = self.send_lock.lock().await;
+        let mut attempt = 1;
+        loop {
+            match self.send_at_next_nonce(call.clone(), sender).await {
+                Err(EvmError::NonceTaken { .. }) if attempt < NONCE_ATTEMPTS => {
+                    debug!(chain = self.name(), attempt, "nonce taken meanwhile; sending again");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One attempt of [`EvmChain::send`], under its lock, at the account's mined nonce.
+    async fn send_at_next_nonce<D: CallDecoder + Clone>(
+        &self,
+        call: CallBuilder<&DynProvider, D>,
+        sender: Address,
+    ) -> Result<TransactionReceipt, EvmError> {
         // Asked afresh under the lock, never from a provider's cache: alloy's nonce cache
         // advances even when the gas estimate then fails (a revert), leaving a gap.
         let nonce = self
@@ -340,6 +361,12 @@ impl EvmChain {
                         }
                         fees = next;
                         continue;
+                    }
+                    Err(e) if sent.is_empty() && is_nonce_too_low(&e) => {
+                        return Err(EvmError::NonceTaken {
+                            chain: self.config.name.clone(),
+                            nonce,
+                        });
                     }
                     Err(e) if sent.is_empty() => return Err(self.contract_error(e)),
                     // A replacement refused for another reason (say the nonce was just mined):
@@ -431,6 +458,14 @@ pub const BUMP_PERCENT: u128 = 13;
 
 /// How often a sent transaction's receipt is asked for.
 const RECEIPT_POLL: Duration = Duration::from_millis(250);
+
+/// How many nonces one [`EvmChain::send`] tries when each is taken by another transaction.
+pub const NONCE_ATTEMPTS: usize = 3;
+
+/// Whether a node refused a transaction for a nonce already used.
+fn is_nonce_too_low(error: &alloy::contract::Error) -> bool {
+    error.to_string().to_ascii_lowercase().contains("nonce too low")
+}
 
 /// Whether a node refused a transaction as an underpriced replacement of one it holds (or as
 /// one it holds already).

@@ -228,17 +228,30 @@ impl Mailbox {
         receiver.await.ok()
     }
 
-    /// Submits a transaction to this node's mempool and, once admitted, forwards it to every
-    /// peer (see [`gossip`](crate::gossip) for what that guarantees).
+    /// Submits a transaction to this node's mempool and, once admitted (or if it was pending
+    /// already), forwards it to every peer and waits until enough of them hold it (see
+    /// [`gossip`](crate::gossip) for what that guarantees): [`SubmitError::NotReplicated`]
+    /// if they do not in time.
     pub async fn submit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
-        let forward = self.gossip.get().map(|gossip| (gossip, transaction.clone()));
-        let hash = self.submit_from_peer(transaction).await?;
-        if let Some((gossip, transaction)) = forward
-            && !gossip.forward(transaction).await
-        {
-            debug!(%hash, "gossip queue full: the transaction stays in this mempool only");
+        let forward = self.gossip.get().map(|gossip| (gossip.clone(), transaction.clone()));
+        let admitted = self.submit_from_peer(transaction).await;
+        let hash = match &admitted {
+            Ok(hash) | Err(SubmitError::Duplicate(hash)) => *hash,
+            Err(_) => return admitted,
+        };
+        if let Some((gossip, transaction)) = forward {
+            let replication = gossip.forward(transaction).await;
+            if !replication.reached() {
+                debug!(%hash, holders = replication.holders, needed = replication.needed,
+                    "not enough peers hold the transaction yet");
+                return Err(SubmitError::NotReplicated {
+                    hash,
+                    holders: replication.holders,
+                    needed: replication.needed,
+                });
+            }
         }
-        Ok(hash)
+        admitted
     }
 
     /// Submits a transaction a peer forwarded: admitted like [`submit`](Self::submit), not

@@ -1,31 +1,38 @@
 //! The gossip actor's event loop (see the [module docs](super)).
 
+use std::{
+    collections::{BTreeSet, HashMap},
+    time::SystemTime,
+};
+
+use alloy_primitives::B256;
 use commonware_codec::{Decode as _, Encode as _};
 use commonware_cryptography::ed25519;
 use commonware_macros::select;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
-use commonware_runtime::{Handle, Metrics, Spawner};
-use commonware_utils::channel::mpsc;
+use commonware_runtime::{Clock, Handle, Metrics, Spawner};
+use commonware_utils::channel::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::{Admit, Config, Mailbox, ingress::Forward};
+use super::{Admit, Config, GossipMessage, Mailbox, ingress::Forward};
 use trestle_light_client::records::RecordError;
 
-use crate::{block::BlockTransaction, mempool::SubmitError};
+use crate::mempool::SubmitError;
 
 /// The gossip actor. Create with [`Actor::new`], give the application its [`Mailbox`], then
 /// [`Actor::start`] it with the network channel.
-pub struct Actor<E: Spawner + Metrics> {
+pub struct Actor<E: Spawner + Clock + Metrics> {
     context: E,
     config: Config,
     forwards: mpsc::Receiver<Forward>,
 }
 
-impl<E: Spawner + Metrics> Actor<E> {
+impl<E: Spawner + Clock + Metrics> Actor<E> {
     /// Creates the actor and its mailbox.
     pub fn new(context: E, config: Config) -> (Self, Mailbox) {
         let (sender, forwards) = mpsc::channel(config.mailbox_size.get());
-        (Self { context, config, forwards }, Mailbox::new(sender))
+        let replicas = config.replicas;
+        (Self { context, config, forwards }, Mailbox::new(sender, replicas))
     }
 
     /// Starts the actor: it sends the transactions its mailbox receives to every peer, and
@@ -38,47 +45,130 @@ impl<E: Spawner + Metrics> Actor<E> {
         B: Blocker<PublicKey = ed25519::PublicKey>,
     {
         let Self { context, config, forwards } = self;
-        context.spawn(move |_| run(config, forwards, application, network, blocker))
+        context.spawn(move |context| run(context, config, forwards, application, network, blocker))
     }
 }
 
-async fn run<A, S, R, B>(
+/// A client waiting for peers to say they hold a transaction.
+struct Waiter {
+    /// The peers that said so.
+    holders: BTreeSet<ed25519::PublicKey>,
+    /// Where the count goes, once [`Config::replicas`] peers said so or at the deadline.
+    done: oneshot::Sender<usize>,
+    /// When it stops waiting.
+    deadline: SystemTime,
+}
+
+/// Far enough ahead to mean "no deadline".
+const IDLE: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+async fn run<E, A, S, R, B>(
+    context: E,
     config: Config,
     mut forwards: mpsc::Receiver<Forward>,
     application: A,
     (mut sender, mut receiver): (S, R),
     mut blocker: B,
 ) where
+    E: Clock,
     A: Admit,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
     B: Blocker<PublicKey = ed25519::PublicKey>,
 {
+    let mut waiting: HashMap<B256, Vec<Waiter>> = HashMap::new();
     loop {
+        let next_deadline = waiting
+            .values()
+            .flatten()
+            .map(|waiter| waiter.deadline)
+            .min()
+            .unwrap_or_else(|| context.current() + IDLE);
         select! {
             forward = forwards.recv() => {
-                let Some(Forward { transaction, sent }) = forward else { break };
-                sender.send(Recipients::All, transaction.encode(), false);
-                let _ = sent.send(());
+                let Some(Forward { transaction, held }) = forward else { break };
+                let hash = transaction.transaction.hash();
+                sender.send(Recipients::All, GossipMessage::Forward(transaction).encode(), false);
+                if config.replicas == 0 {
+                    let _ = held.send(0);
+                } else {
+                    let deadline = context.current() + config.replica_timeout;
+                    waiting.entry(hash).or_default().push(Waiter {
+                        holders: BTreeSet::new(),
+                        done: held,
+                        deadline,
+                    });
+                }
             },
             message = receiver.recv() => {
                 let Ok((peer, bytes)) = message else { break };
-                let transaction = match BlockTransaction::decode_cfg(bytes, &config.max_payload) {
-                    Ok(transaction) => transaction,
+                let message = match GossipMessage::decode_cfg(bytes, &config.max_payload) {
+                    Ok(message) => message,
                     Err(err) => {
                         warn!(?peer, %err, "undecodable mempool gossip; blocking");
                         blocker.block(peer);
                         continue;
                     }
                 };
-                match application.admit(transaction).await {
-                    Ok(hash) => debug!(?peer, %hash, "admitted a gossiped transaction"),
-                    Err(err) if is_peers_fault(&err) => {
-                        warn!(?peer, %err, "peer forwarded an inadmissible transaction; blocking");
-                        blocker.block(peer);
+                match message {
+                    GossipMessage::Forward(transaction) => {
+                        let hash = transaction.transaction.hash();
+                        let holds = match application.admit(transaction).await {
+                            Ok(_) => {
+                                debug!(?peer, %hash, "admitted a gossiped transaction");
+                                true
+                            }
+                            Err(err) if is_peers_fault(&err) => {
+                                warn!(?peer, %err,
+                                    "peer forwarded an inadmissible transaction; blocking");
+                                blocker.block(peer.clone());
+                                false
+                            }
+                            Err(SubmitError::Duplicate(_) | SubmitError::AlreadyFinalized(_)) => {
+                                true
+                            }
+                            Err(err) => {
+                                debug!(?peer, %err, "gossiped transaction not admitted");
+                                false
+                            }
+                        };
+                        if holds {
+                            let held = GossipMessage::Held(hash).encode();
+                            sender.send(Recipients::One(peer), held, false);
+                        }
                     }
-                    Err(err) => debug!(?peer, %err, "gossiped transaction not admitted"),
+                    GossipMessage::Held(hash) => {
+                        let Some(waiters) = waiting.get_mut(&hash) else { continue };
+                        for waiter in waiters.iter_mut() {
+                            waiter.holders.insert(peer.clone());
+                        }
+                        let (done, still): (Vec<_>, Vec<_>) = std::mem::take(waiters)
+                            .into_iter()
+                            .partition(|waiter| waiter.holders.len() >= config.replicas);
+                        for waiter in done {
+                            let _ = waiter.done.send(waiter.holders.len());
+                        }
+                        if still.is_empty() {
+                            waiting.remove(&hash);
+                        } else {
+                            waiting.insert(hash, still);
+                        }
+                    }
                 }
+            },
+            _ = context.sleep_until(next_deadline) => {
+                // Answer the clients whose peers did not all answer in time with the count so
+                // far.
+                let now = context.current();
+                waiting.retain(|_, waiters| {
+                    let (expired, still): (Vec<_>, Vec<_>) =
+                        std::mem::take(waiters).into_iter().partition(|w| w.deadline <= now);
+                    for waiter in expired {
+                        let _ = waiter.done.send(waiter.holders.len());
+                    }
+                    *waiters = still;
+                    !waiters.is_empty()
+                });
             },
         }
     }
@@ -104,7 +194,8 @@ fn is_peers_fault(err: &SubmitError) -> bool {
         SubmitError::Duplicate(_)
         | SubmitError::AlreadyFinalized(_)
         | SubmitError::Full { .. }
-        | SubmitError::Unavailable => false,
+        | SubmitError::Unavailable
+        | SubmitError::NotReplicated { .. } => false,
     }
 }
 

@@ -4,31 +4,51 @@ use commonware_utils::channel::{mpsc, oneshot};
 
 use crate::block::BlockTransaction;
 
-/// A transaction to forward, and who waits until it was handed to the network.
+/// A transaction to forward, and who waits for the peers that hold it.
 pub(crate) struct Forward {
     pub(crate) transaction: BlockTransaction,
-    pub(crate) sent: oneshot::Sender<()>,
+    /// Gets how many peers said they hold it: once [`Config::replicas`](super::Config) did,
+    /// or at the deadline.
+    pub(crate) held: oneshot::Sender<usize>,
+}
+
+/// How far a forwarded transaction got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replication {
+    /// Peers that said they hold it (or finalized it).
+    pub holders: usize,
+    /// Peers that had to ([`Config::replicas`](super::Config)).
+    pub needed: usize,
+}
+
+impl Replication {
+    /// Whether enough peers hold it.
+    pub fn reached(&self) -> bool {
+        self.holders >= self.needed
+    }
 }
 
 /// Handle to the gossip actor.
 #[derive(Clone, Debug)]
 pub struct Mailbox {
     sender: mpsc::Sender<Forward>,
+    replicas: usize,
 }
 
 impl Mailbox {
-    pub(crate) fn new(sender: mpsc::Sender<Forward>) -> Self {
-        Self { sender }
+    pub(crate) fn new(sender: mpsc::Sender<Forward>, replicas: usize) -> Self {
+        Self { sender, replicas }
     }
 
-    /// Hands `transaction` to the network for every peer and returns once it did: whether it
-    /// was sent (not when the queue is full or the actor stopped: the transaction then stays
-    /// only in this validator's mempool, which the submission's answer already allows for).
-    pub async fn forward(&self, transaction: BlockTransaction) -> bool {
-        let (sent, done) = oneshot::channel();
-        if self.sender.try_send(Forward { transaction, sent }).is_err() {
-            return false;
+    /// Sends `transaction` to every peer and waits until [`Config::replicas`](super::Config)
+    /// of them said they hold it, or the replica timeout passed; returns how far it got (no
+    /// holder when the queue is full or the actor stopped).
+    pub async fn forward(&self, transaction: BlockTransaction) -> Replication {
+        let (held, done) = oneshot::channel();
+        let needed = self.replicas;
+        if self.sender.try_send(Forward { transaction, held }).is_err() {
+            return Replication { holders: 0, needed };
         }
-        done.await.is_ok()
+        Replication { holders: done.await.unwrap_or(0), needed }
     }
 }

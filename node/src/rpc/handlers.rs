@@ -70,6 +70,7 @@ pub fn submit_error(err: &SubmitError) -> ErrorObjectOwned {
         SubmitError::AlreadyFinalized(_) => codes::ALREADY_FINALIZED,
         SubmitError::Full { .. } => codes::MEMPOOL_FULL,
         SubmitError::Unavailable => codes::UNAVAILABLE,
+        SubmitError::NotReplicated { .. } => codes::NOT_REPLICATED,
         SubmitError::Record { .. } => codes::RECORD_REFUSED,
         SubmitError::ConflictingRecord { .. } => codes::RECORD_CONFLICT,
     };

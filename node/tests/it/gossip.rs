@@ -8,6 +8,7 @@ use commonware_codec::Encode as _;
 use commonware_p2p::{Recipients, Sender as _};
 use commonware_runtime::{Clock as _, Runner as _, Spawner as _, deterministic};
 use trestle_light_client::{B256, Height};
+use trestle_node::gossip::GossipMessage;
 use trestle_node::testing::{
     OWNED_NAMESPACE,
     faults::RogueGossiper,
@@ -124,11 +125,14 @@ fn a_rogue_gossiper_is_blocked_and_its_inadmissible_transactions_never_land() {
                         let _ = sender.send(Recipients::One(targets[0].clone()), garbage, false);
                         let _ = sender.send(
                             Recipients::One(targets[1].clone()),
-                            unauthorized.encode(),
+                            GossipMessage::Forward(unauthorized).encode(),
                             false,
                         );
-                        let _ =
-                            sender.send(Recipients::One(targets[2].clone()), valid.encode(), false);
+                        let _ = sender.send(
+                            Recipients::One(targets[2].clone()),
+                            GossipMessage::Forward(valid).encode(),
+                            false,
+                        );
                         futures::future::pending::<()>().await;
                     });
                 });
@@ -146,6 +150,61 @@ fn a_rogue_gossiper_is_blocked_and_its_inadmissible_transactions_never_land() {
                 assert_eq!(mailbox.transaction_height(unauthorized_hash).await, None);
             }
             cluster.assert_agreement().await;
+        });
+    }
+}
+
+/// A validator cut off from every peer admits a submission but cannot get a peer to hold it: it
+/// answers `NotReplicated` (not a plain success a client would stop at) after the replica
+/// timeout. Once the links are back, the resubmission is forwarded again and answered
+/// `Duplicate` only when a peer holds it; then it is finalized, once.
+#[test]
+fn a_submission_no_peer_holds_is_not_answered_as_accepted() {
+    use trestle_node::mempool::SubmitError;
+    for seed in 71..=72 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
+            cluster.wait_for(&context, &[0, 1, 2, 3], 3, Duration::from_secs(60)).await;
+            cluster.partition(|i| i == 0).await;
+            let entry = cluster.nodes[0].as_ref().expect("running").mailbox.clone();
+            let transaction = tx(8, &[seed as u8, 0x4e]);
+            let hash = transaction.transaction.hash();
+            let started = context.current();
+            match entry.submit(transaction.clone()).await {
+                Err(SubmitError::NotReplicated { hash: refused, holders: 0, needed: 1 }) => {
+                    assert_eq!(refused, hash);
+                }
+                other => panic!("seed {seed}: a submission nobody else holds answered {other:?}"),
+            }
+            let waited = context.current().duration_since(started).unwrap_or_default();
+            assert!(waited >= trestle_node::gossip::DEFAULT_REPLICA_TIMEOUT, "{waited:?}");
+
+            cluster.link_all(clean()).await;
+            // The links are back, the peers reconnect: resubmit until a peer holds it.
+            let deadline = context.current() + Duration::from_secs(60);
+            loop {
+                match entry.submit(transaction.clone()).await {
+                    Err(SubmitError::Duplicate(again) | SubmitError::AlreadyFinalized(again)) => {
+                        assert_eq!(again, hash);
+                        break;
+                    }
+                    Err(SubmitError::NotReplicated { .. }) => {
+                        assert!(context.current() < deadline, "seed {seed}: never replicated");
+                    }
+                    other => panic!("seed {seed}: a resubmission answered {other:?}"),
+                }
+            }
+            let height = finalized_at(&context, &cluster, 1, hash, Duration::from_secs(60)).await;
+            cluster
+                .wait_for(&context, &[0, 1, 2, 3], height.get() + 2, Duration::from_secs(60))
+                .await;
+            for i in 0..4 {
+                let mailbox = cluster.nodes[i].as_ref().expect("running").mailbox.clone();
+                let block = mailbox.block(height).await.expect("finalized block");
+                let copies =
+                    block.transactions().iter().filter(|t| t.transaction.hash() == hash).count();
+                assert_eq!(copies, 1, "validator {i}: the transaction is in its block once");
+            }
         });
     }
 }
