@@ -237,10 +237,32 @@ fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::R
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let client = HttpClientBuilder::default().build(rpc).context("--rpc")?;
-        let hash = client
-            .submit(SubmitRequest { namespace, payload: payload.into(), authorization: None })
-            .await
-            .context("the validator refused the transaction")?;
+        let request = SubmitRequest { namespace, payload: payload.into(), authorization: None };
+        // NOT_REPLICATED: admitted, but no peer said it holds it yet; resubmitting forwards it
+        // again and is answered DUPLICATE once a peer does.
+        let mut not_replicated = false;
+        let mut attempts = 0;
+        let hash = loop {
+            attempts += 1;
+            match client.submit(request.clone()).await {
+                Ok(hash) => break hash,
+                Err(jsonrpsee::core::client::Error::Call(e))
+                    if e.code() == trestle_api::codes::NOT_REPLICATED && attempts < 5 =>
+                {
+                    not_replicated = true;
+                }
+                Err(jsonrpsee::core::client::Error::Call(e))
+                    if not_replicated && e.code() == trestle_api::codes::DUPLICATE =>
+                {
+                    break trestle_light_client::Transaction::new(
+                        trestle_light_client::Namespace(namespace),
+                        request.payload.to_vec(),
+                    )
+                    .hash();
+                }
+                Err(e) => return Err(e).context("the validator refused the transaction"),
+            }
+        };
         #[allow(clippy::print_stdout)]
         {
             println!("{hash}");

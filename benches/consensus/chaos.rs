@@ -65,6 +65,9 @@ pub(crate) async fn run(
     let mut down: Option<usize> = None;
     let mut last_acceptor: Option<usize> = None;
     let mut accepted: Vec<B256> = Vec::new();
+    // For each accepted transaction: its counter (to rebuild it) and whether its validator
+    // was killed right after accepting it.
+    let mut origin: std::collections::HashMap<B256, (u64, bool)> = Default::default();
     let window = Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut dice = Dice(args.seed.max(1));
@@ -98,6 +101,7 @@ pub(crate) async fn run(
         match clients[target].submit(request).await {
             Ok(hash) => {
                 accepted.push(hash);
+                origin.insert(hash, (counter, false));
                 last_acceptor = Some(target);
             }
             Err(_) => refused += 1,
@@ -110,6 +114,11 @@ pub(crate) async fn run(
             let _ = child.kill();
             let _ = child.wait();
             kills += 1;
+            if let Some(last) = accepted.last()
+                && let Some(entry) = origin.get_mut(last)
+            {
+                entry.1 = true;
+            }
             down = Some(victim);
             let pause = Duration::from_millis(1_000 + dice.next() % 2_000);
             down_until = Some((victim, Instant::now() + pause));
@@ -130,11 +139,16 @@ pub(crate) async fn run(
     // most, a few hundred a second), then look every accepted transaction up.
     // A transaction is lost if no validator has it; one some validator lacks but another has
     // is counted apart (a validator that cannot prove what the network finalized).
-    let settle = Instant::now() + Duration::from_secs(30);
+    // Found only after the first 30 s: transactions that were pending long, not lost; the
+    // settling stops at 90 s.
+    let settle_start = Instant::now();
+    let settle = settle_start + Duration::from_secs(90);
+    let mut found_late = 0usize;
     let mut unproven: Vec<B256> = accepted.clone();
     let mut missing_on = vec![0usize; n];
     let mut lost: Vec<B256> = Vec::new();
     while !unproven.is_empty() {
+        let before = unproven.len();
         let mut still = Vec::new();
         missing_on = vec![0; n];
         lost.clear();
@@ -154,13 +168,20 @@ pub(crate) async fn run(
                 lost.push(hash);
             }
         }
+        if settle_start.elapsed() > Duration::from_secs(30) {
+            found_late += before - still.len();
+        }
         unproven = still;
         if unproven.is_empty() || Instant::now() >= settle {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let victim_accepted =
+        lost.iter().filter(|hash| origin.get(*hash).is_some_and(|(_, victim)| *victim)).count();
     Ok(json!({
+        "lost_accepted_by_a_killed_validator": victim_accepted,
+        "found_after_30s": found_late,
         "scenario": "chaos",
         "seconds": args.seconds,
         "rate": args.rate,

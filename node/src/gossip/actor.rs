@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 use super::{Admit, Config, GossipMessage, Mailbox, ingress::Forward};
 use trestle_light_client::records::RecordError;
 
-use crate::mempool::SubmitError;
+use crate::{block::BlockTransaction, mempool::SubmitError};
 
 /// The gossip actor. Create with [`Actor::new`], give the application its [`Mailbox`], then
 /// [`Actor::start`] it with the network channel.
@@ -59,6 +59,18 @@ struct Waiter {
     deadline: SystemTime,
 }
 
+/// A forwarded transaction some client waits on: sent again every [`RESENDS`]th of the
+/// replica timeout until enough peers hold it (a forward or its answer may be lost on the way,
+/// or a peer may just have reconnected).
+struct Pending {
+    transaction: BlockTransaction,
+    waiters: Vec<Waiter>,
+    resend_at: SystemTime,
+}
+
+/// Forwards per replica timeout (the first included).
+const RESENDS: u32 = 4;
+
 /// Far enough ahead to mean "no deadline".
 const IDLE: std::time::Duration = std::time::Duration::from_secs(3_600);
 
@@ -76,28 +88,40 @@ async fn run<E, A, S, R, B>(
     R: Receiver<PublicKey = ed25519::PublicKey>,
     B: Blocker<PublicKey = ed25519::PublicKey>,
 {
-    let mut waiting: HashMap<B256, Vec<Waiter>> = HashMap::new();
+    let mut waiting: HashMap<B256, Pending> = HashMap::new();
+    let resend_every = config.replica_timeout / RESENDS;
     loop {
         let next_deadline = waiting
             .values()
-            .flatten()
-            .map(|waiter| waiter.deadline)
+            .flat_map(|pending| {
+                pending.waiters.iter().map(|w| w.deadline).chain([pending.resend_at])
+            })
             .min()
             .unwrap_or_else(|| context.current() + IDLE);
         select! {
             forward = forwards.recv() => {
                 let Some(Forward { transaction, held }) = forward else { break };
                 let hash = transaction.transaction.hash();
-                sender.send(Recipients::All, GossipMessage::Forward(transaction).encode(), false);
+                let message = GossipMessage::Forward(transaction.clone()).encode();
+                sender.send(Recipients::All, message, false);
                 if config.replicas == 0 {
                     let _ = held.send(0);
                 } else {
-                    let deadline = context.current() + config.replica_timeout;
-                    waiting.entry(hash).or_default().push(Waiter {
+                    let now = context.current();
+                    let waiter = Waiter {
                         holders: BTreeSet::new(),
                         done: held,
-                        deadline,
-                    });
+                        deadline: now + config.replica_timeout,
+                    };
+                    waiting
+                        .entry(hash)
+                        .or_insert_with(|| Pending {
+                            transaction,
+                            waiters: Vec::new(),
+                            resend_at: now + resend_every,
+                        })
+                        .waiters
+                        .push(waiter);
                 }
             },
             message = receiver.recv() => {
@@ -138,36 +162,41 @@ async fn run<E, A, S, R, B>(
                         }
                     }
                     GossipMessage::Held(hash) => {
-                        let Some(waiters) = waiting.get_mut(&hash) else { continue };
-                        for waiter in waiters.iter_mut() {
+                        let Some(pending) = waiting.get_mut(&hash) else { continue };
+                        for waiter in &mut pending.waiters {
                             waiter.holders.insert(peer.clone());
                         }
-                        let (done, still): (Vec<_>, Vec<_>) = std::mem::take(waiters)
+                        let (done, still): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.waiters)
                             .into_iter()
                             .partition(|waiter| waiter.holders.len() >= config.replicas);
                         for waiter in done {
                             let _ = waiter.done.send(waiter.holders.len());
                         }
-                        if still.is_empty() {
+                        pending.waiters = still;
+                        if pending.waiters.is_empty() {
                             waiting.remove(&hash);
-                        } else {
-                            waiting.insert(hash, still);
                         }
                     }
                 }
             },
             _ = context.sleep_until(next_deadline) => {
                 // Answer the clients whose peers did not all answer in time with the count so
-                // far.
+                // far; forward again what others still wait on.
                 let now = context.current();
-                waiting.retain(|_, waiters| {
-                    let (expired, still): (Vec<_>, Vec<_>) =
-                        std::mem::take(waiters).into_iter().partition(|w| w.deadline <= now);
+                waiting.retain(|_, pending| {
+                    let (expired, still): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.waiters)
+                        .into_iter()
+                        .partition(|w| w.deadline <= now);
                     for waiter in expired {
                         let _ = waiter.done.send(waiter.holders.len());
                     }
-                    *waiters = still;
-                    !waiters.is_empty()
+                    pending.waiters = still;
+                    if !pending.waiters.is_empty() && pending.resend_at <= now {
+                        let message = GossipMessage::Forward(pending.transaction.clone()).encode();
+                        sender.send(Recipients::All, message, false);
+                        pending.resend_at = now + resend_every;
+                    }
+                    !pending.waiters.is_empty()
                 });
             },
         }

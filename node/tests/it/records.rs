@@ -16,7 +16,7 @@ use trestle_node::{
     },
 };
 
-use crate::common::runner;
+use crate::common::{runner, submit_held};
 
 /// Simulated time a scenario may take before the runtime gives up.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -74,7 +74,7 @@ fn byzantine_record_proposals_are_rejected_and_equivocations_are_kept() {
             // 0; every record after the first is in the chain before the Byzantine leader's
             // forged ones can be (it forges only once a record is confirmed).
             for number in 1..=POSTED {
-                mailbox(0).submit(signed(&record(number, 0))).await.expect("admitted");
+                submit_held(&mailbox(0), signed(&record(number, 0))).await.expect("admitted");
                 context.sleep(Duration::from_millis(300)).await;
             }
             let start = context.current();

@@ -16,7 +16,7 @@ use trestle_node::testing::{
     simulated::{Cluster, ClusterConfig, clean_link as clean, lossy_link as lossy},
 };
 
-use crate::common::{runner, tx};
+use crate::common::{runner, submit_held, tx};
 
 /// Simulated time a scenario may take before the runtime gives up.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -27,8 +27,7 @@ async fn submit_some(cluster: &Cluster, tag: u8, count: usize) -> Vec<B256> {
     let mut hashes = Vec::new();
     for k in 0..count {
         let mailbox = &mailboxes[k % mailboxes.len()];
-        let hash = mailbox
-            .submit(tx(1 + (k % 3) as u64, &[tag, k as u8]))
+        let hash = submit_held(mailbox, tx(1 + (k % 3) as u64, &[tag, k as u8]))
             .await
             .expect("submission accepted");
         hashes.push(hash);
@@ -47,8 +46,7 @@ async fn submit_owned(cluster: &Cluster, tag: u8) -> B256 {
         Err(SubmitError::MissingAuthorization(OWNED_NAMESPACE.get()))
     );
     let signature = authorize(&owner_keys().consensus, &transaction);
-    mailbox
-        .submit(BlockTransaction { transaction, authorization: Some(signature) })
+    submit_held(mailbox, BlockTransaction { transaction, authorization: Some(signature) })
         .await
         .expect("authorized submission accepted")
 }
