@@ -409,6 +409,8 @@ impl EvmChain {
         wait: Duration,
     ) -> Result<Option<TransactionReceipt>, EvmError> {
         let until = tokio::time::Instant::now() + wait;
+        // Quick at first (a local chain mines at once), then every RECEIPT_POLL.
+        let mut pause = Duration::from_millis(20);
         loop {
             for hash in sent {
                 let receipt = self
@@ -443,7 +445,8 @@ impl EvmChain {
             if tokio::time::Instant::now() >= until {
                 return Ok(None);
             }
-            tokio::time::sleep(RECEIPT_POLL).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RECEIPT_POLL);
         }
     }
 
@@ -456,8 +459,8 @@ impl EvmChain {
 /// The least a replacement raises both fees by, in percent (nodes require at least 10%).
 pub const BUMP_PERCENT: u128 = 13;
 
-/// How often a sent transaction's receipt is asked for.
-const RECEIPT_POLL: Duration = Duration::from_millis(250);
+/// How often a sent transaction's receipt is asked for, at the slowest (from 20 ms, doubling).
+const RECEIPT_POLL: Duration = Duration::from_millis(500);
 
 /// How many nonces one [`EvmChain::send`] tries when each is taken by another transaction.
 pub const NONCE_ATTEMPTS: usize = 3;

@@ -164,6 +164,9 @@ impl Backoff {
     }
 }
 
+/// How long a stopping loop lets its step in hand finish.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// One loop's unit of work: `Ok(true)` if it made progress (run again at once), `Ok(false)` if
 /// there was nothing to do (wait a poll interval), an error to retry after a backoff.
 trait Step: Send {
@@ -218,9 +221,19 @@ async fn drive<S: Step>(
         if *stop.borrow() {
             break;
         }
+        let in_hand = step.step();
+        tokio::pin!(in_hand);
         let result = tokio::select! {
-            result = step.step() => result,
-            _ = stop.changed() => break,
+            result = &mut in_hand => result,
+            _ = stop.changed() => {
+                // Let the step in hand finish (say a delivery mined whose messages are not
+                // yet marked in the store), for at most STOP_GRACE: a clean stop leaves no
+                // work half done. Past that it is dropped, as harmless as a crash.
+                if tokio::time::timeout(STOP_GRACE, &mut in_hand).await.is_err() {
+                    warn!(%role, %label, "stopped in the middle of a step");
+                }
+                break;
+            }
         };
         let wait = match result {
             Ok(true) => {

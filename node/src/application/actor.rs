@@ -190,6 +190,9 @@ impl State {
                     mempool_len: self.mempool.len(),
                 });
             }
+            Message::Pending { limit, response } => {
+                let _ = response.send(self.mempool.select(limit, usize::MAX, |_, _| true));
+            }
             Message::Header { height, response } => {
                 let header = usize::try_from(height.get()).ok().and_then(|h| self.headers.get(h));
                 let _ = response.send(header.cloned());

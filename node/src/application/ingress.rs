@@ -158,6 +158,8 @@ pub(crate) enum Message {
         number: u64,
         response: oneshot::Sender<Option<IndexedRecord>>,
     },
+    /// The oldest `limit` pending transactions of the mempool.
+    Pending { limit: usize, response: oneshot::Sender<Vec<BlockTransaction>> },
     /// A block namespace's finalized records and equivocations.
     RecordNamespace { namespace: Namespace, response: oneshot::Sender<Option<RecordNamespace>> },
     /// Equivocations of a block namespace's owner, `limit` from the `from`-th.
@@ -265,6 +267,11 @@ impl Mailbox {
             .try_send(Submission { transaction, response })
             .map_err(|_| SubmitError::Unavailable)?;
         receiver.await.map_err(|_| SubmitError::Unavailable)?
+    }
+
+    /// The oldest `limit` transactions pending in the mempool (empty if the actor stopped).
+    pub async fn pending(&self, limit: usize) -> Vec<BlockTransaction> {
+        self.request(|response| Message::Pending { limit, response }).await.unwrap_or_default()
     }
 
     /// Finalization progress (`None` if the actor stopped).
@@ -400,6 +407,10 @@ impl Mailbox {
 impl gossip::Admit for Mailbox {
     async fn admit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
         self.submit_from_peer(transaction).await
+    }
+
+    async fn pending(&self, limit: usize) -> Vec<BlockTransaction> {
+        Mailbox::pending(self, limit).await
     }
 }
 

@@ -14,7 +14,9 @@ use commonware_runtime::{Clock, Handle, Metrics, Spawner};
 use commonware_utils::channel::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::{Admit, Config, GossipMessage, Mailbox, ingress::Forward};
+use super::{
+    Admit, Config, GossipMessage, MAX_SYNC, Mailbox, SYNC_AFTER, SYNC_COOLDOWN, ingress::Forward,
+};
 use trestle_light_client::records::RecordError;
 
 use crate::{block::BlockTransaction, mempool::SubmitError};
@@ -90,12 +92,19 @@ async fn run<E, A, S, R, B>(
 {
     let mut waiting: HashMap<B256, Pending> = HashMap::new();
     let resend_every = config.replica_timeout / RESENDS;
+    // When to ask the peers for their pending transactions (this validator just started).
+    let started = context.current();
+    let mut syncs: Vec<SystemTime> =
+        SYNC_AFTER.iter().rev().map(|after| started + *after).collect();
+    // When each peer's last Sync was answered.
+    let mut synced: HashMap<ed25519::PublicKey, SystemTime> = HashMap::new();
     loop {
         let next_deadline = waiting
             .values()
             .flat_map(|pending| {
                 pending.waiters.iter().map(|w| w.deadline).chain([pending.resend_at])
             })
+            .chain(syncs.last().copied())
             .min()
             .unwrap_or_else(|| context.current() + IDLE);
         select! {
@@ -161,6 +170,22 @@ async fn run<E, A, S, R, B>(
                             sender.send(Recipients::One(peer), held, false);
                         }
                     }
+                    GossipMessage::Sync => {
+                        let now = context.current();
+                        let recent = synced.get(&peer).is_some_and(|at| {
+                            now.duration_since(*at).unwrap_or_default() < SYNC_COOLDOWN
+                        });
+                        if recent {
+                            continue;
+                        }
+                        synced.insert(peer.clone(), now);
+                        let pending = application.pending(MAX_SYNC).await;
+                        debug!(?peer, transactions = pending.len(), "a peer asked for our pending");
+                        for transaction in pending {
+                            let message = GossipMessage::Forward(transaction).encode();
+                            sender.send(Recipients::One(peer.clone()), message, false);
+                        }
+                    }
                     GossipMessage::Held(hash) => {
                         let Some(pending) = waiting.get_mut(&hash) else { continue };
                         for waiter in &mut pending.waiters {
@@ -183,6 +208,10 @@ async fn run<E, A, S, R, B>(
                 // Answer the clients whose peers did not all answer in time with the count so
                 // far; forward again what others still wait on.
                 let now = context.current();
+                if syncs.last().is_some_and(|at| *at <= now) {
+                    syncs.pop();
+                    sender.send(Recipients::All, GossipMessage::Sync.encode(), false);
+                }
                 waiting.retain(|_, pending| {
                     let (expired, still): (Vec<_>, Vec<_>) = std::mem::take(&mut pending.waiters)
                         .into_iter()

@@ -10,6 +10,8 @@ use crate::block::BlockTransaction;
 const FORWARD: u8 = 0;
 /// Tag of [`GossipMessage::Held`].
 const HELD: u8 = 1;
+/// Tag of [`GossipMessage::Sync`].
+const SYNC: u8 = 2;
 
 /// A mempool gossip message: one tag byte, then the body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub enum GossipMessage {
     /// The sender holds (pending) or finalized the transaction with this hash, which the
     /// receiver forwarded to it (tag 1): the receiver's client may count it as replicated.
     Held(B256),
+    /// The sender (re)started with an empty mempool: the receiver forwards its pending
+    /// transactions to it (tag 2, no body).
+    Sync,
 }
 
 impl Write for GossipMessage {
@@ -33,6 +38,7 @@ impl Write for GossipMessage {
                 HELD.write(buf);
                 buf.put_slice(hash.as_slice());
             }
+            Self::Sync => SYNC.write(buf),
         }
     }
 }
@@ -42,6 +48,7 @@ impl EncodeSize for GossipMessage {
         1 + match self {
             Self::Forward(transaction) => transaction.encode_size(),
             Self::Held(_) => 32,
+            Self::Sync => 0,
         }
     }
 }
@@ -54,6 +61,7 @@ impl Read for GossipMessage {
         match u8::read(buf)? {
             FORWARD => Ok(Self::Forward(BlockTransaction::read_cfg(buf, max_payload)?)),
             HELD => Ok(Self::Held(B256::from(<[u8; 32]>::read(buf)?))),
+            SYNC => Ok(Self::Sync),
             tag => Err(CodecError::InvalidEnum(tag)),
         }
     }
@@ -72,14 +80,16 @@ mod tests {
             transaction: Transaction::new(Namespace(7), vec![1, 2, 3]),
             authorization: None,
         };
-        for message in
-            [GossipMessage::Forward(transaction), GossipMessage::Held(B256::repeat_byte(9))]
-        {
+        for message in [
+            GossipMessage::Forward(transaction),
+            GossipMessage::Held(B256::repeat_byte(9)),
+            GossipMessage::Sync,
+        ] {
             let bytes = message.encode();
             assert_eq!(bytes.len(), message.encode_size());
             assert_eq!(GossipMessage::decode_cfg(bytes, &1_024).expect("decodes"), message);
         }
-        let garbage: [&[u8]; 4] = [&[], &[2], &[1, 0, 0], &[0, 1, 0xde, 0xad]];
+        let garbage: [&[u8]; 4] = [&[], &[3], &[1, 0, 0], &[0, 1, 0xde, 0xad]];
         for garbage in garbage {
             let bytes = bytes::Bytes::copy_from_slice(garbage);
             assert!(GossipMessage::decode_cfg(bytes, &1_024).is_err(), "{garbage:?}");

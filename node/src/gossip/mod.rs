@@ -17,6 +17,13 @@
 //! blocked. Duplicates, transactions finalized meanwhile and a full mempool are not the sender's
 //! fault.
 //!
+//! A validator that restarts comes back with an empty mempool. So its gossip asks its peers,
+//! a few times in its first seconds ([`GossipMessage::Sync`]), for their pending transactions,
+//! which each peer forwards to it (the oldest [`MAX_SYNC`], at most once per peer per
+//! [`SYNC_COOLDOWN`], so a peer cannot make it a flood): every transaction then again has as
+//! many holders as before the restart, and a series of crashes, one at a time, cannot wear a
+//! pending transaction's copies away.
+//!
 //! What a submission's answer then guarantees. Handing a message to the network is not
 //! delivering it: the p2p layer queues it in this process, and a validator killed right after
 //! answering took the queue with it (measured: `cargo bench --bench consensus -- --mode loopback
@@ -53,6 +60,9 @@ pub trait Admit: Send + Sync + 'static {
         &self,
         transaction: BlockTransaction,
     ) -> impl Future<Output = Result<B256, SubmitError>> + Send;
+
+    /// The oldest `limit` transactions pending here (for a peer that asks after a restart).
+    fn pending(&self, limit: usize) -> impl Future<Output = Vec<BlockTransaction>> + Send;
 }
 
 /// Gossip configuration.
@@ -69,6 +79,21 @@ pub struct Config {
     /// How long a submission waits for them.
     pub replica_timeout: std::time::Duration,
 }
+
+/// Most pending transactions forwarded to a peer that asks ([`GossipMessage::Sync`]).
+pub const MAX_SYNC: usize = 4_096;
+
+/// Least time between two answers to one peer's [`GossipMessage::Sync`].
+pub const SYNC_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// When, after its start, the gossip asks its peers for their pending transactions (peers
+/// connect at their own pace; each answers at most once per [`SYNC_COOLDOWN`]).
+pub const SYNC_AFTER: [std::time::Duration; 4] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(3),
+    std::time::Duration::from_secs(6),
+    std::time::Duration::from_secs(12),
+];
 
 /// Default of [`Config::replica_timeout`]: many round trips of a slow network, yet short for a
 /// client that then resubmits elsewhere.

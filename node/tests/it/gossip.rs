@@ -208,3 +208,43 @@ fn a_submission_no_peer_holds_is_not_answered_as_accepted() {
         });
     }
 }
+
+/// A validator that restarts asks its peers for their pending transactions, so holders crashing
+/// one after another (each coming back with an empty mempool) cannot wear a pending
+/// transaction's copies away. At most two validators run until the end, so the chain stalls and
+/// nothing is finalized meanwhile: a transaction submitted to validator 0 is held by 0 and 1;
+/// 0 crashes, 2 restarts, 1 crashes, 3 restarts, and 0 restarts (a quorum again). Only the
+/// restarted validators' syncs kept a copy alive (2 from 1, 3 from 2); it is finalized once.
+/// Without the sync this transaction is lost.
+#[test]
+fn a_pending_transaction_outlives_its_holders_crashing_one_after_another() {
+    use crate::common::submit_held;
+    // Long enough for every scheduled sync of a restarted validator.
+    let syncs = trestle_node::gossip::SYNC_AFTER[3] + Duration::from_secs(1);
+    for seed in 81..=82 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
+            cluster.wait_for(&context, &[0, 1, 2, 3], 3, Duration::from_secs(60)).await;
+            cluster.crash(2).await;
+            cluster.crash(3).await;
+            let entry = cluster.nodes[0].as_ref().expect("running").mailbox.clone();
+            let transaction = tx(9, &[seed as u8, 0x5c]);
+            let hash = submit_held(&entry, transaction).await.expect("held by a peer");
+            cluster.crash(0).await;
+            cluster.start_node(&context, 2).await;
+            context.sleep(syncs).await;
+            cluster.crash(1).await;
+            cluster.start_node(&context, 3).await;
+            context.sleep(syncs).await;
+            cluster.start_node(&context, 0).await;
+            let height = finalized_at(&context, &cluster, 2, hash, Duration::from_secs(120)).await;
+            cluster.wait_for(&context, &[0, 2, 3], height.get() + 2, Duration::from_secs(60)).await;
+            for i in [0, 2, 3] {
+                assert_eq!(
+                    finalized_at(&context, &cluster, i, hash, Duration::from_secs(1)).await,
+                    height
+                );
+            }
+        });
+    }
+}
