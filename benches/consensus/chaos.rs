@@ -15,8 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context as _;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::http_client::HttpClient;
 use serde_json::{Value, json};
 use trestle::devnet::{self, DevnetFile};
 use trestle_api::TrestleApiClient as _;
@@ -40,6 +39,23 @@ impl Dice {
     }
 }
 
+/// Starts validator `index` again and waits (at most 60 s) until it answers.
+async fn restart(
+    processes: &mut Processes,
+    file: &DevnetFile,
+    exe: &Path,
+    client: &HttpClient,
+    index: usize,
+) -> anyhow::Result<()> {
+    processes.children[index] = devnet::spawn_validator(exe, &file.validators[index])?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.block_height().await.is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "validator {index} did not restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 /// Runs the chaos scenario over `processes` (the devnet `file`'s validators, started by `exe`).
 pub(crate) async fn run(
     args: &Args,
@@ -47,16 +63,7 @@ pub(crate) async fn run(
     file: &DevnetFile,
     exe: &Path,
 ) -> anyhow::Result<Value> {
-    let clients = file
-        .validators
-        .iter()
-        .map(|v| {
-            HttpClientBuilder::default()
-                .request_timeout(Duration::from_secs(5))
-                .build(&v.rpc_url)
-                .with_context(|| format!("client for {}", v.rpc_url))
-        })
-        .collect::<anyhow::Result<Vec<HttpClient>>>()?;
+    let clients = crate::loopback::clients(file, Duration::from_secs(5))?;
     let n = clients.len();
     anyhow::ensure!(n >= 4, "chaos needs at least 4 validators (one down at a time)");
     crate::loopback::wait_ready(&clients).await?;
@@ -81,13 +88,7 @@ pub(crate) async fn run(
         if let Some((index, until)) = down_until
             && Instant::now() >= until
         {
-            let child = devnet::spawn_validator(exe, &file.validators[index])?;
-            processes.children[index] = child;
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while clients[index].block_height().await.is_err() {
-                anyhow::ensure!(Instant::now() < deadline, "validator {index} did not restart");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            restart(processes, file, exe, &clients[index], index).await?;
             down = None;
             down_until = None;
         }
@@ -127,13 +128,7 @@ pub(crate) async fn run(
     }
     // Everyone back up.
     if let Some((index, _)) = down_until {
-        let child = devnet::spawn_validator(exe, &file.validators[index])?;
-        processes.children[index] = child;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while clients[index].block_height().await.is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "validator {index} did not restart");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        restart(processes, file, exe, &clients[index], index).await?;
     }
     // Give the network time to finalize what its mempools hold (blocks are 64 transactions at
     // most, a few hundred a second), then look every accepted transaction up.

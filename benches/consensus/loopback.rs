@@ -138,18 +138,22 @@ pub(crate) async fn wait_ready(clients: &[HttpClient]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until the validators are ready ([`wait_ready`]), then runs the scenario.
-async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
-    let clients = file
-        .validators
+/// JSON-RPC clients of the devnet's validators, each request limited to `timeout`.
+pub(crate) fn clients(file: &DevnetFile, timeout: Duration) -> anyhow::Result<Vec<HttpClient>> {
+    file.validators
         .iter()
         .map(|v| {
             HttpClientBuilder::default()
-                .request_timeout(Duration::from_secs(10))
+                .request_timeout(timeout)
                 .build(&v.rpc_url)
                 .with_context(|| format!("client for {}", v.rpc_url))
         })
-        .collect::<anyhow::Result<Vec<HttpClient>>>()?;
+        .collect()
+}
+
+/// Waits until the validators are ready ([`wait_ready`]), then runs the scenario.
+async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
+    let clients = clients(file, Duration::from_secs(10))?;
     wait_ready(&clients).await?;
     let mut report = match args.scenario {
         Scenario::Latency => latency(args, &clients).await?,
