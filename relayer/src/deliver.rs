@@ -223,13 +223,11 @@ impl Deliverer {
         if let Some(sender) = self.chain.sender()
             && self.balance_seen.is_none_or(|seen| seen.elapsed() >= BALANCE_EVERY)
         {
-            let balance = self
-                .chain
-                .provider()
-                .get_balance(sender)
-                .await
-                .map_err(|e| self.chain.rpc_error(e))?;
-            self.metrics.balance(&name, balance);
+            // Only a gauge: a failed read must not hold up a delivery.
+            match self.chain.provider().get_balance(sender).await {
+                Ok(balance) => self.metrics.balance(&name, balance),
+                Err(e) => debug!(chain = %name, error = %e, "could not read the balance"),
+            }
             self.balance_seen = Some(std::time::Instant::now());
         }
         Ok(())
