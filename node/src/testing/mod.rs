@@ -37,24 +37,6 @@ pub const RECORD_NAMESPACE: Namespace = Namespace(1_901);
 /// The chain id of the test rollup whose blocks [`RECORD_NAMESPACE`] records.
 pub const RECORD_CHAIN_ID: u64 = 901;
 
-/// Block `number` of the test rollup [`RECORD_CHAIN_ID`]: its hash encodes `number` (and
-/// `fork`, which makes a conflicting record of the same number), its parent is block
-/// `number - 1` of fork 0.
-pub fn rollup_block(number: u64, fork: u8) -> trestle_light_client::abi::BlockRecord {
-    let hash = |n: u64, fork: u8| {
-        let mut bytes = [0u8; 32];
-        bytes[..8].copy_from_slice(&n.to_be_bytes());
-        bytes[31] = fork;
-        alloy_primitives::B256::from(bytes)
-    };
-    trestle_light_client::abi::BlockRecord {
-        chainId: RECORD_CHAIN_ID,
-        number,
-        hash: hash(number, fork),
-        parentHash: hash(number.saturating_sub(1), 0),
-    }
-}
-
 /// What a test network looks like.
 #[derive(Clone, Debug)]
 pub struct TestGenesis {

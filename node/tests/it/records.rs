@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use trestle_api::authorization::authorize;
-use trestle_light_client::{Transaction, abi::BlockRecord};
+use trestle_light_client::{B256, Transaction, abi::BlockRecord};
 use trestle_node::{
     BlockTransaction, SubmitError,
     application::{Mailbox, records::FirstRecord},
     testing::{
-        RECORD_NAMESPACE,
+        RECORD_CHAIN_ID, RECORD_NAMESPACE,
         faults::Forgery,
-        owner_keys, rollup_block,
+        owner_keys,
         simulated::{Cluster, ClusterConfig, lossy_link as lossy},
     },
 };
@@ -26,7 +26,18 @@ const POSTED: u64 = 12;
 
 /// Block `number` of the test rollup (`fork` changes its hash: a conflicting record).
 fn record(number: u64, fork: u8) -> BlockRecord {
-    rollup_block(number, fork)
+    let hash = |n: u64, fork: u8| {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&n.to_be_bytes());
+        bytes[31] = fork;
+        B256::from(bytes)
+    };
+    BlockRecord {
+        chainId: RECORD_CHAIN_ID,
+        number,
+        hash: hash(number, fork),
+        parentHash: hash(number - 1, 0),
+    }
 }
 
 /// The record as its owner signs it.

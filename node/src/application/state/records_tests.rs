@@ -11,7 +11,6 @@ use trestle_light_client::{
 
 use super::{tests::params, *};
 use crate::block::HeaderFields;
-use crate::testing::rollup_block;
 
 const NS: Namespace = Namespace(1_901);
 
@@ -31,9 +30,21 @@ fn validator() -> State {
     State::new(Config::new(params))
 }
 
-/// Block `number` of the test rollup (`fork` changes its hash: a conflicting record).
+/// Block `number` of the test rollup: hash `number`, parent `number - 1` (`fork` changes the
+/// hash, making a conflicting record).
 fn record(number: u64, fork: u8) -> BlockRecord {
-    rollup_block(number, fork)
+    let hash = |n: u64, fork: u8| {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&n.to_be_bytes());
+        bytes[31] = fork;
+        B256::from(bytes)
+    };
+    BlockRecord {
+        chainId: 901,
+        number,
+        hash: hash(number, fork),
+        parentHash: hash(number.saturating_sub(1), 0),
+    }
 }
 
 fn signed(record: &BlockRecord) -> BlockTransaction {
