@@ -25,6 +25,10 @@ pub(crate) enum Scenario {
     /// Loopback only: kill -9 the validator that accepted the latest transaction (one down at
     /// a time) while submitting at `--rate` for `--seconds`; count accepted transactions lost.
     Chaos,
+    /// Loopback only: grow the chain to `--heights` (reusing `--data-dir`), then kill -9
+    /// validator 0 and start it again, with and without its finalized index; time until it
+    /// answers RPC at its height and until it finalizes a new one.
+    Restart,
 }
 
 /// Which validators a transaction is handed to (simulated mode).
@@ -53,6 +57,7 @@ impl Scenario {
             Self::Latency => "latency",
             Self::Throughput => "throughput",
             Self::Chaos => "chaos",
+            Self::Restart => "restart",
         }
     }
 }
@@ -129,6 +134,13 @@ pub(crate) struct Args {
     /// epoch's last block); absent for one endless epoch.
     #[arg(long)]
     pub(crate) epoch_length: Option<u64>,
+    /// Loopback restart: the chain height to reach before restarting.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) heights: u64,
+    /// Loopback restart: the devnet directory, kept afterwards and resumed when it exists
+    /// (growing a long chain once); a fresh temporary directory, deleted, without it.
+    #[arg(long)]
+    pub(crate) data_dir: Option<std::path::PathBuf>,
     /// Passed by `cargo bench` to `harness = false` targets; ignored.
     #[arg(long, hide = true)]
     #[allow(dead_code)]
@@ -180,6 +192,10 @@ impl Args {
             self.scenario != Scenario::Chaos || (self.mode == Mode::Loopback && self.rate > 0),
             "the chaos scenario runs in loopback mode, at a positive rate"
         );
+        anyhow::ensure!(
+            self.scenario != Scenario::Restart || (self.mode == Mode::Loopback && self.heights > 0),
+            "the restart scenario runs in loopback mode, to a positive height"
+        );
         let limits = self.limits();
         anyhow::ensure!(
             self.tx_bytes <= limits.max_block_payload,
@@ -194,7 +210,7 @@ impl Args {
     pub(crate) fn submit(&self) -> Submit {
         self.submit.unwrap_or(match self.scenario {
             Scenario::Latency => Submit::All,
-            Scenario::Throughput | Scenario::Chaos => Submit::One,
+            Scenario::Throughput | Scenario::Chaos | Scenario::Restart => Submit::One,
         })
     }
 

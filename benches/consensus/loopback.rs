@@ -28,6 +28,8 @@ use crate::{
 /// dropped, on success and on error alike.
 pub(crate) struct Processes {
     dir: PathBuf,
+    /// Keep `dir` (a `--data-dir` the caller chose).
+    keep: bool,
     pub(crate) children: Vec<Child>,
 }
 
@@ -39,7 +41,9 @@ impl Drop for Processes {
         for child in &mut self.children {
             devnet::reap(child, Duration::from_secs(15));
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -61,9 +65,11 @@ impl Processes {
 /// directory, driven over JSON-RPC, then stopped and deleted.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
     let nanos = since_epoch(SystemTime::now()).as_nanos();
-    let dir =
+    let temporary =
         std::env::temp_dir().join(format!("trestle-bench-loopback-{}-{nanos}", std::process::id()));
-    let mut processes = Processes { dir: dir.clone(), children: Vec::new() };
+    let keep = args.data_dir.is_some();
+    let dir = args.data_dir.clone().unwrap_or(temporary);
+    let mut processes = Processes { dir: dir.clone(), keep, children: Vec::new() };
     let file = devnet::init_with(&dir, args.validators, args.interval_ms, false)
         .context("devnet files")?;
     let exe = Path::new(env!("CARGO_BIN_EXE_trestle"));
@@ -78,6 +84,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
     let wall = Instant::now();
     let outcome = match args.scenario {
         Scenario::Chaos => runtime.block_on(crate::chaos::run(args, &mut processes, &file, exe)),
+        Scenario::Restart => {
+            runtime.block_on(crate::restart::run(args, &mut processes, &file, exe))
+        }
         _ => runtime.block_on(drive(args, &file)),
     };
     let mut report = match outcome {
@@ -106,7 +115,7 @@ pub(crate) fn request(counter: u64, bytes: usize) -> SubmitRequest {
 
 /// Reads a Prometheus counter (the first sample whose name ends with `suffix`) from a
 /// validator's metrics URL with a plain HTTP/1.0 GET.
-fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
+pub(crate) fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
     use std::io::{Read as _, Write as _};
     let rest = metrics_url.strip_prefix("http://")?;
     let (addr, path) = rest.split_once('/')?;
@@ -158,7 +167,9 @@ async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
     let mut report = match args.scenario {
         Scenario::Latency => latency(args, &clients).await?,
         Scenario::Throughput => throughput(args, &clients, file).await?,
-        Scenario::Chaos => anyhow::bail!("the chaos scenario has its own driver"),
+        Scenario::Chaos | Scenario::Restart => {
+            anyhow::bail!("the chaos and restart scenarios have their own drivers")
+        }
     };
     let limits = trestle_api::GenesisLimits::default();
     report["bench"] = json!("consensus");

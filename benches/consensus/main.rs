@@ -55,6 +55,7 @@ mod args;
 mod chaos;
 mod loopback;
 mod report;
+mod restart;
 mod simulated;
 
 use std::process::{Command, ExitCode};

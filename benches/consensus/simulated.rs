@@ -196,7 +196,8 @@ where
                 while row.len() <= height {
                     row.push(now);
                 }
-                if v == 0 {
+                // Every block of a fresh simulated run is live (none restored from an index).
+                if let (0, Some(block)) = (v, block) {
                     if observed.blocks.len() <= height {
                         observed.blocks.resize(height + 1, (0, 0));
                     }
@@ -315,7 +316,10 @@ where
     E: Clock + Spawner + Metrics + Supervisor,
 {
     // `Args::validate` keeps chaos (real processes to kill) to loopback mode.
-    anyhow::ensure!(args.scenario != Scenario::Chaos, "the chaos scenario runs in loopback mode");
+    anyhow::ensure!(
+        !matches!(args.scenario, Scenario::Chaos | Scenario::Restart),
+        "the chaos and restart scenarios run in loopback mode"
+    );
     let n = validators.len();
     let start = since_epoch(context.current());
     let (mailboxes, observations) = spawn_observers(context, validators);
@@ -333,7 +337,7 @@ where
             rejected.clone(),
             (start, window_end),
         ),
-        Scenario::Throughput | Scenario::Chaos => {
+        Scenario::Throughput | Scenario::Chaos | Scenario::Restart => {
             spawn_throughput_load(context, args, &mailboxes, &submitted, &rejected, window_end)
         }
     }
@@ -342,7 +346,7 @@ where
     // transaction still unfinalized then is reported as pending.
     let drain = match args.scenario {
         Scenario::Latency => Duration::from_secs(5),
-        Scenario::Throughput | Scenario::Chaos => Duration::ZERO,
+        Scenario::Throughput | Scenario::Chaos | Scenario::Restart => Duration::ZERO,
     };
     context.sleep_until(UNIX_EPOCH + window_end + drain).await;
     let end = since_epoch(context.current());
@@ -410,7 +414,7 @@ where
             report["rate_tps"] = json!(args.rate);
             report["epoch_length"] = json!(args.epoch_length);
         }
-        Scenario::Throughput | Scenario::Chaos => {
+        Scenario::Throughput | Scenario::Chaos | Scenario::Restart => {
             report["backlog_blocks"] = json!(args.backlog_blocks);
         }
     }

@@ -273,6 +273,7 @@ where
     // Sinks of finalized blocks: the epoch orchestrator, and the signatures actor.
     let mut app_config = config.application.clone();
     app_config.evidence_partition = Some(format!("{prefix}-record-evidence"));
+    app_config.index_partition = Some(format!("{prefix}-finalized-index"));
     let (epochs_sink, epochs_finalized) = commonware_utils::channel::mpsc::unbounded_channel();
     app_config.finalized.push(epochs_sink);
     let mut signatures_actor = None;

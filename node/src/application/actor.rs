@@ -3,9 +3,13 @@
 //! reason ([`FinalizeError`]): the block is never acknowledged to marshal, nothing is signed on
 //! it, and the node's supervisor (the validator process) stops loudly.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use commonware_consensus::types::Height as CwHeight;
+use commonware_cryptography::Digestible as _;
 use commonware_macros::select;
 use commonware_runtime::{Clock, Handle, Metrics as RuntimeMetrics, Spawner, Storage};
 use commonware_utils::{Acknowledgement as _, channel::mpsc};
@@ -14,6 +18,7 @@ use tracing::{debug, error, info, warn};
 use super::{
     Config, Mailbox,
     evidence::EvidenceJournal,
+    index::IndexJournal,
     ingress::{Lookup, Message, RecordNamespace, Status, Submission},
     metrics::Metrics,
     state::{Applied, FinalizeError, State},
@@ -29,6 +34,7 @@ pub struct Actor<E: Spawner + Clock + RuntimeMetrics + Storage> {
     submissions: mpsc::Receiver<Submission>,
     state: State,
     evidence_partition: Option<String>,
+    index_partition: Option<String>,
 }
 
 impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
@@ -45,22 +51,44 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
             marshal.clone(),
         );
         let evidence_partition = config.evidence_partition.clone();
+        let index_partition = config.index_partition.clone();
         let mut state = State::new(config);
         state.metrics = Some(Metrics::register(&context));
-        (Self { context, marshal, control, submissions, state, evidence_partition }, mailbox)
+        let actor = Self {
+            context,
+            marshal,
+            control,
+            submissions,
+            state,
+            evidence_partition,
+            index_partition,
+        };
+        (actor, mailbox)
     }
 
     /// Starts the actor. It first replays the finalized blocks marshal already processed (after
     /// a restart), then serves requests until its mailbox closes (`Ok`) or it must refuse a
     /// finalized block (`Err`, the reason).
     pub fn start(self, marshal: Marshal) -> Handle<Result<(), FinalizeError>> {
-        let Self { context, marshal: shared, control, submissions, state, evidence_partition } =
-            self;
+        let Self {
+            context,
+            marshal: shared,
+            control,
+            submissions,
+            state,
+            evidence_partition,
+            index_partition,
+        } = self;
         let _ = shared.set(marshal.clone());
-        context.spawn(move |context| {
-            run(context, state, control, submissions, marshal, evidence_partition)
-        })
+        let partitions = Partitions { evidence: evidence_partition, index: index_partition };
+        context.spawn(move |context| run(context, state, control, submissions, marshal, partitions))
     }
+}
+
+/// Where the actor keeps its own data (`None`: in memory only).
+struct Partitions {
+    evidence: Option<String>,
+    index: Option<String>,
 }
 
 async fn run<E: Clock + Storage + RuntimeMetrics>(
@@ -69,9 +97,9 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
     mut control: mpsc::UnboundedReceiver<Message>,
     mut submissions: mpsc::Receiver<Submission>,
     marshal: Marshal,
-    evidence_partition: Option<String>,
+    partitions: Partitions,
 ) -> Result<(), FinalizeError> {
-    let mut journal = match evidence_partition {
+    let mut journal = match partitions.evidence {
         Some(partition) => {
             let max_payload = state.params.limits.max_payload;
             match EvidenceJournal::open(context.child("evidence"), partition, max_payload).await {
@@ -93,9 +121,21 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
         }
         None => None,
     };
-    if let Err(halt) = state.recover(&marshal).await {
-        error!(%halt, "cannot recover the finalized chain; the validator halts");
-        return Err(halt);
+    let mut index = match partitions.index {
+        Some(partition) => restore(&context, partition, &mut state, &marshal).await,
+        None => None,
+    };
+    let mut last_index_sync = context.current();
+    let restored = state.finalized_height().get();
+    let replayed = match state.recover(&marshal).await {
+        Ok(replayed) => replayed,
+        Err(halt) => {
+            error!(%halt, "cannot recover the finalized chain; the validator halts");
+            return Err(halt);
+        }
+    };
+    if let Some(metrics) = &state.metrics {
+        metrics.recovered(state.finalized_height().get(), restored as usize, replayed);
     }
     loop {
         select! {
@@ -114,6 +154,11 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
                 }
             },
         }
+        let now = context.current();
+        let sync = now.duration_since(last_index_sync).unwrap_or_default() >= INDEX_SYNC_INTERVAL;
+        if write_index(&mut index, &mut state, sync).await {
+            last_index_sync = now;
+        }
         if !state.unsaved.is_empty() {
             let unsaved = std::mem::take(&mut state.unsaved);
             if let Some(journal) = &mut journal
@@ -123,28 +168,118 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
             }
         }
     }
+    write_index(&mut index, &mut state, true).await;
     debug!("application actor stopped");
     Ok(())
 }
 
+/// Finalized heights re-sent to the sinks after a restore, besides epoch ends (the signatures
+/// actor re-signs those it had not stored when the node stopped).
+const RESTORE_TAIL: u64 = 256;
+
+/// How often index entries are synced (a crash loses at most those appended since, which the
+/// next start replays from marshal).
+const INDEX_SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Opens the finalized index and restores the chain state from it: its entries that chain
+/// from genesis, provided marshal holds the last one's block at its height. An unusable
+/// suffix is dropped from the index; a disagreement with marshal drops it all (the replay from
+/// marshal that follows rebuilds it). `None` if the index cannot be opened or rewritten: the
+/// node then replays from marshal and keeps no index, as before indexes existed.
+async fn restore<E: Clock + Storage + RuntimeMetrics>(
+    context: &E,
+    partition: String,
+    state: &mut State,
+    marshal: &Marshal,
+) -> Option<IndexJournal<E>> {
+    let started = context.current();
+    let max_transactions = state.params.limits.max_transactions;
+    let opened = IndexJournal::open(context.child("index"), partition, max_transactions).await;
+    let (mut index, entries) = match opened {
+        Ok(opened) => opened,
+        Err(err) => {
+            warn!(%err, "finalized index unavailable; replaying the chain from marshal");
+            return None;
+        }
+    };
+    let mut usable = &entries[..state.chaining_prefix(&entries)];
+    if let Some(last) = usable.last() {
+        let height = last.header.height.get();
+        let held = marshal.get_block(CwHeight::new(height)).await;
+        if held.is_none_or(|block| block.digest() != last.digest) {
+            warn!(height, "finalized index disagrees with marshal's archive; rebuilding it");
+            usable = &[];
+        }
+    }
+    if usable.len() != entries.len() {
+        warn!(
+            kept = usable.len(),
+            dropped = entries.len() - usable.len(),
+            "rewriting the finalized index"
+        );
+        if let Err(err) = index.rewrite(usable).await {
+            warn!(%err, "finalized index not rewritten; replaying the chain from marshal");
+            return None;
+        }
+    }
+    state.restore(usable, RESTORE_TAIL);
+    if let Some(last) = usable.last() {
+        let elapsed = context.current().duration_since(started).unwrap_or_default();
+        info!(
+            height = last.header.height.get(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "restored finalized chain from the index"
+        );
+    }
+    state.start_indexing();
+    Some(index)
+}
+
+/// Appends what the state finalized since the last call, and syncs if `sync` and anything is
+/// unsynced; `true` if it synced. A write failure stops indexing (the next start replays the
+/// rest from marshal).
+async fn write_index<E: Storage + RuntimeMetrics>(
+    index: &mut Option<IndexJournal<E>>,
+    state: &mut State,
+    sync: bool,
+) -> bool {
+    let Some(journal) = index else { return false };
+    let entries = state.take_unindexed();
+    let mut written = journal.append(&entries).await;
+    let synced = sync && journal.unsynced() > 0;
+    if synced && written.is_ok() {
+        written = journal.sync().await;
+    }
+    if let Err(err) = written {
+        warn!(%err, "finalized index not written; it stops here (restarts replay from marshal)");
+        *index = None;
+        state.stop_indexing();
+        return false;
+    }
+    synced
+}
+
 impl State {
-    /// Re-applies the finalized blocks marshal processed in an earlier run. A processed block
+    /// Re-applies the finalized blocks marshal processed in an earlier run above what the
+    /// index restored (all of them without an index); returns how many. A processed block
     /// missing from marshal's archive, or one that does not apply, is fatal: serving on would
     /// leave a gap that marshal never fills (it delivers from its processed height on).
-    async fn recover(&mut self, marshal: &Marshal) -> Result<(), FinalizeError> {
-        let Some(processed) = marshal.get_processed().await else { return Ok(()) };
+    async fn recover(&mut self, marshal: &Marshal) -> Result<u64, FinalizeError> {
+        let Some(processed) = marshal.get_processed().await else { return Ok(0) };
         let target = processed.height().get();
-        for height in self.finalized_height().get() + 1..=target {
+        let from = self.finalized_height().get() + 1;
+        for height in from..=target {
             let block = marshal
                 .get_block(CwHeight::new(height))
                 .await
                 .ok_or(FinalizeError::MissingBlock { height })?;
             self.apply_finalized(block.inner())?;
         }
-        if target > 0 {
-            info!(height = self.finalized_height().get(), "recovered finalized chain");
+        let replayed = target.saturating_sub(from - 1);
+        if replayed > 0 {
+            info!(height = self.finalized_height().get(), replayed, "recovered finalized chain");
         }
-        Ok(())
+        Ok(replayed)
     }
 
     /// Answers `message`; `now_ms` is the local time (for metrics only). A finalized block
@@ -295,7 +430,7 @@ mod tests {
         let mut config = Config::new(params());
         config.finalized = vec![sink];
         let mut b = State::new(config);
-        assert_eq!(blocks.try_recv().expect("genesis sent").block.header().height, Height(0));
+        assert_eq!(blocks.try_recv().expect("genesis sent").header.height, Height(0));
 
         let hash = a.submit(tx(b"indexed")).expect("admitted");
         let mut parent = a.tip;
@@ -307,7 +442,10 @@ mod tests {
             assert_eq!(b.verify(View(view), &block, &[]), super::super::state::Verification::Valid);
             b.apply_finalized(block.inner()).expect("extends");
             b.apply_finalized(block.inner()).expect("a duplicate is neither applied nor sent");
-            assert_eq!(&blocks.try_recv().expect("finalized block sent").block, block.inner());
+            assert_eq!(
+                &blocks.try_recv().expect("finalized block sent").block,
+                &Some(block.inner().clone())
+            );
             tree.append(&block.inner().header_hash());
             hashes.push(block.inner().header_hash());
             parent = block.digest();

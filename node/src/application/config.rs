@@ -34,6 +34,9 @@ pub struct Config {
     /// The storage partition of the equivocation evidence ([`super::evidence`]); `None` keeps
     /// it in memory only.
     pub evidence_partition: Option<String>,
+    /// The storage partition of the finalized index ([`super::index`]): a restart restores the
+    /// chain state from it instead of replaying every block. `None` keeps no index.
+    pub index_partition: Option<String>,
 }
 
 impl Config {
@@ -51,6 +54,7 @@ impl Config {
             l1: L1View::new(0, 1),
             l1_retry: Duration::from_millis(100),
             evidence_partition: None,
+            index_partition: None,
         }
     }
 }

@@ -42,6 +42,7 @@ use crate::{
     block::{Block, BlockTransaction, Digest},
     gossip,
     mempool::SubmitError,
+    succession::Succession,
 };
 
 /// What the actor knows about a block digest.
@@ -68,8 +69,17 @@ pub struct Status {
 /// height order, to its sinks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finalized {
-    /// The block (cheap to clone: its transactions are shared).
-    pub block: Block,
+    /// The block's digest.
+    pub digest: Digest,
+    /// The block's header.
+    pub header: Header,
+    /// The block's L1 reference and, at an epoch's last height, the committee after next.
+    pub succession: Succession,
+    /// The whole block (cheap to clone: its transactions are shared). `None` for a height the
+    /// application restored from its finalized index after a restart: those are re-sent
+    /// (epoch ends and the last few heights) for what consumers keep per height, not for
+    /// their transactions.
+    pub block: Option<Block>,
     /// The light-client state after finalizing it (history root over `0..=height`).
     pub state: LightClientState,
     /// The committee of the block's epoch: the one that signs `state`.

@@ -27,6 +27,10 @@ pub struct Metrics {
     rejected_proposals: Counter,
     /// Equivocations of block namespace owners seen (two signed records for one number).
     record_equivocations: Counter,
+    /// Heights restored from the finalized index at the last start.
+    restored_heights: Gauge,
+    /// Blocks re-applied from marshal's archive at the last start (those the index lacked).
+    replayed_blocks: Gauge,
 }
 
 impl Metrics {
@@ -50,6 +54,14 @@ impl Metrics {
                 "record_equivocations",
                 "block namespace owners' equivocations seen (two signed records for one number)",
             ),
+            restored_heights: context.gauge(
+                "restored_heights",
+                "heights restored from the finalized index at the last start",
+            ),
+            replayed_blocks: context.gauge(
+                "replayed_blocks",
+                "blocks re-applied from marshal's archive at the last start",
+            ),
         }
     }
 
@@ -72,6 +84,13 @@ impl Metrics {
     /// Records the mempool's size.
     pub(crate) fn mempool(&self, transactions: usize) {
         let _ = self.mempool_transactions.try_set(transactions);
+    }
+
+    /// Records how the last start rebuilt the chain state.
+    pub(crate) fn recovered(&self, height: u64, restored: usize, replayed: u64) {
+        let _ = self.finalized_height.try_set(height);
+        let _ = self.restored_heights.try_set(restored);
+        let _ = self.replayed_blocks.try_set(replayed);
     }
 
     /// Records a rejected proposal.

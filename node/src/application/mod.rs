@@ -22,8 +22,10 @@
 //!   light-client state to its sinks ([`Finalized`]: the signatures actor signs the state) and
 //!   acknowledges, after which marshal records them as processed. A block that does not extend
 //!   the finalized chain with the right history root is never acknowledged nor handed on: the
-//!   actor halts with the [`FinalizeError`]. On restart the actor replays marshal's processed
-//!   blocks before serving requests (a missing one halts it too).
+//!   actor halts with the [`FinalizeError`]. On restart the actor restores the chain state
+//!   from its finalized index ([`index`]: one small entry per height, synced every second),
+//!   then replays the processed blocks the index lacks from marshal, before serving requests
+//!   (a missing one halts it too).
 //!
 //! Split commonware-style into [`Actor`] (event loop), `state` (the pure chain state),
 //! [`Mailbox`] (ingress) and [`Config`].
@@ -32,6 +34,7 @@ mod actor;
 mod committees;
 mod config;
 pub mod evidence;
+pub mod index;
 mod ingress;
 mod metrics;
 pub mod records;

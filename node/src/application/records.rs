@@ -132,14 +132,28 @@ impl RecordIndex {
         height: Height,
         tx_hash: B256,
     ) -> bool {
+        self.append_entry(
+            namespace,
+            record.number,
+            IndexedRecord { height, tx_hash, hash: record.hash },
+        )
+    }
+
+    /// [`RecordIndex::append`] of the record of block `number`, as indexed.
+    pub fn append_entry(
+        &mut self,
+        namespace: Namespace,
+        number: u64,
+        record: IndexedRecord,
+    ) -> bool {
         let next = self.tip(namespace).map(|tip| tip.number.checked_add(1));
         let Some(entry) = self.namespaces.get_mut(&namespace) else { return false };
         match next {
-            None => entry.first = record.number,
-            Some(Some(next)) if next == record.number => {}
+            None => entry.first = number,
+            Some(Some(next)) if next == number => {}
             Some(_) => return false,
         }
-        entry.records.push(IndexedRecord { height, tx_hash, hash: record.hash });
+        entry.records.push(record);
         true
     }
 

@@ -10,7 +10,7 @@ use commonware_consensus::{
     simplex::{self, elector::RoundRobin},
     types::{Epoch as CwEpoch, Epocher as _, FixedEpocher, Height as CwHeight, ViewDelta},
 };
-use commonware_cryptography::{Digestible as _, ed25519};
+use commonware_cryptography::ed25519;
 use commonware_macros::select;
 use commonware_p2p::{
     Blocker, Receiver, Sender,
@@ -190,16 +190,15 @@ where
         finalized: &Finalized,
         subchannels: &mut Subchannels<S>,
     ) -> Result<(), EpochError> {
-        let block = &finalized.block;
-        let height = block.header().height;
+        let height = finalized.header.height;
         let epoch = epoch::epoch_of(height, self.config.epoch_length);
-        if let Some(next) = &block.succession().next_committee {
+        if let Some(next) = &finalized.succession.next_committee {
             let decided = Epoch(epoch.get() + 2);
             let member = self.schemes.insert(decided, next)?;
             debug!(epoch = decided.get(), member, "committee decided");
         }
         if epoch::is_last(height, self.config.epoch_length) {
-            self.floors.insert(epoch.get() + 1, block.digest());
+            self.floors.insert(epoch.get() + 1, finalized.digest);
         }
         if height.get() < self.processed {
             return Ok(());

@@ -188,7 +188,9 @@ async fn forward_blocks(
     sender: broadcast::Sender<Arc<Block>>,
 ) {
     let mut next: u64 = 0;
-    while let Some(Finalized { block, .. }) = receiver.recv().await {
+    while let Some(finalized) = receiver.recv().await {
+        // Heights restored from the index carry no block: they are replays anyway.
+        let Some(block) = finalized.block else { continue };
         let height = block.header().height.get();
         if height < next {
             continue;

@@ -7,6 +7,7 @@ mod common;
 mod epochs;
 mod gossip;
 mod records;
+mod restart;
 mod rotation;
 mod rpc;
 mod signatures;

@@ -22,6 +22,7 @@ use super::{
     Config, Finalized,
     committees::{Committees, ExpectedError},
     evidence::StoredEquivocation,
+    index::IndexedBlock,
     metrics::Metrics,
     records::{Equivocation, FirstRecord, RecordIndex},
 };
@@ -155,6 +156,9 @@ pub(super) struct State {
     pub(super) unsaved: Vec<StoredEquivocation>,
     /// The committees the finalized chain decided.
     pub(super) committees: Committees,
+    /// Index entries of the blocks finalized since the actor last wrote them (`None`: this
+    /// state keeps no index).
+    unindexed: Option<Vec<IndexedBlock>>,
     /// This node's L1 view.
     l1: L1View,
 }
@@ -182,6 +186,7 @@ impl State {
             frontier: Frontier::new(),
             tip: genesis.digest(),
             finalized_txs: HashMap::new(),
+            unindexed: None,
         };
         // Genesis is the chain's first block by construction: applying it cannot fail.
         let _ = state.apply_finalized(&genesis);
@@ -558,8 +563,18 @@ impl State {
             self.committees.decide(block.header().epoch, block.succession().l1, next);
         }
         let digest = block.digest();
-        let record_tips = self.index_records(block);
+        let (record_tips, records) = self.index_records(block);
         let known = Known::new(block, &self.frontier, record_tips);
+        if let Some(unindexed) = &mut self.unindexed {
+            unindexed.push(IndexedBlock {
+                digest,
+                parent_digest: block.parent_digest(),
+                header: block.header().clone(),
+                succession: block.succession().clone(),
+                tx_hashes: known.tx_hashes.clone(),
+                records,
+            });
+        }
         self.history.append(&block.header_hash());
         self.frontier.push(&block.header_hash());
         self.headers.push(block.header().clone());
@@ -571,72 +586,19 @@ impl State {
         self.tip = digest;
         let committee = self.committees.get(block.header().epoch).cloned();
         if let (Some(state), Some(committee)) = (self.light_client_state(height), committee) {
-            let finalized = Finalized { block: block.clone(), state, committee };
+            let finalized = Finalized {
+                digest,
+                header: block.header().clone(),
+                succession: block.succession().clone(),
+                block: Some(block.clone()),
+                state,
+                committee,
+            };
             // A closed sink means its consumer stopped (shutdown); nothing is lost here.
             self.sinks.retain(|sink| sink.send(finalized.clone()).is_ok());
         }
         debug!(height = height.get(), transactions = block.transactions().len(), "finalized");
         Ok(Applied::Extended)
-    }
-
-    /// Indexes the records of a finalized block and drops the pending records it made stale:
-    /// those of numbers now confirmed (a different one is an equivocation) and one for the next
-    /// number whose parent is not the new tip (it can never extend the records). Returns the
-    /// tips the block moved.
-    fn index_records(&mut self, block: &Block) -> TipChanges {
-        let height = block.header().height;
-        let mut moved: Vec<Namespace> = Vec::new();
-        for tx in block.transactions() {
-            let namespace = tx.transaction.namespace;
-            if self.records.spec(namespace).is_none() {
-                continue;
-            }
-            let indexed = record_rules::decode(&tx.transaction.payload).is_ok_and(|record| {
-                self.records.append(namespace, &record, height, tx.transaction.hash())
-            });
-            if !indexed {
-                // The rules refuse such a block: a quorum finalized what no honest validator
-                // verifies. Nothing to index; the chain goes on.
-                warn!(
-                    height = height.get(),
-                    namespace = namespace.get(),
-                    "finalized block record out of order"
-                );
-                continue;
-            }
-            if !moved.contains(&namespace) {
-                moved.push(namespace);
-            }
-        }
-        let mut tips = TipChanges::new();
-        for namespace in moved {
-            let Some(tip) = self.records.tip(namespace) else { continue };
-            tips.push((namespace, tip));
-            for (number, stale) in self.mempool.take_records_through(namespace, tip.number) {
-                let Some(confirmed) = self.records.get(namespace, number) else { continue };
-                if confirmed.tx_hash != stale.transaction.hash() {
-                    let first = FirstRecord::Confirmed {
-                        height: confirmed.height,
-                        tx_hash: confirmed.tx_hash,
-                    };
-                    self.equivocation(namespace, number, first, stale);
-                }
-            }
-            let orphan = tip.number.checked_add(1).and_then(|next| {
-                let pending = self.mempool.pending_record(namespace, next)?;
-                let record = record_rules::decode(&pending.transaction.payload).ok()?;
-                (record.parentHash != tip.hash).then(|| pending.transaction.hash())
-            });
-            if let Some(hash) = orphan {
-                debug!(
-                    namespace = namespace.get(),
-                    "dropping a pending record with the wrong parent"
-                );
-                self.mempool.remove(&hash);
-            }
-        }
-        tips.sort_by_key(|(ns, _)| *ns);
-        tips
     }
 
     /// The light-client state after finalizing `height` (`None` above the finalized tip).
@@ -655,6 +617,9 @@ impl State {
         })
     }
 }
+
+mod finalized_records;
+mod restore;
 
 #[cfg(test)]
 mod records_tests;

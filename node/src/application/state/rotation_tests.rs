@@ -239,3 +239,83 @@ fn an_l1_nobody_could_read_carries_the_committee_forward() {
     assert_eq!(next, params().genesis_committee, "carried forward, and accepted by a live view");
     assert_eq!(b.committees.get(Epoch(2)), Some(&next));
 }
+
+/// The index a verifier kept (`start_indexing`) restores a fresh state to the same chain,
+/// committees included; the next block verifies on it, and only epoch ends and the tail
+/// reach the sinks.
+#[test]
+fn a_state_restored_from_the_index_is_the_state_that_applied_the_blocks() {
+    let l1 = l1_with_six();
+    let views = [L1View::new(0, 64), L1View::new(0, 64), L1View::new(0, 64)];
+    for view in &views {
+        feed(view, &l1);
+    }
+    let (mut a, mut b) = (validator(&views[0]), validator(&views[1]));
+    b.start_indexing();
+    let mut submitted = Vec::new();
+    for i in 0..6u8 {
+        let tx = BlockTransaction::unowned(trestle_light_client::Transaction::new(
+            Namespace(1),
+            vec![i],
+        ));
+        submitted.push((a.submit(tx.clone()).expect("admitted"), tx));
+    }
+    build(&mut a, &mut b, 2 * EPOCH + 1);
+    let entries = b.take_unindexed();
+    assert_eq!(entries.len() as u64, 2 * EPOCH + 1);
+    assert!(b.take_unindexed().is_empty(), "taken once");
+
+    let (sink, mut sent) = mpsc::unbounded_channel();
+    let mut config = Config::new(params());
+    config.l1 = views[2].clone();
+    config.finalized = vec![sink];
+    let mut c = State::new(config);
+    assert_eq!(sent.try_recv().expect("genesis").header.height, Height(0));
+
+    // Entries that do not chain end the usable prefix.
+    let mut relinked = entries.clone();
+    relinked[3].parent_digest = relinked[1].digest;
+    assert_eq!(c.chaining_prefix(&relinked), 3);
+    let mut unnamed = entries.clone();
+    // entries[i] is height i + 1: the epoch's last block is entries[EPOCH - 2].
+    unnamed[EPOCH as usize - 2].succession.next_committee = None;
+    assert_eq!(c.chaining_prefix(&unnamed), EPOCH as usize - 2);
+    let mut reheaded = entries.clone();
+    reheaded[5].header.parent = B256::repeat_byte(0xee);
+    assert_eq!(c.chaining_prefix(&reheaded), 5);
+    assert_eq!(c.chaining_prefix(&entries[1..]), 0, "does not start at height 1");
+    assert_eq!(c.chaining_prefix(&entries), entries.len());
+
+    c.restore(&entries, 2);
+    assert_eq!(c.headers, b.headers);
+    assert_eq!(c.history, b.history);
+    assert_eq!(c.frontier.root(), b.frontier.root());
+    assert_eq!(c.finalized, b.finalized);
+    assert_eq!(c.finalized_txs, b.finalized_txs);
+    assert_eq!(c.tip, b.tip);
+    for epoch in 0..=4 {
+        assert_eq!(c.committees.get(Epoch(epoch)), b.committees.get(Epoch(epoch)), "{epoch}");
+    }
+    for height in 0..=2 * EPOCH + 1 {
+        assert_eq!(c.light_client_state(Height(height)), b.light_client_state(Height(height)));
+    }
+    assert_eq!(c.chaining_prefix(&entries), 0, "applied already");
+    for (hash, tx) in submitted {
+        assert_eq!(c.submit(tx), Err(SubmitError::AlreadyFinalized(hash)));
+    }
+
+    // Epoch ends (3, 7) and the tail of 2 (8, 9), without their blocks.
+    let announced: Vec<u64> = std::iter::from_fn(|| sent.try_recv().ok())
+        .map(|finalized| {
+            assert!(finalized.block.is_none());
+            finalized.state.height.get()
+        })
+        .collect();
+    assert_eq!(announced, [EPOCH - 1, 2 * EPOCH - 1, 2 * EPOCH, 2 * EPOCH + 1]);
+
+    // The chain goes on from the restored tip.
+    let next = a.propose(View(2 * EPOCH + 2), a.tip, &[], 1_000).expect("built");
+    assert_eq!(verdict(&mut c, 2 * EPOCH + 2, &next), Verification::Valid);
+    c.apply_finalized(next.inner()).expect("extends the restored tip");
+    assert_eq!(c.finalized_height(), Height(2 * EPOCH + 2));
+}

@@ -111,7 +111,7 @@ fn finalization_extends_history_and_emits_blocks_with_their_states() {
         assert_eq!(b.apply_finalized(block.inner()), Ok(Applied::Duplicate));
         tree.append(&block.inner().header_hash());
         let finalized = emitted.try_recv().expect("emitted");
-        assert_eq!(&finalized.block, block.inner());
+        assert_eq!(finalized.block.as_ref(), Some(block.inner()));
         assert_eq!(finalized.state.height, Height(view));
         assert_eq!(finalized.state.history_root, tree.root());
         assert_eq!(finalized.state.next_committee, b.params.genesis_committee.commitment());
