@@ -94,6 +94,11 @@ impl HistoryTree {
         self.tree.root_at(size).ok_or(unknown)
     }
 
+    /// The same history as a [`Frontier`] (read from the tree, no hashing).
+    pub fn frontier(&self) -> Frontier {
+        Frontier { peaks: self.tree.peaks(), len: self.len() }
+    }
+
     /// Proof of header `height` against the root over `0..=root_height`.
     pub fn prove(&self, height: Height, root_height: Height) -> Result<MerkleProof, HistoryError> {
         let unknown = |h: Height| HistoryError::Unknown { len: self.len(), height: h.get() };
@@ -247,6 +252,7 @@ mod tests {
                 frontier.root()
             });
             assert_eq!(frontier.len(), tree.len());
+            assert_eq!(tree.frontier(), frontier, "size {}", i + 1);
             assert_eq!(frontier.root(), tree.root(), "size {}", i + 1);
             assert_eq!(
                 frontier.root(),

@@ -148,6 +148,23 @@ impl MerkleTree {
         }
     }
 
+    /// The perfect subtrees the leaves decompose into, `(level, hash)` from the largest
+    /// (leftmost) down: one per set bit of `len()`.
+    pub fn peaks(&self) -> Vec<(u32, B256)> {
+        let len = self.len();
+        let mut peaks = Vec::new();
+        let mut covered = 0u64;
+        for level in (0..u64::BITS).rev() {
+            let size = 1u64 << level;
+            if len & size != 0 {
+                // Level `level` holds floor(len / size) nodes; `covered` is a multiple of size.
+                peaks.push((level, self.levels[level as usize][(covered / size) as usize]));
+                covered += size;
+            }
+        }
+        peaks
+    }
+
     /// The leaf node (`H(0x00 ‖ d)`) at `index`, if present.
     pub fn leaf_node(&self, index: u64) -> Option<B256> {
         self.levels.first()?.get(usize::try_from(index).ok()?).copied()

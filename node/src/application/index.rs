@@ -17,6 +17,7 @@
 
 use std::num::{NonZeroU16, NonZeroUsize};
 
+use alloy_primitives::keccak256;
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt as _, Write};
 use commonware_runtime::{Metrics, ReadOptions, Storage, buffer::paged::CacheRef};
@@ -65,6 +66,8 @@ pub struct IndexedBlock {
     pub parent_digest: Digest,
     /// The header.
     pub header: Header,
+    /// `header.hash()` (not stored: computed once from the stored encoding when read).
+    pub header_hash: B256,
     /// The L1 reference and, at an epoch's last height, the committee after next.
     pub succession: Succession,
     /// The hashes of its transactions, in block order.
@@ -143,6 +146,8 @@ impl Read for IndexedBlock {
         let raw = <[u8; HEADER_LEN]>::read(buf)?;
         let header = Header::decode(&raw)
             .map_err(|_| CodecError::Invalid("IndexedBlock", "header encoding"))?;
+        // The encoding is canonical (checked above), so its hash is the header's.
+        let header_hash = keccak256(raw);
         let succession = Succession::read(buf)?;
         let range = RangeCfg::from(..=*max_transactions);
         let hashes = Vec::<[u8; 32]>::read_cfg(buf, &(range, ()))?;
@@ -151,6 +156,7 @@ impl Read for IndexedBlock {
             digest,
             parent_digest,
             header,
+            header_hash,
             succession,
             tx_hashes: hashes.into_iter().map(B256::from).collect(),
             records,
@@ -259,6 +265,7 @@ mod tests {
         IndexedBlock {
             digest: crate::block::digest_from_b256(&B256::repeat_byte(height as u8)),
             parent_digest: crate::block::digest_from_b256(&B256::repeat_byte(9)),
+            header_hash: header.hash(),
             header,
             succession: Succession { l1, next_committee },
             tx_hashes: (0..height % 3).map(|i| B256::repeat_byte(i as u8 + 10)).collect(),

@@ -570,6 +570,7 @@ impl State {
                 digest,
                 parent_digest: block.parent_digest(),
                 header: block.header().clone(),
+                header_hash: block.header_hash(),
                 succession: block.succession().clone(),
                 tx_hashes: known.tx_hashes.clone(),
                 records,

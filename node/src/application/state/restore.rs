@@ -45,7 +45,7 @@ impl State {
             if !chains {
                 return count;
             }
-            previous = header.hash();
+            previous = entry.header_hash;
             digest = entry.digest;
         }
         entries.len()
@@ -71,9 +71,7 @@ impl State {
                 // not indexed then either.
                 let _ = self.records.append_entry(record.namespace, record.number, indexed);
             }
-            let header_hash = header.hash();
-            self.history.append(&header_hash);
-            self.frontier.push(&header_hash);
+            self.history.append(&entry.header_hash);
             self.headers.push(header.clone());
             self.finalized.insert(entry.digest, height);
             self.finalized_txs.extend(entry.tx_hashes.iter().map(|hash| (*hash, height)));
@@ -81,10 +79,11 @@ impl State {
                 self.announce(entry);
             }
         }
+        self.frontier = self.history.frontier();
         let header = &last.header;
         let tip = Parent {
             digest: last.digest,
-            header_hash: header.hash(),
+            header_hash: last.header_hash,
             height: header.height,
             epoch: header.epoch,
             view: header.view,
