@@ -83,6 +83,8 @@ pub(crate) async fn run(
     let period = Duration::from_secs_f64(1.0 / args.rate.max(1) as f64);
     let mut counter = 0u64;
     let mut down_until: Option<(usize, Instant)> = None;
+    // The highest finalized height seen, since when, and the longest wait for a higher one.
+    let (mut highest, mut highest_at, mut longest_stall) = (0u64, Instant::now(), Duration::ZERO);
     while started.elapsed() < window {
         // Restart a validator whose time is up, and wait for it to answer.
         if let Some((index, until)) = down_until
@@ -107,6 +109,12 @@ pub(crate) async fn run(
             }
             Err(_) => refused += 1,
         }
+        if let Ok(height) = clients[target].block_height().await
+            && height > highest
+        {
+            longest_stall = longest_stall.max(highest_at.elapsed());
+            (highest, highest_at) = (height, Instant::now());
+        }
         // No validator down: kill the one that just accepted, at once.
         if down_until.is_none()
             && let Some(victim) = last_acceptor
@@ -126,6 +134,7 @@ pub(crate) async fn run(
         }
         tokio::time::sleep(period).await;
     }
+    longest_stall = longest_stall.max(highest_at.elapsed());
     // Everyone back up.
     if let Some((index, _)) = down_until {
         restart(processes, file, exe, &clients[index], index).await?;
@@ -134,8 +143,8 @@ pub(crate) async fn run(
     // most, a few hundred a second), then look every accepted transaction up.
     // A transaction is lost if no validator has it; one some validator lacks but another has
     // is counted apart (a validator that cannot prove what the network finalized).
-    // Found only after the first 30 s: transactions that were pending long, not lost; the
-    // settling stops at 90 s.
+    // Found only in a lookup pass that started after the first 30 s: transactions that were
+    // pending long, not lost; the settling stops at 90 s.
     let settle_start = Instant::now();
     let settle = settle_start + Duration::from_secs(90);
     let mut found_late = 0usize;
@@ -144,6 +153,7 @@ pub(crate) async fn run(
     let mut lost: Vec<B256> = Vec::new();
     while !unproven.is_empty() {
         let before = unproven.len();
+        let late = settle_start.elapsed() > Duration::from_secs(30);
         let mut still = Vec::new();
         missing_on = vec![0; n];
         lost.clear();
@@ -163,7 +173,7 @@ pub(crate) async fn run(
                 lost.push(hash);
             }
         }
-        if settle_start.elapsed() > Duration::from_secs(30) {
+        if late {
             found_late += before - still.len();
         }
         unproven = still;
@@ -177,6 +187,8 @@ pub(crate) async fn run(
     Ok(json!({
         "lost_accepted_by_a_killed_validator": victim_accepted,
         "found_after_30s": found_late,
+        "longest_stall_ms": longest_stall.as_millis() as u64,
+        "highest_height": highest,
         "scenario": "chaos",
         "seconds": args.seconds,
         "rate": args.rate,
