@@ -53,7 +53,8 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.runs > 0 && args.mib > 0, "runs and mib must be positive");
     // Deterministic filler: a block's payload is arbitrary bytes.
-    let data: Vec<u8> = (0..args.mib << 20).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> =
+        (0..args.mib << 20).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let rayon = Rayon::new(NonZeroUsize::new(2).context("threads")?).context("thread pool")?;
     for &n in &args.committees {
         anyhow::ensure!(n >= 4, "a committee of {n} is below marshal's coding minimum of 4");
@@ -78,8 +79,7 @@ fn measure<S: Scheme>(
     data: &[u8],
     runs: usize,
     strategy: &impl Strategy,
-) -> anyhow::Result<()>
-{
+) -> anyhow::Result<()> {
     let n = config.total_shards() as usize;
     let k = usize::from(config.minimum_shards.get());
     let (mut encode, mut check, mut decode) = (Vec::new(), Vec::new(), Vec::new());
@@ -99,8 +99,7 @@ fn measure<S: Scheme>(
 
         // The last k shards (parity shards among them whenever k < n).
         let mut checked = Vec::with_capacity(k);
-        for index in n - k..n {
-            let shard = &shards[index];
+        for (index, shard) in shards.iter().enumerate().skip(n - k) {
             let index = u16::try_from(index).context("index")?;
             checked.push(
                 S::check(config, &commitment, index, shard, strategy)
