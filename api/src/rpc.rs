@@ -16,7 +16,7 @@ use crate::records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceR
 use crate::types::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
     HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
-    SubmitRequest, TxInclusionResponse,
+    SubmitOutcome, SubmitRequest, TxInclusionResponse,
 };
 
 /// The trestle JSON-RPC API: request/response methods.
@@ -35,6 +35,14 @@ pub trait TrestleApi {
     /// until `trestle_txProof` answers.
     #[method(name = "submit")]
     async fn submit(&self, tx: SubmitRequest) -> RpcResult<B256>;
+
+    /// Submits up to [`MAX_SUBMIT_BATCH`](crate::MAX_SUBMIT_BATCH) transactions in one request:
+    /// each is checked, admitted and replicated exactly as by `trestle_submit` (the batch's
+    /// forwards wait for peers together, not one after the other) and answered in order with
+    /// its hash and, if refused, the code `trestle_submit` would have answered. A larger batch
+    /// is refused whole (invalid params).
+    #[method(name = "submitBatch")]
+    async fn submit_batch(&self, txs: Vec<SubmitRequest>) -> RpcResult<Vec<SubmitOutcome>>;
 
     /// Latest finalized height.
     #[method(name = "blockHeight")]

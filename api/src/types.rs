@@ -36,6 +36,39 @@ pub struct SubmitRequest {
     pub authorization: Option<Bytes>,
 }
 
+/// Most transactions in one `trestle_submitBatch`.
+pub const MAX_SUBMIT_BATCH: usize = 1_024;
+
+/// One transaction's answer in `trestle_submitBatch`, in the order submitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitOutcome {
+    /// The transaction's hash (computed from its namespace and payload, so also given for a
+    /// refused one).
+    pub hash: B256,
+    /// Why it was refused, with the code `trestle_submit` would answer
+    /// ([`codes`](crate::codes)); absent when it was admitted and held as by `trestle_submit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<SubmitFailure>,
+}
+
+/// A refused submission in a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitFailure {
+    /// The JSON-RPC error code `trestle_submit` answers for the same refusal.
+    pub code: i32,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl SubmitOutcome {
+    /// Whether the node has the transaction: admitted now, or pending or finalized already.
+    pub fn is_known(&self) -> bool {
+        self.error.as_ref().is_none_or(|e| crate::codes::is_already_known(e.code))
+    }
+}
+
 /// A header with its hash and canonical encoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

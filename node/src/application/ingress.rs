@@ -266,6 +266,42 @@ impl Mailbox {
         admitted
     }
 
+    /// Submits `transactions` as [`submit`](Self::submit) does each: admitted one after the
+    /// other (in order), then the admitted ones forwarded together, each answered once f peers
+    /// hold it.
+    pub async fn submit_batch(
+        &self,
+        transactions: Vec<BlockTransaction>,
+    ) -> Vec<Result<B256, SubmitError>> {
+        let gossip = self.gossip.get().cloned();
+        let mut admitted = Vec::with_capacity(transactions.len());
+        for transaction in transactions {
+            let forward = gossip.is_some().then(|| transaction.clone());
+            admitted.push((self.submit_from_peer(transaction).await, forward));
+        }
+        let answers = admitted.into_iter().map(|(admitted, forward)| {
+            let gossip = gossip.clone();
+            async move {
+                let hash = match &admitted {
+                    Ok(hash) | Err(SubmitError::Duplicate(hash)) => *hash,
+                    Err(_) => return admitted,
+                };
+                if let (Some(gossip), Some(transaction)) = (gossip, forward) {
+                    let replication = gossip.forward_queued(transaction).await;
+                    if !replication.reached() {
+                        return Err(SubmitError::NotReplicated {
+                            hash,
+                            holders: replication.holders,
+                            needed: replication.needed,
+                        });
+                    }
+                }
+                admitted
+            }
+        });
+        futures::future::join_all(answers).await
+    }
+
     /// Submits a transaction a peer forwarded: admitted like [`submit`](Self::submit), not
     /// forwarded again.
     pub async fn submit_from_peer(

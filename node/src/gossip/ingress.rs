@@ -51,4 +51,15 @@ impl Mailbox {
         }
         Replication { holders: done.await.unwrap_or(0), needed }
     }
+
+    /// [`forward`](Self::forward), waiting for room in the actor's queue instead of giving up
+    /// when it is full: for a batch, whose forwards are queued together.
+    pub async fn forward_queued(&self, transaction: BlockTransaction) -> Replication {
+        let (held, done) = oneshot::channel();
+        let needed = self.replicas;
+        if self.sender.send(Forward { transaction, held }).await.is_err() {
+            return Replication { holders: 0, needed };
+        }
+        Replication { holders: done.await.unwrap_or(0), needed }
+    }
 }

@@ -21,9 +21,10 @@ use tokio::sync::broadcast;
 use tracing::warn;
 use trestle_api::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
-    HistoryProofResponse, LightClientStateResponse, MerkleProofResponse, NamespaceResponse,
-    StateSignatureResponse, StateSignaturesResponse, SubmitRequest, TransactionProofResponse,
-    TrestleApiServer, TrestleSubscriptionsServer, TxInclusionResponse, codes,
+    HistoryProofResponse, LightClientStateResponse, MAX_SUBMIT_BATCH, MerkleProofResponse,
+    NamespaceResponse, StateSignatureResponse, StateSignaturesResponse, SubmitFailure,
+    SubmitOutcome, SubmitRequest, TransactionProofResponse, TrestleApiServer,
+    TrestleSubscriptionsServer, TxInclusionResponse, codes,
     records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse},
 };
 use trestle_light_client::{Epoch, Height, Namespace, Transaction, epoch};
@@ -77,7 +78,39 @@ pub fn submit_error(err: &SubmitError) -> ErrorObjectOwned {
     error(code, err.to_string())
 }
 
+/// A refusal as a batch answers it.
+fn failure(error: &ErrorObjectOwned) -> SubmitFailure {
+    SubmitFailure { code: error.code(), message: error.message().to_owned() }
+}
+
 impl Api {
+    /// The block transaction `tx` asks for, checked as far as this server can before the
+    /// mempool: its payload size and the form of its authorization.
+    fn transaction(&self, tx: SubmitRequest) -> Result<BlockTransaction, ErrorObjectOwned> {
+        if tx.payload.len() > self.max_payload {
+            return Err(submit_error(&SubmitError::Oversized {
+                len: tx.payload.len(),
+                limit: self.max_payload,
+            }));
+        }
+        let authorization = match &tx.authorization {
+            None => None,
+            Some(bytes) => {
+                let signature = ed25519::Signature::decode(bytes.0.clone()).map_err(|_| {
+                    invalid_params(format!(
+                        "authorization must be a 64-byte ed25519 signature, got {} bytes",
+                        bytes.len()
+                    ))
+                })?;
+                Some(signature)
+            }
+        };
+        Ok(BlockTransaction {
+            transaction: Transaction::new(Namespace(tx.namespace), tx.payload),
+            authorization,
+        })
+    }
+
     /// Reserves one of the server's subscription slots (released when the guard drops).
     fn reserve_subscription(&self) -> Option<SubscriptionSlot> {
         let previous = self.subscriptions.fetch_add(1, Ordering::SeqCst);
@@ -132,29 +165,40 @@ impl Drop for SubscriptionSlot {
 #[jsonrpsee::core::async_trait]
 impl TrestleApiServer for Api {
     async fn submit(&self, tx: SubmitRequest) -> RpcResult<B256> {
-        if tx.payload.len() > self.max_payload {
-            return Err(submit_error(&SubmitError::Oversized {
-                len: tx.payload.len(),
-                limit: self.max_payload,
-            }));
-        }
-        let authorization = match &tx.authorization {
-            None => None,
-            Some(bytes) => {
-                let signature = ed25519::Signature::decode(bytes.0.clone()).map_err(|_| {
-                    invalid_params(format!(
-                        "authorization must be a 64-byte ed25519 signature, got {} bytes",
-                        bytes.len()
-                    ))
-                })?;
-                Some(signature)
-            }
-        };
-        let transaction = BlockTransaction {
-            transaction: Transaction::new(Namespace(tx.namespace), tx.payload),
-            authorization,
-        };
+        let transaction = self.transaction(tx)?;
         self.sources.application.submit(transaction).await.map_err(|e| submit_error(&e))
+    }
+
+    async fn submit_batch(&self, txs: Vec<SubmitRequest>) -> RpcResult<Vec<SubmitOutcome>> {
+        if txs.len() > MAX_SUBMIT_BATCH {
+            return Err(invalid_params(format!(
+                "a batch holds at most {MAX_SUBMIT_BATCH} transactions, got {}",
+                txs.len()
+            )));
+        }
+        // Each answer's slot: the hash, and the refusal found before admission, if any.
+        let mut outcomes = Vec::with_capacity(txs.len());
+        let mut valid = Vec::new();
+        for tx in txs {
+            let hash = Transaction::new(Namespace(tx.namespace), tx.payload.clone()).hash();
+            match self.transaction(tx) {
+                Ok(transaction) => {
+                    outcomes.push(SubmitOutcome { hash, error: None });
+                    valid.push((outcomes.len() - 1, transaction));
+                }
+                Err(refused) => {
+                    outcomes.push(SubmitOutcome { hash, error: Some(failure(&refused)) })
+                }
+            }
+        }
+        let (slots, transactions): (Vec<usize>, Vec<_>) = valid.into_iter().unzip();
+        let answers = self.sources.application.submit_batch(transactions).await;
+        for (slot, answer) in slots.into_iter().zip(answers) {
+            if let Err(refused) = answer {
+                outcomes[slot].error = Some(failure(&submit_error(&refused)));
+            }
+        }
+        Ok(outcomes)
     }
 
     async fn block_height(&self) -> RpcResult<u64> {

@@ -248,3 +248,41 @@ fn a_pending_transaction_outlives_its_holders_crashing_one_after_another() {
         });
     }
 }
+
+/// A batch submitted to validator 0 is answered per transaction, each once a peer holds it:
+/// killing validator 0 right after the answer loses none of them. A partitioned validator
+/// answers every transaction of a batch `NotReplicated` (after one replica timeout, not one
+/// per transaction).
+#[test]
+fn a_batch_is_answered_once_peers_hold_each_transaction() {
+    use trestle_node::mempool::SubmitError;
+    for seed in 81..=82 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(4, clean())).await;
+            cluster.wait_for(&context, &[0, 1, 2, 3], 3, Duration::from_secs(60)).await;
+            let batch: Vec<_> = (0..64u8).map(|k| tx(9, &[seed as u8, k])).collect();
+            let entry = cluster.nodes[0].as_ref().expect("running").mailbox.clone();
+            let answers = entry.submit_batch(batch.clone()).await;
+            assert_eq!(answers.len(), batch.len());
+            for (answer, transaction) in answers.iter().zip(&batch) {
+                assert_eq!(answer, &Ok(transaction.transaction.hash()), "seed {seed}");
+            }
+            cluster.crash(0).await;
+            for transaction in &batch {
+                let hash = transaction.transaction.hash();
+                finalized_at(&context, &cluster, 1, hash, Duration::from_secs(60)).await;
+            }
+            cluster.assert_agreement().await;
+
+            cluster.partition(|i| i == 1).await;
+            let lonely = cluster.nodes[1].as_ref().expect("running").mailbox.clone();
+            let batch: Vec<_> = (0..8u8).map(|k| tx(9, &[seed as u8, 0xee, k])).collect();
+            let started = context.current();
+            for answer in lonely.submit_batch(batch).await {
+                assert!(matches!(answer, Err(SubmitError::NotReplicated { .. })), "{answer:?}");
+            }
+            let waited = context.current().duration_since(started).unwrap_or_default();
+            assert!(waited < 2 * trestle_node::gossip::DEFAULT_REPLICA_TIMEOUT, "{waited:?}");
+        });
+    }
+}

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use trestle_api::client::{FetchOptions, Fetched, connect, fetch_evidence};
 use trestle_api::{
     BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
-    HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
-    TxInclusionResponse, codes,
+    HistoryProofResponse, LightClientStateResponse, MAX_SUBMIT_BATCH, NamespaceResponse,
+    StateSignaturesResponse, SubmitOutcome, TxInclusionResponse, codes,
     records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse},
 };
 use trestle_light_client::{
@@ -585,6 +585,45 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         i64::from(codes::ALREADY_FINALIZED),
     )
     .await;
+    // A batch: each answered in order, with the code trestle_submit would give it.
+    let fresh = |k: u8| json!({"namespace": 2, "payload": format!("0x{}", alloy_primitives::hex::encode([0xb0, k]))});
+    let batch = json!([[
+        fresh(1),
+        fresh(2),
+        {"namespace": submitted[0].namespace.get(), "payload": again},
+        {"namespace": 1, "payload": oversized},
+        {"namespace": 1, "payload": "0x01", "authorization": "0x0102"},
+        fresh(1),
+    ]]);
+    let outcomes: Vec<SubmitOutcome> = typed(call(addr, "trestle_submitBatch", batch).await);
+    let codes_of: Vec<Option<i32>> =
+        outcomes.iter().map(|o| o.error.as_ref().map(|e| e.code)).collect();
+    assert_eq!(
+        codes_of,
+        [
+            None,
+            None,
+            Some(codes::ALREADY_FINALIZED),
+            Some(codes::OVERSIZED),
+            Some(INVALID_PARAMS as i32),
+            Some(codes::DUPLICATE)
+        ],
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[0].hash, Transaction::new(Namespace(2), vec![0xb0, 1]).hash());
+    assert_eq!(outcomes[5].hash, outcomes[0].hash);
+    assert_eq!(outcomes[2].hash, submitted[0].hash());
+    assert!(outcomes[0].is_known() && outcomes[2].is_known() && outcomes[5].is_known());
+    assert!(!outcomes[3].is_known() && !outcomes[4].is_known());
+    for admitted in &outcomes[..2] {
+        let _ = wait_for(addr, "trestle_txProof", json!([admitted.hash])).await;
+    }
+    // A batch over the limit is refused whole.
+    let many: Vec<Value> = (0..=MAX_SUBMIT_BATCH)
+        .map(|k| json!({"namespace": 3, "payload": format!("0x{k:08x}")}))
+        .collect();
+    call_error(addr, "trestle_submitBatch", json!([many]), INVALID_PARAMS).await;
+
     // Not JSON, and a body beyond the limit.
     let (_, garbage) = call_raw(addr, "{not json".into()).await;
     assert_eq!(garbage["error"]["code"].as_i64(), Some(-32700), "{garbage}");
