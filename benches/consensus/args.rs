@@ -130,6 +130,10 @@ pub(crate) struct Args {
     /// Loopback throughput: concurrent submitters per validator.
     #[arg(long, default_value_t = 2)]
     pub(crate) submitters: usize,
+    /// Loopback throughput: transactions per request (1: `trestle_submit`; more:
+    /// `trestle_submitBatch`, at most 1,024).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) batch: usize,
     /// Simulated mode: heights per epoch (one simplex engine per epoch, handing over at each
     /// epoch's last block); absent for one endless epoch.
     #[arg(long)]
@@ -187,6 +191,11 @@ impl Args {
         anyhow::ensure!(
             self.mode != Mode::Loopback || (self.samples > 0 && self.submitters > 0),
             "samples and submitters must be positive"
+        );
+        anyhow::ensure!(
+            (1..=trestle_api::MAX_SUBMIT_BATCH).contains(&self.batch),
+            "batch must be 1 to {}",
+            trestle_api::MAX_SUBMIT_BATCH
         );
         anyhow::ensure!(
             self.scenario != Scenario::Chaos || (self.mode == Mode::Loopback && self.rate > 0),

@@ -233,16 +233,48 @@ struct Counters {
     rejected: AtomicU64,
 }
 
-/// Keeps submitting distinct transactions from `counter` on to `client` until `end`, backing
-/// off 20 ms after a refusal.
+/// Keeps submitting distinct transactions from `counter` on to `client` until `end`, `batch` per
+/// request (`trestle_submitBatch` above 1), backing off 20 ms after a refusal.
 async fn submitter(
     client: HttpClient,
     mut counter: u64,
-    tx_bytes: usize,
+    (tx_bytes, batch): (usize, usize),
     end: Instant,
     counters: Arc<Counters>,
 ) {
     while Instant::now() < end {
+        if batch > 1 {
+            let requests =
+                (counter..counter + batch as u64).map(|c| request(c, tx_bytes)).collect();
+            counter += batch as u64;
+            let mut refused = false;
+            match client.submit_batch(requests).await {
+                Ok(outcomes) => {
+                    for outcome in outcomes {
+                        let code = outcome.error.as_ref().map(|e| e.code);
+                        match code {
+                            None => counters.accepted.fetch_add(1, Ordering::Relaxed),
+                            Some(trestle_api::codes::MEMPOOL_FULL) => {
+                                refused = true;
+                                counters.full.fetch_add(1, Ordering::Relaxed)
+                            }
+                            Some(_) => {
+                                refused = true;
+                                counters.rejected.fetch_add(1, Ordering::Relaxed)
+                            }
+                        };
+                    }
+                }
+                Err(_) => {
+                    refused = true;
+                    counters.rejected.fetch_add(batch as u64, Ordering::Relaxed);
+                }
+            }
+            if refused {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            continue;
+        }
         match client.submit(request(counter, tx_bytes)).await {
             Ok(_) => {
                 counters.accepted.fetch_add(1, Ordering::Relaxed);
@@ -286,7 +318,7 @@ async fn throughput(
             tasks.push(tokio::spawn(submitter(
                 client.clone(),
                 counter,
-                args.tx_bytes,
+                (args.tx_bytes, args.batch),
                 end,
                 counters.clone(),
             )));
@@ -322,6 +354,7 @@ async fn throughput(
         "scenario": "throughput",
         "window_s": round(window_s, 2),
         "submitters_per_validator": args.submitters,
+        "batch": args.batch,
         "txs_submitted": counters.accepted.load(Ordering::Relaxed),
         "txs_finalized": txs,
         "submit_full": counters.full.load(Ordering::Relaxed),
