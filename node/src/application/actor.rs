@@ -168,7 +168,12 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
             }
         }
     }
-    write_index(&mut index, &mut state, true).await;
+    write_index(&mut index, &mut state, false).await;
+    if let Some(journal) = &mut index
+        && let Err(err) = journal.sync().await
+    {
+        warn!(%err, "finalized index not synced at shutdown (the next start replays the rest)");
+    }
     debug!("application actor stopped");
     Ok(())
 }
@@ -235,8 +240,8 @@ async fn restore<E: Clock + Storage + RuntimeMetrics>(
     Some(index)
 }
 
-/// Appends what the state finalized since the last call, and syncs if `sync` and anything is
-/// unsynced; `true` if it synced. A write failure stops indexing (the next start replays the
+/// Appends what the state finalized since the last call, and starts a sync (in the background:
+/// the actor does not wait for the disk) if `sync` and anything is unsynced; `true` if it did. A write failure stops indexing (the next start replays the
 /// rest from marshal).
 async fn write_index<E: Storage + RuntimeMetrics>(
     index: &mut Option<IndexJournal<E>>,
@@ -248,7 +253,7 @@ async fn write_index<E: Storage + RuntimeMetrics>(
     let mut written = journal.append(&entries).await;
     let synced = sync && journal.unsynced() > 0;
     if synced && written.is_ok() {
-        written = journal.sync().await;
+        written = journal.start_sync().await;
     }
     if let Err(err) = written {
         warn!(%err, "finalized index not written; it stops here (restarts replay from marshal)");

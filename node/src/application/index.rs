@@ -15,12 +15,15 @@
 //! Entries live in a segmented journal (commonware-storage), one section per
 //! [`SECTION_HEIGHTS`] heights.
 
-use std::num::{NonZeroU16, NonZeroUsize};
+use std::{
+    collections::BTreeSet,
+    num::{NonZeroU16, NonZeroUsize},
+};
 
 use alloy_primitives::keccak256;
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt as _, Write};
-use commonware_runtime::{Metrics, ReadOptions, Storage, buffer::paged::CacheRef};
+use commonware_runtime::{Handle, Metrics, ReadOptions, Storage, buffer::paged::CacheRef};
 use commonware_storage::journal::segmented::variable::{Config as JournalConfig, Journal};
 use trestle_light_client::{B256, Header, Namespace, header::HEADER_LEN};
 
@@ -42,6 +45,9 @@ pub enum IndexError {
     /// An earlier failure left the journal closed.
     #[error("finalized index closed by an earlier failure")]
     Closed,
+    /// A background sync failed (fatal to the journal).
+    #[error("finalized index sync: {0}")]
+    Sync(String),
 }
 
 /// A block record a finalized block confirmed, as indexed.
@@ -169,8 +175,12 @@ pub struct IndexJournal<E: Storage + Metrics> {
     /// `None` once an operation failed half-way (commonware's journal is moved through each
     /// call): later writes fail rather than write into an unknown state.
     journal: Option<Journal<E, IndexedBlock>>,
-    /// Entries appended since the last sync.
+    /// Entries appended since the last sync started.
     unsynced: usize,
+    /// Sections appended to since the last sync started.
+    dirty: BTreeSet<u64>,
+    /// The background sync in flight, if any.
+    syncing: Option<Handle<()>>,
 }
 
 impl<E: Storage + Metrics> IndexJournal<E> {
@@ -202,7 +212,12 @@ impl<E: Storage + Metrics> IndexJournal<E> {
                 }
             }
         }
-        let index = Self { journal: Some(replay.finish()?), unsynced: 0 };
+        let index = Self {
+            journal: Some(replay.finish()?),
+            unsynced: 0,
+            dirty: BTreeSet::new(),
+            syncing: None,
+        };
         Ok((index, entries))
     }
 
@@ -211,6 +226,7 @@ impl<E: Storage + Metrics> IndexJournal<E> {
         let mut journal = self.journal.take().ok_or(IndexError::Closed)?;
         for entry in entries {
             journal = journal.append(entry.section(), entry).await?.0;
+            self.dirty.insert(entry.section());
         }
         self.unsynced += entries.len();
         self.journal = Some(journal);
@@ -222,18 +238,44 @@ impl<E: Storage + Metrics> IndexJournal<E> {
         self.unsynced
     }
 
-    /// Syncs what was appended.
+    /// Syncs what was appended, and waits for it.
     pub async fn sync(&mut self) -> Result<(), IndexError> {
+        self.finish_sync().await?;
         let journal = self.journal.take().ok_or(IndexError::Closed)?;
         self.journal = Some(journal.sync_all().await?);
         self.unsynced = 0;
+        self.dirty.clear();
+        Ok(())
+    }
+
+    /// Starts syncing what was appended without waiting for the disk (the actor goes on
+    /// serving meanwhile); a sync still in flight is waited for first.
+    pub async fn start_sync(&mut self) -> Result<(), IndexError> {
+        self.finish_sync().await?;
+        let journal = self.journal.take().ok_or(IndexError::Closed)?;
+        let (journal, handle) = journal.start_sync(std::mem::take(&mut self.dirty)).await?;
+        self.journal = Some(journal);
+        self.syncing = Some(handle);
+        self.unsynced = 0;
+        Ok(())
+    }
+
+    /// Waits for the sync in flight, if any; its failure closes the index.
+    async fn finish_sync(&mut self) -> Result<(), IndexError> {
+        let Some(syncing) = self.syncing.take() else { return Ok(()) };
+        if let Err(err) = syncing.await {
+            self.journal = None;
+            return Err(IndexError::Sync(err.to_string()));
+        }
         Ok(())
     }
 
     /// Removes every entry, then writes `entries` (a valid prefix of what it held) and syncs.
     pub async fn rewrite(&mut self, entries: &[IndexedBlock]) -> Result<(), IndexError> {
+        self.finish_sync().await?;
         let journal = self.journal.take().ok_or(IndexError::Closed)?;
         self.journal = Some(journal.clear().await?);
+        self.dirty.clear();
         self.append(entries).await?;
         self.sync().await
     }
@@ -307,7 +349,7 @@ mod tests {
                 .map(|h| entry(h, h % 2 == 0))
                 .collect();
             index.append(&entries[..3]).await.expect("append");
-            index.sync().await.expect("sync");
+            index.start_sync().await.expect("sync started");
             index.append(&entries[3..]).await.expect("append");
             assert_eq!(index.unsynced(), 2);
             index.sync().await.expect("sync");

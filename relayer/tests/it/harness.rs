@@ -538,7 +538,8 @@ pub(crate) async fn wait_for_total(chain: &DynProvider, counter: Address, total:
 }
 
 /// The `trestle-relayer` binary running `run --config`, as an operator would start it.
-pub(crate) struct Binary(Child);
+/// The process, and its log.
+pub(crate) struct Binary(Child, PathBuf);
 
 impl Binary {
     /// Starts the binary; its logs are appended to `relayer.log` beside the configuration.
@@ -568,7 +569,7 @@ impl Binary {
             .stderr(log)
             .spawn()
             .expect("trestle-relayer starts");
-        Self(child)
+        Self(child, config.with_file_name("relayer.log"))
     }
 
     /// Waits (at most [`DEADLINE`]) for the process to exit by itself; returns how it ended.
@@ -578,7 +579,12 @@ impl Binary {
             if let Some(status) = self.0.try_wait().expect("wait") {
                 return status;
             }
-            assert!(start.elapsed() < DEADLINE, "the relayer did not exit");
+            if start.elapsed() >= DEADLINE {
+                let log = std::fs::read_to_string(&self.1).unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                panic!("the relayer did not exit; its log ends:\n{tail}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
