@@ -16,7 +16,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder, utils::Eip1559Estimation},
     rpc::types::{BlockNumberOrTag, TransactionReceipt},
     signers::local::PrivateKeySigner,
-    transports::http::reqwest::Url,
+    transports::http::reqwest::{self, Url},
 };
 use tokio::sync::Mutex;
 use tracing::{debug, warn};
@@ -29,6 +29,11 @@ use crate::{
 /// How long a sent transaction (with its replacements) may take to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Longest one JSON-RPC request to an EVM chain may take. Without it a request whose
+/// connection hangs would hold its loop for good (reqwest has no timeout by default); with it
+/// the request fails and the loop retries.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Why talking to an EVM chain failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EvmError {
@@ -38,6 +43,14 @@ pub enum EvmError {
         /// The chain.
         chain: String,
         /// What is wrong.
+        message: String,
+    },
+    /// The HTTP client could not be built (TLS initialization).
+    #[error("{chain}: HTTP client: {message}")]
+    HttpClient {
+        /// The chain.
+        chain: String,
+        /// What failed.
         message: String,
     },
     /// A configured contract address has no code on the chain (a wrong address, or a chain
@@ -153,12 +166,15 @@ impl EvmChain {
         let url = Url::parse(&config.rpc)
             .map_err(|e| EvmError::Url { chain: config.name.clone(), message: e.to_string() })?;
         let sender = signer.as_ref().map(PrivateKeySigner::address);
+        let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().map_err(|e| {
+            EvmError::HttpClient { chain: config.name.clone(), message: e.to_string() }
+        })?;
         let provider = match signer {
             Some(signer) => ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer))
-                .connect_http(url)
+                .connect_reqwest(http, url)
                 .erased(),
-            None => ProviderBuilder::new().connect_http(url).erased(),
+            None => ProviderBuilder::new().connect_reqwest(http, url).erased(),
         };
         Ok(Self {
             config,
