@@ -445,18 +445,31 @@ impl EvmChain {
                 .await
                 .map_err(|e| self.rpc_error(e))?;
             if mined > nonce {
-                // Mined between our receipt queries and this count? Look once more.
-                for hash in sent {
-                    if let Some(receipt) = self
-                        .provider
-                        .get_transaction_receipt(*hash)
-                        .await
-                        .map_err(|e| self.rpc_error(e))?
-                    {
-                        return Ok(Some(receipt));
+                // Mined between our receipt queries and this count? A node may also count the
+                // nonce a moment before it serves the receipt (seen with anvil under load):
+                // look again for a while before calling the nonce someone else's. Calling our
+                // own mined transaction someone else's would send the work again, and report
+                // it undone.
+                let settle = tokio::time::Instant::now() + RECEIPT_SETTLE;
+                loop {
+                    for hash in sent {
+                        if let Some(receipt) = self
+                            .provider
+                            .get_transaction_receipt(*hash)
+                            .await
+                            .map_err(|e| self.rpc_error(e))?
+                        {
+                            return Ok(Some(receipt));
+                        }
                     }
+                    if tokio::time::Instant::now() >= settle {
+                        return Err(EvmError::NonceTaken {
+                            chain: self.config.name.clone(),
+                            nonce,
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                return Err(EvmError::NonceTaken { chain: self.config.name.clone(), nonce });
             }
             if tokio::time::Instant::now() >= until {
                 return Ok(None);
@@ -474,6 +487,10 @@ impl EvmChain {
 
 /// The least a replacement raises both fees by, in percent (nodes require at least 10%).
 pub const BUMP_PERCENT: u128 = 13;
+
+/// How long a receipt is looked for once the account's nonce moved past the transaction's,
+/// before the nonce is taken to be another transaction's.
+const RECEIPT_SETTLE: Duration = Duration::from_secs(2);
 
 /// How often a sent transaction's receipt is asked for, at the slowest (from 20 ms, doubling).
 const RECEIPT_POLL: Duration = Duration::from_millis(500);

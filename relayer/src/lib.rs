@@ -167,6 +167,9 @@ impl Backoff {
 /// How long a stopping loop lets its step in hand finish.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
+/// How long a stopping relayer waits for its status server's open connections to close.
+const STATUS_GRACE: Duration = Duration::from_secs(2);
+
 /// One loop's unit of work: `Ok(true)` if it made progress (run again at once), `Ok(false)` if
 /// there was nothing to do (wait a poll interval), an error to retry after a backoff.
 trait Step: Send {
@@ -292,6 +295,7 @@ pub async fn run(
         };
         chains.push(EvmChain::connect(Arc::new(chain.clone()), signer)?);
     }
+    let mut status_server = None;
     if let Some(addr) = config.metrics {
         let mut stop = stop_rx.clone();
         let source = status::server::StatusSource::new(
@@ -301,10 +305,11 @@ pub async fn run(
             network.clone(),
             chains.clone(),
         );
-        let bound = status::server::serve(addr, source, async move {
+        let (bound, server) = status::server::serve(addr, source, async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         })
         .await?;
+        status_server = Some(server);
         info!(%bound, "serving /metrics, /status and /messages");
     }
     // A misconfigured chain (another chain id, no contract at an address) stops the relayer at
@@ -397,6 +402,15 @@ pub async fn run(
         if let Err(e) = joined {
             warn!(error = %e, "a loop ended abnormally");
         }
+    }
+    // The status server holds the store: the relayer has stopped only once it has let go (a
+    // caller may open the store right after). A client keeping a connection open gets
+    // STATUS_GRACE, then the server is aborted.
+    if let Some(mut server) = status_server
+        && tokio::time::timeout(STATUS_GRACE, &mut server).await.is_err()
+    {
+        server.abort();
+        let _ = server.await;
     }
     info!("stopped");
     Ok(())

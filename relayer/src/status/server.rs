@@ -241,12 +241,13 @@ async fn retry(State(source): State<StatusSource>, Path(hash): Path<String>) -> 
 }
 
 /// Serves `GET /metrics`, `GET /status`, `GET /messages` and `POST /messages/{hash}/retry`
-/// on `addr` until `shutdown` resolves; returns the bound address.
+/// on `addr` until `shutdown` resolves; returns the bound address and the server's task (it
+/// holds the store until it ends: await it before the store may be opened again).
 pub async fn serve(
     addr: SocketAddr,
     source: StatusSource,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<SocketAddr, MetricsError> {
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), MetricsError> {
     let listener =
         TcpListener::bind(addr).await.map_err(|source| MetricsError::Bind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| MetricsError::Bind { addr, source })?;
@@ -256,10 +257,10 @@ pub async fn serve(
         .route("/messages/{hash}/retry", post(retry))
         .with_state(source.clone())
         .merge(source.metrics.router());
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             warn!(error = %e, "status endpoint stopped");
         }
     });
-    Ok(bound)
+    Ok((bound, server))
 }
