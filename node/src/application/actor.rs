@@ -66,9 +66,9 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
         (actor, mailbox)
     }
 
-    /// Starts the actor. It first replays the finalized blocks marshal already processed (after
-    /// a restart), then serves requests until its mailbox closes (`Ok`) or it must refuse a
-    /// finalized block (`Err`, the reason).
+    /// Starts the actor. After a restart it first restores the finalized chain from its index
+    /// and replays from marshal the processed blocks the index lacks, then serves requests
+    /// until its mailbox closes (`Ok`) or it must refuse a finalized block (`Err`, the reason).
     pub fn start(self, marshal: Marshal) -> Handle<Result<(), FinalizeError>> {
         let Self {
             context,
