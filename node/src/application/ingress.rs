@@ -247,21 +247,9 @@ impl Mailbox {
     pub async fn submit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
         let forward = self.gossip.get().map(|gossip| (gossip.clone(), transaction.clone()));
         let admitted = self.submit_from_peer(transaction).await;
-        let hash = match &admitted {
-            Ok(hash) | Err(SubmitError::Duplicate(hash)) => *hash,
-            Err(_) => return admitted,
-        };
+        let Some(hash) = held(&admitted) else { return admitted };
         if let Some((gossip, transaction)) = forward {
-            let replication = gossip.forward(transaction).await;
-            if !replication.reached() {
-                debug!(%hash, holders = replication.holders, needed = replication.needed,
-                    "not enough peers hold the transaction yet");
-                return Err(SubmitError::NotReplicated {
-                    hash,
-                    holders: replication.holders,
-                    needed: replication.needed,
-                });
-            }
+            replicated(hash, gossip.forward(transaction).await)?;
         }
         admitted
     }
@@ -282,19 +270,9 @@ impl Mailbox {
         let answers = admitted.into_iter().map(|(admitted, forward)| {
             let gossip = gossip.clone();
             async move {
-                let hash = match &admitted {
-                    Ok(hash) | Err(SubmitError::Duplicate(hash)) => *hash,
-                    Err(_) => return admitted,
-                };
+                let Some(hash) = held(&admitted) else { return admitted };
                 if let (Some(gossip), Some(transaction)) = (gossip, forward) {
-                    let replication = gossip.forward_queued(transaction).await;
-                    if !replication.reached() {
-                        return Err(SubmitError::NotReplicated {
-                            hash,
-                            holders: replication.holders,
-                            needed: replication.needed,
-                        });
-                    }
+                    replicated(hash, gossip.forward_queued(transaction).await)?;
                 }
                 admitted
             }
@@ -448,6 +426,28 @@ impl Mailbox {
             }
         }
     }
+}
+
+/// The hash of a submission this node now holds (admitted, or pending already).
+fn held(admitted: &Result<B256, SubmitError>) -> Option<B256> {
+    match admitted {
+        Ok(hash) | Err(SubmitError::Duplicate(hash)) => Some(*hash),
+        Err(_) => None,
+    }
+}
+
+/// `NotReplicated` unless enough peers said they hold the transaction `hash`.
+fn replicated(hash: B256, replication: gossip::Replication) -> Result<(), SubmitError> {
+    if replication.reached() {
+        return Ok(());
+    }
+    debug!(%hash, holders = replication.holders, needed = replication.needed,
+        "not enough peers hold the transaction yet");
+    Err(SubmitError::NotReplicated {
+        hash,
+        holders: replication.holders,
+        needed: replication.needed,
+    })
 }
 
 impl gossip::Admit for Mailbox {
