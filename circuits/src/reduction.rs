@@ -1,7 +1,7 @@
-//! The circuit's R1CS-to-QAP reduction: libsnark's, with the roles of the `A` and `B` matrices
-//! exchanged.
+//! The circuit's R1CS-to-QAP reduction: libsnark's QAP with the roles of the `A` and `B`
+//! matrices exchanged, and snarkjs's odd-coset form of the quotient.
 //!
-//! # Why
+//! # Why `A` and `B` are exchanged
 //! In Groth16 the proving key holds the `B` polynomials twice, once in G1 and once in **G2**, and
 //! every proof computes a multi-scalar multiplication over that G2 query. A G2 operation costs
 //! about three G1 operations, and scalars that are small (bits, counters) are nearly free in
@@ -14,10 +14,24 @@
 //!
 //! The exchange must be the same at setup and when proving: [`BSwappedReduction`] is the
 //! reduction parameter of [`Groth16`](ark_groth16::Groth16) in both, and the prover hands it the
-//! matrices in its order ([`qap_order`]). Verification does not involve the reduction.
+//! matrices in its order ([`qap_order`]). Verification does not involve the reduction. The
+//! circom `.r1cs` export writes the constraints in the same order, so a snarkjs ceremony
+//! ([`crate::ceremony`]) makes keys for exactly this QAP.
+//!
+//! # The quotient in snarkjs's form
+//! Groth16's `C` needs `h(τ)·Z(τ)/δ` for the quotient `h = (A·B − C)/Z` of the witness's
+//! polynomials over the domain of size `n`. libsnark (and arkworks' default) publishes
+//! `τⁱ·Z(τ)/δ` and makes the prover compute `h`'s coefficients: three inverse FFTs, three FFTs
+//! over a coset, a division by `Z` there and one more inverse FFT. snarkjs publishes instead
+//! `Hᵢ = L'₂ᵢ₊₁(τ)/δ`, the Lagrange polynomials of the domain of size `2n` at its odd points
+//! `ω₂ₙ^(2i+1)` (the coset `ω₂ₙ·⟨ωₙ⟩`): `P = A·B − C` has degree at most `2n − 2` and vanishes
+//! on the even points, so `P(τ) = Σᵢ P(ω₂ₙ^(2i+1))·L'₂ᵢ₊₁(τ)` exactly, and the prover only
+//! needs `P`'s values on that coset: the last inverse FFT and the division disappear. This
+//! crate uses snarkjs's form for every key, so a key imported from a ceremony `.zkey` and the
+//! INSECURE dev key go through the same prover.
 
 use ark_ff::PrimeField;
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_groth16::r1cs_to_qap::R1CSToQAP;
 use ark_poly::EvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSystemRef, Matrix, R1CS_PREDICATE_LABEL, Result as R1CSResult, SynthesisError,
@@ -92,29 +106,68 @@ impl R1CSToQAP for BSwappedReduction {
         )
     }
 
-    /// `matrices` must be in [`qap_order`].
+    /// `matrices` must be in [`qap_order`]. Returns `P = A·B − C` at the odd points of the
+    /// doubled domain, `ω₂ₙ^(2i+1)` for `i < n` (see the [module docs](self)).
     fn witness_map_from_matrices<F: PrimeField, D: EvaluationDomain<F>>(
         matrices: &[Matrix<F>],
         num_inputs: usize,
         num_constraints: usize,
         full_assignment: &[F],
     ) -> R1CSResult<Vec<F>> {
-        LibsnarkReduction::witness_map_from_matrices::<F, D>(
-            matrices,
-            num_inputs,
-            num_constraints,
-            full_assignment,
-        )
+        let [first, second, third] = matrices else {
+            return Err(SynthesisError::PredicateNotFound);
+        };
+        let domain =
+            D::new(num_constraints + num_inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let coset = odd_coset(&domain)?;
+        let evaluate = |matrix: &Matrix<F>| -> Vec<F> {
+            let mut values = vec![F::zero(); domain.size()];
+            for (value, row) in values.iter_mut().zip(matrix) {
+                *value =
+                    row.iter().map(|(coefficient, i)| *coefficient * full_assignment[*i]).sum();
+            }
+            values
+        };
+        // Each matrix's values over the domain → coefficients → values over the odd coset.
+        let over_coset = |mut values: Vec<F>| {
+            domain.ifft_in_place(&mut values);
+            coset.fft_in_place(&mut values);
+            values
+        };
+        let mut a = evaluate(first);
+        // libsnark's rows `input_i · 0 = 0`, as in the instance map.
+        a[num_constraints..num_constraints + num_inputs]
+            .copy_from_slice(&full_assignment[..num_inputs]);
+        // arkworks' FFTs are parallel themselves (the `parallel` feature).
+        let (a, b, c) = (over_coset(a), over_coset(evaluate(second)), over_coset(evaluate(third)));
+        Ok(a.iter().zip(&b).zip(&c).map(|((a, b), c)| *a * b - c).collect())
     }
 
+    /// `L'₂ᵢ₊₁(t)/δ` for `i < n`, where `n = max_power + 1` is the domain size (arkworks' setup
+    /// passes the size minus one) and `L'` are the Lagrange polynomials of the domain of size
+    /// `2n`; see the [module docs](self).
     fn h_query_scalars<F: PrimeField, D: EvaluationDomain<F>>(
         max_power: usize,
         t: F,
-        zt: F,
+        _zt: F,
         delta_inverse: F,
     ) -> R1CSResult<Vec<F>> {
-        LibsnarkReduction::h_query_scalars::<F, D>(max_power, t, zt, delta_inverse)
+        let doubled =
+            D::new(2 * (max_power + 1)).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        Ok(doubled
+            .evaluate_all_lagrange_coefficients(t)
+            .into_iter()
+            .skip(1)
+            .step_by(2)
+            .map(|lagrange| lagrange * delta_inverse)
+            .collect())
     }
+}
+
+/// The coset `ω₂ₙ·D` of `domain` (size `n`): the odd points of the domain of size `2n`.
+fn odd_coset<F: PrimeField, D: EvaluationDomain<F>>(domain: &D) -> R1CSResult<D> {
+    let doubled = D::new(2 * domain.size()).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+    domain.get_coset(doubled.group_gen()).ok_or(SynthesisError::PolynomialDegreeTooLarge)
 }
 
 /// Groth16 over BN254 with the circuit's reduction: what setup and proving use.

@@ -13,7 +13,7 @@
 //! canonical serialization:
 //!
 //! ```text
-//! trestle-groth16-bn254 v1 kind=proving-key capacity=4 origin=INSECURE-DEV-SETUP
+//! trestle-groth16-bn254 v2 kind=proving-key capacity=4 origin=INSECURE-DEV-SETUP
 //! <compressed ProvingKey<Bn254> bytes>
 //! ```
 //!
@@ -22,6 +22,10 @@
 //! came from). Reading validates everything: the header, the kind, the capacity the caller
 //! expects, every curve point (on the curve, in the right subgroup), no trailing bytes and the
 //! number of public inputs; any failure is a [`KeyFileError`].
+//!
+//! Version `v2` holds the `H` query in snarkjs's odd-coset form (see [`crate::reduction`]);
+//! `v1` files hold libsnark's powers of `τ` and are refused (their proofs would not verify):
+//! make them again.
 
 use std::{
     fs,
@@ -54,7 +58,7 @@ pub const DEVNET_CAPACITY: usize = 8;
 pub const INSECURE_DEV_ORIGIN: &str = "INSECURE-DEV-SETUP";
 
 const MAGIC: &str = "trestle-groth16-bn254";
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
 const MAX_HEADER: usize = 512;
 
 /// A proving key and its verifying key for one capacity.
@@ -223,8 +227,16 @@ fn read_key<K: CanonicalDeserialize>(
     if fields.next() != Some(MAGIC) {
         return Err(header_error("not a trestle Groth16 key file".into()));
     }
-    if fields.next() != Some(VERSION) {
-        return Err(header_error("unsupported version".into()));
+    match fields.next() {
+        Some(VERSION) => {}
+        Some("v1") => {
+            return Err(header_error(
+                "version v1 (H query in libsnark's form, before snarkjs's was adopted): make the \
+                 key again"
+                    .into(),
+            ));
+        }
+        _ => return Err(header_error("unsupported version".into())),
     }
     let mut field = |name: &str| {
         fields
