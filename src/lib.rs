@@ -4,6 +4,7 @@
 //! it that tests call directly.
 
 pub mod anchor_cache;
+pub mod ceremony;
 pub mod confirm;
 pub mod devnet;
 pub mod prove;

@@ -129,12 +129,42 @@ enum CircuitCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Export the light-client constraint system in circom's `.r1cs` format: the input of a
+    /// snarkjs phase-2 ceremony (`snarkjs groth16 setup`, `snarkjs zkey verify`).
+    R1cs {
+        /// Committee capacity of the circuit.
+        #[arg(long)]
+        capacity: usize,
+        /// The `.r1cs` file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a ceremony's final `.zkey` as the proving key: checks it against the circuit of
+    /// CAPACITY, then writes the key files, the Solidity verifier and the snarkjs
+    /// verification key into OUT.
+    ImportZkey {
+        /// Committee capacity of the circuit.
+        #[arg(long)]
+        capacity: usize,
+        /// The final `.zkey` of the ceremony.
+        #[arg(long)]
+        zkey: PathBuf,
+        /// Directory for the key files and exports.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Vectors { out, check } => vectors(&out, check),
         Command::Circuit(CircuitCommand::Setup { capacity, out }) => circuit_setup(capacity, &out),
+        Command::Circuit(CircuitCommand::R1cs { capacity, out }) => {
+            trestle::ceremony::r1cs(capacity, &out)
+        }
+        Command::Circuit(CircuitCommand::ImportZkey { capacity, zkey, out }) => {
+            trestle::ceremony::import(capacity, &zkey, &out)
+        }
         Command::Devnet { validators, data_dir, no_evm, no_l1 } => trestle::devnet::run(
             &data_dir,
             validators,

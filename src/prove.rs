@@ -57,7 +57,7 @@ impl std::str::FromStr for Target {
 /// The proving key for `capacity` in `dir`: a ceremony key if there is one, else the INSECURE
 /// dev key.
 pub fn proving_key_path(dir: &Path, capacity: usize) -> anyhow::Result<PathBuf> {
-    let ceremony = dir.join(format!("light-client-n{capacity}.pk"));
+    let (ceremony, _) = setup::ceremony_key_paths(dir, capacity);
     if ceremony.exists() {
         return Ok(ceremony);
     }

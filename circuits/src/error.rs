@@ -5,7 +5,8 @@
 //! constraint synthesis: loading parameters, building constant tables, native point
 //! arithmetic on invalid inputs. Each phase of the light-client circuit has its own error:
 //! [`WitnessError`] (building the circuit), [`SetupError`], [`KeyFileError`], [`ProveError`],
-//! [`VerifyError`] and [`ExportError`].
+//! [`VerifyError`] and [`ExportError`]; the ceremony has [`CeremonyError`] (exporting the
+//! constraint system) and [`ZkeyError`] (importing its result).
 
 use ark_relations::gr1cs::SynthesisError;
 use trestle_light_client::committee::MAX_CAPACITY;
@@ -250,4 +251,101 @@ pub enum ExportError {
     /// Setup or proving for a fixture failed.
     #[error("{0}")]
     Fixture(String),
+}
+
+/// Why the constraint system could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum CeremonyError {
+    /// Writing failed.
+    #[error("writing the constraint system failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Deriving the circuit's matrices failed.
+    #[error("deriving the constraint matrices failed: {0}")]
+    Circuit(#[from] ProveError),
+    /// A count does not fit the format's 32-bit fields.
+    #[error("{count} {what} do not fit circom's 32-bit fields")]
+    TooLarge {
+        /// What was counted.
+        what: &'static str,
+        /// The count.
+        count: usize,
+    },
+}
+
+/// Why a snarkjs `.zkey` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ZkeyError {
+    /// Reading the file failed.
+    #[error("reading the zkey failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file does not start with `zkey`.
+    #[error("not a zkey file")]
+    NotZkey,
+    /// An unknown zkey file version.
+    #[error("zkey version {0} (only version 1 is known)")]
+    Version(u32),
+    /// A section ends before its contents (or the file before a section).
+    #[error("zkey section {section} is truncated")]
+    Truncated {
+        /// The section (0: the file's section table).
+        section: u32,
+    },
+    /// A section type outside 1..=10 (not a Groth16 key).
+    #[error("unexpected zkey section {0}")]
+    UnknownSection(u32),
+    /// A section appears twice.
+    #[error("zkey section {0} appears twice")]
+    DuplicateSection(u32),
+    /// A section is missing.
+    #[error("zkey section {0} is missing")]
+    MissingSection(u32),
+    /// The key is not for Groth16 (snarkjs also writes PLONK and FFLONK keys).
+    #[error("the zkey is not a Groth16 key")]
+    NotGroth16,
+    /// The key is not over BN254.
+    #[error("the zkey is not over BN254")]
+    NotBn254,
+    /// A section's length or counts do not fit together.
+    #[error("zkey section {section} is malformed: {reason}")]
+    Malformed {
+        /// The section.
+        section: u32,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A field element is not below its modulus.
+    #[error("zkey section {section}, entry {index}: not a canonical field element")]
+    Field {
+        /// The section.
+        section: u32,
+        /// The entry.
+        index: usize,
+    },
+    /// A point is not on the curve or not in the prime-order subgroup.
+    #[error("zkey section {section}, point {index}: not a valid curve point")]
+    Point {
+        /// The section.
+        section: u32,
+        /// The point.
+        index: usize,
+    },
+    /// Deriving our circuit's matrices to compare with failed.
+    #[error("deriving the circuit to compare with failed: {0}")]
+    Derive(#[from] ProveError),
+    /// The key is for another circuit or capacity.
+    #[error("the zkey is not for the light-client circuit of capacity {capacity}: {reason}")]
+    OtherCircuit {
+        /// The capacity the key was checked against.
+        capacity: usize,
+        /// The first difference found.
+        reason: String,
+    },
+    /// The key's points do not fit together (`β₁`/`β₂`, `δ₁`/`δ₂`, or `δ₁` and the last
+    /// contribution).
+    #[error("the zkey is inconsistent: {0}")]
+    Inconsistent(&'static str),
+    /// Nobody contributed to phase 2: `δ` is the generator, known to everyone, and proofs of
+    /// false statements are easy.
+    #[error("the zkey has no phase-2 contribution (δ is public): run `snarkjs zkey contribute`")]
+    NoContributions,
 }

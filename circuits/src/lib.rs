@@ -17,12 +17,15 @@
 //! * [`reduction`] — the R1CS-to-QAP reduction setup and proving share (libsnark's with `A`
 //!   and `B` exchanged, so the cheaper side lands in G2);
 //! * [`setup`] — Groth16 setup (an INSECURE seeded dev setup) and key files;
+//! * [`ceremony`] — production keys: the `.r1cs` export and the import of a snarkjs
+//!   ceremony's `.zkey`;
 //! * [`prove`] — [`Prover`]: signed light-client state → proof;
 //! * [`verify`] — [`Verifier`]: state + committee commitment + proof → accept/reject;
 //! * [`export`] — the generated Solidity verifier, snarkjs JSON files and forge fixtures.
 
 #![forbid(unsafe_code)]
 
+pub mod ceremony;
 pub mod circuit;
 pub mod error;
 pub mod export;

@@ -60,17 +60,17 @@ pub struct Prover {
 /// The circuit's R1CS matrices (in the reduction's order, see [`qap_order`]) and its
 /// dimensions, for one capacity.
 #[derive(Clone, Debug)]
-struct ConstraintMatrices {
-    abc: Vec<Matrix<Fr>>,
-    num_instance_variables: usize,
-    num_witness_variables: usize,
-    num_constraints: usize,
+pub(crate) struct ConstraintMatrices {
+    pub(crate) abc: Vec<Matrix<Fr>>,
+    pub(crate) num_instance_variables: usize,
+    pub(crate) num_witness_variables: usize,
+    pub(crate) num_constraints: usize,
 }
 
 impl ConstraintMatrices {
     /// Synthesizes the blank circuit of `capacity` as Groth16's setup does and keeps its
     /// matrices.
-    fn derive(capacity: usize) -> Result<Self, ProveError> {
+    pub(crate) fn derive(capacity: usize) -> Result<Self, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);

@@ -89,6 +89,13 @@ pub fn insecure_dev_key_paths(dir: &Path, capacity: usize) -> (PathBuf, PathBuf)
     (dir.join(format!("{stem}.pk")), dir.join(format!("{stem}.vk")))
 }
 
+/// File names of ceremony keys for `capacity` inside `dir` (written by `trestle circuit
+/// import-zkey`): `(proving, verifying)`.
+pub fn ceremony_key_paths(dir: &Path, capacity: usize) -> (PathBuf, PathBuf) {
+    let stem = format!("light-client-n{capacity}");
+    (dir.join(format!("{stem}.pk")), dir.join(format!("{stem}.vk")))
+}
+
 /// **INSECURE**: runs [`insecure_dev_setup`] and writes both keys to
 /// [`insecure_dev_key_paths`] in `dir` (created if missing), labelled
 /// [`INSECURE_DEV_ORIGIN`] in their headers and names. Returns the keys.
