@@ -200,9 +200,10 @@ impl Default for RetryConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProverConfig {
-    /// Directory holding the proving key `light-client-n<capacity>.pk`, or the INSECURE dev
-    /// key `light-client-n<capacity>.INSECURE-DEV.pk` that `trestle setup --insecure-dev`
-    /// writes (used only when the first is absent, and loudly).
+    /// Directory holding the proving key `light-client-n<capacity>.pk` (a ceremony key, as
+    /// `trestle circuit import-zkey` writes it), or the INSECURE dev key
+    /// `light-client-n<capacity>.INSECURE-DEV.pk` that `trestle circuit setup` writes (used
+    /// only when the first is absent, and loudly).
     pub keys_dir: PathBuf,
     /// Committee capacity of the circuit (must match the network's and the verifier's).
     pub capacity: usize,
@@ -211,7 +212,8 @@ pub struct ProverConfig {
 impl ProverConfig {
     /// The proving key to load: the production name if it exists, else the INSECURE dev one.
     pub fn proving_key_path(&self) -> PathBuf {
-        let production = self.keys_dir.join(format!("light-client-n{}.pk", self.capacity));
+        let (production, _) =
+            trestle_circuits::setup::ceremony_key_paths(&self.keys_dir, self.capacity);
         if production.exists() {
             return production;
         }

@@ -14,6 +14,8 @@
 //! regenerates them and fails on any difference; run it with `TRESTLE_REGENERATE=1` to
 //! rewrite them (`TRESTLE_REGENERATE=1 cargo test -p trestle-circuits generated_files`).
 
+use ark_bn254::Bn254;
+use ark_groth16::Proof;
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 use serde_json::Value;
 use trestle_light_client::{
@@ -106,16 +108,47 @@ pub fn devnet_verifier(keys: &CircuitKeys) -> Result<String, ExportError> {
     verifier_contract(&keys.verifying_key, &provenance)
 }
 
-/// The forge proof fixture (JSON text) for `keys`: the fixture state, its public inputs and
-/// the proof in the verifier's calldata layout, all as `0x` hex words.
-pub fn proof_fixture(keys: &CircuitKeys) -> Result<String, ExportError> {
-    let signed = fixture_signed_state(keys.capacity)?;
-    let prover = Prover::new(keys.proving_key.clone(), keys.capacity)
-        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+/// The fixture state of [`fixture_signed_state`] for `prover`'s capacity, proven with
+/// `prover` (proving RNG seeded with [`FIXTURE_PROVING_SEED`]): the signed state, the proof and
+/// its document ([`proof_document`]: state, committee, signers, public inputs and the proof in
+/// the verifier's calldata layout, all as `0x` hex words).
+pub fn fixture_proof(prover: &Prover) -> Result<FixtureProof, ExportError> {
+    let signed = fixture_signed_state(prover.capacity())?;
     let mut rng = ChaCha20Rng::from_seed(FIXTURE_PROVING_SEED);
     let proof = prover
         .prove(&signed.state, &signed.committee, &signed.signatures, &mut rng)
         .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let signers: Vec<u32> = signed.signatures.iter().map(|s| s.slot).collect();
+    let Value::Object(fields) = proof_document(
+        prover.capacity(),
+        &signed.state,
+        &signed.committee.commitment_bytes(),
+        &signers,
+        &proof,
+    )?
+    else {
+        return Err(ExportError::Fixture("proof document is not an object".into()));
+    };
+    Ok(FixtureProof { signed, proof, document: fields })
+}
+
+/// What [`fixture_proof`] returns.
+#[derive(Clone, Debug)]
+pub struct FixtureProof {
+    /// The signed fixture state.
+    pub signed: FixtureSignedState,
+    /// Its proof.
+    pub proof: Proof<Bn254>,
+    /// The proof document's fields ([`proof_document`]).
+    pub document: serde_json::Map<String, Value>,
+}
+
+/// The forge proof fixture (JSON text) for `keys`: [`fixture_proof`]'s document with a
+/// comment.
+pub fn proof_fixture(keys: &CircuitKeys) -> Result<String, ExportError> {
+    let prover = Prover::new(keys.proving_key.clone(), keys.capacity)
+        .map_err(|e| ExportError::Fixture(e.to_string()))?;
+    let fields = fixture_proof(&prover)?.document;
     let mut document = serde_json::Map::new();
     document.insert(
         "comment".into(),
@@ -126,17 +159,6 @@ pub fn proof_fixture(keys: &CircuitKeys) -> Result<String, ExportError> {
             keys.capacity
         )),
     );
-    let signers: Vec<u32> = signed.signatures.iter().map(|s| s.slot).collect();
-    let Value::Object(fields) = proof_document(
-        keys.capacity,
-        &signed.state,
-        &signed.committee.commitment_bytes(),
-        &signers,
-        &proof,
-    )?
-    else {
-        return Err(ExportError::Fixture("proof document is not an object".into()));
-    };
     document.extend(fields);
     to_text(&Value::Object(document))
 }

@@ -55,6 +55,7 @@ interface Vm {
     function roll(uint256 newHeight) external;
     function expectRevert(bytes4 revertData) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
 
     // Added for the Mailbox gas tests.
