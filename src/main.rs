@@ -48,6 +48,12 @@ enum Command {
         /// `trestle validator register`. Takes effect when the devnet is created.
         #[arg(long)]
         no_l1: bool,
+        /// Light-client keys from a ceremony (`trestle circuit import-zkey --out DIR`, for
+        /// the network's capacity) instead of the INSECURE dev keys: the relayer proves with
+        /// them and every LightClient verifies with a verifier generated from their verifying
+        /// key.
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
     },
     /// Run one validator.
     #[command(subcommand)]
@@ -165,10 +171,10 @@ fn main() -> anyhow::Result<()> {
         Command::Circuit(CircuitCommand::ImportZkey { capacity, zkey, out }) => {
             trestle::ceremony::import(capacity, &zkey, &out)
         }
-        Command::Devnet { validators, data_dir, no_evm, no_l1 } => trestle::devnet::run(
+        Command::Devnet { validators, data_dir, no_evm, no_l1, keys } => trestle::devnet::run(
             &data_dir,
             validators,
-            trestle::devnet::Options { evm: !no_evm, l1: !no_l1 },
+            &trestle::devnet::Options { evm: !no_evm, l1: !no_l1, keys },
             &trestle::devnet::default_solidity_dir(),
         ),
         Command::Node(NodeCommand::Run { config }) => {

@@ -17,6 +17,7 @@ interface ScriptVm {
     function envString(string calldata name) external view returns (string memory value);
     function envOr(string calldata name, address defaultValue) external view returns (address value);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function envOr(string calldata name, bytes calldata defaultValue) external view returns (bytes memory value);
     function readFile(string calldata path) external view returns (string memory data);
     function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
@@ -48,6 +49,9 @@ interface ScriptVm {
 ///   (the committed LightClientVerifier is the INSECURE dev key's). Outside devnet chain ids
 ///   (isDevnetChain) the verifier must say `INSECURE_DEV_SETUP() == false`, else the script
 ///   reverts with InsecureVerifier.
+/// - VERIFIER_CREATION_CODE (optional, 0x-hex): the creation code of a verifier to deploy instead
+///   of the committed one, when VERIFIER is not set: the verifier `trestle circuit import-zkey`
+///   generates for a ceremony key, compiled by the caller (`trestle devnet --keys` does both).
 /// - MAILBOX_OWNER (optional): who ends up owning the mailbox's source registry; default the
 ///   broadcasting account (which registers the sources either way).
 /// Both files must lie under solidity/deployments/, the only directory foundry.toml's
@@ -93,6 +97,9 @@ contract Deploy {
     /// @param chainId The chain deployed to.
     /// @param verifier The verifier.
     error InsecureVerifier(uint256 chainId, address verifier);
+    /// @notice VERIFIER_CREATION_CODE did not deploy a contract.
+    error VerifierNotCreated();
+
     /// @notice The genesis has "settlementChainId" but no "rollups".
     error SettlementWithoutRollups();
 
@@ -136,7 +143,10 @@ contract Deploy {
 
         vm.startBroadcast();
         d.verifier = vm.envOr("VERIFIER", address(0));
-        if (d.verifier == address(0)) d.verifier = address(new LightClientVerifier());
+        if (d.verifier == address(0)) {
+            bytes memory creationCode = vm.envOr("VERIFIER_CREATION_CODE", bytes(""));
+            d.verifier = creationCode.length == 0 ? address(new LightClientVerifier()) : _create(creationCode);
+        }
         checkVerifier(d.verifier, block.chainid);
         LightClient lightClient = new LightClient(genesis, committee, epochLength, IStateProofVerifier(d.verifier));
         d.lightClient = address(lightClient);
@@ -147,6 +157,15 @@ contract Deploy {
         vm.stopBroadcast();
 
         _write(d, genesis, epochLength, deployer, owner, deploymentPath);
+    }
+
+    /// @notice Deploys `creationCode` (a verifier compiled outside this project).
+    /// @dev Reverts with VerifierNotCreated if the creation fails or leaves no code.
+    function _create(bytes memory creationCode) internal returns (address created) {
+        assembly ("memory-safe") {
+            created := create(0, add(creationCode, 0x20), mload(creationCode))
+        }
+        if (created == address(0) || created.code.length == 0) revert VerifierNotCreated();
     }
 
     /// @notice Refuses (InsecureVerifier) a verifier whose key anyone can forge proofs for on a

@@ -441,7 +441,9 @@ pub struct Deployment {
 /// Deploys trestle's contracts on the chain of `plan` with `solidity/script/Deploy.s.sol`:
 /// light client at `genesis`, mailbox sources = the other chains' message namespaces; on the
 /// chain that `settles_rollups` (the L1) also `RollupConfirmations` over the other chains' block
-/// namespaces and the first rollup's demo `RollupSettlement`.
+/// namespaces and the first rollup's demo `RollupSettlement`. The light clients verify with the
+/// committed (INSECURE dev) verifier, or with the one deployed from `verifier_code` (creation
+/// code, `0x` hex; see [`super::verifier`]).
 pub fn deploy(
     solidity: &Path,
     devnet_dir: &Path,
@@ -449,6 +451,7 @@ pub fn deploy(
     all: &[ChainPlan],
     genesis: &LightClientGenesis,
     settles_rollups: bool,
+    verifier_code: Option<&str>,
 ) -> Result<Deployment, ChainsError> {
     let relative = deployments_dir(devnet_dir)?.join(plan.chain_id.to_string());
     let absolute = solidity.join(&relative);
@@ -508,6 +511,9 @@ pub fn deploy(
         .args(["--rpc-url", &plan.rpc_url(), "--private-key", ANVIL_DEV_KEY])
         .env("GENESIS_JSON", relative.join("genesis.json"))
         .env("DEPLOYMENT_JSON", relative.join("deployment.json"));
+    if let Some(code) = verifier_code {
+        forge.env("VERIFIER_CREATION_CODE", code);
+    }
     run_tool("forge script Deploy.s.sol", forge, solidity)?;
 
     let text = fs::read_to_string(&output_path).map_err(io_error(&output_path))?;

@@ -40,6 +40,7 @@ mod processes;
 pub mod relayer;
 mod settlement;
 mod supervision;
+pub mod verifier;
 
 use std::{
     path::{Path, PathBuf},
@@ -69,19 +70,27 @@ pub fn default_solidity_dir() -> PathBuf {
 }
 
 /// What `trestle devnet` runs besides the validators.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// The EVM chains with trestle's contracts and the relayer.
     pub evm: bool,
     /// When creating the devnet: a committee that follows a StakeTable on an L1 ([`l1`]).
     pub l1: bool,
+    /// Light-client keys from outside (a ceremony's) instead of the INSECURE dev keys
+    /// ([`verifier`]).
+    pub keys: Option<PathBuf>,
 }
 
 /// `trestle devnet`: init (or resume) `dir`, start its L1 if it has one, every validator, then
 /// (unless `options.evm` is false) the EVM chains with trestle's contracts deployed from
 /// `solidity`; print endpoints and a live status line until Ctrl-C / SIGTERM, then stop
 /// everything cleanly.
-pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> anyhow::Result<()> {
+pub fn run(
+    dir: &Path,
+    validators: usize,
+    options: &Options,
+    solidity: &Path,
+) -> anyhow::Result<()> {
     let evm = options.evm;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,6 +101,16 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
         Signals::register()?
     };
     let mut devnet = init_with(dir, validators, DEVNET_BLOCK_INTERVAL_MS, options.l1)?;
+    // Checked before anything starts: a bad key directory is a usage error.
+    let external_keys = match &options.keys {
+        Some(keys) => {
+            let capacity = Genesis::load(&devnet.genesis)?.0.committee_capacity;
+            let loaded = verifier::load(solidity, keys, capacity)?;
+            eprintln!("light-client keys from {} ({})", loaded.dir.display(), loaded.origin);
+            Some(loaded)
+        }
+        None => None,
+    };
     let exe = std::env::current_exe().context("locating the trestle executable")?;
     let mut processes = Processes::default();
     let l1_url = l1::configured_url(&devnet)?;
@@ -134,7 +153,14 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
         // first); the signal is consumed here, so the status loop is skipped.
         match runtime.block_on(async {
             tokio::select! {
-                chains = start_chains(dir, solidity, &devnet, l1_url.as_deref(), &mut processes) => {
+                chains = start_chains(
+                    dir,
+                    solidity,
+                    &devnet,
+                    l1_url.as_deref(),
+                    external_keys.as_ref(),
+                    &mut processes,
+                ) => {
                     chains.map(Some)
                 }
                 _ = signals.recv() => Ok(None),
@@ -159,7 +185,8 @@ pub fn run(dir: &Path, validators: usize, options: Options, solidity: &Path) -> 
         if !interrupted {
             eprintln!("  EVM chains ready in {:.1} s", started.elapsed().as_secs_f64());
             let capacity = Genesis::load(&devnet.genesis)?.0.committee_capacity;
-            match relayer::prepare(dir, &devnet, capacity) {
+            let keys = external_keys.as_ref().map(|k| k.dir.as_path());
+            match relayer::prepare(dir, &devnet, capacity, keys) {
                 Ok(mut described) => {
                     let child = relayer::spawn(&exe, &described)?;
                     described.pid = child.id();
@@ -213,6 +240,7 @@ async fn start_chains(
     solidity: &Path,
     devnet: &DevnetFile,
     l1_url: Option<&str>,
+    keys: Option<&verifier::ExternalKeys>,
     processes: &mut Processes,
 ) -> anyhow::Result<Vec<DevnetChain>> {
     chains::ensure_foundry(solidity)?;
@@ -245,7 +273,9 @@ async fn start_chains(
             plan.chain_id, genesis.state.height
         );
         let settles_rollups = plan.chain_id == l1::DEVNET_L1_CHAIN_ID;
-        let deployment = chains::deploy(solidity, dir, plan, &plans, &genesis, settles_rollups)?;
+        let verifier_code = keys.map(|k| k.creation_code.as_str());
+        let deployment =
+            chains::deploy(solidity, dir, plan, &plans, &genesis, settles_rollups, verifier_code)?;
         described.push(DevnetChain {
             name: match plan.chain_id {
                 l1::DEVNET_L1_CHAIN_ID => format!("l1-{}", plan.chain_id),

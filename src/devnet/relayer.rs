@@ -51,10 +51,16 @@ pub fn keys_dir(dir: &Path) -> PathBuf {
 }
 
 /// Writes the relayer's configuration for the chains of `devnet`, removes its stale store and
-/// makes sure the proving key exists. `capacity` is the network's committee capacity: the
-/// contracts verify proofs of the committed verifier, which is for [`DEVNET_CAPACITY`], so any
-/// other capacity is refused with the reason.
-pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Result<DevnetRelayer> {
+/// makes sure the proving key exists: the one in `keys` (`trestle devnet --keys`, already
+/// checked), else the INSECURE dev key in [`keys_dir`] (made if missing). `capacity` is the
+/// network's committee capacity: the contracts verify proofs of the committed verifier, which
+/// is for [`DEVNET_CAPACITY`], so any other capacity is refused with the reason.
+pub fn prepare(
+    dir: &Path,
+    devnet: &DevnetFile,
+    capacity: usize,
+    keys: Option<&Path>,
+) -> anyhow::Result<DevnetRelayer> {
     if capacity != DEVNET_CAPACITY {
         bail!(
             "the deployed LightClientVerifier is for committees of up to {DEVNET_CAPACITY}; this \
@@ -76,16 +82,22 @@ pub fn prepare(dir: &Path, devnet: &DevnetFile, capacity: usize) -> anyhow::Resu
     let home = relayer_dir(dir);
     fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
 
-    let keys = keys_dir(dir);
-    let (proving_key, _) = insecure_dev_key_paths(&keys, capacity);
-    if read_proving_key(&proving_key, capacity).is_err() {
-        eprintln!(
-            "  generating the INSECURE dev proving key (capacity {capacity}) in {}…",
-            keys.display()
-        );
-        write_insecure_dev_keys(&keys, capacity, INSECURE_DEV_SEED)
-            .context("INSECURE dev setup")?;
-    }
+    let keys = match keys {
+        Some(keys) => keys.to_path_buf(),
+        None => {
+            let keys = keys_dir(dir);
+            let (proving_key, _) = insecure_dev_key_paths(&keys, capacity);
+            if read_proving_key(&proving_key, capacity).is_err() {
+                eprintln!(
+                    "  generating the INSECURE dev proving key (capacity {capacity}) in {}…",
+                    keys.display()
+                );
+                write_insecure_dev_keys(&keys, capacity, INSECURE_DEV_SEED)
+                    .context("INSECURE dev setup")?;
+            }
+            keys
+        }
+    };
 
     let store = home.join("relayer.redb");
     if store.exists() {

@@ -15,7 +15,7 @@ use std::{
     process::{Command, Output},
 };
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use trestle_circuits::{
     Prover, Verifier,
     export::{
@@ -105,39 +105,6 @@ fn section(bytes: &[u8], kind: u32) -> (usize, usize) {
         .find(|(k, _, _)| *k == kind)
         .map(|(_, start, len)| (start, len))
         .expect("section")
-}
-
-/// Compiles the generated verifier with the pinned solc (standard JSON) and returns its
-/// runtime code as `0x` hex.
-fn runtime_code(source: &Path) -> String {
-    let input = json!({
-        "language": "Solidity",
-        "sources": { "LightClientVerifier.sol": { "content": fs::read_to_string(source).expect("verifier source") } },
-        "settings": {
-            "optimizer": { "enabled": true, "runs": 10000 },
-            "evmVersion": "cancun",
-            "outputSelection": { "*": { "LightClientVerifier": ["evm.deployedBytecode.object"] } }
-        }
-    });
-    let mut child = Command::new(repo().join("solidity/tools/solc"))
-        .arg("--standard-json")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("solc");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input.to_string().as_bytes()).expect("write solc input");
-    }
-    let out = child.wait_with_output().expect("solc output");
-    let output: Value = serde_json::from_slice(&out.stdout).expect("solc json");
-    let code = output["contracts"]["LightClientVerifier.sol"]["LightClientVerifier"]["evm"]
-        ["deployedBytecode"]["object"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no bytecode: {output}"));
-    assert!(!code.is_empty(), "empty runtime code: {output}");
-    format!("0x{code}")
 }
 
 #[test]
@@ -237,10 +204,10 @@ fn ceremony_keys_prove_and_verify_natively_with_snarkjs_and_on_chain() {
 
     // ... and in the LightClient contract, with the verifier generated from the imported key.
     let mut fixture = document;
-    fixture.insert(
-        "verifierRuntimeCode".into(),
-        Value::String(runtime_code(&keys.join("LightClientVerifier.sol"))),
-    );
+    let source = fs::read_to_string(keys.join("LightClientVerifier.sol")).expect("verifier source");
+    let compiled = trestle::devnet::verifier::compile_verifier(&repo().join("solidity"), &source)
+        .expect("the generated verifier compiles");
+    fixture.insert("verifierRuntimeCode".into(), Value::String(compiled.runtime_code));
     let forge = Command::new(repo().join("solidity/tools/forge"))
         .args(["test", "--match-contract", "LightClientExternalKeyTest"])
         .current_dir(repo().join("solidity"))

@@ -6,6 +6,7 @@ mod circomlib;
 mod cli;
 mod confirm;
 mod devnet;
+mod external_keys;
 mod join;
 mod layout;
 mod prove;
