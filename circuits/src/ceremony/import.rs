@@ -108,7 +108,7 @@ pub fn import_zkey(zkey_bytes: &[u8], capacity: usize) -> Result<ImportedKey, Zk
 
 /// Section 4 as snarkjs derives it from our `.r1cs` export: per constraint its `A` terms, then
 /// its `B` terms (the reduction's order), then one `A` row `1·inputᵢ` per instance variable.
-fn expected_coefficients(matrices: &ConstraintMatrices) -> Vec<Coefficient> {
+pub(crate) fn expected_coefficients(matrices: &ConstraintMatrices) -> Vec<Coefficient> {
     let m = matrices.num_constraints;
     let mut out = Vec::new();
     for row in 0..m {

@@ -6,6 +6,7 @@
 mod exports;
 mod groth16;
 mod soundness;
+mod zkey;
 
 use std::{path::PathBuf, sync::OnceLock};
 
