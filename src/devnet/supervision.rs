@@ -1,8 +1,13 @@
 //! Supervision of a running devnet: the live status line, restarting the relayer when it exits,
 //! and the demo message.
+//!
+//! On a terminal the status line rewrites itself twice a second; anywhere else (a file, a pipe,
+//! a service manager's journal) it is printed as its own line every [`LOG_INTERVAL`], so that a
+//! log stays a log.
 
 use std::{
     collections::VecDeque,
+    io::IsTerminal as _,
     path::Path,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -134,10 +139,17 @@ fn supervise_relayer(
 
 /// The live status line: every validator's finalized height and the finality latency of the
 /// newest block as observed here (time since its proposer stamped it; includes this poll's delay).
+/// How often the status is printed when stderr is not a terminal.
+pub(crate) const LOG_INTERVAL: Duration = Duration::from_secs(5);
+
 struct Status {
     clients: Vec<Option<HttpClient>>,
     last_height: u64,
     latencies: VecDeque<u64>,
+    /// Whether stderr is a terminal (rewrite one line) or not (one line per interval).
+    terminal: bool,
+    /// When the last line was printed outside a terminal.
+    last_logged: Option<Instant>,
 }
 
 impl Status {
@@ -152,7 +164,25 @@ impl Status {
                     .ok()
             })
             .collect();
-        Self { clients, last_height: 0, latencies: VecDeque::new() }
+        Self {
+            clients,
+            last_height: 0,
+            latencies: VecDeque::new(),
+            terminal: std::io::stderr().is_terminal(),
+            last_logged: None,
+        }
+    }
+
+    /// Prints `line`: over the previous one on a terminal, else as a line of its own at most
+    /// once per [`LOG_INTERVAL`].
+    fn show(&mut self, line: &str) {
+        if self.terminal {
+            // Padded, so that a shorter line covers a longer one.
+            eprint!("\r{line:<72}");
+        } else if self.last_logged.is_none_or(|at| at.elapsed() >= LOG_INTERVAL) {
+            self.last_logged = Some(Instant::now());
+            eprintln!("{line}");
+        }
     }
 
     async fn refresh(&mut self, exited: &[usize]) {
@@ -165,7 +195,7 @@ impl Status {
             heights.push(height);
         }
         let Some(tip) = heights.iter().flatten().copied().max() else {
-            eprint!("\rwaiting for validators to answer…                         ");
+            self.show("waiting for validators to answer…");
             return;
         };
         if tip > self.last_height {
@@ -193,10 +223,11 @@ impl Status {
         let p50 = sorted.get(sorted.len() / 2).map_or("-".to_owned(), |ms| format!("{ms} ms"));
         let per_node: Vec<String> =
             heights.iter().map(|h| h.map_or("down".to_owned(), |h| h.to_string())).collect();
-        eprint!(
-            "\rheight {tip}  [{}]  finality ≈ {p50} (observed p50 of last {})   ",
+        let line = format!(
+            "height {tip}  [{}]  finality ≈ {p50} (observed p50 of last {})",
             per_node.join(" "),
             sorted.len()
         );
+        self.show(&line);
     }
 }

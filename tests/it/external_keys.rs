@@ -1,7 +1,8 @@
 //! `trestle devnet --keys DIR`: light-client keys from outside the devnet. The relayer proves
 //! with them and every LightClient verifies with a verifier generated from their verifying key,
 //! so the demo message is delivered only if both sides use the operator's key; INSECURE dev
-//! keys are refused there.
+//! keys are refused there. Its output goes to a file, where the status comes as whole lines
+//! (no line rewritten with `\r`).
 //!
 //! The key pair here is a real Groth16 key for the devnet's capacity from a seed that is not
 //! the INSECURE dev seed, labelled as what it is: a ceremony at capacity 8 needs a power-16
@@ -54,6 +55,7 @@ fn devnet_relays_with_keys_given_by_the_operator() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("INSECURE dev key"), "{stderr}");
 
+    let log = dir.join("devnet.stderr");
     let mut child = Command::new(exe())
         .args(["devnet", "--validators", "4", "--no-l1", "--keys"])
         .arg(&keys)
@@ -61,7 +63,7 @@ fn devnet_relays_with_keys_given_by_the_operator() {
         .arg(dir.join("net"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
         .spawn()
         .expect("trestle devnet");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -96,8 +98,16 @@ fn devnet_relays_with_keys_given_by_the_operator() {
             );
         }
     });
+    // Outside a terminal the status is logged as lines of their own.
+    let status_line =
+        |text: &str| text.lines().any(|l| l.starts_with("height ") && l.contains("finality"));
+    runtime.block_on(eventually(Duration::from_secs(30), "a status line in the log", || async {
+        std::fs::read_to_string(&log).ok().filter(|text| status_line(text))
+    }));
     devnet::terminate(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(30));
     assert!(status.success(), "devnet exited with {status}");
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(!text.contains('\r'), "a line was rewritten in a log file:\n{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
