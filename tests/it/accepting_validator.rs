@@ -12,15 +12,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use trestle::devnet::{self, DevnetFile, messages, relayer::DEMO_SENDER_KEY};
+use trestle::devnet::{DevnetFile, messages, relayer::DEMO_SENDER_KEY};
 use trestle_relayer::status::client::StatusClient;
 
-use crate::devnet::{alive, eventually, exe, wait_exit};
+use crate::devnet::{DevnetProcess, alive, eventually, exe};
 
 #[test]
 fn killing_the_accepting_validator_does_not_lose_the_message() {
     let dir = crate::cli::tempdir("accepting-validator");
-    let mut child = Command::new(exe())
+    let child = Command::new(exe())
         .args(["devnet", "--validators", "4", "--no-l1", "--data-dir"])
         .arg(&dir)
         .stdin(Stdio::null())
@@ -28,6 +28,7 @@ fn killing_the_accepting_validator_does_not_lose_the_message() {
         .stderr(Stdio::null())
         .spawn()
         .expect("trestle devnet");
+    let child = DevnetProcess::new(child);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let file = runtime.block_on(eventually(
         Duration::from_secs(300),
@@ -80,8 +81,7 @@ fn killing_the_accepting_validator_does_not_lose_the_message() {
     assert!(!alive(killed), "the accepting validator (pid {killed}) survived kill -9");
     let delivery = delivered.expect("the message is delivered after its accepting validator died");
     assert!(delivery.block > 0);
-    devnet::terminate(child.id());
-    let status = wait_exit(&mut child, Duration::from_secs(30));
+    let status = child.stop();
     assert!(status.success(), "devnet exited with {status}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -345,6 +345,37 @@ async fn check_chains(file: &DevnetFile) {
     }
 }
 
+/// A `trestle devnet` process that is stopped (SIGTERM, so it stops its validators, chains and
+/// relayer) when the guard drops, also when a test fails half-way.
+pub(crate) struct DevnetProcess(Option<Child>);
+
+impl DevnetProcess {
+    pub(crate) fn new(child: Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// Stops the devnet and returns how it exited.
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.0.take().expect("running");
+        devnet::terminate(child.id());
+        wait_exit(&mut child, Duration::from_secs(30))
+    }
+}
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            devnet::terminate(child.id());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {

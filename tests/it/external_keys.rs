@@ -17,13 +17,13 @@ use std::{
 
 use alloy_primitives::keccak256;
 use jsonrpsee::{core::client::ClientT as _, http_client::HttpClientBuilder, rpc_params};
-use trestle::devnet::{self, DevnetFile};
+use trestle::devnet::DevnetFile;
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_ORIGIN, ceremony_key_paths, insecure_dev_setup,
     write_proving_key, write_verifying_key,
 };
 
-use crate::devnet::{eventually, exe, wait_exit};
+use crate::devnet::{DevnetProcess, eventually, exe};
 
 const OTHER_SEED: [u8; 32] = *b"trestle test key: not dev seed!!";
 
@@ -56,7 +56,7 @@ fn devnet_relays_with_keys_given_by_the_operator() {
     assert!(stderr.contains("INSECURE dev key"), "{stderr}");
 
     let log = dir.join("devnet.stderr");
-    let mut child = Command::new(exe())
+    let child = Command::new(exe())
         .args(["devnet", "--validators", "4", "--no-l1", "--keys"])
         .arg(&keys)
         .arg("--data-dir")
@@ -66,6 +66,7 @@ fn devnet_relays_with_keys_given_by_the_operator() {
         .stderr(std::fs::File::create(&log).expect("log file"))
         .spawn()
         .expect("trestle devnet");
+    let child = DevnetProcess::new(child);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let file = runtime.block_on(eventually(
         Duration::from_secs(300),
@@ -104,8 +105,7 @@ fn devnet_relays_with_keys_given_by_the_operator() {
     runtime.block_on(eventually(Duration::from_secs(30), "a status line in the log", || async {
         std::fs::read_to_string(&log).ok().filter(|text| status_line(text))
     }));
-    devnet::terminate(child.id());
-    let status = wait_exit(&mut child, Duration::from_secs(30));
+    let status = child.stop();
     assert!(status.success(), "devnet exited with {status}");
     let text = std::fs::read_to_string(&log).expect("log");
     assert!(!text.contains('\r'), "a line was rewritten in a log file:\n{text}");
