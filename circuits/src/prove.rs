@@ -148,8 +148,9 @@ impl Prover {
 
     /// Proves an explicit circuit assignment, without the native quorum check (benchmarks and
     /// tests). An unsatisfied assignment yields [`ProveError::SelfCheck`] (the proof does not
-    /// verify), or [`ProveError::Unsatisfied`] in builds with debug assertions, which check the
-    /// witness first (arkworks' prover would otherwise panic on its own debug assertion).
+    /// verify), or, in builds with debug assertions, [`ProveError::Unsatisfied`]: they check the
+    /// witness once the self-check failed, to say why. (Checking it before every proof cost a
+    /// second full synthesis, with matrices, on every proof of a debug-built relayer.)
     pub fn prove_circuit<R: RngCore + CryptoRng>(
         &self,
         circuit: LightClientCircuit,
@@ -165,11 +166,14 @@ impl Prover {
             .public_inputs()
             .ok_or(ProveError::Synthesis(ark_relations::gr1cs::SynthesisError::AssignmentMissing))?
             .to_field_elements();
-        if cfg!(debug_assertions) && !circuit.clone().synthesize()?.is_satisfied()? {
-            return Err(ProveError::Unsatisfied);
-        }
+        let diagnosis = cfg!(debug_assertions).then(|| circuit.clone());
         let proof = self.prove_with_matrices(circuit, rng)?;
         if !Groth16::<Bn254>::verify_with_processed_vk(&self.prepared, &inputs, &proof)? {
+            if let Some(circuit) = diagnosis
+                && !circuit.synthesize()?.is_satisfied()?
+            {
+                return Err(ProveError::Unsatisfied);
+            }
             return Err(ProveError::SelfCheck);
         }
         Ok(proof)
