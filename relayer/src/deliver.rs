@@ -28,6 +28,7 @@ use trestle_light_client::{
 
 use crate::{
     bindings::{Mailbox, MerkleTree},
+    config::RetryConfig,
     evm::{EvmChain, EvmError},
     metrics::Metrics,
     network::{Network, NetworkError},
@@ -133,15 +134,65 @@ pub struct Deliverer {
     metrics: Metrics,
     /// When the paying account's balance was last read.
     balance_seen: Option<std::time::Instant>,
+    /// When each failing route may be tried again.
+    backoff: RouteBackoff,
+}
+
+/// When each route (a source chain) may be tried again after failing: the wait doubles from
+/// `initial` up to `max`, so a route whose node or chain is down is not asked again on every
+/// poll while the other routes move; a success forgets it.
+#[derive(Debug)]
+struct RouteBackoff {
+    initial: std::time::Duration,
+    max: std::time::Duration,
+    /// Per failing route: consecutive failures and the earliest next attempt.
+    failing: BTreeMap<u64, (u32, std::time::Instant)>,
+}
+
+impl RouteBackoff {
+    fn new(initial: std::time::Duration, max: std::time::Duration) -> Self {
+        Self { initial, max: max.max(initial), failing: BTreeMap::new() }
+    }
+
+    /// Whether `route` may be tried at `now`.
+    fn ready(&self, route: u64, now: std::time::Instant) -> bool {
+        self.failing.get(&route).is_none_or(|(_, at)| now >= *at)
+    }
+
+    /// Records a failure of `route` at `now`; returns the wait before its next attempt.
+    fn failed(&mut self, route: u64, now: std::time::Instant) -> std::time::Duration {
+        let (failures, at) = self.failing.entry(route).or_insert((0, now));
+        *failures = failures.saturating_add(1);
+        let doublings = (*failures - 1).min(20);
+        let wait = self.initial.saturating_mul(1 << doublings).min(self.max);
+        *at = now + wait;
+        wait
+    }
+
+    /// Records a success of `route`.
+    fn succeeded(&mut self, route: u64) {
+        self.failing.remove(&route);
+    }
 }
 
 /// How often the deliver loop reads the paying account's balance (for the metric).
 pub const BALANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Deliverer {
-    /// A deliver loop for `chain`.
-    pub fn new(chain: EvmChain, network: Network, store: Store, metrics: Metrics) -> Self {
-        Self { chain, network, store, metrics, balance_seen: None }
+    /// A deliver loop for `chain`; a route that fails waits `retry.initial_ms`, doubling up to
+    /// `retry.max_ms`, before it is tried again (the other routes go on meanwhile).
+    pub fn new(
+        chain: EvmChain,
+        network: Network,
+        store: Store,
+        metrics: Metrics,
+        retry: RetryConfig,
+    ) -> Self {
+        let backoff = RouteBackoff::new(
+            std::time::Duration::from_millis(retry.initial_ms),
+            std::time::Duration::from_millis(retry.max_ms),
+        );
+        Self { chain, network, store, metrics, balance_seen: None, backoff }
     }
 
     /// Delivers every pending message the light client covers, route by route. Returns whether
@@ -174,14 +225,23 @@ impl Deliverer {
             }
         }
         // One route that cannot move (its node or chain fails) must not hold up the others:
-        // each is tried, and the step fails (and is retried with backoff) only if nothing moved.
+        // each is tried (unless it is waiting out its own backoff), and the step fails (and is
+        // retried with the loop's backoff) only if nothing moved.
         let mut moved = false;
+        let now = std::time::Instant::now();
         for (source, mut queued) in routes {
+            if !self.backoff.ready(source, now) {
+                continue;
+            }
             queued.sort_by_key(|q| q.message.nonce);
             let endpoint = self.network.current();
             match self.deliver_route(source, queued, latest.height, latest.historyRoot).await {
-                Ok(route_moved) => moved |= route_moved,
+                Ok(route_moved) => {
+                    self.backoff.succeeded(source);
+                    moved |= route_moved;
+                }
                 Err(e) => {
+                    let wait = self.backoff.failed(source, now);
                     // The endpoint answered, but wrongly: a proof that does not verify against
                     // the light client's root, or data that does not decode. Nothing was sent;
                     // the next attempt asks another validator.
@@ -194,6 +254,7 @@ impl Deliverer {
                         chain = self.chain.name(),
                         source,
                         error = %e,
+                        retry_in_ms = wait.as_millis(),
                         "route not delivered; its messages stay queued"
                     );
                     first_error.get_or_insert(e);
@@ -517,5 +578,35 @@ impl Deliverer {
                 "message done");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::RouteBackoff;
+
+    #[test]
+    fn a_failing_route_waits_doubling_and_alone() {
+        let mut backoff = RouteBackoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let start = Instant::now();
+        assert!(backoff.ready(1, start) && backoff.ready(2, start));
+        // Route 1 fails repeatedly: 250 ms, 500 ms, 1 s, 2 s, 4 s, then capped at 5 s.
+        let waits: Vec<u64> = (0..7).map(|_| backoff.failed(1, start).as_millis() as u64).collect();
+        assert_eq!(waits, [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+        assert!(!backoff.ready(1, start + Duration::from_millis(4_999)));
+        assert!(backoff.ready(1, start + Duration::from_secs(5)));
+        // Route 2 is not held up by route 1.
+        assert!(backoff.ready(2, start));
+        // A success forgets the failures: the next failure waits the initial time again.
+        backoff.succeeded(1);
+        assert!(backoff.ready(1, start));
+        assert_eq!(backoff.failed(1, start), Duration::from_millis(250));
+        // Many failures never overflow.
+        for _ in 0..100 {
+            backoff.failed(3, start);
+        }
+        assert_eq!(backoff.failed(3, start), Duration::from_secs(5));
     }
 }

@@ -384,8 +384,13 @@ pub async fn run(
             drive(Role::Deliver, label, idle, retry, loop_metrics, stop, discoverer).await;
         });
         for chain in &chains {
-            let deliverer =
-                Deliverer::new(chain.clone(), network.clone(), store.clone(), metrics.clone());
+            let deliverer = Deliverer::new(
+                chain.clone(),
+                network.clone(),
+                store.clone(),
+                metrics.clone(),
+                config.retry,
+            );
             let label = chain.name().to_owned();
             let (retry, idle, metrics, stop) =
                 (config.retry, config.poll.evm(), metrics.clone(), stop_rx.clone());
