@@ -1,5 +1,10 @@
 //! The status endpoints: what [`RelayerStatus`] and [`MessageList`] are made of, and the retry of a
 //! failed message.
+//!
+//! The retry spends the relayer's funds, and the metrics address is often bound to all
+//! interfaces so that Prometheus can scrape it: `POST /messages/{hash}/retry` is answered only
+//! for clients on a loopback address (`trestle relayer retry` on the relayer's own host); others
+//! get `403 Forbidden`. Everything else is read-only.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -7,7 +12,7 @@ use alloy_primitives::B256;
 use alloy_sol_types::SolValue as _;
 use axum::{
     Router,
-    extract::{Path, RawQuery, State},
+    extract::{ConnectInfo, Path, RawQuery, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -231,7 +236,25 @@ async fn messages(State(source): State<StatusSource>, RawQuery(query): RawQuery)
     }
 }
 
-async fn retry(State(source): State<StatusSource>, Path(hash): Path<String>) -> Response {
+/// Whether a client at `peer` may ask for a retry (see the [module docs](self)).
+fn may_retry(peer: SocketAddr) -> bool {
+    peer.ip().is_loopback() || peer.ip().to_canonical().is_loopback()
+}
+
+async fn retry(
+    State(source): State<StatusSource>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(hash): Path<String>,
+) -> Response {
+    if !may_retry(peer) {
+        warn!(%peer, "retry refused: not a loopback client");
+        return (
+            StatusCode::FORBIDDEN,
+            "retries are served to loopback clients only: run `trestle relayer retry` on the \
+             relayer's host",
+        )
+            .into_response();
+    }
     let Ok(hash) = hash.parse::<B256>() else {
         return (StatusCode::BAD_REQUEST, "the hash must be 0x followed by 64 hex digits")
             .into_response();
@@ -258,9 +281,27 @@ pub async fn serve(
         .with_state(source.clone())
         .merge(source.metrics.router());
     let server = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             warn!(error = %e, "status endpoint stopped");
         }
     });
     Ok((bound, server))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_retry;
+
+    #[test]
+    fn only_loopback_clients_may_retry() {
+        for allowed in ["127.0.0.1:9000", "127.8.9.10:1", "[::1]:9000", "[::ffff:127.0.0.1]:9000"] {
+            assert!(may_retry(allowed.parse().expect("address")), "{allowed}");
+        }
+        for refused in
+            ["10.0.0.5:9000", "192.168.1.2:1", "[2001:db8::1]:9000", "[::ffff:10.0.0.1]:1"]
+        {
+            assert!(!may_retry(refused.parse().expect("address")), "{refused}");
+        }
+    }
 }
