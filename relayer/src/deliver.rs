@@ -56,8 +56,9 @@ pub enum DeliverError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Something the network or the store returned does not decode.
-    #[error("message {message}: {source}")]
+    /// Something the network returned for a message (a header, a transaction or history
+    /// proof) does not decode: the endpoint is wrong (it is then distrusted). Nothing is sent.
+    #[error("message {message}: the network's answer does not decode: {source}")]
     Codec {
         /// The message.
         message: B256,

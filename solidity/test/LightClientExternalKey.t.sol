@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Test} from "./utils/Test.sol";
+import {Fixtures} from "./utils/Fixtures.sol";
 import {LightClient} from "../src/LightClient.sol";
 import {LightClientVerifier} from "../src/generated/LightClientVerifier.sol";
 import {ILightClient} from "../src/interfaces/ILightClient.sol";
@@ -15,7 +15,7 @@ import {LightClientState} from "../src/lib/Protocol.sol";
 /// committed devnet verifier and proof stand in, so the test always runs the same path: the
 /// verifier's code installed at an address, a light client for which the proof is the next
 /// valid update, the update accepted, and a changed proof or input refused.
-contract LightClientExternalKeyTest is Test {
+contract LightClientExternalKeyTest is Fixtures {
     string internal constant DEFAULT_FIXTURE = "test/fixtures/groth16/proof.json";
     address internal constant VERIFIER = address(0x7e57ed);
     /// @dev The BN254 base field order q: (x, q - y) is the negation of (x, y).
@@ -38,13 +38,7 @@ contract LightClientExternalKeyTest is Test {
             runtimeCode = vm.parseJsonBytes(json, ".verifierRuntimeCode");
         }
         vm.etch(VERIFIER, runtimeCode);
-        fixtureState = LightClientState({
-            chainId: _u64(vm.parseJsonUint(json, ".state.chainId")),
-            epoch: _u64(vm.parseJsonUint(json, ".state.epoch")),
-            height: _u64(vm.parseJsonUint(json, ".state.height")),
-            historyRoot: vm.parseJsonBytes32(json, ".state.historyRoot"),
-            nextCommittee: vm.parseJsonBytes32(json, ".state.nextCommittee")
-        });
+        fixtureState = _state(json, ".state");
         fixtureCommittee = vm.parseJsonBytes32(json, ".committee");
         uint256[] memory p = vm.parseJsonUintArray(json, ".proof");
         vm.assertEq(p.length, 8, "proof words");
@@ -63,13 +57,6 @@ contract LightClientExternalKeyTest is Test {
         vm.assertEq(fixtureState.nextCommittee, fixtureCommittee, "fixture keeps its committee");
         uint64 epochLength = _sameEpochLength(fixtureState.epoch, fixtureState.height);
         lightClient = new LightClient(genesis, fixtureCommittee, epochLength, IStateProofVerifier(VERIFIER));
-    }
-
-    function _u64(uint256 x) internal pure returns (uint64) {
-        require(x <= type(uint64).max, "not a uint64");
-        // casting to 'uint64' is safe because of the check above
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return uint64(x);
     }
 
     /// @dev An epoch length for which `height - 1` and `height` both lie in `epoch`

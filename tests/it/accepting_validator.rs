@@ -8,37 +8,28 @@
 //! fails over to the next endpoint).
 
 use std::{
+    ffi::OsStr,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use trestle::devnet::{DevnetFile, messages, relayer::DEMO_SENDER_KEY};
+use trestle::devnet::{messages, relayer::DEMO_SENDER_KEY};
 use trestle_relayer::status::client::StatusClient;
 
-use crate::devnet::{DevnetProcess, alive, eventually, exe};
+use crate::devnet::{DevnetProcess, alive, demo_delivered};
 
 #[test]
 fn killing_the_accepting_validator_does_not_lose_the_message() {
     let dir = crate::cli::tempdir("accepting-validator");
-    let child = Command::new(exe())
-        .args(["devnet", "--validators", "4", "--no-l1", "--data-dir"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("trestle devnet");
-    let child = DevnetProcess::new(child);
+    let child = DevnetProcess::start(
+        ["--validators", "4", "--no-l1", "--data-dir"]
+            .map(OsStr::new)
+            .into_iter()
+            .chain([dir.as_os_str()]),
+        Stdio::null(),
+    );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let file = runtime.block_on(eventually(
-        Duration::from_secs(300),
-        "the devnet up with its demo message delivered",
-        || async {
-            DevnetFile::load(&dir)
-                .ok()
-                .filter(|f| f.demo.as_ref().is_some_and(|d| d.delivered.is_some()))
-        },
-    ));
+    let file = runtime.block_on(demo_delivered(&dir));
     let (killed, delivered) = runtime.block_on(async {
         let [from, to, ..] = file.chains.as_slice() else { panic!("two chains") };
         let relayer = file.relayer.as_ref().expect("relayer");

@@ -350,7 +350,19 @@ async fn check_chains(file: &DevnetFile) {
 pub(crate) struct DevnetProcess(Option<Child>);
 
 impl DevnetProcess {
-    pub(crate) fn new(child: Child) -> Self {
+    /// `trestle devnet ARGS`, stdin and stdout closed, stderr to `stderr`.
+    pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(
+        args: impl IntoIterator<Item = S>,
+        stderr: Stdio,
+    ) -> Self {
+        let child = Command::new(exe())
+            .arg("devnet")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("trestle devnet");
         Self(Some(child))
     }
 
@@ -374,6 +386,17 @@ impl Drop for DevnetProcess {
             let _ = child.wait();
         }
     }
+}
+
+/// The devnet in `dir` once its demo message was delivered (it is up: validators, chains,
+/// relayer); at most five minutes (the first run may install Foundry).
+pub(crate) async fn demo_delivered(dir: &Path) -> DevnetFile {
+    eventually(Duration::from_secs(300), "the devnet's demo message delivered", || async {
+        DevnetFile::load(dir)
+            .ok()
+            .filter(|f| f.demo.as_ref().is_some_and(|d| d.delivered.is_some()))
+    })
+    .await
 }
 
 pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {

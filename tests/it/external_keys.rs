@@ -10,6 +10,7 @@
 //! ceremony and the import at capacity 2; this test covers what the devnet does with the result.
 
 use std::{
+    ffi::OsStr,
     path::Path,
     process::{Command, Stdio},
     time::Duration,
@@ -17,13 +18,12 @@ use std::{
 
 use alloy_primitives::keccak256;
 use jsonrpsee::{core::client::ClientT as _, http_client::HttpClientBuilder, rpc_params};
-use trestle::devnet::DevnetFile;
 use trestle_circuits::setup::{
     DEVNET_CAPACITY, INSECURE_DEV_ORIGIN, ceremony_key_paths, insecure_dev_setup,
     write_proving_key, write_verifying_key,
 };
 
-use crate::devnet::{DevnetProcess, eventually, exe};
+use crate::devnet::{DevnetProcess, demo_delivered, eventually, exe};
 
 const OTHER_SEED: [u8; 32] = *b"trestle test key: not dev seed!!";
 
@@ -56,27 +56,17 @@ fn devnet_relays_with_keys_given_by_the_operator() {
     assert!(stderr.contains("INSECURE dev key"), "{stderr}");
 
     let log = dir.join("devnet.stderr");
-    let child = Command::new(exe())
-        .args(["devnet", "--validators", "4", "--no-l1", "--keys"])
-        .arg(&keys)
-        .arg("--data-dir")
-        .arg(dir.join("net"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log file"))
-        .spawn()
-        .expect("trestle devnet");
-    let child = DevnetProcess::new(child);
+    let net = dir.join("net");
+    let child = DevnetProcess::start(
+        ["--validators", "4", "--no-l1", "--keys"].map(OsStr::new).into_iter().chain([
+            keys.as_os_str(),
+            OsStr::new("--data-dir"),
+            net.as_os_str(),
+        ]),
+        Stdio::from(std::fs::File::create(&log).expect("log file")),
+    );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let file = runtime.block_on(eventually(
-        Duration::from_secs(300),
-        "the demo message delivered with the operator's keys",
-        || async {
-            DevnetFile::load(&dir.join("net"))
-                .ok()
-                .filter(|f| f.demo.as_ref().is_some_and(|d| d.delivered.is_some()))
-        },
-    ));
+    let file = runtime.block_on(demo_delivered(&net));
     // The relayer was told to prove with the operator's keys.
     let relayer = file.relayer.as_ref().expect("relayer");
     let config = std::fs::read_to_string(&relayer.config).expect("relayer config");
