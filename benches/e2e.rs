@@ -193,7 +193,9 @@ fn main() {
     let started = Instant::now();
     let devnet = start_devnet();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    // A signal (Ctrl-C, `timeout`, `kill`) ends the bench through `Devnet`'s drop, which stops
+    // the devnet: without this, killing the bench left the devnet running.
+    let bench = async {
         let file = wait_for_demo(&devnet).await;
         let demo = file.demo.clone().unwrap();
         println!(
@@ -296,6 +298,23 @@ fn main() {
                 })
             );
         }
+    };
+    runtime.block_on(async {
+        tokio::select! {
+            () = bench => {}
+            signal = stop_signal() => eprintln!("{signal}: stopping the devnet"),
+        }
     });
     drop(devnet);
+}
+
+/// The first SIGINT or SIGTERM, by name.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
 }
