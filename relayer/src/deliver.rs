@@ -27,6 +27,7 @@ use trestle_light_client::{
 };
 
 use crate::{
+    Backoff,
     bindings::{Mailbox, MerkleTree},
     config::RetryConfig,
     evm::{EvmChain, EvmError},
@@ -139,20 +140,20 @@ pub struct Deliverer {
     backoff: RouteBackoff,
 }
 
-/// When each route (a source chain) may be tried again after failing: the wait doubles from
-/// `initial` up to `max`, so a route whose node or chain is down is not asked again on every
-/// poll while the other routes move; a success forgets it.
+/// When each route (a source chain) may be tried again after failing: each failing route has
+/// its own [`Backoff`] (the loops' schedule: `initial`, doubling up to `max`), so a route whose
+/// node or chain is down is not asked again on every poll while the other routes move; a
+/// success forgets it.
 #[derive(Debug)]
 struct RouteBackoff {
-    initial: std::time::Duration,
-    max: std::time::Duration,
-    /// Per failing route: consecutive failures and the earliest next attempt.
-    failing: BTreeMap<u64, (u32, std::time::Instant)>,
+    retry: RetryConfig,
+    /// Per failing route: its backoff and the earliest next attempt.
+    failing: BTreeMap<u64, (Backoff, std::time::Instant)>,
 }
 
 impl RouteBackoff {
-    fn new(initial: std::time::Duration, max: std::time::Duration) -> Self {
-        Self { initial, max: max.max(initial), failing: BTreeMap::new() }
+    fn new(retry: RetryConfig) -> Self {
+        Self { retry, failing: BTreeMap::new() }
     }
 
     /// Whether `route` may be tried at `now`.
@@ -162,10 +163,9 @@ impl RouteBackoff {
 
     /// Records a failure of `route` at `now`; returns the wait before its next attempt.
     fn failed(&mut self, route: u64, now: std::time::Instant) -> std::time::Duration {
-        let (failures, at) = self.failing.entry(route).or_insert((0, now));
-        *failures = failures.saturating_add(1);
-        let doublings = (*failures - 1).min(20);
-        let wait = self.initial.saturating_mul(1 << doublings).min(self.max);
+        let (backoff, at) =
+            self.failing.entry(route).or_insert_with(|| (Backoff::new(self.retry), now));
+        let wait = backoff.failure();
         *at = now + wait;
         wait
     }
@@ -189,11 +189,14 @@ impl Deliverer {
         metrics: Metrics,
         retry: RetryConfig,
     ) -> Self {
-        let backoff = RouteBackoff::new(
-            std::time::Duration::from_millis(retry.initial_ms),
-            std::time::Duration::from_millis(retry.max_ms),
-        );
-        Self { chain, network, store, metrics, balance_seen: None, backoff }
+        Self {
+            chain,
+            network,
+            store,
+            metrics,
+            balance_seen: None,
+            backoff: RouteBackoff::new(retry),
+        }
     }
 
     /// Delivers every pending message the light client covers, route by route. Returns whether
@@ -587,10 +590,11 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::RouteBackoff;
+    use crate::config::RetryConfig;
 
     #[test]
     fn a_failing_route_waits_doubling_and_alone() {
-        let mut backoff = RouteBackoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let mut backoff = RouteBackoff::new(RetryConfig { initial_ms: 250, max_ms: 5_000 });
         let start = Instant::now();
         assert!(backoff.ready(1, start) && backoff.ready(2, start));
         // Route 1 fails repeatedly: 250 ms, 500 ms, 1 s, 2 s, 4 s, then capped at 5 s.

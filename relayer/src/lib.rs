@@ -143,13 +143,13 @@ pub enum RelayError {
 
 /// Exponential backoff: `initial`, doubled per failure up to `max`, reset by a success.
 #[derive(Clone, Debug)]
-struct Backoff {
+pub(crate) struct Backoff {
     config: RetryConfig,
     next: Duration,
 }
 
 impl Backoff {
-    fn new(config: RetryConfig) -> Self {
+    pub(crate) fn new(config: RetryConfig) -> Self {
         Self { config, next: Duration::from_millis(config.initial_ms) }
     }
 
@@ -157,7 +157,7 @@ impl Backoff {
         self.next = Duration::from_millis(self.config.initial_ms);
     }
 
-    fn failure(&mut self) -> Duration {
+    pub(crate) fn failure(&mut self) -> Duration {
         let wait = self.next;
         self.next = (self.next * 2).min(Duration::from_millis(self.config.max_ms));
         wait
