@@ -8,7 +8,7 @@ use anyhow::Context;
 use trestle_circuits::{
     Prover,
     ceremony::{import_zkey, write_r1cs},
-    export,
+    export::{self, fixtures::fixture_proof},
     setup::{ceremony_key_paths, write_proving_key, write_verifying_key},
 };
 
@@ -28,7 +28,7 @@ pub fn r1cs(capacity: usize, out: &Path) -> anyhow::Result<()> {
 }
 
 /// Imports a ceremony's final `.zkey` for `capacity`: checks it against the circuit, proves
-/// once with it as a self-test, and writes into `out` the trestle key files
+/// the fixture state with it as a self-test, and writes into `out` the trestle key files
 /// (`light-client-n{capacity}.pk` / `.vk`), the Solidity verifier (`LightClientVerifier.sol`)
 /// and the snarkjs verification key (`verification_key.json`).
 pub fn import(capacity: usize, zkey: &Path, out: &Path) -> anyhow::Result<()> {
@@ -42,10 +42,12 @@ pub fn import(capacity: usize, zkey: &Path, out: &Path) -> anyhow::Result<()> {
         let name = contribution.name.as_deref().unwrap_or("(unnamed)");
         eprintln!("  #{}: {kind} {name}", i + 1);
     }
-    // Building the prover derives the matrices again and checks the key's shape; the proofs
-    // it makes are checked against the key's own verifying key.
-    Prover::new(imported.proving_key.clone(), capacity)
+    // A proof of the fixture state (a quorum of a deterministic committee), made with the
+    // imported key and checked against the key's own verifying key: the key proves.
+    let prover = Prover::new(imported.proving_key.clone(), capacity)
         .context("the key does not fit the prover")?;
+    fixture_proof(&prover).context("the imported key does not prove the fixture state")?;
+    eprintln!("  self-test: a proof with the key verifies against its verifying key");
 
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let (pk_path, vk_path) = ceremony_key_paths(out, capacity);
@@ -57,10 +59,7 @@ pub fn import(capacity: usize, zkey: &Path, out: &Path) -> anyhow::Result<()> {
         origin: format!("snarkjs phase-2 ceremony, capacity {capacity}, {origin}"),
         insecure_dev_setup: false,
     };
-    let verifier_path = out.join("LightClientVerifier.sol");
-    fs::write(&verifier_path, export::solidity::verifier_contract(vk, &provenance)?)?;
-    let snarkjs_path = out.join("verification_key.json");
-    fs::write(&snarkjs_path, export::snarkjs::to_text(&export::snarkjs::verification_key(vk)?)?)?;
+    let [verifier_path, snarkjs_path] = export::write_verifier_exports(out, vk, &provenance, "")?;
     for path in [pk_path, vk_path, verifier_path, snarkjs_path] {
         eprintln!("wrote {}", path.display());
     }

@@ -228,13 +228,8 @@ fn circuit_setup(capacity: usize, out: &std::path::Path) -> anyhow::Result<()> {
         origin: format!("INSECURE dev setup, capacity {capacity}, public seed: for devnets only"),
         insecure_dev_setup: true,
     };
-    let verifier = export::solidity::verifier_contract(&keys.verifying_key, &provenance)?;
-    let verifier_path = out.join("LightClientVerifier.INSECURE-DEV.sol");
-    fs::write(&verifier_path, verifier)?;
-    let snarkjs_vk =
-        export::snarkjs::to_text(&export::snarkjs::verification_key(&keys.verifying_key)?)?;
-    let snarkjs_path = out.join("verification_key.INSECURE-DEV.json");
-    fs::write(&snarkjs_path, snarkjs_vk)?;
+    let [verifier_path, snarkjs_path] =
+        export::write_verifier_exports(out, &keys.verifying_key, &provenance, ".INSECURE-DEV")?;
     for path in [pk, vk, verifier_path, snarkjs_path] {
         eprintln!("wrote {}", path.display());
     }

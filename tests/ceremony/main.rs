@@ -141,7 +141,12 @@ fn ceremony_keys_prove_and_verify_natively_with_snarkjs_and_on_chain() {
         path(&keys),
     ]);
     assert!(finished.contains("ZKey Ok!"), "snarkjs zkey verify did not accept:\n{finished}");
-    for line in ["accepted for capacity 2", "#1: contribution alice", "#3: contribution carol"] {
+    for line in [
+        "accepted for capacity 2",
+        "#1: contribution alice",
+        "#3: contribution carol",
+        "self-test: a proof with the key verifies",
+    ] {
         assert!(finished.contains(line), "no {line:?} in:\n{finished}");
     }
     let final_zkey = phase2.join("key_0004.zkey");

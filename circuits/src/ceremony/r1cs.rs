@@ -42,7 +42,7 @@ pub fn write_r1cs(capacity: usize, out: &mut impl Write) -> Result<R1csSummary, 
     write_matrices(&matrices, out)
 }
 
-pub(crate) fn write_matrices(
+fn write_matrices(
     matrices: &ConstraintMatrices,
     out: &mut impl Write,
 ) -> Result<R1csSummary, CeremonyError> {

@@ -18,9 +18,10 @@ pub mod solidity;
 
 use std::path::{Path, PathBuf};
 
-use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
+use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::VerifyingKey;
 
 use crate::error::ExportError;
 
@@ -61,6 +62,28 @@ pub fn generated_files() -> Result<Vec<(PathBuf, String)>, ExportError> {
         (PathBuf::from(fixtures::PROOF_FIXTURE_PATH), fixtures::proof_fixture(&keys)?),
         (PathBuf::from(rotation::ROTATION_FIXTURE_PATH), rotation::rotation_fixture(&keys)?),
     ])
+}
+
+/// Writes the Solidity verifier (`LightClientVerifier{label}.sol`) and the snarkjs verification
+/// key (`verification_key{label}.json`) of `vk` into `out` (which must exist); returns their
+/// paths. `trestle circuit setup` labels them `.INSECURE-DEV`; ceremony keys get no label.
+pub fn write_verifier_exports(
+    out: &Path,
+    vk: &VerifyingKey<Bn254>,
+    provenance: &solidity::Provenance,
+    label: &str,
+) -> Result<[PathBuf; 2], ExportError> {
+    let verifier_path = out.join(format!("LightClientVerifier{label}.sol"));
+    let snarkjs_path = out.join(format!("verification_key{label}.json"));
+    let files = [
+        (&verifier_path, solidity::verifier_contract(vk, provenance)?),
+        (&snarkjs_path, snarkjs::to_text(&snarkjs::verification_key(vk)?)?),
+    ];
+    for (path, contents) in files {
+        std::fs::write(path, contents)
+            .map_err(|source| ExportError::Io { path: path.clone(), source })?;
+    }
+    Ok([verifier_path, snarkjs_path])
 }
 
 /// Writes [`generated_files`] under `repo_root`.
