@@ -6,15 +6,19 @@
 //!
 //! | # | input | range enforced in-circuit |
 //! |---|---|---|
-//! | 0 | `packedCounters = chainId·2¹²⁸ + epoch·2⁶⁴ + height` | `< 2¹⁹²` |
-//! | 1 | `historyRootHi` (high 128 bits of the root) | `< 2¹²⁸` |
-//! | 2 | `historyRootLo` (low 128 bits) | `< 2¹²⁸` |
-//! | 3 | `committee` (commitment of the signing committee) | field element |
-//! | 4 | `nextCommittee` | field element |
+//! | 0 | `stateHigh`: the high 248 bits of `chainId ‖ epoch ‖ height ‖ historyRoot` | `< 2²⁴⁸` |
+//! | 1 | `stateLow`: the low 200 bits (the low 200 bits of `historyRoot`) | `< 2²⁰⁰` |
+//! | 2 | `committee` (commitment of the signing committee) | field element |
+//! | 3 | `nextCommittee` | field element |
 //!
-//! The range checks make every accepted input vector the image of exactly one
-//! `(chainId, epoch, height, historyRoot)`: without them a prover could present, say, a
-//! `historyRootLo ≥ 2¹²⁸` that no contract would build but that hashes like a different split.
+//! The 448 bits of the state's counters and root travel in two field elements (four inputs
+//! instead of five: one elliptic-curve multiplication less in every on-chain verification).
+//! In-circuit both are decomposed into bits (248 + 200), and the fields the validators sign are
+//! linear combinations of those bits: `packedCounters = stateHigh >> 56`, `historyRootHi =
+//! (stateHigh mod 2⁵⁶)·2⁷² + (stateLow >> 128)`, `historyRootLo = stateLow mod 2¹²⁸`. The range
+//! checks make every accepted input vector the image of exactly one `(chainId, epoch, height,
+//! historyRoot)`: without them a prover could present, say, a `stateLow ≥ 2²⁰⁰` that no contract
+//! would build. Both bounds are below `p`, so each decomposition is unique.
 //!
 //! Private inputs: per slot `i < N` the key `(xᵢ, yᵢ)` in circom coordinates, its weight `wᵢ`,
 //! a signer flag `bᵢ` and a signature `(R8ᵢ, Sᵢ)`.
@@ -26,7 +30,8 @@
 //!    included;
 //! 2. `bᵢ·bᵢ = bᵢ` (boolean);
 //! 3. `bᵢ = 1 ⇒` `(R8ᵢ, Sᵢ)` is a valid EdDSA-Poseidon signature of
-//!    `M = Poseidon(TAG, packedCounters, historyRootHi, historyRootLo, nextCommittee)` under
+//!    `M = Poseidon(TAG, packedCounters, historyRootHi, historyRootLo, nextCommittee)` (the
+//!    light client's message, unchanged by the packing of the inputs) under
 //!    `(xᵢ, yᵢ)` (circomlib semantics, `Sᵢ < l`; see [`gadgets::eddsa`](crate::gadgets::eddsa));
 //! 4. `wᵢ < 2⁶⁴`, and `3·Σ bᵢ·wᵢ − 2·Σ wᵢ − 1` has an 80-bit decomposition, i.e.
 //!    `3·signed > 2·total` over the integers: with at most [`MAX_CAPACITY`] = 1024 weights below
@@ -41,8 +46,8 @@
 //!
 //! # Cost
 //! Per slot: Poseidon4 (297) + signature (3,102) + flag booleanity (1) + weight range check
-//! (64 + 1) + `bᵢ·wᵢ` (1) = **3,466** ([`CONSTRAINTS_PER_SLOT`]). Fixed, **848**
-//! ([`FIXED_CONSTRAINTS`]): input range checks (193 + 129 + 129), the message hash (315: its
+//! (64 + 1) + `bᵢ·wᵢ` (1) = **3,466** ([`CONSTRAINTS_PER_SLOT`]). Fixed, **847**
+//! ([`FIXED_CONSTRAINTS`]): input range checks (249 + 201), the message hash (315: its
 //! domain tag is a constant, which frees two S-boxes), the commitment equality (1) and the
 //! quorum comparison (80 + 1). [`constraint_count`] synthesizes the circuit and counts; tests
 //! pin both numbers.
@@ -58,11 +63,8 @@ use ark_relations::gr1cs::{
     SynthesisMode,
 };
 use trestle_light_client::{
-    B256, Committee, LightClientState, StateSignature,
-    committee::committee_tag,
-    field::{fr_from_b256, split_b256},
-    poseidon,
-    state::state_tag,
+    B256, Committee, LightClientState, StateSignature, committee::committee_tag,
+    field::fr_from_b256, poseidon, state::state_tag,
 };
 
 use crate::{
@@ -71,20 +73,25 @@ use crate::{
     gadgets::{
         affine_combination,
         babyjubjub::{AffinePoint, PointVar},
-        bits::witness_bits_le,
+        bits::{pack_le, witness_bits_le},
         eddsa::{EddsaPoseidonVerifier, SignatureVar, SignatureWitness},
         poseidon::PoseidonGadget,
     },
 };
 
-/// Number of public inputs: `[packedCounters, historyRootHi, historyRootLo, committee,
-/// nextCommittee]`.
-pub const NUM_PUBLIC_INPUTS: usize = 5;
+/// Number of public inputs: `[stateHigh, stateLow, committee, nextCommittee]`.
+pub const NUM_PUBLIC_INPUTS: usize = 4;
 
-/// Bits of `packedCounters` (three `u64` counters).
-pub const COUNTERS_BITS: usize = 192;
+/// Bits of `stateHigh`: `chainId ‖ epoch ‖ height` (192) and the root's top [`ROOT_HIGH_BITS`].
+pub const STATE_HIGH_BITS: usize = 248;
 
-/// Bits of each history-root limb.
+/// Bits of `stateLow`: the history root's low bits.
+pub const STATE_LOW_BITS: usize = 200;
+
+/// Bits of the history root carried in `stateHigh`.
+pub const ROOT_HIGH_BITS: usize = 256 - STATE_LOW_BITS;
+
+/// Bits of each history-root limb in the signed message.
 pub const LIMB_BITS: usize = 128;
 
 /// Bits of a slot weight.
@@ -105,22 +112,27 @@ pub const CONSTRAINTS_PER_SLOT: usize = 297 + 3102 + 1 + (WEIGHT_BITS + 1) + 1;
 
 /// Constraints independent of the capacity (see the module docs).
 pub const FIXED_CONSTRAINTS: usize =
-    (COUNTERS_BITS + 1) + 2 * (LIMB_BITS + 1) + 315 + 1 + (QUORUM_BITS + 1);
+    (STATE_HIGH_BITS + 1) + (STATE_LOW_BITS + 1) + 315 + 1 + (QUORUM_BITS + 1);
+
+// 192 bits of counters and 256 of root fill the two inputs exactly, and both fit below p.
+const _: () = assert!(STATE_HIGH_BITS + STATE_LOW_BITS == 192 + 256);
+const _: () = assert!(STATE_HIGH_BITS < 254 && STATE_LOW_BITS < 254);
 
 /// The public inputs of one proof.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PublicInputs {
-    /// `chainId·2¹²⁸ + epoch·2⁶⁴ + height`.
-    pub packed_counters: Fr,
-    /// High 128 bits of the history root.
-    pub history_root_hi: Fr,
-    /// Low 128 bits of the history root.
-    pub history_root_lo: Fr,
+    /// The high 248 bits of `chainId ‖ epoch ‖ height ‖ historyRoot` (big-endian).
+    pub state_high: Fr,
+    /// The low 200 bits of `chainId ‖ epoch ‖ height ‖ historyRoot`.
+    pub state_low: Fr,
     /// Commitment of the committee that signed the state.
     pub committee: Fr,
     /// The state's `nextCommittee`.
     pub next_committee: Fr,
 }
+
+/// Bytes of `chainId ‖ epoch ‖ height ‖ historyRoot`.
+const STATE_BYTES: usize = 8 + 8 + 8 + 32;
 
 impl PublicInputs {
     /// The inputs proving `state` signed by the committee with commitment `committee`
@@ -130,11 +142,15 @@ impl PublicInputs {
         let committee = fr_from_b256(committee).map_err(InputError::Committee)?;
         let next_committee =
             fr_from_b256(&state.next_committee).map_err(InputError::NextCommittee)?;
-        let (history_root_hi, history_root_lo) = split_b256(&state.history_root);
+        let mut bytes = [0u8; STATE_BYTES];
+        bytes[..8].copy_from_slice(&state.chain_id.get().to_be_bytes());
+        bytes[8..16].copy_from_slice(&state.epoch.get().to_be_bytes());
+        bytes[16..24].copy_from_slice(&state.height.get().to_be_bytes());
+        bytes[24..].copy_from_slice(state.history_root.as_slice());
+        let (high, low) = bytes.split_at(STATE_HIGH_BITS / 8);
         Ok(Self {
-            packed_counters: state.packed_counters(),
-            history_root_hi,
-            history_root_lo,
+            state_high: Fr::from_be_bytes_mod_order(high),
+            state_low: Fr::from_be_bytes_mod_order(low),
             committee,
             next_committee,
         })
@@ -143,24 +159,26 @@ impl PublicInputs {
     /// The inputs in circuit order (what Groth16 verification, snarkjs' `public.json` and the
     /// Solidity verifier take).
     pub fn to_field_elements(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [
-            self.packed_counters,
-            self.history_root_hi,
-            self.history_root_lo,
-            self.committee,
-            self.next_committee,
-        ]
+        [self.state_high, self.state_low, self.committee, self.next_committee]
+    }
+
+    /// The fields the validators sign, `(packedCounters, historyRootHi, historyRootLo)`, read
+    /// from the low 248 and 200 bits of the two state inputs (all of them for inputs in range).
+    pub fn signed_fields(&self) -> (Fr, Fr, Fr) {
+        let mut bytes = [0u8; STATE_BYTES];
+        let split = STATE_HIGH_BITS / 8;
+        let high = self.state_high.into_bigint().to_bytes_be();
+        let low = self.state_low.into_bigint().to_bytes_be();
+        bytes[..split].copy_from_slice(&high[high.len() - split..]);
+        bytes[split..].copy_from_slice(&low[low.len() - (STATE_BYTES - split)..]);
+        let field = |range: std::ops::Range<usize>| Fr::from_be_bytes_mod_order(&bytes[range]);
+        (field(0..24), field(24..40), field(40..56))
     }
 
     /// The message validators sign for these inputs (as the light client computes it).
     pub fn message(&self) -> Fr {
-        poseidon::hash_fixed([
-            state_tag(),
-            self.packed_counters,
-            self.history_root_hi,
-            self.history_root_lo,
-            self.next_committee,
-        ])
+        let (packed_counters, root_hi, root_lo) = self.signed_fields();
+        poseidon::hash_fixed([state_tag(), packed_counters, root_hi, root_lo, self.next_committee])
     }
 }
 
@@ -315,6 +333,30 @@ pub fn commitment_seed(capacity: usize) -> Fr {
     poseidon::hash_fixed([committee_tag(), Fr::from(capacity as u64)])
 }
 
+/// `(packedCounters, historyRootHi, historyRootLo)` in-circuit.
+type SignedFieldsVar = (FpVar<Fr>, FpVar<Fr>, FpVar<Fr>);
+
+/// Decomposes the two state inputs (`stateHigh < 2²⁴⁸`, `stateLow < 2²⁰⁰`: 450 constraints)
+/// and returns the signed fields `(packedCounters, historyRootHi, historyRootLo)` as linear
+/// combinations of their bits.
+fn signed_fields_var(
+    state_high: &FpVar<Fr>,
+    state_low: &FpVar<Fr>,
+) -> Result<SignedFieldsVar, SynthesisError> {
+    let (high, packed_high) = witness_bits_le(state_high, STATE_HIGH_BITS)?;
+    packed_high.enforce_equal(state_high)?;
+    let (low, packed_low) = witness_bits_le(state_low, STATE_LOW_BITS)?;
+    packed_low.enforce_equal(state_low)?;
+    // Little-endian: stateHigh's low ROOT_HIGH_BITS bits are the root's top bits, the rest the
+    // counters; stateLow's low LIMB_BITS bits are the root's low limb.
+    let packed_counters = pack_le(&high[ROOT_HIGH_BITS..])?;
+    let root_lo = pack_le(&low[..LIMB_BITS])?;
+    let root_hi_bits: Vec<_> =
+        low[LIMB_BITS..].iter().chain(&high[..ROOT_HIGH_BITS]).cloned().collect();
+    let root_hi = pack_le(&root_hi_bits)?;
+    Ok((packed_counters, root_hi, root_lo))
+}
+
 /// Enforces `value < 2ⁿ`: `n` booleanity constraints and one packing equality.
 fn enforce_bit_length(value: &FpVar<Fr>, n: usize) -> Result<(), SynthesisError> {
     let (_, packed) = witness_bits_le(value, n)?;
@@ -333,16 +375,14 @@ impl ConstraintSynthesizer<Fr> for LightClientCircuit {
         let input = |pick: fn(&PublicInputs) -> Fr| {
             FpVar::new_input(cs.clone(), || public.as_ref().map(pick).ok_or(missing()))
         };
-        let packed_counters = input(|p| p.packed_counters)?;
-        let root_hi = input(|p| p.history_root_hi)?;
-        let root_lo = input(|p| p.history_root_lo)?;
+        let state_high = input(|p| p.state_high)?;
+        let state_low = input(|p| p.state_low)?;
         let committee = input(|p| p.committee)?;
         let next_committee = input(|p| p.next_committee)?;
 
-        // No public input may alias: each is the image of exactly one integer in range.
-        enforce_bit_length(&packed_counters, COUNTERS_BITS)?;
-        enforce_bit_length(&root_hi, LIMB_BITS)?;
-        enforce_bit_length(&root_lo, LIMB_BITS)?;
+        // No public input may alias: each is the image of exactly one integer in range, and the
+        // signed fields are linear combinations of the bits (see the module docs).
+        let (packed_counters, root_hi, root_lo) = signed_fields_var(&state_high, &state_low)?;
 
         // M = Poseidon(TAG, packed, rootHi, rootLo, nextCommittee), as the light client signs.
         let message =

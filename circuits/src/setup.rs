@@ -13,7 +13,7 @@
 //! canonical serialization:
 //!
 //! ```text
-//! trestle-groth16-bn254 v2 kind=proving-key capacity=4 origin=INSECURE-DEV-SETUP
+//! trestle-groth16-bn254 v3 kind=proving-key capacity=4 origin=INSECURE-DEV-SETUP
 //! <compressed ProvingKey<Bn254> bytes>
 //! ```
 //!
@@ -23,9 +23,11 @@
 //! expects, every curve point (on the curve, in the right subgroup), no trailing bytes and the
 //! number of public inputs; any failure is a [`KeyFileError`].
 //!
-//! Version `v2` holds the `H` query in snarkjs's odd-coset form (see [`crate::reduction`]);
-//! `v1` files hold libsnark's powers of `τ` and are refused (their proofs would not verify):
-//! make them again.
+//! Version `v3` is the circuit with four public inputs (the state's counters and root packed
+//! into two field elements, see [`crate::circuit`]) and the `H` query in snarkjs's odd-coset
+//! form (see [`crate::reduction`]). Earlier versions are refused with their reason: `v2` keys
+//! are for the circuit with five public inputs, `v1` keys hold libsnark's powers of `τ`; their
+//! proofs would not verify, so make them again.
 
 use std::{
     fs,
@@ -58,7 +60,7 @@ pub const DEVNET_CAPACITY: usize = 8;
 pub const INSECURE_DEV_ORIGIN: &str = "INSECURE-DEV-SETUP";
 
 const MAGIC: &str = "trestle-groth16-bn254";
-const VERSION: &str = "v2";
+const VERSION: &str = "v3";
 const MAX_HEADER: usize = 512;
 
 /// A proving key and its verifying key for one capacity.
@@ -236,6 +238,13 @@ fn read_key<K: CanonicalDeserialize>(
     }
     match fields.next() {
         Some(VERSION) => {}
+        Some("v2") => {
+            return Err(header_error(
+                "version v2 (the circuit with five public inputs, before the state's counters and \
+                 root were packed into two): make the key again"
+                    .into(),
+            ));
+        }
         Some("v1") => {
             return Err(header_error(
                 "version v1 (H query in libsnark's form, before snarkjs's was adopted): make the \

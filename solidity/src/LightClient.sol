@@ -19,12 +19,14 @@ import {IStateProofVerifier} from "./interfaces/IStateProofVerifier.sol";
 ///   been (no epoch's last height may be skipped), and is signed by that state's nextCommittee,
 ///   which becomes the current committee;
 /// - a state two or more epochs ahead is always refused (it would skip an epoch's last height).
-/// The proof's public inputs are [chainId·2^128 + epoch·2^64 + height, historyRoot >> 128,
-/// historyRoot & (2^128 - 1), committee, nextCommittee], as light-client/src/state.rs packs them.
+/// The proof's public inputs are [chainId·2^184 + epoch·2^120 + height·2^56 + (historyRoot >> 200),
+/// historyRoot & (2^200 - 1), committee, nextCommittee], as circuits/src/circuit.rs packs them.
 /// The genesis state and committee are trusted as given.
 contract LightClient is ILightClient {
     /// @dev BN254 scalar field order: committee commitments are elements of this field.
     uint256 internal constant _R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+    /// @dev The history root's bits carried in the second public input.
+    uint256 internal constant _LOW_200_BITS = (1 << 200) - 1;
     /// @dev Marks a known root in `_states`; below it are the state's epoch and height.
     uint256 internal constant _KNOWN = 1 << 128;
 
@@ -173,7 +175,7 @@ contract LightClient is ILightClient {
         bytes4 selector = IStateProofVerifier.verifyProof.selector;
         bool valid;
         assembly ("memory-safe") {
-            // verifyProof(proof, publicInputs), both static arrays: 4 + 13 words, built past the
+            // verifyProof(proof, publicInputs), both static arrays: 4 + 12 words, built past the
             // free memory pointer. `state` is a static struct in calldata, whose uint64 fields
             // update has already read through Solidity (and so range-checked).
             let ptr := mload(0x40)
@@ -183,15 +185,14 @@ contract LightClient is ILightClient {
             mstore(
                 add(ptr, 0x104),
                 or(
-                    or(shl(128, calldataload(state)), shl(64, calldataload(add(state, 0x20)))),
-                    calldataload(add(state, 0x40))
+                    or(shl(184, calldataload(state)), shl(120, calldataload(add(state, 0x20)))),
+                    or(shl(56, calldataload(add(state, 0x40))), shr(200, root))
                 )
             )
-            mstore(add(ptr, 0x124), shr(128, root))
-            mstore(add(ptr, 0x144), and(root, 0xffffffffffffffffffffffffffffffff))
-            mstore(add(ptr, 0x164), signers)
-            mstore(add(ptr, 0x184), calldataload(add(state, 0x80)))
-            if iszero(staticcall(gas(), target, ptr, 0x1a4, 0x00, 0x20)) {
+            mstore(add(ptr, 0x124), and(root, 0xffffffffffffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x144), signers)
+            mstore(add(ptr, 0x164), calldataload(add(state, 0x80)))
+            if iszero(staticcall(gas(), target, ptr, 0x184, 0x00, 0x20)) {
                 returndatacopy(ptr, 0x00, returndatasize())
                 revert(ptr, returndatasize())
             }
@@ -206,13 +207,13 @@ contract LightClient is ILightClient {
         public
         pure
         override
-        returns (uint256[5] memory inputs)
+        returns (uint256[4] memory inputs)
     {
-        bytes32 root = state.historyRoot;
+        uint256 root = uint256(state.historyRoot);
         inputs = [
-            (uint256(state.chainId) << 128) | (uint256(state.epoch) << 64) | uint256(state.height),
-            uint256(root) >> 128,
-            uint256(root) & type(uint128).max,
+            (uint256(state.chainId) << 184) | (uint256(state.epoch) << 120) | (uint256(state.height) << 56)
+                | (root >> 200),
+            root & _LOW_200_BITS,
             uint256(signers),
             uint256(state.nextCommittee)
         ];

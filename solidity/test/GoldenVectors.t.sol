@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {StateInputs} from "./utils/StateInputs.sol";
 import {Fixtures} from "./utils/Fixtures.sol";
 import {InclusionHarness} from "./utils/InclusionHarness.sol";
 import {MerkleReference} from "./utils/MerkleReference.sol";
@@ -520,6 +521,14 @@ contract GoldenVectorsTest is Fixtures {
             (uint256(state.chainId) << 128) | (uint256(state.epoch) << 64) | state.height,
             "packed counters"
         );
+        // The proof's public inputs (signed by the committee of the vector, which is also the
+        // state's next committee) as the circuit's Rust side packs them.
+        uint256[4] memory inputs = StateInputs.compute(state, state.nextCommittee);
+        bytes32[] memory expected = vm.parseJsonBytes32Array(json, ".publicInputs");
+        vm.assertEq(expected.length, 4, "public inputs");
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.assertEq(bytes32(inputs[i]), expected[i], "public input");
+        }
         vm.assertLt(uint256(_b32(json, ".message")), FR_MODULUS, "message is a field element");
         vm.assertEq(vm.parseJsonUint(json, ".messageDecimal"), uint256(_b32(json, ".message")), "message decimal");
     }

@@ -26,7 +26,7 @@ contract Groth16VerifierTest is Test {
 
     LightClientVerifier internal verifier;
     uint256[8] internal proof;
-    uint256[5] internal inputs;
+    uint256[4] internal inputs;
     uint256 internal capacity;
 
     /// @notice Deploys the verifier and loads the fixture.
@@ -36,11 +36,11 @@ contract Groth16VerifierTest is Test {
         uint256[] memory p = FVM.parseJsonUintArray(json, ".proof");
         uint256[] memory x = FVM.parseJsonUintArray(json, ".publicInputs");
         vm.assertEq(p.length, 8, "proof words");
-        vm.assertEq(x.length, 5, "public inputs");
+        vm.assertEq(x.length, 4, "public inputs");
         for (uint256 i = 0; i < 8; ++i) {
             proof[i] = p[i];
         }
-        for (uint256 i = 0; i < 5; ++i) {
+        for (uint256 i = 0; i < 4; ++i) {
             inputs[i] = x[i];
         }
         capacity = FVM.parseJsonUint(json, ".capacity");
@@ -49,26 +49,26 @@ contract Groth16VerifierTest is Test {
     /// @notice The fixture proof verifies, for the capacity it was made for.
     function test_acceptsFixtureProof() public view {
         vm.assertEq(verifier.CAPACITY(), capacity, "capacity");
-        vm.assertEq(verifier.NUM_PUBLIC_INPUTS(), 5, "inputs");
+        vm.assertEq(verifier.NUM_PUBLIC_INPUTS(), 4, "inputs");
         vm.assertTrue(verifier.verifyProof(proof, inputs), "fixture proof must verify");
     }
 
     /// @notice Verification stays within the gas budget of a light-client update.
-    /// (The precompiles alone cost 4 pairings = 181,000, 5 ecMul = 30,000 and 5 ecAdd = 750.)
+    /// (The precompiles alone cost 4 pairings = 181,000, 4 ecMul = 24,000 and 4 ecAdd = 600.)
     function test_gas() public view {
         uint256[8] memory p = proof;
-        uint256[5] memory x = inputs;
+        uint256[4] memory x = inputs;
         uint256 before = gasleft();
         bool valid = verifier.verifyProof(p, x);
         uint256 used = before - gasleft();
         vm.assertTrue(valid, "valid");
-        vm.assertLt(used, 222_000, "verifyProof gas");
+        vm.assertLt(used, 216_000, "verifyProof gas");
     }
 
     /// @notice Each public input, plus or minus one, is rejected.
     function test_rejectsEveryChangedPublicInput() public view {
-        for (uint256 i = 0; i < 5; ++i) {
-            uint256[5] memory x = inputs;
+        for (uint256 i = 0; i < 4; ++i) {
+            uint256[4] memory x = inputs;
             x[i] = addmod(x[i], 1, R);
             vm.assertFalse(verifier.verifyProof(proof, x), "input + 1");
             x[i] = addmod(inputs[i], R - 1, R);
@@ -78,19 +78,19 @@ contract Groth16VerifierTest is Test {
 
     /// @notice Any other value of any public input is rejected.
     function testFuzz_rejectsChangedPublicInput(uint256 index, uint256 value) public view {
-        index = bound(index, 0, 4);
+        index = bound(index, 0, 3);
         value = bound(value, 0, R - 1);
         vm.assume(value != inputs[index]);
-        uint256[5] memory x = inputs;
+        uint256[4] memory x = inputs;
         x[index] = value;
         vm.assertFalse(verifier.verifyProof(proof, x), "changed input");
     }
 
-    /// @notice Swapped public inputs (e.g. the two history-root limbs) are rejected.
+    /// @notice Swapped public inputs (the two state words) are rejected.
     function test_rejectsSwappedInputs() public view {
-        uint256[5] memory x = inputs;
-        (x[1], x[2]) = (x[2], x[1]);
-        vm.assertFalse(verifier.verifyProof(proof, x), "swapped root limbs");
+        uint256[4] memory x = inputs;
+        (x[0], x[1]) = (x[1], x[0]);
+        vm.assertFalse(verifier.verifyProof(proof, x), "swapped state words");
     }
 
     /// @notice A modified proof with valid points is rejected: -A instead of A, the generator
@@ -110,13 +110,13 @@ contract Groth16VerifierTest is Test {
     /// @notice A public input >= r is refused even though it is congruent to a valid one
     /// (ecMul would reduce it and accept).
     function test_revertsOnPublicInputNotInField() public {
-        uint256[5] memory x = inputs;
+        uint256[4] memory x = inputs;
         x[0] += R;
         vm.expectRevert(abi.encodeWithSelector(LightClientVerifier.PublicInputNotInField.selector, 0));
         verifier.verifyProof(proof, x);
         x = inputs;
-        x[4] = type(uint256).max;
-        vm.expectRevert(abi.encodeWithSelector(LightClientVerifier.PublicInputNotInField.selector, 4));
+        x[3] = type(uint256).max;
+        vm.expectRevert(abi.encodeWithSelector(LightClientVerifier.PublicInputNotInField.selector, 3));
         verifier.verifyProof(proof, x);
     }
 

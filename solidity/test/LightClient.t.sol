@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {StateInputs} from "./utils/StateInputs.sol";
 import {Test} from "./utils/Test.sol";
 import {LightClient} from "../src/LightClient.sol";
 import {ILightClient} from "../src/interfaces/ILightClient.sol";
@@ -21,7 +22,7 @@ contract MockStateProofVerifier is IStateProofVerifier {
     }
 
     /// @inheritdoc IStateProofVerifier
-    function verifyProof(uint256[8] calldata proof, uint256[5] calldata publicInputs) external view returns (bool) {
+    function verifyProof(uint256[8] calldata proof, uint256[4] calldata publicInputs) external view returns (bool) {
         bytes memory data = revertData;
         if (data.length != 0) {
             assembly ("memory-safe") {
@@ -49,14 +50,9 @@ abstract contract LightClientTestBase is Test {
         bytes32 nextCommittee;
     }
 
-    /// @notice The public inputs of `state` signed by `signers` (light-client/src/state.rs):
-    /// [chainId·2^128 + epoch·2^64 + height, root_hi, root_lo, committee, nextCommittee].
-    function _inputs(LightClientState memory state, bytes32 signers) internal pure returns (uint256[5] memory x) {
-        x[0] = uint256(state.chainId) * 2 ** 128 + uint256(state.epoch) * 2 ** 64 + uint256(state.height);
-        x[1] = uint256(state.historyRoot) / 2 ** 128;
-        x[2] = uint256(state.historyRoot) % 2 ** 128;
-        x[3] = uint256(signers);
-        x[4] = uint256(state.nextCommittee);
+    /// @notice The public inputs of `state` signed by `signers` (test/utils/StateInputs.sol).
+    function _inputs(LightClientState memory state, bytes32 signers) internal pure returns (uint256[4] memory x) {
+        x = StateInputs.compute(state, signers);
     }
 
     /// @notice A mock proof that `signers` signed `state`.
@@ -558,6 +554,41 @@ contract LightClientTest is LightClientTestBase {
         );
     }
 
+    /// @notice The public inputs are the reference packing, and flipping any one of the 448 bits of
+    /// chainId ‖ epoch ‖ height ‖ historyRoot changes them (bit 0 is the root's lowest).
+    function testFuzz_publicInputs_bindEveryBit(LightClientState memory s, bytes32 signers, uint256 bit) public view {
+        s.nextCommittee = bytes32(uint256(s.nextCommittee) % R);
+        signers = bytes32(uint256(signers) % R);
+        bit = bound(bit, 0, 447);
+        uint256[4] memory inputs = lc.publicInputs(s, signers);
+        vm.assertEq(keccak256(abi.encode(inputs)), keccak256(abi.encode(_inputs(s, signers))), "reference");
+        LightClientState memory flipped = s;
+        if (bit < 256) flipped.historyRoot = s.historyRoot ^ bytes32(uint256(1) << bit);
+        else if (bit < 320) flipped.height = s.height ^ uint64(2 ** (bit - 256));
+        else if (bit < 384) flipped.epoch = s.epoch ^ uint64(2 ** (bit - 320));
+        else flipped.chainId = s.chainId ^ uint64(2 ** (bit - 384));
+        uint256[4] memory other = lc.publicInputs(flipped, signers);
+        vm.assertTrue(other[0] != inputs[0] || other[1] != inputs[1], "a flipped bit changes the state words");
+        vm.assertEq(other[2], inputs[2], "signers");
+        vm.assertEq(other[3], inputs[3], "nextCommittee");
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.assertLt(other[i], R, "field element");
+        }
+    }
+
+    /// @notice update hands the verifier exactly the reference inputs: a proof of one state does
+    /// not prove the state with any one bit of its root flipped.
+    function testFuzz_update_proofBindsEveryRootBit(uint64 height, bytes32 root, uint8 bit) public {
+        LightClientState memory s = _state(1, uint64(bound(height, 151, 199)), root, C1);
+        uint256[8] memory proof = _prove(s, C1);
+        LightClientState memory flipped = _state(1, s.height, root ^ bytes32(uint256(1) << bit), C1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILightClient.InvalidProof.selector, C1, keccak256(abi.encode(_inputs(flipped, C1))))
+        );
+        lc.update(flipped, proof);
+        lc.update(s, proof);
+    }
+
     /// @notice Any valid same-epoch state is accepted and its root recorded at its height.
     function testFuzz_update_acceptsValidSameEpoch(uint64 height, bytes32 root) public {
         vm.assume(root != GENESIS_ROOT);
@@ -569,7 +600,7 @@ contract LightClientTest is LightClientTestBase {
 /// @notice A verifier that accepts every proof: isolates LightClient's own gas.
 contract AcceptingVerifier is IStateProofVerifier {
     /// @inheritdoc IStateProofVerifier
-    function verifyProof(uint256[8] calldata, uint256[5] calldata) external pure returns (bool) {
+    function verifyProof(uint256[8] calldata, uint256[4] calldata) external pure returns (bool) {
         return true;
     }
 }

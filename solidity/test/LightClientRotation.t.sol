@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {StateInputs} from "./utils/StateInputs.sol";
 import {Fixtures} from "./utils/Fixtures.sol";
 import {LightClient} from "../src/LightClient.sol";
 import {LightClientVerifier} from "../src/generated/LightClientVerifier.sol";
@@ -143,15 +144,8 @@ contract LightClientRotationTest is Fixtures {
         vm.assertTrue(verifier.verifyProof(forged.proof, _inputs(forged)), "the proof is valid for A");
     }
 
-    /// @dev The five public inputs of `u` (as LightClient computes them).
-    function _inputs(Update memory u) internal pure returns (uint256[5] memory) {
-        LightClientState memory s = u.state;
-        return [
-            (uint256(s.chainId) << 128) | (uint256(s.epoch) << 64) | s.height,
-            uint256(s.historyRoot) >> 128,
-            uint256(s.historyRoot) & type(uint128).max,
-            uint256(u.committee),
-            uint256(s.nextCommittee)
-        ];
+    /// @dev The four public inputs of `u` (as LightClient computes them).
+    function _inputs(Update memory u) internal pure returns (uint256[4] memory) {
+        return StateInputs.compute(u.state, u.committee);
     }
 }

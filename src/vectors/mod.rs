@@ -364,10 +364,15 @@ fn state() -> Value {
         .iter()
         .map(|s| json!({ "slot": s.slot, "signature": hex::encode_prefixed(s.signature.to_bytes()) }))
         .collect();
+    let inputs =
+        trestle_circuits::circuit::PublicInputs::new(&state, &committee.commitment_bytes())
+            .unwrap_or_else(|e| unreachable!("sample commitments are field elements: {e}"));
+    let inputs: Vec<B256> = inputs.to_field_elements().iter().map(fr_to_b256).collect();
     json!({
         "state": state_fields_json(&state),
         "encoded": hex::encode_prefixed(state.encode()),
         "packedCounters": fr_to_b256(&state.packed_counters()),
+        "publicInputs": inputs,
         "message": fr_to_b256(&message),
         "messageDecimal": fr_to_decimal(&message),
         "committee": committee_json(&committee),

@@ -94,7 +94,7 @@ fn prove_command_proves_a_finalized_devnet_state() {
     assert_eq!(document["capacity"], DEVNET_CAPACITY);
     assert_eq!(document["keyOrigin"], INSECURE_DEV_ORIGIN);
     assert_eq!(document["proof"].as_array().map(Vec::len), Some(8), "uint256[8] calldata");
-    assert_eq!(document["publicInputs"].as_array().map(Vec::len), Some(5));
+    assert_eq!(document["publicInputs"].as_array().map(Vec::len), Some(4));
     let height = document["state"]["height"].as_u64().expect("state height");
     assert!(height >= 1, "proved height {height}");
     assert!(document["signers"].as_array().is_some_and(|s| s.len() >= 3), "a quorum of 4 signs");

@@ -111,8 +111,8 @@ pub fn verifier_contract(
 /// @notice Groth16 (BN254) verifier of trestle's light-client circuit for a committee capacity
 /// of {capacity}: a valid proof shows that more than two thirds of the weight of the committee
 /// `committee` signed the light-client state given by the other public inputs.
-/// @dev Public inputs, in order: packedCounters (chainId * 2**128 + epoch * 2**64 + height),
-/// historyRootHi, historyRootLo (the 128-bit halves of historyRoot), committee, nextCommittee.
+/// @dev Public inputs, in order: stateHigh (chainId * 2**184 + epoch * 2**120 + height * 2**56
+/// + (historyRoot >> 200)), stateLow (historyRoot mod 2**200), committee, nextCommittee.
 /// Proof layout: [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y] (G2 coordinates with the
 /// imaginary part first, as the EIP-197 precompile reads them). Checks
 /// e(-A, B) * e(alpha, beta) * e(vk_x, gamma) * e(C, delta) == 1 with
@@ -146,7 +146,7 @@ contract LightClientVerifier {{
 {constants}
     /// @notice Verifies a Groth16 proof for the given public inputs.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
-    /// @param publicInputs [packedCounters, historyRootHi, historyRootLo, committee, nextCommittee].
+    /// @param publicInputs [stateHigh, stateLow, committee, nextCommittee].
     /// @return valid Whether the proof verifies. Reverts on out-of-range words or invalid points.
     function verifyProof(uint256[8] calldata proof, uint256[{n}] calldata publicInputs)
         external

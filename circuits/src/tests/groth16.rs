@@ -145,7 +145,7 @@ fn key_files_round_trip_and_reject_corruption() {
     write_verifying_key(&vk_path, &keys.verifying_key, 4, INSECURE_DEV_ORIGIN).expect("write vk");
     let header = fs::read(&vk_path).expect("read");
     assert!(header.starts_with(
-        b"trestle-groth16-bn254 v2 kind=verifying-key capacity=4 origin=INSECURE-DEV-SETUP\n"
+        b"trestle-groth16-bn254 v3 kind=verifying-key capacity=4 origin=INSECURE-DEV-SETUP\n"
     ));
 
     let pk = read_proving_key(&pk_path, 4).expect("read pk");
@@ -196,11 +196,14 @@ fn key_files_round_trip_and_reject_corruption() {
         corrupt("magic.vk", &[b"other-format v1 kind=verifying-key\n", &good[body..]].concat()),
         Err(KeyFileError::Header { .. })
     ));
-    // A v1 file (libsnark's H query) is refused, saying why.
-    let v1 = [&b"trestle-groth16-bn254 v1"[..], &good["trestle-groth16-bn254 v2".len()..]].concat();
-    match corrupt("v1.vk", &v1) {
-        Err(KeyFileError::Header { reason, .. }) => assert!(reason.contains("v1"), "{reason}"),
-        other => panic!("a v1 key was not refused: {other:?}"),
+    // Files of earlier versions (five public inputs; libsnark's H query) are refused, saying why.
+    for (version, why) in [("v2", "five public inputs"), ("v1", "libsnark")] {
+        let header = format!("trestle-groth16-bn254 {version}");
+        let old = [header.as_bytes(), &good["trestle-groth16-bn254 v3".len()..]].concat();
+        match corrupt(&format!("{version}.vk"), &old) {
+            Err(KeyFileError::Header { reason, .. }) => assert!(reason.contains(why), "{reason}"),
+            other => panic!("a {version} key was not refused: {other:?}"),
+        }
     }
     // Origins with whitespace are refused on write.
     assert!(matches!(

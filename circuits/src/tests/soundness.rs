@@ -4,8 +4,8 @@
 
 use ark_ff::{BigInteger, Field, PrimeField};
 use trestle_light_client::{
-    B256, Committee, CommitteeSlot, LightClientState, SecretKey, StateSignature, poseidon,
-    primitives::Height,
+    B256, ChainId, Committee, CommitteeSlot, Epoch, LightClientState, SecretKey, StateSignature,
+    field::split_b256, poseidon, primitives::Height,
 };
 
 use super::signed4;
@@ -68,13 +68,13 @@ fn honest_witness_satisfies_and_counts_constraints() {
     let n5 = constraint_count(5).expect("count");
     assert_eq!(n5 - n4, CONSTRAINTS_PER_SLOT);
     assert_eq!(CONSTRAINTS_PER_SLOT, 3466);
-    // Fixed part: 193 + 129 + 129 (input ranges) + 315 (message) + 1 (commitment) + 81 (quorum).
+    // Fixed part: 249 + 201 (input ranges) + 315 (message) + 1 (commitment) + 81 (quorum).
     assert_eq!(n4 - 4 * CONSTRAINTS_PER_SLOT, FIXED_CONSTRAINTS);
-    assert_eq!(FIXED_CONSTRAINTS, 848);
+    assert_eq!(FIXED_CONSTRAINTS, 847);
     // Setup and proving synthesize the same shape.
     let cs = LightClientCircuit::with_assignment(a).expect("c").synthesize().expect("s");
     assert_eq!(cs.num_constraints(), n4);
-    assert_eq!(cs.num_instance_variables(), 1 + 5);
+    assert_eq!(cs.num_instance_variables(), 1 + 4);
 }
 
 /// A weighted committee of 3 members (weights 2, 1, 3; total 6) in capacity 4.
@@ -308,25 +308,27 @@ fn weights_are_range_checked() {
 
 #[test]
 fn public_inputs_are_range_checked() {
-    // The signers sign whatever message the aliased inputs hash to (test keys), so only the
-    // range checks can reject these witnesses.
+    // The signers sign whatever message the aliased inputs hash to (test keys; the message
+    // reads the inputs' low 248 and 200 bits, so each alias below signs like the honest
+    // inputs), so only the range checks can reject these witnesses.
     let s = signed4();
-    let two_128 = fr(2).pow([128]);
-    let two_192 = fr(2).pow([192]);
+    let two_200 = fr(2).pow([200]);
+    let two_248 = fr(2).pow([248]);
     let base = honest(&s.state, &s.committee, &s.signatures);
     type Alias = fn(&mut PublicInputs, Fr, Fr);
-    let aliases: [(&str, Alias); 4] = [
-        ("rootLo + 2^128, rootHi - 1", |p, t128, _| {
-            p.history_root_lo += t128;
-            p.history_root_hi -= Fr::from(1u8);
+    let aliases: [(&str, Alias); 5] = [
+        ("stateLow + 2^200", |p, t200, _| p.state_low += t200),
+        ("stateLow + 2^200, stateHigh - 1", |p, t200, _| {
+            p.state_low += t200;
+            p.state_high -= Fr::from(1u8);
         }),
-        ("rootHi + 2^128", |p, t128, _| p.history_root_hi += t128),
-        ("packedCounters + 2^192", |p, _, t192| p.packed_counters += t192),
-        ("packedCounters = p - 1", |p, _, _| p.packed_counters = -Fr::from(1u8)),
+        ("stateHigh + 2^248", |p, _, t248| p.state_high += t248),
+        ("stateHigh = p - 1", |p, _, _| p.state_high = -Fr::from(1u8)),
+        ("stateLow = p - 1", |p, _, _| p.state_low = -Fr::from(1u8)),
     ];
     for (name, alias) in aliases {
         let mut a = base.clone();
-        alias(&mut a.public, two_128, two_192);
+        alias(&mut a.public, two_200, two_248);
         let message = a.public.message();
         for slot in [0usize, 1, 3] {
             a.slots[slot].signature = sign_raw(&s.keys[slot], message);
@@ -335,18 +337,72 @@ fn public_inputs_are_range_checked() {
     }
     // Control: the same re-signing with in-range inputs is satisfied.
     let mut a = base;
-    a.public.packed_counters += fr(1);
+    a.public.state_high += fr(1 << 56);
     let message = a.public.message();
     for slot in [0usize, 1, 3] {
         a.slots[slot].signature = sign_raw(&s.keys[slot], message);
     }
     assert!(satisfied(a));
-    // Limbs of all-ones roots are in range.
-    let state = LightClientState { history_root: B256::repeat_byte(0xff), ..s.state.clone() };
+    // All-ones counters and roots are in range.
+    let state = LightClientState {
+        chain_id: ChainId(u64::MAX),
+        epoch: Epoch(u64::MAX),
+        height: Height(u64::MAX),
+        history_root: B256::repeat_byte(0xff),
+        ..s.state.clone()
+    };
     let m = state.message().expect("message");
     let sigs: Vec<StateSignature> = [0u32, 1, 3]
         .iter()
         .map(|&slot| StateSignature { slot, signature: s.keys[slot as usize].sign(&m) })
         .collect();
     assert!(satisfied(honest(&state, &s.committee, &sigs)));
+}
+
+/// `state` with bit `bit` of `chainId ‖ epoch ‖ height ‖ historyRoot` flipped (bit 0 is the
+/// root's least significant bit, bit 447 the chain id's most significant).
+fn flip_state_bit(state: &LightClientState, bit: usize) -> LightClientState {
+    let mut flipped = state.clone();
+    match bit {
+        0..256 => {
+            let mut root = state.history_root;
+            root.0[31 - bit / 8] ^= 1 << (bit % 8);
+            flipped.history_root = root;
+        }
+        256..320 => flipped.height = Height(state.height.get() ^ (1 << (bit - 256))),
+        320..384 => flipped.epoch = Epoch(state.epoch.get() ^ (1 << (bit - 320))),
+        _ => flipped.chain_id = ChainId(state.chain_id.get() ^ (1 << (bit - 384))),
+    }
+    flipped
+}
+
+#[test]
+fn every_bit_of_every_state_field_is_bound() {
+    let s = signed4();
+    let committee = s.committee.commitment_bytes();
+    let inputs = |state: &LightClientState| PublicInputs::new(state, &committee).expect("inputs");
+    let base = inputs(&s.state);
+    assert_eq!(base.message(), s.state.message().expect("message"));
+    // Natively: each of the 448 bits changes the inputs, and the inputs' message is the light
+    // client's message of the flipped state (so it differs from the signed one).
+    for bit in 0..448 {
+        let flipped = flip_state_bit(&s.state, bit);
+        let public = inputs(&flipped);
+        assert_ne!(public, base, "bit {bit}");
+        assert_eq!(public.message(), flipped.message().expect("message"), "bit {bit}");
+        assert_ne!(public.message(), base.message(), "bit {bit}");
+        let (packed, root_hi, root_lo) = public.signed_fields();
+        let (hi, lo) = split_b256(&flipped.history_root);
+        assert_eq!((packed, root_hi, root_lo), (flipped.packed_counters(), hi, lo), "bit {bit}");
+    }
+    // In-circuit: the honest signatures of the state do not satisfy the inputs of a state
+    // differing in one bit, for the bits at every field's ends and at every limb and input
+    // boundary.
+    let honest_assignment = honest(&s.state, &s.committee, &s.signatures);
+    for bit in [0, 1, 127, 128, 199, 200, 201, 255, 256, 319, 320, 383, 384, 446, 447] {
+        let mut a = honest_assignment.clone();
+        a.public = inputs(&flip_state_bit(&s.state, bit));
+        assert!(!satisfied(a), "bit {bit}");
+    }
+    assert!(satisfied(honest_assignment));
 }

@@ -146,7 +146,10 @@ fn a_zkey_of_our_key_imports_back_to_it() {
     let uncontributed = write_zkey_with(key4(), 4, false);
     assert!(matches!(import_zkey(&uncontributed, 4), Err(ZkeyError::NoContributions)));
     // One QAP coefficient changed (the value of the first, in canonical range): another circuit.
-    let header_and_coefficients = 12 + 12 + 4 + 12 + 660 + 12 + 6 * 64 + 12 + 4;
+    // Sections 1 and 2, the IC section (one G1 point per public input and one more), section 4's
+    // header and its count.
+    let ic = (crate::circuit::NUM_PUBLIC_INPUTS + 1) * 64;
+    let header_and_coefficients = 12 + 12 + 4 + 12 + 660 + 12 + ic + 12 + 4;
     let mut changed = bytes.clone();
     changed[header_and_coefficients + 12] ^= 1;
     match import_zkey(&changed, 4) {

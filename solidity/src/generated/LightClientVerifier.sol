@@ -10,8 +10,8 @@ pragma solidity 0.8.30;
 /// @notice Groth16 (BN254) verifier of trestle's light-client circuit for a committee capacity
 /// of 8: a valid proof shows that more than two thirds of the weight of the committee
 /// `committee` signed the light-client state given by the other public inputs.
-/// @dev Public inputs, in order: packedCounters (chainId * 2**128 + epoch * 2**64 + height),
-/// historyRootHi, historyRootLo (the 128-bit halves of historyRoot), committee, nextCommittee.
+/// @dev Public inputs, in order: stateHigh (chainId * 2**184 + epoch * 2**120 + height * 2**56
+/// + (historyRoot >> 200)), stateLow (historyRoot mod 2**200), committee, nextCommittee.
 /// Proof layout: [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y] (G2 coordinates with the
 /// imaginary part first, as the EIP-197 precompile reads them). Checks
 /// e(-A, B) * e(alpha, beta) * e(vk_x, gamma) * e(C, delta) == 1 with
@@ -31,7 +31,7 @@ contract LightClientVerifier {
     /// @notice Committee capacity of the circuit this verifier's key belongs to.
     uint256 public constant CAPACITY = 8;
     /// @notice Number of public inputs.
-    uint256 public constant NUM_PUBLIC_INPUTS = 5;
+    uint256 public constant NUM_PUBLIC_INPUTS = 4;
     /// @notice Whether this key comes from the INSECURE dev setup (its seed is public: anyone can
     /// forge proofs). script/Deploy.s.sol refuses such a verifier outside devnet chain ids.
     bool public constant INSECURE_DEV_SETUP = true;
@@ -56,24 +56,22 @@ contract LightClientVerifier {
     uint256 internal constant DELTA_X_RE = 0x1939ffa7b5361bb0e559b1cf04a4277f066f6fe370dc5de3e524476c022c1353;
     uint256 internal constant DELTA_Y_IM = 0x03cd9d71c13c3317bd4693e0a8f5b108144ef57cd359f12e54ec05035dd375aa;
     uint256 internal constant DELTA_Y_RE = 0x0a79e41793e70d1644a4b9e965e54fc3868632c6ff68feac9b7cb6ebe26ed6b5;
-    uint256 internal constant IC0_X = 0x0a28c3746f1b81cccb0af08653313a4ed6c715dfdaeec5fb3a3e37b3612abffb;
-    uint256 internal constant IC0_Y = 0x142dbd656139cca5660cc9cc4f3aa9fa96564a4f1978401f340010b7e481fd4f;
-    uint256 internal constant IC1_X = 0x17aa4bc8d966866e601857d8c2905c97614e968edfe6534c2311073e1a8761a6;
-    uint256 internal constant IC1_Y = 0x07997714b72e4de244143ca2efdeb95ace09d5b32611d9420b0b3158692fd5c4;
-    uint256 internal constant IC2_X = 0x2194752929944021e3ffb4c6856aa27537cffd941b3ab35ff8aefbb3a29c0580;
-    uint256 internal constant IC2_Y = 0x28b81ec26f9b71e1ed4f27fa5710394b677483a7e79ad14e70c275d9b9c0fba5;
-    uint256 internal constant IC3_X = 0x1e8f21fdacf9163f8930e6bd1111420f1719062c0efbf70fe2d0753b6db807f6;
-    uint256 internal constant IC3_Y = 0x2906995981d2b3b52bbe0d927d22f773bf0eecff5bcd4ab906026dddccf8f19e;
-    uint256 internal constant IC4_X = 0x189bc7557ad4bce7b9422bdb4a08d0041c515284da520d0c1af641b0d2a6f0b3;
-    uint256 internal constant IC4_Y = 0x0d5edaacf27ec1855cd506c692f844df23f105601c72bec4b17d6a1155b709cc;
-    uint256 internal constant IC5_X = 0x2e8e07abe2c45a324de3537cc72ff8181eab7961ee0da539071a14d88d7c1580;
-    uint256 internal constant IC5_Y = 0x2c0cf15dee1bf50addb976c3ad48935905719d6af0a5ce02e38f4a938d2b62e6;
+    uint256 internal constant IC0_X = 0x260b9a518287dc4117e3e6e11f6115e0f9972116c7467f39f0bfa2e1d683277c;
+    uint256 internal constant IC0_Y = 0x15296370872a3931e84d17cf854d4235439972613e80e7b62c3f532556fa8b42;
+    uint256 internal constant IC1_X = 0x0f1134f8d22a2b846485b22c853db3e395f571506ef39d4ddef04342515ed347;
+    uint256 internal constant IC1_Y = 0x1409a95d127b709fd85e14685f9411cc619ff0e95c442615376829b5be5e015e;
+    uint256 internal constant IC2_X = 0x149a2d1a6b3c0375f331e13d052b13d5b5ce9b70034e36fe2ee40d2faa87388d;
+    uint256 internal constant IC2_Y = 0x151981fcf9396d8230c1fd3a0d8c50e295e2d5ce5c26c865209caa3c23157979;
+    uint256 internal constant IC3_X = 0x23acf4db9621688d557532ea7c266d65086f5b7ecc3cac716f0ce39256eeada0;
+    uint256 internal constant IC3_Y = 0x07ee319f3a2133a846517cf3c6c738dd22591e800282fd8d2fbab65127f78f16;
+    uint256 internal constant IC4_X = 0x21a528279a6dc975c72d85674ddc7be963339d36420482fd5f16560ed4f18778;
+    uint256 internal constant IC4_Y = 0x18d308b3a0e6d85820ff9a9b352affc10d60da7629c51eaacb41481ba20129de;
 
     /// @notice Verifies a Groth16 proof for the given public inputs.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
-    /// @param publicInputs [packedCounters, historyRootHi, historyRootLo, committee, nextCommittee].
+    /// @param publicInputs [stateHigh, stateLow, committee, nextCommittee].
     /// @return valid Whether the proof verifies. Reverts on out-of-range words or invalid points.
-    function verifyProof(uint256[8] calldata proof, uint256[5] calldata publicInputs)
+    function verifyProof(uint256[8] calldata proof, uint256[4] calldata publicInputs)
         external
         view
         returns (bool valid)
@@ -90,7 +88,6 @@ contract LightClientVerifier {
         if (publicInputs[1] >= R) revert PublicInputNotInField(1);
         if (publicInputs[2] >= R) revert PublicInputNotInField(2);
         if (publicInputs[3] >= R) revert PublicInputNotInField(3);
-        if (publicInputs[4] >= R) revert PublicInputNotInField(4);
 
         bool curveOk = true;
         bool pairingOk;
@@ -130,14 +127,6 @@ contract LightClientVerifier {
             mstore(s, IC4_X)
             mstore(add(s, 0x20), IC4_Y)
             mstore(add(s, 0x40), calldataload(add(publicInputs, 0x60)))
-            curveOk := and(curveOk, staticcall(gas(), 0x07, s, 0x60, s, 0x40))
-            mstore(add(s, 0x40), mload(add(p, 0x180)))
-            mstore(add(s, 0x60), mload(add(p, 0x1a0)))
-            curveOk := and(curveOk, staticcall(gas(), 0x06, s, 0x80, add(p, 0x180), 0x40))
-            // + publicInputs[4] * IC5
-            mstore(s, IC5_X)
-            mstore(add(s, 0x20), IC5_Y)
-            mstore(add(s, 0x40), calldataload(add(publicInputs, 0x80)))
             curveOk := and(curveOk, staticcall(gas(), 0x07, s, 0x60, s, 0x40))
             mstore(add(s, 0x40), mload(add(p, 0x180)))
             mstore(add(s, 0x60), mload(add(p, 0x1a0)))

@@ -78,15 +78,16 @@ interface ILightClient {
     function rootHeight(bytes32 root) external view returns (bool known, uint64 height);
 
     /// @notice The public inputs of the proof that `signers` signed `state`, as update passes them
-    /// to the verifier: [chainId·2^128 + epoch·2^64 + height, historyRoot >> 128,
-    /// historyRoot & (2^128 - 1), signers, nextCommittee].
+    /// to the verifier: [chainId·2^184 + epoch·2^120 + height·2^56 + (historyRoot >> 200),
+    /// historyRoot & (2^200 - 1), signers, nextCommittee] (the 448 bits of the counters and the
+    /// root in two field elements; IStateProofVerifier).
     /// @param state A light-client state.
     /// @param signers Commitment of the committee that signed it.
-    /// @return inputs The five public inputs.
+    /// @return inputs The four public inputs.
     function publicInputs(LightClientState calldata state, bytes32 signers)
         external
         pure
-        returns (uint256[5] memory inputs);
+        returns (uint256[4] memory inputs);
 
     /// @notice The network this light client follows.
     /// @return The chain id.

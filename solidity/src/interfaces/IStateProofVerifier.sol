@@ -10,8 +10,10 @@ interface IStateProofVerifier {
     /// @dev May revert (rather than return false) on a proof word or public input outside its
     /// field, or on a point that is not on its curve.
     /// @param proof [A.x, A.y, B.x.c1, B.x.c0, B.y.c1, B.y.c0, C.x, C.y].
-    /// @param publicInputs [chainId·2^128 + epoch·2^64 + height, historyRoot >> 128,
-    /// historyRoot & (2^128 - 1), committee, nextCommittee], each below the BN254 scalar order.
+    /// @param publicInputs [stateHigh, stateLow, committee, nextCommittee], each below the BN254
+    /// scalar order: the 448 bits chainId ‖ epoch ‖ height ‖ historyRoot split into their high
+    /// 248 bits (chainId·2^184 + epoch·2^120 + height·2^56 + (historyRoot >> 200)) and their low
+    /// 200 bits (historyRoot & (2^200 - 1)).
     /// @return valid Whether the proof verifies.
-    function verifyProof(uint256[8] calldata proof, uint256[5] calldata publicInputs) external view returns (bool valid);
+    function verifyProof(uint256[8] calldata proof, uint256[4] calldata publicInputs) external view returns (bool valid);
 }
