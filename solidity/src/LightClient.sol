@@ -9,7 +9,8 @@ import {IStateProofVerifier} from "./interfaces/IStateProofVerifier.sol";
 /// @notice Follows a trestle network on an EVM chain (DESIGN.md section 6). Anyone may submit a
 /// light-client state with a Groth16 proof that more than two thirds of its epoch's committee
 /// signed it; the contract checks that the state extends the latest one, stores it and remembers
-/// its history root, so that inclusion proofs built against any accepted root stay valid.
+/// its history root in a ring of recent roots, so that inclusion proofs built against a recent
+/// root stay valid while newer states arrive (see isKnownRoot).
 /// @dev Epoch rules. Epoch e covers heights [e·L, (e+1)·L - 1] with L = epochLength, and every
 /// state must have epoch == height / L. The state at an epoch's last height names the next
 /// epoch's committee in nextCommittee; every other state repeats its own committee there. So the
@@ -27,8 +28,8 @@ contract LightClient is ILightClient {
     uint256 internal constant _R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     /// @dev The history root's bits carried in the second public input.
     uint256 internal constant _LOW_200_BITS = (1 << 200) - 1;
-    /// @dev Marks a known root in `_states`; below it are the state's epoch and height.
-    uint256 internal constant _KNOWN = 1 << 128;
+    /// @dev A ring slot that warmRootRing prepaid and no state has used yet.
+    bytes32 internal constant _WARM = bytes32(type(uint256).max);
 
     /// @inheritdoc ILightClient
     uint64 public immutable override chainId;
@@ -37,18 +38,25 @@ contract LightClient is ILightClient {
     /// @inheritdoc ILightClient
     IStateProofVerifier public immutable override verifier;
 
-    // Storage, laid out for the fewest slot accesses per update (DESIGN.md's 260k gas goal): the
-    // latest state is the entry of `_states` that `_latestRoot` points to, so an update writes one
-    // new mapping slot and the pointer (plus a committee at epoch boundaries).
+    /// @inheritdoc ILightClient
+    uint64 public constant override ROOT_RING_SIZE = 1021;
 
-    /// @dev History root of the latest state.
-    bytes32 internal _latestRoot;
+    // Storage, laid out for the fewest slot writes per update (issue 18's 230k gas goal): an
+    // update rewrites the latest height and one slot of the root ring (plus a committee at
+    // epoch boundaries). Once a ring slot holds anything, rewriting it costs 5,000 gas instead
+    // of the 22,100 of a new slot, which a mapping from every root ever accepted would pay on
+    // every update. The latest state's epoch is not stored: it is its height / epochLength.
+
+    /// @dev Height of the latest state.
+    uint64 internal _latestHeight;
     /// @dev nextCommittee of the latest state: the committee that signs the next state.
     bytes32 internal _nextCommittee;
     /// @dev Committee of the latest state's epoch.
     bytes32 internal _committee;
-    /// @dev History root => _KNOWN | epoch << 64 | height, for every accepted state.
-    mapping(bytes32 root => uint256 entry) internal _states;
+    /// @dev Slot height % ROOT_RING_SIZE holds root ^ height of the last state accepted at a
+    /// height in that class (0 if none; _WARM if only prepaid). The tag binds the height: a slot
+    /// matches exactly one (root, height) pair per written state.
+    bytes32[ROOT_RING_SIZE] internal _roots;
 
     /// @notice Starts the light client at a trusted genesis state.
     /// @dev Reverts with ZeroEpochLength, VerifierNotContract, EpochMismatch, FieldOverflow, or
@@ -76,10 +84,10 @@ contract LightClient is ILightClient {
         chainId = genesis.chainId;
         epochLength = epochLength_;
         verifier = verifier_;
-        _latestRoot = genesis.historyRoot;
+        _latestHeight = genesis.height;
         _nextCommittee = genesis.nextCommittee;
         _committee = genesisCommittee;
-        _states[genesis.historyRoot] = _entry(genesis.epoch, genesis.height);
+        _roots[genesis.height % ROOT_RING_SIZE] = _tag(genesis.historyRoot, genesis.height);
         emit StateUpdated(genesis.height, genesis.epoch, genesis.historyRoot, genesisCommittee);
     }
 
@@ -96,25 +104,30 @@ contract LightClient is ILightClient {
         _verify(state, signers, proof);
 
         bytes32 root = state.historyRoot;
-        _latestRoot = root;
+        _latestHeight = height;
         if (newEpoch) _committee = signers;
         if (next != signers) _nextCommittee = next;
-        _states[root] = _entry(epoch, height);
+        _roots[height % ROOT_RING_SIZE] = _tag(root, height);
         emit StateUpdated(height, epoch, root, signers);
     }
 
     /// @inheritdoc ILightClient
     function latestState() external view override returns (LightClientState memory state) {
-        bytes32 root = _latestRoot;
-        (uint64 epoch, uint64 height) = _unpack(_states[root]);
+        uint64 height = _latestHeight;
+        // The latest state's slot was written last by the latest state itself.
+        bytes32 root = _tag(_roots[height % ROOT_RING_SIZE], height);
         state = LightClientState({
-            chainId: chainId, epoch: epoch, height: height, historyRoot: root, nextCommittee: _nextCommittee
+            chainId: chainId,
+            epoch: height / epochLength,
+            height: height,
+            historyRoot: root,
+            nextCommittee: _nextCommittee
         });
     }
 
     /// @inheritdoc ILightClient
     function latestHeight() external view override returns (uint64 height) {
-        (, height) = _unpack(_states[_latestRoot]);
+        height = _latestHeight;
     }
 
     /// @inheritdoc ILightClient
@@ -123,10 +136,20 @@ contract LightClient is ILightClient {
     }
 
     /// @inheritdoc ILightClient
-    function rootHeight(bytes32 root) external view override returns (bool known, uint64 height) {
-        uint256 entry = _states[root];
-        known = entry != 0;
-        (, height) = _unpack(entry);
+    function isKnownRoot(bytes32 root, uint64 height) external view override returns (bool) {
+        bytes32 slot = _roots[height % ROOT_RING_SIZE];
+        // A slot that holds no state matches nothing; a written one exactly its (root, height)
+        // (any other pair with the same tag differs from the accepted root in its low 64 bits, so
+        // it is not a root the network produced, nor one any Merkle proof leads to).
+        return slot != 0 && slot != _WARM && slot == _tag(root, height);
+    }
+
+    /// @inheritdoc ILightClient
+    function warmRootRing(uint256 from, uint256 count) external override {
+        if (count > ROOT_RING_SIZE || from > ROOT_RING_SIZE - count) revert RingRangeInvalid(from, count);
+        for (uint256 i = from; i < from + count; ++i) {
+            if (_roots[i] == 0) _roots[i] = _WARM;
+        }
     }
 
     /// @dev Checks that a state with these fields may follow the latest state (every rule but the
@@ -138,12 +161,13 @@ contract LightClient is ILightClient {
     {
         if (stateChainId != chainId) revert WrongChain(chainId, stateChainId);
 
-        (uint64 latestEpoch, uint64 latestHeight_) = _unpack(_states[_latestRoot]);
+        uint64 latestHeight_ = _latestHeight;
         if (height <= latestHeight_) revert HeightNotIncreasing(latestHeight_, height);
 
         uint64 length = epochLength;
         uint64 expected = height / length;
         if (epoch != expected) revert EpochMismatch(height, epoch, expected);
+        uint64 latestEpoch = latestHeight_ / length;
 
         newEpoch = epoch != latestEpoch;
         if (newEpoch) {
@@ -219,16 +243,9 @@ contract LightClient is ILightClient {
         ];
     }
 
-    /// @dev The `_states` entry of a state: known flag, epoch, height.
-    function _entry(uint64 epoch, uint64 height) internal pure returns (uint256) {
-        return _KNOWN | (uint256(epoch) << 64) | uint256(height);
-    }
-
-    /// @dev The epoch and height of a `_states` entry.
-    function _unpack(uint256 entry) internal pure returns (uint64 epoch, uint64 height) {
-        // The entry holds them in these bits (see _entry).
-        // forge-lint: disable-next-line(unsafe-typecast)
-        (epoch, height) = (uint64(entry >> 64), uint64(entry));
+    /// @dev The ring tag of a root accepted at `height` (its own inverse: _tag(_tag(r, h), h) = r).
+    function _tag(bytes32 root, uint64 height) internal pure returns (bytes32) {
+        return root ^ bytes32(uint256(height));
     }
 
     /// @dev Whether `height` is the last height of its epoch: (height + 1) is a multiple of L.

@@ -172,7 +172,7 @@ contract Mailbox is IMailbox {
         bytes32 historyRoot
     ) external override {
         Source memory source = _route(message);
-        uint64 rootHeight = _rootHeight(historyRoot);
+        uint64 rootHeight = _rootHeight(historyRoot, historyProof);
         uint64 nonce = message.nonce;
         if (nonce != source.inboxNonce) {
             if (nonce < source.inboxNonce) revert AlreadyReceived(message.srcChainId, nonce);
@@ -197,7 +197,7 @@ contract Mailbox is IMailbox {
     ) external override returns (bool[] memory skipped) {
         uint256 count = messages.length;
         if (txProofs.length != count) revert LengthMismatch(count, txProofs.length);
-        Inclusion.verifyHeader(header, historyProof, historyRoot, _rootHeight(historyRoot));
+        Inclusion.verifyHeader(header, historyProof, historyRoot, _rootHeight(historyRoot, historyProof));
         bytes32 payloadRoot = header.payloadRoot;
         bytes32 knownLeaf;
         skipped = new bool[](count);
@@ -280,12 +280,20 @@ contract Mailbox is IMailbox {
         if (!source.registered) revert UnknownSourceChain(srcChainId);
     }
 
-    /// @dev The height of a history root the light client accepted; reverts with
-    /// UnknownHistoryRoot for any other.
-    function _rootHeight(bytes32 historyRoot) internal view returns (uint64 rootHeight) {
-        bool known;
-        (known, rootHeight) = lightClient.rootHeight(historyRoot);
-        if (!known) revert UnknownHistoryRoot(historyRoot);
+    /// @dev The height `historyProof` claims for `historyRoot` (its leaf count - 1), if the light
+    /// client holds that root at that height; reverts with UnknownHistoryRoot otherwise (a root
+    /// never accepted, evicted from the light client's ring, or claimed for another height).
+    function _rootHeight(bytes32 historyRoot, MerkleTree.Proof calldata historyProof)
+        internal
+        view
+        returns (uint64 rootHeight)
+    {
+        uint64 count = historyProof.count;
+        if (count == 0) revert UnknownHistoryRoot(historyRoot);
+        unchecked {
+            rootHeight = count - 1;
+        }
+        if (!lightClient.isKnownRoot(historyRoot, rootHeight)) revert UnknownHistoryRoot(historyRoot);
     }
 
     /// @dev deliverBatch's work for one message of the block with payload root `payloadRoot`

@@ -56,7 +56,7 @@ contract RollupConfirmations is IRollupConfirmations {
     {
         Registration memory registration = _registrations[chainId];
         if (!registration.registered) return false;
-        (bool known, uint64 rootHeight) = lightClient.rootHeight(proof.historyRoot);
+        (bool known, uint64 rootHeight) = _knownRootHeight(proof);
         if (!known) return false;
         uint64 namespace = registration.blockNamespace;
         return BlockRecords.isIncluded(
@@ -73,9 +73,8 @@ contract RollupConfirmations is IRollupConfirmations {
         RecordProof calldata proof
     ) external view override returns (uint64 height) {
         uint64 namespace = _blockNamespace(chainId);
-        bytes32 historyRoot = proof.historyRoot;
-        (bool known, uint64 rootHeight) = lightClient.rootHeight(historyRoot);
-        if (!known) revert UnknownHistoryRoot(historyRoot);
+        (bool known, uint64 rootHeight) = _knownRootHeight(proof);
+        if (!known) revert UnknownHistoryRoot(proof.historyRoot);
         BlockRecords.verifyIncluded(
             namespace, BlockRecords.txHash(namespace, chainId, number, hash, parentHash), proof, rootHeight
         );
@@ -101,6 +100,17 @@ contract RollupConfirmations is IRollupConfirmations {
     /// @inheritdoc IRollupConfirmations
     function rollups() external view override returns (Rollup[] memory) {
         return _rollups;
+    }
+
+    /// @dev The height `proof.historyProof` claims for `proof.historyRoot` (its leaf count - 1), and
+    /// whether the light client holds that root at that height.
+    function _knownRootHeight(RecordProof calldata proof) internal view returns (bool known, uint64 rootHeight) {
+        uint64 count = proof.historyProof.count;
+        if (count == 0) return (false, 0);
+        unchecked {
+            rootHeight = count - 1;
+        }
+        known = lightClient.isKnownRoot(proof.historyRoot, rootHeight);
     }
 
     /// @dev The block namespace of a registered rollup; UnknownRollup for any other.

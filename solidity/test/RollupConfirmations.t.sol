@@ -277,7 +277,9 @@ contract RollupConfirmationsTest is BlockRecordsTestBase {
         if (kind >= 11 && kind <= 13) {
             _path(c, kind - 11).count ^= d;
             if (kind == 11) return Inclusion.TxCountMismatch.selector;
-            return kind == 13 ? Inclusion.RootHeightMismatch.selector : ANY;
+            // The history proof's count claims the root's height: another count asks the light
+            // client for the root at another height.
+            return kind == 13 ? IRollupConfirmations.UnknownHistoryRoot.selector : ANY;
         }
         if (kind == 14) {
             c.proof.txProof.namespaceProof.leaf.namespace ^= d;

@@ -7,7 +7,8 @@ import {IStateProofVerifier} from "./IStateProofVerifier.sol";
 /// @title ILightClient
 /// @notice An on-chain light client of a trestle network (DESIGN.md section 6): it follows the
 /// network's light-client states, each proven by a Groth16 proof that more than two thirds of the
-/// epoch's committee signed it, and remembers every history root it accepted.
+/// epoch's committee signed it, and remembers the history roots it accepted recently (a ring of
+/// ROOT_RING_SIZE slots indexed by height; see isKnownRoot).
 interface ILightClient {
     /// @notice A state was accepted (also emitted once for the genesis state).
     /// @param height The state's height.
@@ -52,6 +53,10 @@ interface ILightClient {
     /// @notice The constructor was given a verifier address without code.
     /// @param verifier The address.
     error VerifierNotContract(address verifier);
+    /// @notice warmRootRing was asked for slots beyond the ring.
+    /// @param from The first slot asked for.
+    /// @param count The number of slots asked for.
+    error RingRangeInvalid(uint256 from, uint256 count);
 
     /// @notice Accepts `state` if `proof` shows that its epoch's committee signed it and it
     /// follows the latest state by the epoch rules (see LightClient). Permissionless.
@@ -71,11 +76,31 @@ interface ILightClient {
     /// @return committee The commitment.
     function committee() external view returns (bytes32 committee);
 
-    /// @notice Whether `root` is the history root of an accepted state, and that state's height.
+    /// @notice Whether `root` is the history root of an accepted state at `height` (the root over
+    /// headers 0..=height, so a Merkle proof against it has count height + 1) that the ring still
+    /// holds. The ring keeps, for each class of heights modulo ROOT_RING_SIZE, the last state
+    /// accepted in it: a root accepted at height h stays known until a state at h + k·ROOT_RING_SIZE
+    /// (k ≥ 1) is accepted, so at least while the latest height is below h + ROOT_RING_SIZE, and
+    /// the latest state's root is always known. Callers build proofs against a recent root (the
+    /// latest state's, for example) and rebuild them against a newer one if it was evicted.
     /// @param root A history root.
-    /// @return known True if a state with this root was accepted (the genesis state included).
-    /// @return height Its height (the root covers headers 0..=height); 0 if unknown.
-    function rootHeight(bytes32 root) external view returns (bool known, uint64 height);
+    /// @param height The height it is claimed for.
+    /// @return True if a state with exactly this root and height was accepted and is still held.
+    function isKnownRoot(bytes32 root, uint64 height) external view returns (bool);
+
+    /// @notice Prepays ring slots [from, from + count): each slot that no state has used yet gets a
+    /// placeholder, so that the first state in its class of heights rewrites a used slot (5,000
+    /// gas) instead of filling a new one (22,100). Optional and permissionless (it changes no
+    /// answer of isKnownRoot); operators call it once after deployment to make every update cost
+    /// the same. Reverts with RingRangeInvalid beyond the ring.
+    /// @param from The first slot.
+    /// @param count The number of slots.
+    function warmRootRing(uint256 from, uint256 count) external;
+
+    /// @notice Number of slots of the ring of recent roots (a prime, so that states accepted at a
+    /// constant spacing of heights visit every slot before one is reused).
+    /// @return The ring size.
+    function ROOT_RING_SIZE() external view returns (uint64);
 
     /// @notice The public inputs of the proof that `signers` signed `state`, as update passes them
     /// to the verifier: [chainId·2^184 + epoch·2^120 + height·2^56 + (historyRoot >> 200),

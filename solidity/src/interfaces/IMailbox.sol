@@ -89,7 +89,9 @@ interface IMailbox {
     /// @param expected This mailbox.
     /// @param got The message's destMailbox.
     error WrongMailbox(address expected, address got);
-    /// @notice The light client has not accepted this history root.
+    /// @notice The light client does not hold this history root at the height the history proof
+    /// claims (count - 1): never accepted, claimed for another height, or evicted from its ring of
+    /// recent roots (rebuild the proof against a newer root).
     /// @param historyRoot The root.
     error UnknownHistoryRoot(bytes32 historyRoot);
     /// @notice No namespace is registered for the message's source chain.

@@ -27,7 +27,9 @@ interface IRollupConfirmations {
     /// @notice No block namespace is registered for the rollup.
     /// @param chainId The rollup's chain id.
     error UnknownRollup(uint64 chainId);
-    /// @notice The light client has not accepted this history root.
+    /// @notice The light client does not hold this history root at the height the history proof
+    /// claims (count - 1): never accepted, claimed for another height, or evicted from its ring of
+    /// recent roots (rebuild the proof against a newer root).
     /// @param historyRoot The proof's history root.
     error UnknownHistoryRoot(bytes32 historyRoot);
     /// @notice The constructor was given the same rollup twice.

@@ -16,7 +16,8 @@ import {BlockRecord, Header, NamespaceLeaf, Protocol, RecordProof, TransactionPr
 /// TransactionNotInNamespace, NamespaceNotInPayload, HeightMismatch, RootHeightMismatch,
 /// HeaderNotInHistory, or MerkleTree's IndexOutOfRange, ProofTooShort, ProofTooLong. Both accept
 /// exactly the same proofs. Neither knows which roots to trust: the caller looks
-/// `proof.historyRoot` up (for example with ILightClient.rootHeight) and passes its height.
+/// `proof.historyRoot` up at the height its history proof claims (for example with
+/// ILightClient.isKnownRoot(root, count - 1)) and passes that height.
 library BlockRecords {
     uint256 private constant _U64_MASK = 0xffffffffffffffff;
 

@@ -33,6 +33,7 @@ contract LightClientHandler is LightClientTestBase {
     uint64[] public acceptedHeights;
     /// @notice Roots of refused states (each root is used once).
     bytes32[] public rejectedRoots;
+    uint64[] public rejectedHeights;
     /// @notice The latest accepted root.
     bytes32 public latestRoot;
     /// @notice Accepted states that started an epoch with another committee than the last.
@@ -99,6 +100,7 @@ contract LightClientHandler is LightClientTestBase {
         } catch (bytes memory reason) {
             if (keccak256(reason) != keccak256(err)) ++mismatches;
             rejectedRoots.push(s.historyRoot);
+            rejectedHeights.push(s.height);
         }
         if (lc.latestHeight() < before) ++decreases;
     }
@@ -171,24 +173,33 @@ contract LightClientInvariantTest is Test {
         }
     }
 
-    /// @notice Only proven roots are known: the genesis root and the roots of accepted states,
-    /// each at its height; no refused root is known; the latest state is the model's.
+    /// @notice Only proven roots are known, each at its height alone: the genesis root and the
+    /// roots of accepted states, unless a later accepted state took its ring slot (a height in the
+    /// same class modulo ROOT_RING_SIZE); no refused root is known; the latest state is the model's.
     /// forge-config: default.invariant.runs = 64
     /// forge-config: default.invariant.depth = 64
     function invariant_onlyProvenRootsKnown() public view {
         LightClient lc = handler.lc();
-        (bool known, uint64 height) = lc.rootHeight(handler.GENESIS_ROOT());
-        vm.assertTrue(known && height == 5, "genesis root");
+        uint64 ring = lc.ROOT_RING_SIZE();
         uint256 n = handler.acceptedCount();
+        bool genesisEvicted;
         for (uint256 i = 0; i < n; ++i) {
-            (known, height) = lc.rootHeight(handler.acceptedRoots(i));
-            vm.assertTrue(known, "accepted root known");
-            vm.assertEq(height, handler.acceptedHeights(i), "at its height");
+            genesisEvicted = genesisEvicted || handler.acceptedHeights(i) % ring == 5 % ring;
+        }
+        vm.assertEq(lc.isKnownRoot(handler.GENESIS_ROOT(), 5), !genesisEvicted, "genesis root");
+        for (uint256 i = 0; i < n; ++i) {
+            uint64 height = handler.acceptedHeights(i);
+            bool evicted;
+            for (uint256 j = i + 1; j < n; ++j) {
+                evicted = evicted || handler.acceptedHeights(j) % ring == height % ring;
+            }
+            bytes32 root = handler.acceptedRoots(i);
+            vm.assertEq(lc.isKnownRoot(root, height), !evicted, "accepted root known until evicted");
+            vm.assertFalse(lc.isKnownRoot(root, height + 1), "not at another height");
         }
         n = handler.rejectedCount();
         for (uint256 i = 0; i < n; ++i) {
-            (known,) = lc.rootHeight(handler.rejectedRoots(i));
-            vm.assertFalse(known, "refused root unknown");
+            vm.assertFalse(lc.isKnownRoot(handler.rejectedRoots(i), handler.rejectedHeights(i)), "refused root unknown");
         }
         LightClientState memory latest = lc.latestState();
         LightClientHandler.Model memory m = handler.model();
