@@ -7,6 +7,7 @@ pub mod anchor_cache;
 pub mod ceremony;
 pub mod confirm;
 pub mod devnet;
+pub mod genesis;
 pub mod prove;
 pub mod stake_table;
 pub mod vectors;

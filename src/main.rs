@@ -104,12 +104,20 @@ enum Command {
     /// withdraw, status.
     #[command(subcommand)]
     Validator(trestle::stake_table::ValidatorCommand),
-    /// Generate validator keys: writes the secret key file, prints the genesis entry.
+    /// Generate validator keys: writes the secret key file, prints the genesis entry (public
+    /// keys and proofs of possession) to share with the other operators.
     Keygen {
         /// Where to write the key file (never overwritten).
         #[arg(long)]
         out: PathBuf,
+        /// Where the other validators reach this one (`ip:port`), recorded in the entry.
+        #[arg(long)]
+        p2p_address: Option<std::net::SocketAddr>,
     },
+    /// Assemble a network's genesis from the operators' entries, or check one: both print the
+    /// genesis hash every operator compares.
+    #[command(subcommand)]
+    Genesis(trestle::genesis::GenesisCommand),
 }
 
 #[derive(Subcommand)]
@@ -195,8 +203,17 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keygen { out } => {
-            let entry = trestle_api::keygen(&out)?;
+        Command::Genesis(command) => {
+            let output = trestle::genesis::run(command)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{output}");
+            }
+            Ok(())
+        }
+        Command::Keygen { out, p2p_address } => {
+            let mut entry = trestle_api::keygen(&out)?;
+            entry.p2p_address = p2p_address.map(|address| address.to_string());
             #[allow(clippy::print_stdout)]
             {
                 println!("{}", serde_json::to_string_pretty(&entry)?);

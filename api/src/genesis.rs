@@ -21,14 +21,19 @@
 use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroU64, path::Path};
 
 use alloy_primitives::{Address, B256};
-use commonware_cryptography::ed25519;
+use commonware_codec::{DecodeExt as _, Encode as _};
+use commonware_cryptography::{Verifier as _, ed25519};
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
     ChainId, Committee, CommitteeSlot, Epoch, Namespace,
+    eddsa::{PublicKey as LightClientKey, SIGNATURE_LEN, Signature as LightClientSignature},
     epoch::ENDLESS,
     records::BlockNamespace,
     rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
-    stake::StakeTableId,
+    stake::{
+        CONSENSUS_POP_LEN, GENESIS_CONSENSUS_POP_NAMESPACE, StakeTableId, genesis_pop_message,
+        light_client_pop_message,
+    },
     transaction::DEFAULT_MAX_PAYLOAD,
 };
 
@@ -51,6 +56,30 @@ pub struct GenesisValidator {
     /// own configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p2p_address: Option<String>,
+    /// ed25519 proof of possession of the consensus key, `0x` + 64 bytes
+    /// ([`crate::stake::GenesisProofs`]); checked whenever present, required by `trestle genesis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus_pop: Option<String>,
+    /// EdDSA-Poseidon proof of possession of the light-client key, `0x` + 96 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub light_client_pop: Option<String>,
+}
+
+impl GenesisValidator {
+    /// The entry's proofs of possession: `None` if it carries neither, an error if it carries
+    /// only one or a malformed one.
+    pub fn proofs(&self, field: &str) -> Result<Option<GenesisProofs>, FileError> {
+        match (&self.consensus_pop, &self.light_client_pop) {
+            (None, None) => Ok(None),
+            (Some(consensus), Some(light_client)) => Ok(Some(GenesisProofs {
+                consensus_pop: parse_hex(&format!("{field}.consensusPop"), consensus)?,
+                light_client_pop: parse_hex(&format!("{field}.lightClientPop"), light_client)?,
+            })),
+            _ => Err(FileError::Genesis(format!(
+                "{field}: carries one proof of possession without the other"
+            ))),
+        }
+    }
 }
 
 /// The L1 chain holding the network's StakeTable.
@@ -289,13 +318,15 @@ impl Genesis {
                     })
                     .transpose()?,
             );
-            slots.push(CommitteeSlot {
-                key: parse_light_client_key(
-                    &format!("validators[{i}].lightClientKey"),
-                    &validator.light_client_key,
-                )?,
-                weight: validator.weight,
-            });
+            let light_client_key = parse_light_client_key(
+                &format!("validators[{i}].lightClientKey"),
+                &validator.light_client_key,
+            )?;
+            if let Some(proofs) = validator.proofs(&format!("validators[{i}]"))? {
+                verify_genesis_proofs(&consensus_keys[i], &light_client_key, &proofs)
+                    .map_err(|e| FileError::Genesis(format!("validator {i}: {e}")))?;
+            }
+            slots.push(CommitteeSlot { key: light_client_key, weight: validator.weight });
         }
         let committee = Committee::new(slots, self.committee_capacity)
             .map_err(|e| FileError::Genesis(e.to_string()))?;
@@ -381,4 +412,46 @@ impl GenesisL1 {
             reference,
         })
     }
+}
+
+/// A genesis entry's two proofs of possession.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenesisProofs {
+    /// ed25519 signature of [`genesis_pop_message`] under [`GENESIS_CONSENSUS_POP_NAMESPACE`].
+    pub consensus_pop: [u8; CONSENSUS_POP_LEN],
+    /// EdDSA-Poseidon signature of the message mod r.
+    pub light_client_pop: [u8; SIGNATURE_LEN],
+}
+
+/// Why a genesis entry's proofs of possession were refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisProofError {
+    /// The consensus key's proof is not its signature of the entry's message.
+    #[error("the consensus key's proof of possession does not verify")]
+    Consensus,
+    /// The light-client key's proof is malformed or not its signature of the entry's message.
+    #[error("the light-client key's proof of possession does not verify")]
+    LightClient,
+}
+
+/// Checks a genesis entry's proofs of possession of `consensus_key` and `light_client_key`.
+pub fn verify_genesis_proofs(
+    consensus_key: &ed25519::PublicKey,
+    light_client_key: &LightClientKey,
+    proofs: &GenesisProofs,
+) -> Result<(), GenesisProofError> {
+    let message = genesis_pop_message(
+        &B256::from_slice(&consensus_key.encode()),
+        &light_client_key.to_bytes(),
+    );
+    let consensus_valid =
+        ed25519::Signature::decode(proofs.consensus_pop.to_vec()).is_ok_and(|sig| {
+            consensus_key.verify(GENESIS_CONSENSUS_POP_NAMESPACE, message.as_slice(), &sig)
+        });
+    if !consensus_valid {
+        return Err(GenesisProofError::Consensus);
+    }
+    LightClientSignature::from_bytes(&proofs.light_client_pop)
+        .and_then(|sig| sig.verify(light_client_key, &light_client_pop_message(&message)))
+        .map_err(|_| GenesisProofError::LightClient)
 }

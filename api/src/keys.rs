@@ -8,14 +8,21 @@
 
 use std::path::Path;
 
+use alloy_primitives::B256;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_cryptography::{Signer as _, ed25519};
 use serde::{Deserialize, Serialize};
-use trestle_light_client::SecretKey;
+use trestle_light_client::{
+    SecretKey,
+    stake::{
+        CONSENSUS_POP_LEN, GENESIS_CONSENSUS_POP_NAMESPACE, genesis_pop_message,
+        light_client_pop_message,
+    },
+};
 
 use crate::{
     files::{FileError, parse_error, parse_hex, read, to_hex, write},
-    genesis::GenesisValidator,
+    genesis::{GenesisProofs, GenesisValidator},
 };
 
 /// A validator's secret keys, as stored in its key file.
@@ -74,13 +81,16 @@ impl ValidatorKeys {
         Self::from_entropy(consensus, light_client)
     }
 
-    /// The public half, as a genesis entry (weight 1).
+    /// The public half, as a genesis entry (weight 1) with both proofs of possession.
     pub fn genesis_entry(&self) -> GenesisValidator {
+        let proofs = self.genesis_proofs();
         GenesisValidator {
             consensus_key: to_hex(self.consensus.public_key().encode()),
             light_client_key: to_hex(self.light_client.public_key().to_bytes()),
             weight: 1,
             p2p_address: None,
+            consensus_pop: Some(to_hex(proofs.consensus_pop)),
+            light_client_pop: Some(to_hex(proofs.light_client_pop)),
         }
     }
 
@@ -140,4 +150,23 @@ pub fn keygen(path: &Path) -> Result<GenesisValidator, FileError> {
     let keys = ValidatorKeys::generate()?;
     keys.save(path)?;
     Ok(keys.genesis_entry())
+}
+
+impl ValidatorKeys {
+    /// Both proofs of possession of these keys' genesis entry.
+    pub fn genesis_proofs(&self) -> GenesisProofs {
+        let consensus_key = B256::from_slice(&self.consensus.public_key().encode());
+        let message =
+            genesis_pop_message(&consensus_key, &self.light_client.public_key().to_bytes());
+        let signature = self.consensus.sign(GENESIS_CONSENSUS_POP_NAMESPACE, message.as_slice());
+        let mut consensus_pop = [0u8; CONSENSUS_POP_LEN];
+        consensus_pop.copy_from_slice(&signature.encode());
+        GenesisProofs {
+            consensus_pop,
+            light_client_pop: self
+                .light_client
+                .sign(&light_client_pop_message(&message))
+                .to_bytes(),
+        }
+    }
 }

@@ -10,6 +10,9 @@
 //! `varint(len(namespace)) ‖ namespace ‖ message`; the light-client proof is EdDSA-Poseidon over
 //! the message reduced mod r. `message` is [`pop_message`]: the same 32 bytes as
 //! `StakeTable.popMessage`, pinned by golden vectors.
+//!
+//! A genesis entry carries the same two proofs over another message
+//! ([`crate::genesis::GenesisProofs`]).
 
 use alloy_primitives::{Address, B256};
 use commonware_codec::{DecodeExt as _, Encode as _};

@@ -74,6 +74,25 @@ pub fn pop_message(
     keccak256(encoded)
 }
 
+/// The string whose keccak256 separates genesis proofs of possession (`trestle keygen`,
+/// `trestle genesis`) from the stake table's.
+pub const GENESIS_POP_DOMAIN_TAG: &str = "trestle.genesis.proofOfPossession.v1";
+/// The namespace of the ed25519 genesis proof of possession.
+pub const GENESIS_CONSENSUS_POP_NAMESPACE: &[u8] = b"trestle.genesis.pop";
+
+/// What both proofs of possession of a genesis entry sign:
+/// `keccak256(abi.encode(keccak256(GENESIS_POP_DOMAIN_TAG), consensusKey, x, y))`. Each key signs
+/// both public keys, so nobody can pair another operator's key with their own or register a key
+/// whose secret they do not hold.
+pub fn genesis_pop_message(
+    consensus_key: &B256,
+    light_client_key: &[u8; LIGHT_CLIENT_KEY_LEN],
+) -> B256 {
+    let x = B256::from_slice(&light_client_key[..32]);
+    let y = B256::from_slice(&light_client_key[32..]);
+    keccak256((keccak256(GENESIS_POP_DOMAIN_TAG), *consensus_key, x, y).abi_encode())
+}
+
 /// The field element the light-client key signs for its proof: the message, big-endian, mod r.
 pub fn light_client_pop_message(message: &B256) -> Fr {
     Fr::from_be_bytes_mod_order(message.as_slice())

@@ -8,6 +8,7 @@ mod cli;
 mod confirm;
 mod devnet;
 mod external_keys;
+mod genesis;
 mod join;
 mod layout;
 mod prove;

@@ -1,0 +1,140 @@
+//! The operator flow of a new network: `trestle keygen` on each machine, `trestle genesis create`
+//! from the shared entries, `trestle genesis verify` by every operator (same hash), and every
+//! entry that must be refused (no or wrong proofs of possession, keys or addresses twice).
+
+use std::{path::Path, process::Command};
+
+use serde_json::Value;
+
+use crate::cli::tempdir;
+
+fn trestle() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trestle"))
+}
+
+/// Runs `trestle keygen` for validator `i` and saves its printed entry as `entry{i}.json`.
+fn keygen(dir: &Path, i: usize) -> Value {
+    let out = trestle()
+        .args(["keygen", "--p2p-address", &format!("10.7.0.{}:3000", i + 1), "--out"])
+        .arg(dir.join(format!("keys{i}.toml")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let entry: Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(dir.join(format!("entry{i}.json")), &out.stdout).unwrap();
+    entry
+}
+
+/// `trestle genesis create` over `entries` (file names in `dir`) into `out`.
+fn create(dir: &Path, entries: &[&str], out: &str) -> std::process::Output {
+    let mut command = trestle();
+    command.args(["genesis", "create", "--chain-id", "4242", "--timestamp-ms", "1700000000000"]);
+    command.args(["--epoch-length", "100", "--capacity", "6", "--out"]).arg(dir.join(out));
+    for entry in entries {
+        command.arg("--validator").arg(dir.join(entry));
+    }
+    command.output().unwrap()
+}
+
+fn hash_line(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("genesis hash ").and_then(|rest| rest.split(' ').next()))
+        .unwrap_or_else(|| panic!("no hash in {}", String::from_utf8_lossy(stdout)))
+        .to_owned()
+}
+
+fn refused(out: &std::process::Output, why: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted, expected {why:?}");
+    assert!(stderr.contains(why), "expected {why:?} in: {stderr}");
+}
+
+#[test]
+fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
+    let dir = tempdir("genesis");
+    let entries: Vec<Value> = (0..4).map(|i| keygen(&dir, i)).collect();
+    for entry in &entries {
+        for field in ["consensusKey", "lightClientKey", "consensusPop", "lightClientPop"] {
+            assert!(entry[field].as_str().is_some_and(|v| v.starts_with("0x")), "{field}");
+        }
+        let secret = std::fs::read_to_string(dir.join("keys0.toml")).unwrap();
+        assert!(!secret.contains(entry["consensusPop"].as_str().unwrap()));
+    }
+    let names = ["entry0.json", "entry1.json", "entry2.json", "entry3.json"];
+
+    let out = create(&dir, &names, "genesis.json");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created = hash_line(&out.stdout);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 validators in 6 slots"));
+    // Every operator checks the file it received and sees the same hash; the node loads it.
+    let verified = trestle().args(["genesis", "verify"]).arg(dir.join("genesis.json")).output();
+    let verified = verified.unwrap();
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    assert_eq!(hash_line(&verified.stdout), created);
+    let (_, resolved) = trestle_api::genesis::Genesis::load(&dir.join("genesis.json")).unwrap();
+    assert_eq!(resolved.consensus_keys.len(), 4);
+    assert_eq!(trestle::genesis::genesis_hash(&resolved).to_string(), created);
+    // Another order is another committee, so another genesis.
+    let reordered = create(&dir, &[names[1], names[0], names[2], names[3]], "reordered.json");
+    assert!(reordered.status.success());
+    assert_ne!(hash_line(&reordered.stdout), created);
+    // Never overwritten.
+    refused(&create(&dir, &names, "genesis.json"), "never overwritten");
+
+    // The same entry twice.
+    refused(
+        &create(&dir, &[names[0], names[1], names[0]], "twice.json"),
+        "validators 0 and 2 share",
+    );
+    // An address used by another entry.
+    let mut moved = entries[2].clone();
+    moved["p2pAddress"] = entries[1]["p2pAddress"].clone();
+    write_entry(&dir, "moved.json", &moved);
+    refused(&create(&dir, &[names[0], names[1], "moved.json"], "moved.g.json"), "p2p address");
+    // Keys paired by someone else: operator 2's consensus key with operator 3's light-client key
+    // (and its proof), so neither proof signs this pair.
+    let mut paired = entries[2].clone();
+    paired["lightClientKey"] = entries[3]["lightClientKey"].clone();
+    paired["lightClientPop"] = entries[3]["lightClientPop"].clone();
+    write_entry(&dir, "paired.json", &paired);
+    refused(&create(&dir, &[names[0], "paired.json"], "paired.g.json"), "proof of possession");
+    // A light-client proof from another entry.
+    let mut borrowed = entries[2].clone();
+    borrowed["lightClientPop"] = entries[1]["lightClientPop"].clone();
+    write_entry(&dir, "borrowed.json", &borrowed);
+    refused(
+        &create(&dir, &[names[0], "borrowed.json"], "borrowed.g.json"),
+        "light-client key's proof of possession",
+    );
+    // No proofs at all (an older entry), and only one of them.
+    let mut bare = entries[2].clone();
+    bare.as_object_mut().unwrap().remove("consensusPop");
+    write_entry(&dir, "half.json", &bare);
+    refused(&create(&dir, &[names[0], "half.json"], "half.g.json"), "one proof of possession");
+    bare.as_object_mut().unwrap().remove("lightClientPop");
+    write_entry(&dir, "bare.json", &bare);
+    refused(&create(&dir, &[names[0], "bare.json"], "bare.g.json"), "no proofs of possession");
+    // Garbage and too small a capacity.
+    std::fs::write(dir.join("garbage.json"), "{\"consensusKey\": 7}").unwrap();
+    refused(&create(&dir, &[names[0], "garbage.json"], "garbage.g.json"), "not a genesis entry");
+    let mut small = trestle();
+    small.args(["genesis", "create", "--chain-id", "1", "--timestamp-ms", "0", "--capacity", "1"]);
+    small.arg("--out").arg(dir.join("small.json"));
+    for name in &names[..2] {
+        small.arg("--validator").arg(dir.join(name));
+    }
+    refused(&small.output().unwrap(), "capacity 1 is below the 2 validators");
+    // A received file whose entry was tampered with fails verification.
+    let mut genesis: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
+    genesis["validators"][1]["lightClientPop"] = entries[0]["lightClientPop"].clone();
+    write_entry(&dir, "tampered.json", &genesis);
+    let out = trestle().args(["genesis", "verify"]).arg(dir.join("tampered.json")).output();
+    refused(&out.unwrap(), "validator 1: the light-client key's proof of possession");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn write_entry(dir: &Path, name: &str, value: &Value) {
+    std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
