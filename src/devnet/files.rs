@@ -12,7 +12,9 @@ use alloy_primitives::Address;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use trestle_api::{Genesis, GenesisL1, GenesisLimits, OwnedNamespace, ValidatorKeys};
-use trestle_node::service::{L1Settings, NodeConfig, PeerConfig, TimeoutsConfig};
+use trestle_node::service::{
+    L1Settings, NodeConfig, PeerConfig, TimeoutsConfig, network::P2pProfile,
+};
 
 use super::{
     chains::{self, DevnetChain},
@@ -252,7 +254,7 @@ fn create(
             .filter(|(j, _)| *j != i)
             .map(|(j, other)| PeerConfig {
                 public_key: other.genesis_entry().consensus_key,
-                address: SocketAddr::from(([127, 0, 0, 1], ports[j].0)),
+                address: SocketAddr::from(([127, 0, 0, 1], ports[j].0)).to_string(),
             })
             .collect();
         let config = NodeConfig {
@@ -275,6 +277,10 @@ fn create(
                 fetch_ms: 500,
             },
             mempool: Default::default(),
+            // Every node on loopback: commonware's local preset (private IPs, one IP for all).
+            p2p_profile: P2pProfile::Local,
+            allow_private_ips: None,
+            bypass_ip_check: false,
         };
         config.save(&home.join("node.toml"))?;
     }

@@ -109,7 +109,10 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             peers: file
                 .validators
                 .iter()
-                .map(|v| PeerConfig { public_key: v.consensus_key.clone(), address: v.p2p })
+                .map(|v| PeerConfig {
+                    public_key: v.consensus_key.clone(),
+                    address: v.p2p.to_string(),
+                })
                 .collect(),
             l1: Some(l1.clone()),
             ..node0

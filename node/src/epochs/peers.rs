@@ -133,19 +133,19 @@ impl<M: Manager<PublicKey = ed25519::PublicKey> + Sync> PeerSets for Keyed<M> {
 #[derive(Clone)]
 pub struct Addressed<M> {
     manager: M,
-    book: BTreeMap<ed25519::PublicKey, SocketAddr>,
+    book: BTreeMap<ed25519::PublicKey, Address>,
 }
 
 impl<M> Addressed<M> {
     /// Tracks through `manager`, with `book` for addresses records do not name.
-    pub fn new(manager: M, book: BTreeMap<ed25519::PublicKey, SocketAddr>) -> Self {
+    pub fn new(manager: M, book: BTreeMap<ed25519::PublicKey, Address>) -> Self {
         Self { manager, book }
     }
 
     fn addressed(&self, epoch: Epoch, peers: Vec<Peer>) -> Map<ed25519::PublicKey, Address> {
         Map::from_iter_dedup(peers.into_iter().filter_map(|(key, address)| {
-            match address.or_else(|| self.book.get(&key).copied()) {
-                Some(address) => Some((key, Address::from(address))),
+            match address.map(Address::from).or_else(|| self.book.get(&key).cloned()) {
+                Some(address) => Some((key, address)),
                 None => {
                     warn!(epoch = epoch.get(), %key, "peer without an address; not tracked");
                     None

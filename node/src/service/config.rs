@@ -17,6 +17,9 @@ use trestle_api::{
     files::{parse_consensus_key, read, write},
 };
 
+use commonware_p2p::Address;
+
+use super::network::{P2pOptions, P2pProfile, peer_address};
 use crate::{mempool::MempoolConfig, timeouts::Timeouts};
 
 /// Why a validator's configuration, genesis or key file was refused.
@@ -37,8 +40,8 @@ pub enum ConfigError {
 pub struct PeerConfig {
     /// Its ed25519 public key, `0x` + 32 bytes.
     pub public_key: String,
-    /// Its p2p address.
-    pub address: SocketAddr,
+    /// Its p2p address: `ip:port`, or `host:port` (a DNS name, resolved again at every dial).
+    pub address: String,
 }
 
 /// Consensus timeouts in milliseconds (see [`Timeouts`]).
@@ -156,6 +159,17 @@ pub struct NodeConfig {
     /// Mempool limits.
     #[serde(default)]
     pub mempool: MempoolSettings,
+    /// p2p tuning: `production` (commonware's recommended settings, the default) or `local`
+    /// (every node on one host).
+    #[serde(default)]
+    pub p2p_profile: P2pProfile,
+    /// Accept private (RFC 1918, loopback, …) peer addresses; the profile decides if unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_private_ips: Option<bool>,
+    /// Accept a known peer's connection from any IP (peers behind NAT dial out from an address
+    /// other than the one they are reached at).
+    #[serde(default)]
+    pub bypass_ip_check: bool,
 }
 
 fn info() -> String {
@@ -188,17 +202,29 @@ impl NodeConfig {
     }
 
     /// The peers as decoded keys (any key: validators of later committees and followers are
-    /// peers too), each listed once.
-    pub fn resolve_peers(&self) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, ConfigError> {
+    /// peers too), each listed once, with their addresses ([`peer_address`]).
+    pub fn resolve_peers(&self) -> Result<Vec<(ed25519::PublicKey, Address)>, ConfigError> {
         let mut peers = Vec::with_capacity(self.peers.len());
         for (i, peer) in self.peers.iter().enumerate() {
             let key = parse_consensus_key(&format!("peers[{i}].public_key"), &peer.public_key)?;
             if peers.iter().any(|(k, _)| *k == key) {
                 return Err(ConfigError::Invalid(format!("peers[{i}] listed twice")));
             }
-            peers.push((key, peer.address));
+            let field = format!("peers[{i}].address");
+            let address = peer_address(&field, &peer.address, self.bypass_ip_check)
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            peers.push((key, address));
         }
         Ok(peers)
+    }
+
+    /// The p2p options.
+    pub fn p2p_options(&self) -> P2pOptions {
+        P2pOptions {
+            profile: self.p2p_profile,
+            allow_private_ips: self.allow_private_ips,
+            bypass_ip_check: self.bypass_ip_check,
+        }
     }
 
     /// The L1 settings, checked against the genesis: a network with a stake table needs an L1
@@ -250,6 +276,9 @@ mod tests {
             l1: None,
             timeouts: TimeoutsConfig::default(),
             mempool: MempoolSettings::default(),
+            p2p_profile: P2pProfile::default(),
+            allow_private_ips: None,
+            bypass_ip_check: false,
         }
     }
 
@@ -272,7 +301,7 @@ mod tests {
         let genesis = &network.genesis;
         let entry = |i: usize| PeerConfig {
             public_key: network.file.validators[i].consensus_key.clone(),
-            address: "127.0.0.1:9100".parse().expect("addr"),
+            address: "127.0.0.1:9100".into(),
         };
         let follower =
             PeerConfig { public_key: network.owner.genesis_entry().consensus_key, ..entry(1) };
@@ -284,6 +313,10 @@ mod tests {
         ));
         let malformed = PeerConfig { public_key: "0x12".into(), ..entry(1) };
         assert!(matches!(config(vec![malformed]).resolve_peers(), Err(ConfigError::File(_))));
+        let named = PeerConfig { address: "localhost:9100".into(), ..entry(1) };
+        assert!(config(vec![named]).resolve_peers().is_ok(), "a DNS name");
+        let nowhere = PeerConfig { address: "nowhere.invalid:9100".into(), ..entry(1) };
+        assert!(matches!(config(vec![nowhere]).resolve_peers(), Err(ConfigError::Invalid(_))));
 
         // A stake table needs an L1, and only a stake table does.
         let staked = TestGenesis { stake_table: true, ..TestGenesis::new(3) }.build().genesis;

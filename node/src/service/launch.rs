@@ -5,10 +5,10 @@
 //! refuses keys outside the tracked sets), the engine, and the JSON-RPC server. Shared by the validator process
 //! ([`run`](super::run)) and the in-process test harness, so both start a validator the same way.
 
-use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroUsize, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519};
-use commonware_p2p::authenticated::lookup;
+use commonware_p2p::{Address, authenticated::lookup};
 use commonware_runtime::{Quota, Spawner as _, Supervisor as _, tokio as cw_tokio};
 use commonware_stream::{
     cups::{self, Cups},
@@ -17,7 +17,7 @@ use commonware_stream::{
 use commonware_utils::{NZU32, channel::mpsc};
 use tracing::info;
 
-use super::{ServiceError, config::L1Settings};
+use super::{ServiceError, config::L1Settings, network::P2pOptions};
 use crate::{
     engine::{self, Channels, Node},
     epochs::{Addressed, PeerSets},
@@ -43,8 +43,10 @@ pub struct Launch {
     pub validator: Validator,
     /// p2p listen address.
     pub p2p: SocketAddr,
-    /// The other validators' consensus keys and p2p addresses.
-    pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+    /// p2p tuning.
+    pub p2p_options: P2pOptions,
+    /// The other nodes' consensus keys and p2p addresses.
+    pub peers: Vec<(ed25519::PublicKey, Address)>,
     /// JSON-RPC listen address (port 0 for any).
     pub rpc: SocketAddr,
     /// The stake table's L1 (`None` on a network without one).
@@ -63,13 +65,14 @@ pub struct Running {
 /// (which replays its journal and archives, so a restarted validator resumes where it
 /// stopped), then the RPC server.
 pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Running, ServiceError> {
-    let Launch { validator, p2p, peers, rpc, l1 } = launch;
+    let Launch { validator, p2p, p2p_options, peers, rpc, l1 } = launch;
     let me = validator.keys.consensus.public_key();
     let namespace = validator.genesis.consensus_namespace();
     let validators = validator.genesis.consensus_keys.len();
     let mut validator = validator;
     // Configured peers outside the committees of an epoch are its followers.
-    validator.followers = peers.iter().map(|(key, addr)| (key.clone(), Some(*addr))).collect();
+    // (Their addresses come from the book below, which holds DNS names too.)
+    validator.followers = peers.iter().map(|(key, _)| (key.clone(), None)).collect();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer: validator.keys.consensus.clone(),
@@ -79,21 +82,22 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
         },
         cups::Version::V1,
     );
-    let mut p2p_config = lookup::Config::local(
+    let p2p_config = p2p_options.lookup_config(
         handshake,
         &namespace,
         p2p,
         validator.max_peers_per_set(),
         validator.max_message_size(),
-        NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN),
     );
-    p2p_config.dial_frequency = Duration::from_millis(500);
     let (mut network, oracle) = lookup::Network::new(context.child("network"), p2p_config);
     // Each epoch's peer set is tracked by the epoch orchestrator from the committees the chain
     // decided; the configured peers (and we, at our listen address) fill in the addresses
     // that committee records do not name.
-    let book: BTreeMap<_, _> =
-        peers.iter().cloned().chain(std::iter::once((me.clone(), p2p))).collect();
+    let book: BTreeMap<_, _> = peers
+        .iter()
+        .cloned()
+        .chain(std::iter::once((me.clone(), Address::Symmetric(p2p))))
+        .collect();
     let peer_sets: Arc<dyn PeerSets> = Arc::new(Addressed::new(oracle.clone(), book));
     let quota = Quota::per_second(NZU32!(CHANNEL_RATE)).allow_burst(NZU32!(CHANNEL_BURST));
     let channels =

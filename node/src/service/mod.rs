@@ -12,6 +12,7 @@
 
 pub mod config;
 mod launch;
+pub mod network;
 
 use std::{path::Path, time::Duration};
 
@@ -118,7 +119,14 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         };
         let peers = config.resolve_peers()?;
         let l1 = config.checked_l1(&genesis)?;
-        let launch_config = Launch { validator, p2p: config.p2p, peers, rpc: config.rpc, l1 };
+        let launch_config = Launch {
+            validator,
+            p2p: config.p2p,
+            p2p_options: config.p2p_options(),
+            peers,
+            rpc: config.rpc,
+            l1,
+        };
         let Running { node, rpc } = launch(context.child("validator"), launch_config).await?;
         let engine::Node { application_task, epochs_task, .. } = node;
         let outcome = tokio::select! {

@@ -14,8 +14,13 @@ use std::{
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Runner as _, Supervisor as _, tokio as cw_tokio};
 
+use commonware_p2p::Address;
+
 use crate::{
-    service::{Launch, Running, launch},
+    service::{
+        Launch, Running, launch,
+        network::{P2pOptions, P2pProfile, peer_address},
+    },
     validator::Validator,
 };
 
@@ -42,6 +47,25 @@ impl LocalNetwork {
     /// Starts `validators` (all of one genesis) with storage under `storage`, each with its
     /// p2p and RPC on free loopback ports.
     pub fn start(storage: PathBuf, validators: Vec<Validator>) -> Self {
+        Self::start_addressed(storage, validators, Address::Symmetric)
+    }
+
+    /// Like [`start`](Self::start), each validator knowing the others by a DNS name:
+    /// `localhost:port`, as a node configuration names them ([`peer_address`]).
+    pub fn start_named(storage: PathBuf, validators: Vec<Validator>) -> Self {
+        Self::start_addressed(storage, validators, |addr| {
+            match peer_address("peer", &format!("localhost:{}", addr.port()), false) {
+                Ok(address) => address,
+                Err(e) => panic!("localhost does not resolve: {e}"),
+            }
+        })
+    }
+
+    fn start_addressed(
+        storage: PathBuf,
+        validators: Vec<Validator>,
+        address: fn(SocketAddr) -> Address,
+    ) -> Self {
         let p2p: Vec<SocketAddr> = validators.iter().map(|_| free_addr()).collect();
         let keys: Vec<_> = validators.iter().map(|v| v.keys.consensus.public_key()).collect();
         let launches: Vec<Launch> = validators
@@ -50,9 +74,10 @@ impl LocalNetwork {
             .map(|(i, validator)| Launch {
                 validator,
                 p2p: p2p[i],
+                p2p_options: P2pOptions { profile: P2pProfile::Local, ..P2pOptions::default() },
                 peers: (0..keys.len())
                     .filter(|&j| j != i)
-                    .map(|j| (keys[j].clone(), p2p[j]))
+                    .map(|j| (keys[j].clone(), address(p2p[j])))
                     .collect(),
                 rpc: SocketAddr::from(([127, 0, 0, 1], 0)),
                 l1: None,
