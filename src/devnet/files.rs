@@ -172,10 +172,31 @@ pub fn init_with(
                 genesis.validators.len()
             );
         }
+        local_profile(dir, validators)?;
     } else {
         create(dir, validators, min_block_interval_ms, l1)?;
     }
     describe(dir)
+}
+
+/// Every devnet node runs on this host: a devnet directory made before node configurations had
+/// a p2p profile (whose default is now `production`, which refuses loopback peers) gets `local`.
+fn local_profile(dir: &Path, validators: usize) -> anyhow::Result<()> {
+    for i in 0..validators {
+        let path = node_dir(dir, i).join("node.toml");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        if !text.contains("p2p_profile") {
+            let mut config = NodeConfig::load(&path)?;
+            config.p2p_profile = P2pProfile::Local;
+            // load() made the paths absolute; the devnet's stay relative to the directory.
+            config.data_dir = "data".into();
+            config.keys = "keys.toml".into();
+            config.genesis = "../genesis.json".into();
+            config.save(&path)?;
+        }
+    }
+    Ok(())
 }
 
 fn create(
@@ -321,4 +342,30 @@ pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
         relayer: None,
         demo: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_devnet_made_before_p2p_profiles_is_kept_local() {
+        let dir = tempfile::tempdir().expect("dir");
+        init(dir.path(), 2).expect("init");
+        let path = node_dir(dir.path(), 1).join("node.toml");
+        let fresh = NodeConfig::load(&path).expect("load");
+        assert_eq!(fresh.p2p_profile, P2pProfile::Local, "new devnets are local");
+        // An older directory: no p2p_profile line, which now means production.
+        let text = fs::read_to_string(&path).expect("read");
+        let old: String = text
+            .lines()
+            .filter(|l| !l.starts_with("p2p_profile"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&path, old).expect("write");
+        assert_eq!(NodeConfig::load(&path).expect("load").p2p_profile, P2pProfile::Production);
+        init(dir.path(), 2).expect("reuse");
+        let upgraded = NodeConfig::load(&path).expect("load");
+        assert_eq!(upgraded, fresh, "only the profile changed, paths stay relative");
+    }
 }
