@@ -68,28 +68,17 @@ impl P2pOptions {
         max_message_size: u32,
     ) -> lookup::Config<U> {
         let mailbox = NonZeroUsize::new(1_024).unwrap_or(NonZeroUsize::MIN);
-        let mut config = match self.profile {
-            P2pProfile::Production => lookup::Config::recommended(
-                handshake,
-                namespace,
-                listen,
-                max_peers_per_set,
-                max_message_size,
-                mailbox,
-            ),
-            P2pProfile::Local => {
-                let mut config = lookup::Config::local(
-                    handshake,
-                    namespace,
-                    listen,
-                    max_peers_per_set,
-                    max_message_size,
-                    mailbox,
-                );
-                config.dial_frequency = Duration::from_millis(500);
-                config
-            }
+        type Preset<U> =
+            fn(U, &[u8], SocketAddr, NonZeroUsize, u32, NonZeroUsize) -> lookup::Config<U>;
+        let preset: Preset<U> = match self.profile {
+            P2pProfile::Production => lookup::Config::recommended,
+            P2pProfile::Local => lookup::Config::local,
         };
+        let mut config =
+            preset(handshake, namespace, listen, max_peers_per_set, max_message_size, mailbox);
+        if self.profile == P2pProfile::Local {
+            config.dial_frequency = Duration::from_millis(500);
+        }
         if let Some(allow) = self.allow_private_ips {
             config.allow_private_ips = allow;
         }
