@@ -79,8 +79,12 @@ contract LightClientRootRingTest is LightClientFixture {
         uint64 otherHeight
     ) public {
         height = uint64(bound(height, 151, 199));
+        // A root equal to its height as a word tags to 0, which the ring reads as an empty slot:
+        // such a state is accepted but not remembered (no keccak root is a small number; the
+        // contract does not yet refuse it, see issue 18's note).
+        vm.assume(root != bytes32(uint256(height)));
         _updateOk(_state(1, height, root, C1), C1);
-        vm.assertEq(lc.isKnownRoot(root, height), root != bytes32(uint256(height)), "accepted pair");
+        vm.assertTrue(lc.isKnownRoot(root, height), "accepted pair");
         vm.assume(otherRoot != root && otherHeight != height);
         vm.assertFalse(lc.isKnownRoot(otherRoot, height), "another root at the height");
         vm.assertFalse(lc.isKnownRoot(root, otherHeight), "the root at another height");
