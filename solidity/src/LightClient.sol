@@ -59,8 +59,8 @@ contract LightClient is ILightClient {
     bytes32[ROOT_RING_SIZE] internal _roots;
 
     /// @notice Starts the light client at a trusted genesis state.
-    /// @dev Reverts with ZeroEpochLength, VerifierNotContract, EpochMismatch, FieldOverflow, or
-    /// NextCommitteeChanged if the genesis state is not the last of its epoch and its
+    /// @dev Reverts with ZeroEpochLength, VerifierNotContract, EpochMismatch, FieldOverflow,
+    /// RootUnrepresentable, or NextCommitteeChanged if the genesis state is not the last of its epoch and its
     /// nextCommittee differs from `genesisCommittee`. Emits StateUpdated for the genesis state.
     /// @param genesis The trusted initial state (its chainId is the network followed).
     /// @param genesisCommittee Commitment of the committee of the genesis state's epoch.
@@ -87,27 +87,28 @@ contract LightClient is ILightClient {
         _latestHeight = genesis.height;
         _nextCommittee = genesis.nextCommittee;
         _committee = genesisCommittee;
-        _roots[genesis.height % ROOT_RING_SIZE] = _tag(genesis.historyRoot, genesis.height);
+        _roots[genesis.height % ROOT_RING_SIZE] = _ringTag(genesis.historyRoot, genesis.height);
         emit StateUpdated(genesis.height, genesis.epoch, genesis.historyRoot, genesisCommittee);
     }
 
     /// @inheritdoc ILightClient
     /// @dev Checks, in order: chain id (WrongChain), height (HeightNotIncreasing), epoch
     /// (EpochMismatch), epoch boundary (EpochBoundarySkipped), nextCommittee (NextCommitteeChanged,
-    /// FieldOverflow), then the proof (InvalidProof, or the verifier's own error for a malformed
-    /// proof). Emits StateUpdated.
+    /// FieldOverflow), the root's tag (RootUnrepresentable), then the proof (InvalidProof, or the
+    /// verifier's own error for a malformed proof). Emits StateUpdated.
     function update(LightClientState calldata state, uint256[8] calldata proof) external override {
         uint64 height = state.height;
         uint64 epoch = state.epoch;
         bytes32 next = state.nextCommittee;
         (bytes32 signers, bool newEpoch) = _checkTransition(state.chainId, epoch, height, next);
+        bytes32 root = state.historyRoot;
+        bytes32 tag = _ringTag(root, height);
         _verify(state, signers, proof);
 
-        bytes32 root = state.historyRoot;
         _latestHeight = height;
         if (newEpoch) _committee = signers;
         if (next != signers) _nextCommittee = next;
-        _roots[height % ROOT_RING_SIZE] = _tag(root, height);
+        _roots[height % ROOT_RING_SIZE] = tag;
         emit StateUpdated(height, epoch, root, signers);
     }
 
@@ -138,9 +139,10 @@ contract LightClient is ILightClient {
     /// @inheritdoc ILightClient
     function isKnownRoot(bytes32 root, uint64 height) external view override returns (bool) {
         bytes32 slot = _roots[height % ROOT_RING_SIZE];
-        // A slot that holds no state matches nothing; a written one exactly its (root, height)
-        // (any other pair with the same tag differs from the accepted root in its low 64 bits, so
-        // it is not a root the network produced, nor one any Merkle proof leads to).
+        // A slot that holds no state matches nothing (no accepted state tags to 0 or _WARM); a
+        // written one exactly its (root, height) (any other pair with the same tag differs from
+        // the accepted root in its low 64 bits, so it is not a root the network produced, nor one
+        // any Merkle proof leads to).
         return slot != 0 && slot != _WARM && slot == _tag(root, height);
     }
 
@@ -246,6 +248,13 @@ contract LightClient is ILightClient {
     /// @dev The ring tag of a root accepted at `height` (its own inverse: _tag(_tag(r, h), h) = r).
     function _tag(bytes32 root, uint64 height) internal pure returns (bytes32) {
         return root ^ bytes32(uint256(height));
+    }
+
+    /// @dev The tag an accepted state writes to the ring; reverts with RootUnrepresentable if it
+    /// is one of the marks of an unused slot (0 or _WARM), which would make the state unknown.
+    function _ringTag(bytes32 root, uint64 height) internal pure returns (bytes32 tag) {
+        tag = _tag(root, height);
+        if (tag == 0 || tag == _WARM) revert RootUnrepresentable(root, height);
     }
 
     /// @dev Whether `height` is the last height of its epoch: (height + 1) is a multiple of L.

@@ -99,6 +99,10 @@ abstract contract LightClientTestBase is Test {
         if (uint256(s.nextCommittee) >= R) {
             return abi.encodeWithSelector(ILightClient.FieldOverflow.selector, s.nextCommittee);
         }
+        uint256 tag = uint256(s.historyRoot) ^ s.height;
+        if (tag == 0 || tag == type(uint256).max) {
+            return abi.encodeWithSelector(ILightClient.RootUnrepresentable.selector, s.historyRoot, s.height);
+        }
         if (proofSigners != signers) {
             return abi.encodeWithSelector(
                 ILightClient.InvalidProof.selector, signers, keccak256(abi.encode(_inputs(s, signers)))

@@ -57,6 +57,12 @@ interface ILightClient {
     /// @param from The first slot asked for.
     /// @param count The number of slots asked for.
     error RingRangeInvalid(uint256 from, uint256 count);
+    /// @notice The state's root XOR its height is 0 or all ones, the ring's marks for an empty
+    /// and a prepaid slot, so the state could not be remembered. No history root (a keccak
+    /// output) has 192 zero or 192 one bits; a network never produces such a state.
+    /// @param root The state's history root.
+    /// @param height The state's height.
+    error RootUnrepresentable(bytes32 root, uint64 height);
 
     /// @notice Accepts `state` if `proof` shows that its epoch's committee signed it and it
     /// follows the latest state by the epoch rules (see LightClient). Permissionless.
