@@ -11,10 +11,7 @@
 //! operator does not hold, or keys paired by someone else) and duplicates (a consensus key, a
 //! light-client key or a p2p address twice), on top of everything [`Genesis::resolve`] checks.
 
-use std::{
-    collections::BTreeSet,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use trestle_api::{
     files::FileError,
@@ -160,24 +157,10 @@ fn read_entry(path: &Path) -> Result<GenesisValidator, GenesisCommandError> {
 /// address twice.
 fn check(genesis: &Genesis) -> Result<ResolvedGenesis, GenesisCommandError> {
     let mut addresses = Vec::<Option<&str>>::new();
-    let mut light_client_keys = BTreeSet::new();
     for (index, validator) in genesis.validators.iter().enumerate() {
         // Malformed or half proofs are errors here; valid ones are verified by resolve.
         if validator.proofs(&format!("validators[{index}]"))?.is_none() {
             return Err(GenesisCommandError::MissingProofs { index });
-        }
-        let lowered = validator.light_client_key.to_ascii_lowercase();
-        if !light_client_keys.insert(lowered.clone()) {
-            let first = genesis
-                .validators
-                .iter()
-                .position(|v| v.light_client_key.to_ascii_lowercase() == lowered)
-                .unwrap_or(index);
-            return Err(GenesisCommandError::Duplicate {
-                first,
-                second: index,
-                what: "light-client key",
-            });
         }
         let address = validator.p2p_address.as_deref();
         if let Some(first) = address.and_then(|a| addresses.iter().position(|b| *b == Some(a))) {
@@ -189,7 +172,8 @@ fn check(genesis: &Genesis) -> Result<ResolvedGenesis, GenesisCommandError> {
         }
         addresses.push(address);
     }
-    // Proofs of possession, consensus-key duplicates, keys on the curve, capacity and the rest.
+    // Proofs of possession, duplicate keys (consensus keys here, light-client keys decoded, by
+    // the committee), keys on the curve, capacity and the rest.
     Ok(genesis.resolve()?)
 }
 

@@ -293,8 +293,10 @@ impl Genesis {
                 &format!("validators[{i}].consensusKey"),
                 &validator.consensus_key,
             )?;
-            if consensus_keys.contains(&key) {
-                return Err(FileError::Genesis(format!("validator {i}: duplicate consensus key")));
+            if let Some(first) = consensus_keys.iter().position(|k| *k == key) {
+                return Err(FileError::Genesis(format!(
+                    "validators {first} and {i} share their consensus key"
+                )));
             }
             if validator.weight != 1 {
                 return Err(FileError::Genesis(format!(
