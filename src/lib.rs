@@ -8,6 +8,7 @@ pub mod ceremony;
 pub mod confirm;
 pub mod devnet;
 pub mod genesis;
+pub mod node_init;
 pub mod prove;
 pub mod stake_table;
 pub mod vectors;

@@ -128,6 +128,9 @@ enum NodeCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Write a node configuration from the genesis and this node's key file: every other
+    /// genesis validator as a peer at its entry's p2p address, the production p2p profile.
+    Init(Box<trestle::node_init::InitArgs>),
 }
 
 #[derive(Subcommand)]
@@ -185,6 +188,24 @@ fn main() -> anyhow::Result<()> {
             &trestle::devnet::Options { evm: !no_evm, l1: !no_l1, keys },
             &trestle::devnet::default_solidity_dir(),
         ),
+        Command::Node(NodeCommand::Init(args)) => {
+            let done = trestle::node_init::init(&args)?;
+            let role = match done.slot {
+                Some(slot) => format!("validator {slot} of the genesis"),
+                None => "a follower (this key is not in the genesis)".to_string(),
+            };
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "wrote {}: {role}, {} peers, p2p on {}, JSON-RPC on {}",
+                    args.out.display(),
+                    done.config.peers.len(),
+                    done.config.p2p,
+                    done.config.rpc
+                );
+            }
+            Ok(())
+        }
         Command::Node(NodeCommand::Run { config }) => {
             let prepared = trestle_node::service::prepare(&config)
                 .with_context(|| format!("loading {}", config.display()))?;

@@ -132,7 +132,60 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     write_entry(&dir, "tampered.json", &genesis);
     let out = trestle().args(["genesis", "verify"]).arg(dir.join("tampered.json")).output();
     refused(&out.unwrap(), "validator 1: the light-client key's proof of possession");
+
+    // Each operator writes its node configuration: the others as peers at their entries'
+    // addresses, listening on its own entry's port, the production profile.
+    let out = node_init(&dir, "keys1.toml", "genesis.json", "node1.toml", &["--allow-private-ips"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("validator 1 of the genesis, 3 peers"));
+    let config = trestle_node::service::NodeConfig::load(&dir.join("node1.toml")).unwrap();
+    let peers: Vec<(String, String)> =
+        config.peers.iter().map(|p| (p.public_key.clone(), p.address.clone())).collect();
+    let expected: Vec<(String, String)> = [0, 2, 3]
+        .iter()
+        .map(|&i| {
+            let entry = &entries[i];
+            (entry["consensusKey"].as_str().unwrap().into(), format!("10.7.0.{}:3000", i + 1))
+        })
+        .collect();
+    assert_eq!(peers, expected);
+    assert_eq!(config.p2p.to_string(), "0.0.0.0:3000");
+    assert_eq!(config.p2p_profile, trestle_node::service::network::P2pProfile::Production);
+    assert_eq!(config.allow_private_ips, Some(true));
+    assert!(config.keys.is_absolute() && config.genesis.is_absolute());
+    trestle_node::service::prepare(&dir.join("node1.toml")).expect("the node accepts it");
+    refused(&node_init(&dir, "keys1.toml", "genesis.json", "node1.toml", &[]), "never overwritten");
+    // A key outside the genesis follows the four.
+    let _ = keygen(&dir, 5);
+    let out =
+        node_init(&dir, "keys5.toml", "genesis.json", "node5.toml", &["--p2p", "0.0.0.0:3001"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a follower"));
+    // A genesis whose entries lack addresses cannot name the peers.
+    let mut bare: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
+    bare["validators"][2].as_object_mut().unwrap().remove("p2pAddress");
+    write_entry(&dir, "bare-genesis.json", &bare);
+    refused(
+        &node_init(&dir, "keys0.toml", "bare-genesis.json", "node0.toml", &[]),
+        "validator 2 has no p2pAddress",
+    );
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// `trestle node init` for the key file `keys` and genesis `genesis` (names in `dir`).
+fn node_init(
+    dir: &Path,
+    keys: &str,
+    genesis: &str,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut command = trestle();
+    command.args(["node", "init", "--keys"]).arg(dir.join(keys));
+    command.arg("--genesis").arg(dir.join(genesis));
+    command.arg("--out").arg(dir.join(out)).args(extra);
+    command.output().unwrap()
 }
 
 fn write_entry(dir: &Path, name: &str, value: &Value) {
