@@ -2,7 +2,8 @@
 //! (`authenticated::lookup`: each epoch's peer set is its committee and the next, dialed at the
 //! addresses their records name or the configured ones, plus the configured peers outside them
 //! as followers; the handshake authenticates both ends by their ed25519 consensus keys and
-//! refuses keys outside the tracked sets), the engine, and the JSON-RPC server. Shared by the validator process
+//! refuses keys outside the tracked sets; a warning for every configured peer never heard from,
+//! [`reach`]), the engine, and the JSON-RPC server. Shared by the validator process
 //! ([`run`](super::run)) and the in-process test harness, so both start a validator the same way.
 
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
@@ -17,7 +18,12 @@ use commonware_stream::{
 use commonware_utils::{NZU32, channel::mpsc};
 use tracing::info;
 
-use super::{ServiceError, config::L1Settings, network::P2pOptions};
+use super::{
+    ServiceError,
+    config::L1Settings,
+    network::{P2pOptions, dial_target},
+    reach::{self, Heard, Reached},
+};
 use crate::{
     engine::{self, Channels, Node},
     epochs::{Addressed, PeerSets},
@@ -100,9 +106,15 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
         .collect();
     let peer_sets: Arc<dyn PeerSets> = Arc::new(Addressed::new(oracle.clone(), book));
     let quota = Quota::per_second(NZU32!(CHANNEL_RATE)).allow_burst(NZU32!(CHANNEL_BURST));
-    let channels =
-        Channels::register(|channel| std::future::ready(network.register(channel, quota))).await;
+    let reached = Reached::new(peers.iter().map(|(key, _)| key.clone()));
+    let channels = Channels::register(|channel| {
+        let (sender, receiver) = network.register(channel, quota);
+        std::future::ready((sender, Heard::new(receiver, reached.clone())))
+    })
+    .await;
     network.start();
+    let watched = peers.iter().map(|(key, address)| (key.clone(), dial_target(address))).collect();
+    context.child("reach").spawn(move |context| reach::watch(context, watched, reached));
 
     // The L1 view fills from the stake table's chain while the engine starts (verifiers wait
     // for it at each epoch's end; proposers name what it holds).

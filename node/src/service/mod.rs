@@ -13,6 +13,7 @@
 pub mod config;
 mod launch;
 pub mod network;
+pub mod reach;
 
 use std::{path::Path, time::Duration};
 

@@ -118,6 +118,14 @@ pub fn peer_address(
     Ok(Address::Asymmetric { ingress: Ingress::Dns { host: hostname, port }, egress })
 }
 
+/// How an address reads in a log line: the `ip:port` or `host:port` an operator configured.
+pub fn dial_target(address: &Address) -> String {
+    match address.ingress() {
+        Ingress::Socket(socket) => socket.to_string(),
+        Ingress::Dns { host, port } => format!("{host}:{port}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,174 @@
+//! Which configured peers this node has heard from, and a warning for each one it never has.
+//!
+//! A peer that is configured but never reached is the most common operator mistake on a new
+//! network (a wrong address or port, a firewall, a NAT without `bypass_ip_check`, or its
+//! configuration not listing us): consensus goes on without it while a quorum remains, so
+//! nothing else would say so. Every receiver the engine reads is wrapped in [`Heard`], which marks
+//! the sender of each message as reached; [`watch`] logs a warning naming every configured peer
+//! not yet heard from after a grace period and again every [`REPEAT`], an info line when one is
+//! first heard after it was reported, and keeps the count in the `peers_unreached` gauge.
+
+use std::{
+    collections::BTreeMap,
+    num::NonZeroUsize,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use commonware_cryptography::ed25519;
+use commonware_p2p::{Message, Receiver};
+use commonware_runtime::{Clock, telemetry::metrics::MetricsExt};
+use tracing::{info, warn};
+
+/// How long after start a configured peer may stay silent before the first warning.
+pub const GRACE: Duration = Duration::from_secs(30);
+/// How often the warning is repeated while a peer stays unreached.
+pub const REPEAT: Duration = Duration::from_secs(300);
+
+/// Configured peers and whether each has been heard from (shared by every [`Heard`]).
+#[derive(Clone, Debug)]
+pub struct Reached {
+    index: Arc<BTreeMap<ed25519::PublicKey, usize>>,
+    heard: Arc<[AtomicBool]>,
+}
+
+impl Reached {
+    /// Tracks `peers` (none heard yet).
+    pub fn new(peers: impl IntoIterator<Item = ed25519::PublicKey>) -> Self {
+        let index: BTreeMap<_, _> = peers.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+        let heard = (0..index.len()).map(|_| AtomicBool::new(false)).collect();
+        Self { index: Arc::new(index), heard }
+    }
+
+    /// Marks `peer` as heard from (a peer that is not configured is ignored).
+    pub fn mark(&self, peer: &ed25519::PublicKey) {
+        if let Some(&i) = self.index.get(peer) {
+            // Relaxed: a flag read by a periodic report, ordering nothing else.
+            self.heard[i].store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `peer` has been heard from.
+    pub fn has_heard(&self, peer: &ed25519::PublicKey) -> bool {
+        self.index.get(peer).is_some_and(|&i| self.heard[i].load(Ordering::Relaxed))
+    }
+}
+
+/// A receiver that marks the sender of every message it yields as reached.
+#[derive(Debug)]
+pub struct Heard<R> {
+    inner: R,
+    reached: Reached,
+}
+
+impl<R> Heard<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R, reached: Reached) -> Self {
+        Self { inner, reached }
+    }
+}
+
+impl<R: Receiver<PublicKey = ed25519::PublicKey>> Receiver for Heard<R> {
+    type Error = R::Error;
+    type PublicKey = ed25519::PublicKey;
+
+    async fn recv(&mut self) -> Result<Message<Self::PublicKey>, Self::Error> {
+        let message = self.inner.recv().await?;
+        self.reached.mark(&message.0);
+        Ok(message)
+    }
+
+    fn capacity(&self) -> NonZeroUsize {
+        self.inner.capacity()
+    }
+}
+
+/// Reports configured peers (key and configured address) never heard from: first after
+/// [`GRACE`], then every [`REPEAT`] while any remains; runs until the runtime stops.
+pub async fn watch<E: Clock + MetricsExt>(
+    context: E,
+    peers: Vec<(ed25519::PublicKey, String)>,
+    reached: Reached,
+) {
+    let gauge = context.gauge("peers_unreached", "configured peers never heard from");
+    let mut reported = vec![false; peers.len()];
+    let mut wait = GRACE;
+    let mut silent_for = Duration::ZERO;
+    loop {
+        context.sleep(wait).await;
+        silent_for += wait;
+        let mut unreached = 0i64;
+        for (i, (key, address)) in peers.iter().enumerate() {
+            if reached.has_heard(key) {
+                if reported[i] {
+                    info!(peer = %key, %address, "configured peer reached at last");
+                    reported[i] = false;
+                }
+                continue;
+            }
+            unreached += 1;
+            reported[i] = true;
+            warn!(
+                peer = %key,
+                %address,
+                ?silent_for,
+                "configured peer never reached: check its address and port, that it runs, \
+                 firewalls and NAT (bypass_ip_check), and that its configuration lists this node"
+            );
+        }
+        gauge.set(unreached);
+        wait = REPEAT;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commonware_cryptography::Signer as _;
+
+    use super::*;
+
+    #[test]
+    fn marks_only_configured_peers() {
+        let key = |seed| ed25519::PrivateKey::from_seed(seed).public_key();
+        let reached = Reached::new([key(1), key(2)]);
+        assert!(!reached.has_heard(&key(1)));
+        reached.mark(&key(1));
+        reached.mark(&key(3));
+        assert!(reached.has_heard(&key(1)));
+        assert!(!reached.has_heard(&key(2)));
+        assert!(!reached.has_heard(&key(3)), "not configured");
+        let clone = reached.clone();
+        clone.mark(&key(2));
+        assert!(reached.has_heard(&key(2)), "clones share the flags");
+    }
+
+    /// The gauge counts the configured peers not heard from after the grace period, and drops
+    /// as they are heard.
+    #[test]
+    fn gauge_counts_unreached_peers_after_the_grace_period() {
+        use commonware_runtime::{
+            Metrics as _, Runner as _, Spawner as _, Supervisor as _, deterministic,
+        };
+        let key = |seed| ed25519::PrivateKey::from_seed(seed).public_key();
+        deterministic::Runner::default().start(|context| async move {
+            let peers = vec![(key(1), "a:1".to_string()), (key(2), "b:2".to_string())];
+            let reached = Reached::new(peers.iter().map(|(k, _)| k.clone()));
+            let watched = reached.clone();
+            context.child("reach").spawn(move |context| watch(context, peers, watched));
+            reached.mark(&key(1));
+            context.sleep(GRACE + Duration::from_secs(1)).await;
+            let unreached = |text: String| {
+                text.lines()
+                    .find(|l| l.contains("peers_unreached") && !l.starts_with('#'))
+                    .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
+            };
+            assert_eq!(unreached(context.encode()).as_deref(), Some("1"));
+            reached.mark(&key(2));
+            context.sleep(REPEAT).await;
+            assert_eq!(unreached(context.encode()).as_deref(), Some("0"));
+        });
+    }
+}
