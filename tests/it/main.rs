@@ -11,6 +11,7 @@ mod external_keys;
 mod genesis;
 mod join;
 mod layout;
+mod netns;
 mod prove;
 mod relayer;
 mod stake_table;

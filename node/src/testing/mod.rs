@@ -8,12 +8,15 @@
 //!   storage, Byzantine proposers and rogue signers ([`faults`]);
 //! * [`local::LocalNetwork`]: validators on loopback over the real authenticated TCP p2p and
 //!   the JSON-RPC server, on a tokio runtime of their own ([`service::launch`], what the
-//!   validator process runs).
+//!   validator process runs);
+//! * [`netns::NetnsNetwork`]: `trestle node run` processes on separate hosts of one machine
+//!   (Linux network namespaces, `scripts/netns`), every link delayed by a TCP relay.
 //!
 //! [`service::launch`]: crate::service::launch
 
 pub mod faults;
 pub mod local;
+pub mod netns;
 pub mod simulated;
 
 use std::{collections::BTreeMap, time::Duration};
