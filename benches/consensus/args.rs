@@ -13,6 +13,9 @@ pub(crate) enum Mode {
     Simulated,
     /// N `trestle node run` processes on 127.0.0.1, driven over JSON-RPC.
     Loopback,
+    /// N `trestle node run` processes, each in a network namespace of its own, every link
+    /// delayed `--link-ms` by a TCP relay (root only; latency scenario).
+    Netns,
 }
 
 /// What a run measures.
@@ -79,10 +82,10 @@ pub(crate) struct Args {
     /// Number of validators.
     #[arg(long, default_value_t = 4)]
     pub(crate) validators: usize,
-    /// Simulated link latency (ms).
+    /// One-way link latency (ms): simulated, or added by the netns mode's relays.
     #[arg(long, default_value_t = 50)]
     pub(crate) link_ms: u64,
-    /// Simulated link jitter (ms).
+    /// Link jitter (ms), as `--link-ms`.
     #[arg(long, default_value_t = 0)]
     pub(crate) jitter_ms: u64,
     /// Per-validator egress and ingress cap (Mbit/s); 0 = unlimited.
@@ -118,10 +121,10 @@ pub(crate) struct Args {
     /// Seed of the deterministic runtime.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
-    /// Loopback: the devnet genesis' minimum block interval (ms).
+    /// Loopback and netns: the genesis' minimum block interval (ms).
     #[arg(long, default_value_t = 10)]
     pub(crate) interval_ms: u64,
-    /// Loopback latency: transactions submitted one at a time.
+    /// Loopback and netns latency: transactions submitted one at a time.
     #[arg(long, default_value_t = 200)]
     pub(crate) samples: usize,
     /// Loopback: `tx_proof` poll period (ms).
@@ -189,7 +192,11 @@ impl Args {
             "rate must be positive"
         );
         anyhow::ensure!(
-            self.mode != Mode::Loopback || (self.samples > 0 && self.submitters > 0),
+            self.mode != Mode::Netns || self.scenario == Scenario::Latency,
+            "netns mode measures the latency scenario"
+        );
+        anyhow::ensure!(
+            self.mode == Mode::Simulated || (self.samples > 0 && self.submitters > 0),
             "samples and submitters must be positive"
         );
         anyhow::ensure!(

@@ -185,7 +185,7 @@ async fn drive(args: &Args, file: &DevnetFile) -> anyhow::Result<Value> {
 
 /// One transaction at a time, round-robin over the validators: submit, then poll `tx_proof`
 /// on the same validator every `--poll-ms` until it is finalized (30 s limit per sample).
-async fn latency(args: &Args, clients: &[HttpClient]) -> anyhow::Result<Value> {
+pub(crate) async fn latency(args: &Args, clients: &[HttpClient]) -> anyhow::Result<Value> {
     let n = clients.len();
     let h0 = clients[0].block_height().await.context("block_height")?;
     let start = Instant::now();

@@ -4,6 +4,7 @@
 //! cargo bench --bench consensus                      # the default matrix (one process per run)
 //! cargo bench --bench consensus -- --scenario latency --validators 4 --link-ms 50 --seconds 30
 //! cargo bench --bench consensus -- --scenario throughput --validators 10 --tx-bytes 65536
+//! cargo bench --bench consensus -- --mode netns --validators 10 --link-ms 50   # as root
 //! cargo bench --bench consensus -- --help            # every flag and its default
 //! ```
 //!
@@ -46,6 +47,10 @@
 //! `/proc/<pid>/status`. An in-process variant on another runtime could instead hand its
 //! mailboxes and `Finalized` receivers to [`simulated::drive`], which is runtime-generic.
 //!
+//! Mode `netns` ([`netns`]) runs the processes on separate hosts of this machine (Linux network
+//! namespaces, as root), every link delayed `--link-ms` each way by a TCP relay, and prints the
+//! same scenario in the simulator beside its latency.
+//!
 //! Without arguments the default matrix ([`args::matrix`]) runs, each run as a child process so
 //! that its peak RSS is its own.
 
@@ -54,6 +59,7 @@
 mod args;
 mod chaos;
 mod loopback;
+mod netns;
 mod report;
 mod restart;
 mod simulated;
@@ -86,6 +92,7 @@ fn run() -> anyhow::Result<()> {
             let report = match args.mode {
                 Mode::Simulated => simulated::run(&args)?,
                 Mode::Loopback => loopback::run(&args)?,
+                Mode::Netns => netns::run(&args)?,
             };
             report::emit(report);
             Ok(())

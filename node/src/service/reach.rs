@@ -7,6 +7,9 @@
 //! the sender of each message as reached; [`watch`] logs a warning naming every configured peer
 //! not yet heard from after a grace period and again every [`REPEAT`], an info line when one is
 //! first heard after it was reported, and keeps the count in the `peers_unreached` gauge.
+//!
+//! Heard from means one message on any channel: a peer is never marked unreached again (a
+//! peer that goes away later shows in consensus metrics and in its absence from votes).
 
 use std::{
     collections::BTreeMap,
@@ -27,6 +30,8 @@ use tracing::{info, warn};
 pub const GRACE: Duration = Duration::from_secs(30);
 /// How often the warning is repeated while a peer stays unreached.
 pub const REPEAT: Duration = Duration::from_secs(300);
+/// How often the peers are looked at (the gauge, and the note that a reported peer was reached).
+pub const TICK: Duration = Duration::from_secs(5);
 
 /// Configured peers and whether each has been heard from (shared by every [`Heard`]).
 #[derive(Clone, Debug)]
@@ -86,41 +91,49 @@ impl<R: Receiver<PublicKey = ed25519::PublicKey>> Receiver for Heard<R> {
     }
 }
 
-/// Reports configured peers (key and configured address) never heard from: first after
-/// [`GRACE`], then every [`REPEAT`] while any remains; runs until the runtime stops.
+/// Reports configured peers (key and configured address) never heard from: a warning for each
+/// after [`GRACE`] and every [`REPEAT`] while it stays unheard, an info line within a [`TICK`]
+/// of hearing one that was reported; the gauge follows every tick. Runs until the runtime stops.
 pub async fn watch<E: Clock + MetricsExt>(
     context: E,
     peers: Vec<(ed25519::PublicKey, String)>,
     reached: Reached,
 ) {
     let gauge = context.gauge("peers_unreached", "configured peers never heard from");
+    // Until the first look, every peer counts as unreached (a reader waiting for 0 must not
+    // take the gauge's initial value for an answer).
+    gauge.set(i64::try_from(peers.len()).unwrap_or(i64::MAX));
     let mut reported = vec![false; peers.len()];
-    let mut wait = GRACE;
-    let mut silent_for = Duration::ZERO;
+    let mut elapsed = Duration::ZERO;
+    let mut next_report = GRACE;
     loop {
-        context.sleep(wait).await;
-        silent_for += wait;
-        let mut unreached = 0i64;
+        context.sleep(TICK).await;
+        elapsed += TICK;
+        let mut unreached = Vec::new();
         for (i, (key, address)) in peers.iter().enumerate() {
-            if reached.has_heard(key) {
-                if reported[i] {
-                    info!(peer = %key, %address, "configured peer reached at last");
-                    reported[i] = false;
-                }
-                continue;
+            if !reached.has_heard(key) {
+                unreached.push(i);
+            } else if reported[i] {
+                info!(peer = %key, %address, "configured peer reached at last");
+                reported[i] = false;
             }
-            unreached += 1;
+        }
+        gauge.set(i64::try_from(unreached.len()).unwrap_or(i64::MAX));
+        if elapsed < next_report || unreached.is_empty() {
+            continue;
+        }
+        for i in unreached {
+            let (key, address) = &peers[i];
             reported[i] = true;
             warn!(
                 peer = %key,
                 %address,
-                ?silent_for,
+                silent_for = ?elapsed,
                 "configured peer never reached: check its address and port, that it runs, \
                  firewalls and NAT (bypass_ip_check), and that its configuration lists this node"
             );
         }
-        gauge.set(unreached);
-        wait = REPEAT;
+        next_report = elapsed + REPEAT;
     }
 }
 
@@ -158,16 +171,18 @@ mod tests {
             let reached = Reached::new(peers.iter().map(|(k, _)| k.clone()));
             let watched = reached.clone();
             context.child("reach").spawn(move |context| watch(context, peers, watched));
-            reached.mark(&key(1));
-            context.sleep(GRACE + Duration::from_secs(1)).await;
             let unreached = |text: String| {
                 text.lines()
                     .find(|l| l.contains("peers_unreached") && !l.starts_with('#'))
                     .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
             };
+            context.sleep(Duration::from_millis(1)).await;
+            assert_eq!(unreached(context.encode()).as_deref(), Some("2"), "before the first look");
+            reached.mark(&key(1));
+            context.sleep(GRACE + Duration::from_secs(1)).await;
             assert_eq!(unreached(context.encode()).as_deref(), Some("1"));
             reached.mark(&key(2));
-            context.sleep(REPEAT).await;
+            context.sleep(TICK).await;
             assert_eq!(unreached(context.encode()).as_deref(), Some("0"));
         });
     }
