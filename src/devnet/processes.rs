@@ -31,6 +31,8 @@ pub fn spawn_logged(exe: &Path, args: &[&str], path: &Path, log: &Path) -> anyho
     Ok(Command::new(exe)
         .args(args)
         .arg(path)
+        // A log file gets plain text, not terminal colour codes (tracing-subscriber's NO_COLOR).
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(stderr)

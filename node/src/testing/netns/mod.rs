@@ -312,7 +312,8 @@ impl NetnsNetwork {
         let mut command = self.hosts.command(i, &self.options.exe);
         command.args(["node", "run", "--config"]);
         command.arg(self.options.dir.join(format!("node{i}/node.toml")));
-        command.stdin(Stdio::null()).stdout(log).stderr(err);
+        // Plain text in the log file, not terminal colour codes (tracing-subscriber's NO_COLOR).
+        command.env("NO_COLOR", "1").stdin(Stdio::null()).stdout(log).stderr(err);
         self.children[i] = Some(command.spawn().map_err(io("starting a validator"))?);
         Ok(())
     }
