@@ -41,8 +41,11 @@ impl Net {
         assert!(reached.is_ok(), "timed out waiting for {what}{}", self.network.log_tails(20));
     }
 
-    /// Every validator's header at `height` is the same.
+    /// Every validator finalizes `height`, with the same header.
     async fn agree_at(&self, height: u64) {
+        for i in 0..VALIDATORS {
+            self.reach(i, height, Duration::from_secs(60)).await;
+        }
         let first = self.clients[0].header(height).await.expect("rpc").expect("header");
         for i in 1..VALIDATORS {
             let other = self.clients[i].header(height).await.expect("rpc").expect("header");
@@ -104,9 +107,12 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     let mut net = Net { network, clients };
 
     // Finalize across the 50 ms links, agree, and serve proofs from another host.
+    // Validators start within a second of each other, and commonware's production profile waits
+    // 60–90 s (peer_connection_cooldown and its jitter) before redialing a peer that was not up
+    // yet, or whose dial crossed its own; two such rounds fit in the limit.
     let started = Instant::now();
     for i in 0..VALIDATORS {
-        net.reach(i, 3, Duration::from_secs(90)).await;
+        net.reach(i, 3, Duration::from_secs(240)).await;
     }
     eprintln!("netns: every validator at height 3 after {:?}", started.elapsed());
     let tx = net.submit(0, "across hosts").await;
@@ -155,8 +161,16 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     for i in 0..VALIDATORS {
         let log = std::fs::read_to_string(net.network.log(i)).unwrap_or_default();
         assert!(!log.contains("panicked"), "validator {i} panicked:\n{log}");
-        // Every validator heard from every peer (the warning comes 30 s after start).
-        assert!(!log.contains("never reached"), "validator {i} missed a peer:\n{log}");
+        // Every peer a validator warned about (30 s after start: the production profile's
+        // one-minute redial cooldown can hold connections back that long) it reached later.
+        for line in log.lines().filter(|l| l.contains("configured peer never reached")) {
+            let peer = line.split("peer=").nth(1).and_then(|rest| rest.split(' ').next());
+            let peer = peer.unwrap_or_else(|| panic!("a warning names its peer: {line}"));
+            assert!(
+                log.lines().any(|l| l.contains("reached at last") && l.contains(peer)),
+                "validator {i} never reached {peer}:\n{log}"
+            );
+        }
     }
     drop(net);
     let _ = std::fs::remove_dir_all(&dir);
