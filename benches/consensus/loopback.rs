@@ -133,7 +133,14 @@ pub(crate) fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
 
 /// Waits (at most 120 s) until every validator answers `block_height` ≥ 2.
 pub(crate) async fn wait_ready(clients: &[HttpClient]) -> anyhow::Result<()> {
-    let limit = Duration::from_secs(120);
+    wait_ready_within(clients, Duration::from_secs(120)).await
+}
+
+/// [`wait_ready`] with another limit.
+pub(crate) async fn wait_ready_within(
+    clients: &[HttpClient],
+    limit: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     for (i, client) in clients.iter().enumerate() {
         while !client.block_height().await.is_ok_and(|h| h >= 2) {

@@ -3,7 +3,8 @@
 //! (this kernel has no `netem`), set up through the operator flow with the production p2p
 //! profile (`trestle_node::testing::netns`). Needs root and iproute2.
 //!
-//! Only the latency scenario: the loopback mode's driver (one transaction at a time, round-robin,
+//! Only the latency scenario, measured once every validator has heard from every peer (the
+//! production profile can take 90 s to mesh; `mesh_s` in the report): the loopback mode's driver (one transaction at a time, round-robin,
 //! submit → `tx_proof` on the same validator, polled every `--poll-ms`; the client sits in the
 //! root namespace, so its requests cross no delay). The same scenario then runs in the simulator
 //! (`--submit one` at the same pace, the same links) and its figures are printed beside the
@@ -21,7 +22,7 @@ use trestle_node::testing::netns::{NetnsNetwork, NetnsOptions, relay::LinkDelay}
 
 use crate::{
     args::{Args, Mode, Submit},
-    loopback::{latency, wait_ready},
+    loopback::{latency, metric, wait_ready_within},
     report::{peak_rss_of, round, since_epoch},
 };
 
@@ -56,8 +57,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
                     .context("client")
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        wait_ready(&clients).await?;
-        latency(args, &clients).await
+        // Two rounds of the production profile's redial cooldown (60–90 s each) fit.
+        wait_ready_within(&clients, Duration::from_secs(300)).await?;
+        let mesh = wait_for_mesh(&network, args.validators).await?;
+        let mut report = latency(args, &clients).await?;
+        report["mesh_s"] = json!(round(mesh.as_secs_f64(), 1));
+        Ok::<_, anyhow::Error>(report)
     });
     let mut report = match outcome {
         Ok(report) => report,
@@ -102,4 +107,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
         "seconds": simulated_args.seconds,
     });
     Ok(report)
+}
+
+/// Waits (at most 300 s) until every validator has heard from every peer (its `peers_unreached`
+/// gauge is 0), so that the measurement starts on a full mesh; returns how long that took. With
+/// the production profile, a validator that dialed a peer before the peer was up waits 60–90 s
+/// (commonware's `peer_connection_cooldown` and its jitter) before dialing it again.
+async fn wait_for_mesh(network: &NetnsNetwork, validators: usize) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let limit = Duration::from_secs(300);
+    for i in 0..validators {
+        let url = network.metrics_url(i);
+        while metric(&url, "peers_unreached") != Some(0) {
+            anyhow::ensure!(
+                start.elapsed() < limit,
+                "validator {i} had not heard from every peer after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    Ok(start.elapsed())
 }
