@@ -88,6 +88,9 @@ pub(crate) struct Args {
     /// Link jitter (ms), as `--link-ms`.
     #[arg(long, default_value_t = 0)]
     pub(crate) jitter_ms: u64,
+    /// Netns: packets each host drops at random, in each direction (%).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) loss_pct: u8,
     /// Per-validator egress and ingress cap (Mbit/s); 0 = unlimited.
     #[arg(long, default_value_t = 0)]
     pub(crate) bandwidth_mbps: u64,
@@ -190,6 +193,10 @@ impl Args {
         anyhow::ensure!(
             self.scenario != Scenario::Latency || self.rate > 0,
             "rate must be positive"
+        );
+        anyhow::ensure!(
+            self.loss_pct == 0 || (self.mode == Mode::Netns && self.loss_pct < 100),
+            "--loss-pct is for netns mode, below 100"
         );
         anyhow::ensure!(
             self.mode != Mode::Netns || self.scenario == Scenario::Latency,

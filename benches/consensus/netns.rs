@@ -36,6 +36,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
             one_way: Duration::from_millis(args.link_ms),
             jitter: Duration::from_millis(args.jitter_ms),
         },
+        loss_percent: args.loss_pct,
         min_block_interval_ms: args.interval_ms,
         exe: Path::new(env!("CARGO_BIN_EXE_trestle")).to_path_buf(),
         dir: dir.clone(),
@@ -80,6 +81,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
     report["validators"] = json!(args.validators);
     report["link_ms"] = json!(args.link_ms);
     report["jitter_ms"] = json!(args.jitter_ms);
+    report["loss_pct"] = json!(args.loss_pct);
     report["interval_ms"] = json!(args.interval_ms);
     report["tx_bytes"] = json!(args.tx_bytes);
     report["submit"] = json!("one");

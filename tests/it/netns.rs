@@ -4,7 +4,7 @@
 //! finalize one chain and serve proofs across the links; one cut off for 20 s catches up once
 //! reconnected; one killed with SIGKILL and restarted catches up from its storage.
 //!
-//! Needs root and iproute2 (CI has both; `scripts/test` installs iproute2). Set
+//! Needs root, iproute2 and nftables (CI runs as root; `scripts/test` installs both packages). Set
 //! `TRESTLE_SKIP_NETNS=1` to skip it on a machine without them: it says so on stderr.
 
 use std::time::{Duration, Instant};
@@ -92,6 +92,7 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     let options = NetnsOptions {
         validators: VALIDATORS,
         link: LinkDelay { one_way: Duration::from_millis(50), jitter: Duration::ZERO },
+        loss_percent: 0,
         min_block_interval_ms: 200,
         exe: crate::devnet::exe().to_path_buf(),
         dir: dir.clone(),
@@ -133,7 +134,7 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     let target = net.height(0).await.expect("height");
     assert!(target >= cut_at + 5, "the others finalized while 3 was cut off");
     // The production profile waits up to a minute before redialing a dropped peer.
-    net.reach(3, target, Duration::from_secs(150)).await;
+    net.reach(3, target, Duration::from_secs(240)).await;
     eprintln!(
         "netns: validator 3 cut off at height {cut_at}, caught up to {target} {:?} after healing",
         healed.elapsed()
@@ -146,10 +147,12 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     net.network.kill(1).expect("kill");
     let killed_at = net.height(0).await.expect("height");
     net.reach(2, killed_at + 5, Duration::from_secs(30)).await;
+    // Its peers' redials while it was down reset their cooldown (60–90 s), so it may wait that
+    // long for them to accept it again.
     net.network.restart(1).expect("restart");
     let restarted = Instant::now();
     let target = net.height(0).await.expect("height");
-    net.reach(1, target, Duration::from_secs(150)).await;
+    net.reach(1, target, Duration::from_secs(240)).await;
     eprintln!(
         "netns: validator 1 killed at height {killed_at}, caught up to {target} {:?} after its \
          restart",
@@ -176,9 +179,10 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The hosts are deleted when the test holding them panics (and so are their processes).
+/// Loss can be set and removed on a host; the hosts are deleted when the test holding them
+/// panics (and so are their processes).
 #[test]
-fn hosts_are_deleted_when_a_test_panics() {
+fn hosts_take_packet_loss_and_are_deleted_when_a_test_panics() {
     if std::env::var_os("TRESTLE_SKIP_NETNS").is_some() {
         eprintln!("TRESTLE_SKIP_NETNS is set: the network-namespace test did not run");
         return;
@@ -191,6 +195,17 @@ fn hosts_are_deleted_when_a_test_panics() {
         let hosts = Hosts::up(2).expect("hosts (root and iproute2 needed)");
         let namespace = hosts.namespace(1);
         assert!(namespaces().contains(&namespace), "{namespace} exists while held");
+        // Packet loss is a rule in the host's namespace, gone when set to 0.
+        let rules = || {
+            let nft =
+                hosts.command(1, std::path::Path::new("nft")).args(["list", "ruleset"]).output();
+            String::from_utf8_lossy(&nft.expect("nft").stdout).into_owned()
+        };
+        hosts.set_loss(1, 30).expect("loss");
+        assert!(rules().contains("numgen random mod 100 < 30 drop"), "{}", rules());
+        hosts.set_loss(1, 0).expect("no loss");
+        assert!(!rules().contains("drop"), "{}", rules());
+        assert!(hosts.set_loss(2, 1).is_err(), "no host 2");
         let mut sleeper = hosts.command(1, std::path::Path::new("sleep"));
         let child = sleeper.arg("600").spawn().expect("a process inside");
         std::panic::panic_any((namespace, std::sync::Mutex::new(child)))

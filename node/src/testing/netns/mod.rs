@@ -1,5 +1,6 @@
 //! Validators on separate hosts of one machine: each `trestle node run` process in a Linux
-//! network namespace of its own, every byte between two of them crossing a delay relay.
+//! network namespace of its own, every byte between two of them crossing a delay relay (and,
+//! optionally, packets dropped at random on every host).
 //!
 //! The hosts come from `scripts/netns` (which owns the names, the address plan and the
 //! teardown; read it first) and the relays from [`relay`]. [`NetnsNetwork`] takes a network
@@ -155,6 +156,14 @@ impl Hosts {
         command.args(["heal", &self.prefix, &i.to_string()]);
         run(command).map(drop)
     }
+
+    /// Drops `percent` % of host `i`'s packets at random, in each direction (real packet loss:
+    /// TCP retransmits); 0 stops it. Needs nftables' `nft`.
+    pub fn set_loss(&self, i: usize, percent: u8) -> Result<(), NetnsError> {
+        let mut command = script();
+        command.args(["loss", &self.prefix, &i.to_string(), &percent.to_string()]);
+        run(command).map(drop)
+    }
 }
 
 impl Drop for Hosts {
@@ -176,6 +185,8 @@ pub struct NetnsOptions {
     pub validators: usize,
     /// The delay on every link.
     pub link: LinkDelay,
+    /// Packets each host drops at random in each direction (%; 0 for none).
+    pub loss_percent: u8,
     /// The genesis's least time between blocks (ms).
     pub min_block_interval_ms: u64,
     /// The `trestle` binary.
@@ -199,6 +210,11 @@ impl NetnsNetwork {
     pub fn start(options: NetnsOptions) -> Result<Self, NetnsError> {
         let n = options.validators;
         let hosts = Hosts::up(n)?;
+        if options.loss_percent > 0 {
+            for i in 0..n {
+                hosts.set_loss(i, options.loss_percent)?;
+            }
+        }
         fs::create_dir_all(&options.dir).map_err(io("creating the network directory"))?;
         let mut genesis = Command::new(&options.exe);
         let now_ms = SystemTime::now()
