@@ -12,7 +12,7 @@
 //! processes. Dropping it kills every process and deletes every namespace and link it made,
 //! also when a test panics; `scripts/netns sweep` removes what a killed test run left.
 //!
-//! Needs root and iproute2's `ip` (CI runs as root).
+//! Needs root and iproute2's `ip` (CI runs as root); packet loss also needs nftables' `nft`.
 
 pub mod relay;
 
