@@ -164,16 +164,6 @@ async fn validators_on_four_hosts_with_50ms_links_finalize_survive_a_partition_a
     for i in 0..VALIDATORS {
         let log = std::fs::read_to_string(net.network.log(i)).unwrap_or_default();
         assert!(!log.contains("panicked"), "validator {i} panicked:\n{log}");
-        // Every peer a validator warned about (30 s after start: the production profile's
-        // one-minute redial cooldown can hold connections back that long) it reached later.
-        for line in log.lines().filter(|l| l.contains("configured peer never reached")) {
-            let peer = line.split("peer=").nth(1).and_then(|rest| rest.split(' ').next());
-            let peer = peer.unwrap_or_else(|| panic!("a warning names its peer: {line}"));
-            assert!(
-                log.lines().any(|l| l.contains("reached at last") && l.contains(peer)),
-                "validator {i} never reached {peer}:\n{log}"
-            );
-        }
     }
     drop(net);
     let _ = std::fs::remove_dir_all(&dir);
