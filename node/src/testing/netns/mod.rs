@@ -126,11 +126,6 @@ impl Hosts {
         Ipv4Addr::new(10, self.block, 0, octet(10 + i))
     }
 
-    /// The host whose own address is `ip`.
-    pub fn host_of(&self, ip: IpAddr) -> Option<usize> {
-        (0..self.count).find(|&i| IpAddr::V4(self.host_ip(i)) == ip)
-    }
-
     /// Host `i`'s namespace.
     pub fn namespace(&self, i: usize) -> String {
         format!("{}-v{i}", self.prefix)
