@@ -415,24 +415,41 @@ pub(crate) fn deploy(url: &str, dir: &str, name: &str) -> Deployment {
 }
 
 /// The INSECURE dev keys for [`DEVNET_CAPACITY`], generated once into cargo's per-target
-/// scratch directory and reused by later runs (written to a fresh directory, then renamed, so
-/// concurrent runs never see half a key).
+/// scratch directory and reused by later runs.
+///
+/// Tests in this binary run on several threads and other test binaries may run at the same
+/// time, so: one thread of this process generates at a time (the lock), each generation writes
+/// a directory of its own (pid and a counter: two threads once shared one and the second found
+/// its files renamed away), and a finished directory is only ever replaced when it is invalid.
 pub(crate) fn dev_keys_dir() -> PathBuf {
+    static GENERATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static ATTEMPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("relayer-insecure-dev-keys");
     let (pk, _) = insecure_dev_key_paths(&dir, DEVNET_CAPACITY);
-    if read_proving_key(&pk, DEVNET_CAPACITY).is_ok() {
+    let valid = || read_proving_key(&pk, DEVNET_CAPACITY).is_ok();
+    if valid() {
         return dir;
     }
+    let _one_at_a_time = GENERATING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if valid() {
+        return dir;
+    }
+    let attempt = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let fresh = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("relayer-insecure-dev-keys.{}", std::process::id()));
+        .join(format!("relayer-insecure-dev-keys.{}.{attempt}", std::process::id()));
     let started = Instant::now();
     write_insecure_dev_keys(&fresh, DEVNET_CAPACITY, INSECURE_DEV_SEED).expect("dev keys");
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "generated the INSECURE dev keys");
+    if valid() {
+        // Another process finished first; its keys are the same (same seed).
+        let _ = std::fs::remove_dir_all(&fresh);
+        return dir;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     if std::fs::rename(&fresh, &dir).is_err() {
-        // Another run got there first; its keys are the same (same seed).
         let _ = std::fs::remove_dir_all(&fresh);
     }
+    assert!(valid(), "no valid dev keys in {} after generating them", dir.display());
     dir
 }
 
