@@ -4,6 +4,7 @@
 //! dev Groth16 keys).
 
 mod config;
+mod dev_keys;
 mod e2e;
 mod evm;
 mod faults;
