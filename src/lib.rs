@@ -7,6 +7,7 @@ pub mod anchor_cache;
 pub mod ceremony;
 pub mod confirm;
 pub mod devnet;
+pub mod explorer;
 pub mod genesis;
 pub mod node_init;
 pub mod prove;

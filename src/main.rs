@@ -118,6 +118,11 @@ enum Command {
     /// genesis hash every operator compares.
     #[command(subcommand)]
     Genesis(trestle::genesis::GenesisCommand),
+    /// Serve a web explorer of a network: every validator's height (or that it is down),
+    /// finality latency, the committee, blocks, transactions with their proofs, and per EVM
+    /// chain its light client and messages. Reads only the public endpoints given (through a
+    /// same-origin proxy); `trestle devnet` starts one for itself.
+    Explorer(trestle::explorer::ExplorerArgs),
 }
 
 #[derive(Subcommand)]
@@ -232,6 +237,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Explorer(args) => Ok(trestle::explorer::command(&args)?),
         Command::Keygen { out, p2p_address } => {
             let mut entry = trestle_api::keygen(&out)?;
             entry.p2p_address = p2p_address.map(|address| address.to_string());

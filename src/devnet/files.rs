@@ -78,6 +78,9 @@ pub struct DevnetFile {
     /// The demo message, once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo: Option<DemoRecord>,
+    /// The web explorer's URL (`trestle explorer`, served by the devnet), once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explorer_url: Option<String>,
 }
 
 /// The devnet's relayer, as `devnet.json` lists it.
@@ -341,6 +344,7 @@ pub fn describe(dir: &Path) -> anyhow::Result<DevnetFile> {
         chains: Vec::new(),
         relayer: None,
         demo: None,
+        explorer_url: None,
     })
 }
 

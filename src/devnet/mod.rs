@@ -130,6 +130,11 @@ pub fn run(
         validator.pid = child.id();
         processes.validators.push(child);
     }
+    // It follows devnet.json, so it shows the chains and the relayer once they are up.
+    let rpc = devnet.validators.iter().map(|v| v.rpc_url.clone()).collect();
+    devnet.explorer_url = crate::explorer::spawn_for_devnet(rpc, &dir.join("devnet.json"))
+        .inspect_err(|e| eprintln!("  no explorer: {e}"))
+        .ok();
     devnet.save(dir)?;
     eprintln!(
         "trestle devnet: {} validators, chain id {}",
@@ -145,6 +150,9 @@ pub fn run(
             v.metrics_url,
             v.log.display()
         );
+    }
+    if let Some(url) = &devnet.explorer_url {
+        eprintln!("  explorer {url}");
     }
     let mut interrupted = false;
     if evm {

@@ -7,6 +7,7 @@ mod circomlib;
 mod cli;
 mod confirm;
 mod devnet;
+mod explorer;
 mod external_keys;
 mod genesis;
 mod join;
