@@ -151,6 +151,11 @@ pub(crate) struct Args {
     /// (growing a long chain once); a fresh temporary directory, deleted, without it.
     #[arg(long)]
     pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// Loopback and netns: the `trestle` binary the validators run (default: the one cargo
+    /// built with this bench). A copy built from another commit gives a before/after pair from
+    /// one sitting.
+    #[arg(long)]
+    pub(crate) exe: Option<std::path::PathBuf>,
     /// Passed by `cargo bench` to `harness = false` targets; ignored.
     #[arg(long, hide = true)]
     #[allow(dead_code)]
@@ -162,7 +167,7 @@ pub(crate) enum Invocation {
     /// No run arguments: the default matrix.
     Matrix,
     /// One run.
-    Run(Args),
+    Run(Box<Args>),
 }
 
 /// Parses the command line (clap prints help and usage errors and exits).
@@ -180,7 +185,7 @@ pub(crate) fn parse() -> anyhow::Result<Invocation> {
         return Ok(Invocation::Matrix);
     }
     args.validate()?;
-    Ok(Invocation::Run(args))
+    Ok(Invocation::Run(Box::new(args)))
 }
 
 impl Args {
@@ -227,6 +232,11 @@ impl Args {
             limits.max_block_payload
         );
         Ok(())
+    }
+
+    /// The `trestle` binary the validator processes run.
+    pub(crate) fn exe(&self) -> std::path::PathBuf {
+        self.exe.clone().unwrap_or_else(|| env!("CARGO_BIN_EXE_trestle").into())
     }
 
     /// The submission strategy: `--submit`, else all for latency and one for throughput.

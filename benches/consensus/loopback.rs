@@ -3,7 +3,7 @@
 //! driven over JSON-RPC.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::Child,
     sync::{
         Arc,
@@ -72,7 +72,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
     let mut processes = Processes { dir: dir.clone(), keep, children: Vec::new() };
     let file = devnet::init_with(&dir, args.validators, args.interval_ms, false)
         .context("devnet files")?;
-    let exe = Path::new(env!("CARGO_BIN_EXE_trestle"));
+    let exe = args.exe();
+    let exe = exe.as_path();
     for validator in &file.validators {
         processes.children.push(devnet::spawn_validator(exe, validator)?);
     }

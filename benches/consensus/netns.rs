@@ -10,10 +10,7 @@
 //! (`--submit one` at the same pace, the same links) and its figures are printed beside the
 //! measured ones under `simulated`.
 
-use std::{
-    path::Path,
-    time::{Duration, Instant, SystemTime},
-};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use jsonrpsee::http_client::HttpClientBuilder;
@@ -38,7 +35,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Value> {
         },
         loss_percent: args.loss_pct,
         min_block_interval_ms: args.interval_ms,
-        exe: Path::new(env!("CARGO_BIN_EXE_trestle")).to_path_buf(),
+        exe: args.exe(),
         dir: dir.clone(),
     };
     let wall = Instant::now();
