@@ -5,7 +5,7 @@
 //! contract can recompute it from the message alone; an owned namespace's authorization travels
 //! beside the transaction in the block (DESIGN §4).
 
-use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_primitives::{B256, Bytes, Keccak256};
 use alloy_sol_types::SolValue;
 
 use crate::{
@@ -43,8 +43,28 @@ impl Transaction {
     }
 
     /// `keccak256(abi.encode(Transaction))`: the transaction's id and Merkle leaf digest.
+    ///
+    /// Hashed as a stream of the encoding's words (the struct's offset, the namespace, the
+    /// payload's offset and length, the payload, its zero padding), so the payload, up to
+    /// megabytes, is read once and never copied into an encoding buffer.
     pub fn hash(&self) -> B256 {
-        keccak256(self.encode())
+        let mut hasher = Keccak256::new();
+        let mut word = [0u8; 32];
+        word[31] = 0x20;
+        hasher.update(word); // offset of the (dynamic) struct
+        word = [0u8; 32];
+        word[24..].copy_from_slice(&self.namespace.get().to_be_bytes());
+        hasher.update(word);
+        word = [0u8; 32];
+        word[31] = 0x40;
+        hasher.update(word); // offset of `payload` within the struct
+        word = [0u8; 32];
+        word[24..].copy_from_slice(&(self.payload.len() as u64).to_be_bytes());
+        hasher.update(word);
+        hasher.update(&self.payload);
+        let padding = self.payload.len().next_multiple_of(32) - self.payload.len();
+        hasher.update(&[0u8; 32][..padding]);
+        hasher.finalize()
     }
 
     /// Decodes the canonical encoding of a transaction with a payload of at most

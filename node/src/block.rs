@@ -59,8 +59,8 @@ use commonware_cryptography::{Digestible, ed25519, keccak256::Digest as Keccak};
 use trestle_api::GenesisLimits;
 use trestle_light_client::{Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN};
 
-use crate::succession::SUCCESSION_MAX_ENCODE_SIZE;
 pub use crate::succession::Succession;
+use crate::{known::KnownTransactions, succession::SUCCESSION_MAX_ENCODE_SIZE};
 
 /// The consensus digest of a block (32 bytes, keccak256).
 pub type Digest = Keccak;
@@ -109,6 +109,23 @@ impl From<GenesisLimits> for BlockLimits {
     }
 }
 
+/// How blocks decode: the network's limits and, on a running node, its memory of the
+/// transactions it hashed already (so a block of transactions its mempool holds is decoded
+/// without hashing their payloads again; see [`crate::known`]).
+#[derive(Clone, Debug, Default)]
+pub struct BlockCodec {
+    /// The limits a decoded block must keep.
+    pub limits: BlockLimits,
+    /// Transactions hashed already (`None`: hash every one).
+    pub known: Option<KnownTransactions>,
+}
+
+impl From<BlockLimits> for BlockCodec {
+    fn from(limits: BlockLimits) -> Self {
+        Self { limits, known: None }
+    }
+}
+
 impl BlockLimits {
     /// Upper bound on the encoded size of any block these limits admit.
     pub fn max_encoded_size(&self) -> usize {
@@ -141,14 +158,63 @@ impl BlockTransaction {
 
 /// A block. Immutable once built: the constructor computes `payloadRoot` and the digest, and
 /// decoding checks them, so every `Block` value is internally consistent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Every transaction is hashed exactly once per block value (when it is built or decoded): the
+/// hashes and the payload tree over them are carried with the block, so the rules, the
+/// finalization path, the indexes and the proof endpoints never hash a payload again.
+#[derive(Clone)]
 pub struct Block {
     header: Header,
     parent_digest: Digest,
     succession: Succession,
     transactions: Arc<Vec<BlockTransaction>>,
+    /// `transactions[i].transaction.hash()`, in block order.
+    tx_hashes: Arc<[B256]>,
+    /// The payload tree over `tx_hashes` (its root is `payloadRoot` for every block but the
+    /// deliberately wrong ones tests assemble with [`Block::from_parts`]).
+    payload: Arc<PayloadTree>,
     header_hash: B256,
     digest: Digest,
+}
+
+impl std::fmt::Debug for Block {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Block")
+            .field("header", &self.header)
+            .field("parent_digest", &self.parent_digest)
+            .field("succession", &self.succession)
+            .field("transactions", &self.transactions.len())
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Block {
+    /// The derived parts (hashes, tree, digest) follow from these.
+    fn eq(&self, other: &Self) -> bool {
+        self.header == other.header
+            && self.parent_digest == other.parent_digest
+            && self.succession == other.succession
+            && self.transactions == other.transactions
+    }
+}
+
+impl Eq for Block {}
+
+/// Each transaction's hash (once; from `known` where this node hashed it before) and the
+/// payload tree over them.
+fn hash_transactions(
+    transactions: &[BlockTransaction],
+    known: Option<&KnownTransactions>,
+) -> (Arc<[B256]>, PayloadTree) {
+    let hashes: Arc<[B256]> = match known {
+        Some(known) => transactions.iter().map(|t| known.hash(&t.transaction)).collect(),
+        None => transactions.iter().map(|t| t.transaction.hash()).collect(),
+    };
+    let tree = PayloadTree::from_hashes(
+        transactions.iter().zip(hashes.iter()).map(|(t, hash)| (t.transaction.namespace, *hash)),
+    );
+    (hashes, tree)
 }
 
 /// The fields a block builder chooses; `payloadRoot` is derived from the transactions.
@@ -181,7 +247,18 @@ impl Block {
         parent_digest: Digest,
         transactions: Vec<BlockTransaction>,
     ) -> Self {
-        let payload_root = PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root();
+        Self::build(fields, parent_digest, transactions, None)
+    }
+
+    /// [`new`](Self::new), taking the hashes of transactions this node hashed before from
+    /// `known`.
+    pub fn build(
+        fields: HeaderFields,
+        parent_digest: Digest,
+        transactions: Vec<BlockTransaction>,
+        known: Option<&KnownTransactions>,
+    ) -> Self {
+        let (tx_hashes, payload) = hash_transactions(&transactions, known);
         let header = Header {
             chain_id: fields.chain_id,
             epoch: fields.epoch,
@@ -189,11 +266,11 @@ impl Block {
             view: fields.view,
             timestamp_ms: fields.timestamp_ms,
             parent: fields.parent,
-            payload_root,
+            payload_root: payload.root(),
             history_root: fields.history_root,
             committee: fields.committee,
         };
-        Self::from_parts(header, parent_digest, fields.succession, transactions)
+        Self::assemble(header, parent_digest, fields.succession, transactions, tx_hashes, payload)
     }
 
     /// Assembles a block from a header as given (no check that `payloadRoot` matches). Only for
@@ -205,6 +282,18 @@ impl Block {
         succession: Succession,
         transactions: Vec<BlockTransaction>,
     ) -> Self {
+        let (tx_hashes, payload) = hash_transactions(&transactions, None);
+        Self::assemble(header, parent_digest, succession, transactions, tx_hashes, payload)
+    }
+
+    fn assemble(
+        header: Header,
+        parent_digest: Digest,
+        succession: Succession,
+        transactions: Vec<BlockTransaction>,
+        tx_hashes: Arc<[B256]>,
+        payload: PayloadTree,
+    ) -> Self {
         let header_hash = header.hash();
         let digest = compute_digest(&header_hash, &parent_digest, &succession, &transactions);
         Self {
@@ -212,6 +301,8 @@ impl Block {
             parent_digest,
             succession,
             transactions: Arc::new(transactions),
+            tx_hashes,
+            payload: Arc::new(payload),
             header_hash,
             digest,
         }
@@ -240,6 +331,17 @@ impl Block {
     /// Transactions in block order, with their authorizations.
     pub fn transactions(&self) -> &[BlockTransaction] {
         &self.transactions
+    }
+
+    /// The transactions' hashes, in block order (computed once, when the block was built or
+    /// decoded).
+    pub fn tx_hashes(&self) -> &[B256] {
+        &self.tx_hashes
+    }
+
+    /// The payload tree over the transactions, for `payloadRoot` and inclusion proofs.
+    pub fn payload_tree(&self) -> &PayloadTree {
+        &self.payload
     }
 
     /// Sum of the transactions' payload bytes.
@@ -324,9 +426,10 @@ impl EncodeSize for Block {
 }
 
 impl Read for Block {
-    type Cfg = BlockLimits;
+    type Cfg = BlockCodec;
 
-    fn read_cfg(buf: &mut impl Buf, limits: &BlockLimits) -> Result<Self, CodecError> {
+    fn read_cfg(buf: &mut impl Buf, codec: &BlockCodec) -> Result<Self, CodecError> {
+        let limits = &codec.limits;
         let raw = <[u8; HEADER_LEN]>::read(buf)?;
         let header =
             Header::decode(&raw).map_err(|_| CodecError::Invalid("Block", "header encoding"))?;
@@ -340,11 +443,11 @@ impl Read for Block {
         if total > limits.max_block_payload {
             return Err(CodecError::Invalid("Block", "payload bytes over the block limit"));
         }
-        let root = PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root();
-        if root != header.payload_root {
+        let (tx_hashes, payload) = hash_transactions(&transactions, codec.known.as_ref());
+        if payload.root() != header.payload_root {
             return Err(CodecError::Invalid("Block", "payloadRoot does not match transactions"));
         }
-        Ok(Self::from_parts(header, parent_digest, succession, transactions))
+        Ok(Self::assemble(header, parent_digest, succession, transactions, tx_hashes, payload))
     }
 }
 
@@ -369,8 +472,8 @@ impl commonware_consensus::Block for Block {
 }
 
 impl BoundedBlock for Block {
-    fn max_encode_size(limits: &BlockLimits) -> usize {
-        limits.max_encoded_size()
+    fn max_encode_size(codec: &BlockCodec) -> usize {
+        codec.limits.max_encoded_size()
     }
 }
 
@@ -445,7 +548,7 @@ mod tests {
             let bytes = block.encode();
             assert_eq!(bytes.len(), block.encode_size());
             let decoded =
-                Block::decode_cfg(bytes.clone(), &BlockLimits::default()).expect("decodes");
+                Block::decode_cfg(bytes.clone(), &BlockCodec::default()).expect("decodes");
             assert_eq!(decoded, block);
             assert_eq!(decoded.digest(), block.digest());
             assert_eq!(decoded.encode(), bytes);
@@ -460,7 +563,7 @@ mod tests {
         let bytes = block.encode().to_vec();
         // Offsets inside the succession: header, parent digest, l1 (40 bytes), tag.
         let tag = HEADER_LEN + 32 + 40;
-        let limits = BlockLimits::default();
+        let limits = BlockCodec::default();
         let mut unknown_tag = bytes.clone();
         unknown_tag[tag] = 2;
         assert!(Block::decode_cfg(unknown_tag, &limits).is_err());
@@ -536,25 +639,25 @@ mod tests {
             block.succession().clone(),
             txs,
         );
-        assert!(Block::decode_cfg(forged.encode(), &BlockLimits::default()).is_err());
+        assert!(Block::decode_cfg(forged.encode(), &BlockCodec::default()).is_err());
         // Limits.
         let tight = BlockLimits { max_transactions: 1, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
         let tight = BlockLimits { max_payload: 5, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
         let tight = BlockLimits { max_block_payload: 12, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight).is_err());
+        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
         // Truncation and trailing bytes.
         let bytes = block.encode();
         for cut in [0, 1, HEADER_LEN, bytes.len() - 1] {
-            assert!(Block::decode_cfg(bytes.slice(..cut), &BlockLimits::default()).is_err());
+            assert!(Block::decode_cfg(bytes.slice(..cut), &BlockCodec::default()).is_err());
         }
         let mut long = bytes.to_vec();
         long.push(0);
-        assert!(Block::decode_cfg(long, &BlockLimits::default()).is_err());
+        assert!(Block::decode_cfg(long, &BlockCodec::default()).is_err());
         // Garbage never panics.
         for len in [0usize, 10, 300, 400] {
-            let _ = Block::decode_cfg(vec![0xffu8; len], &BlockLimits::default());
+            let _ = Block::decode_cfg(vec![0xffu8; len], &BlockCodec::default());
         }
     }
 
@@ -562,7 +665,7 @@ mod tests {
     /// or decode to a block that re-encodes to exactly the input (canonical), never panic.
     #[test]
     fn mutated_encodings_fail_or_are_canonical() {
-        let limits = BlockLimits::default();
+        let limits = BlockCodec::default();
         let bytes = boundary().encode().to_vec();
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {

@@ -47,9 +47,11 @@ use trestle_light_client::Epoch;
 use crate::{
     ConsensusApplication, Marshal, Scheme,
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
-    block::{Block, BlockLimits},
+    block::{Block, BlockCodec, BlockLimits},
     epochs::{self, EpochSchemes, Peer, PeerSets},
-    gossip, rules, signatures,
+    gossip,
+    known::KnownTransactions,
+    rules, signatures,
     timeouts::{Timeouts, TimeoutsError},
 };
 
@@ -179,7 +181,7 @@ impl<S, R> Channels<S, R> {
 pub fn max_message_size(limits: &BlockLimits, participants: u32) -> u32 {
     let marshal = marshal::max_payload_size::<marshal::standard::Standard<Block>, Scheme>(
         participants,
-        limits,
+        &BlockCodec::from(*limits),
     );
     // Simplex runs on a subchannel per epoch: its messages carry the subchannel's prefix.
     let simplex =
@@ -241,7 +243,7 @@ where
 /// mailbox itself (finalized blocks still go straight to the application). This is the seam for
 /// fault injection in simulations (a Byzantine proposer) and for instrumentation.
 pub async fn start_with<E, B, P, S, R, A>(
-    context: E,
+    mut context: E,
     config: EngineConfig<B, P>,
     channels: Channels<S, R>,
     wrap: impl FnOnce(Mailbox) -> A,
@@ -259,7 +261,12 @@ where
     let me = config.identity.public_key();
     let prefix = config.partition_prefix.clone();
     let params = &config.application.params;
-    let limits = params.limits;
+    // Block decoders take the hashes of transactions this node admitted from the
+    // application's memory of them (crate::known): bounded like the mempool's bytes.
+    let mut app_config = config.application.clone();
+    let known = KnownTransactions::new(app_config.mempool.max_bytes, context.next_u64());
+    app_config.known = Some(known.clone());
+    let limits = BlockCodec { limits: params.limits, known: Some(known) };
     let capacity = params.genesis_committee.capacity();
     let genesis = rules::genesis(params);
     let genesis_digest = genesis.digest();
@@ -271,7 +278,6 @@ where
     let epoch_length = params.epoch_length;
 
     // Sinks of finalized blocks: the epoch orchestrator, and the signatures actor.
-    let mut app_config = config.application.clone();
     app_config.evidence_partition = Some(format!("{prefix}-record-evidence"));
     app_config.index_partition = Some(format!("{prefix}-finalized-index"));
     let (epochs_sink, epochs_finalized) = commonware_utils::channel::mpsc::unbounded_channel();
@@ -322,7 +328,7 @@ where
             mailbox_size: config.mailbox_size,
             deque_size: 16,
             priority: false,
-            codec_config: limits,
+            codec_config: limits.clone(),
             peer_provider: config.peer_provider.clone(),
             strategy: Sequential,
         },
@@ -338,7 +344,7 @@ where
     .await?;
     let blocks = immutable::Archive::init(
         context.child("blocks"),
-        archive_config(&prefix, "blocks", &page_cache, limits),
+        archive_config(&prefix, "blocks", &page_cache, limits.clone()),
     )
     .await?;
     let (marshal_actor, marshal, _floor) = MarshalActor::init(

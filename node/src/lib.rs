@@ -27,6 +27,7 @@ pub mod block;
 pub mod engine;
 pub mod epochs;
 pub mod gossip;
+pub mod known;
 pub mod l1;
 pub mod mempool;
 pub mod records;
@@ -77,7 +78,7 @@ impl<E, A> ConsensusApplication<E> for A where
 pub use application::{
     Actor, Config as ApplicationConfig, FinalizeError, Finalized, Mailbox, Status,
 };
-pub use block::{Block, BlockLimits, BlockTransaction, Digest};
+pub use block::{Block, BlockCodec, BlockLimits, BlockTransaction, Digest};
 pub use engine::{Channels, EngineConfig, EngineError, Node, start, start_with};
 pub use mempool::{Mempool, MempoolConfig, SubmitError};
 pub use rules::{BlockError, ChainParams};

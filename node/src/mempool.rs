@@ -119,6 +119,7 @@ impl Default for MempoolConfig {
 pub fn check_authorization(
     owners: &BTreeMap<Namespace, ed25519::PublicKey>,
     tx: &BlockTransaction,
+    hash: &B256,
 ) -> Result<(), SubmitError> {
     let namespace = tx.transaction.namespace;
     match (owners.get(&namespace), &tx.authorization) {
@@ -126,7 +127,7 @@ pub fn check_authorization(
         (None, Some(_)) => Err(SubmitError::UnexpectedAuthorization(namespace.get())),
         (Some(_), None) => Err(SubmitError::MissingAuthorization(namespace.get())),
         (Some(owner), Some(signature)) => {
-            if is_authorized(owner, &tx.transaction.hash(), signature) {
+            if is_authorized(owner, hash, signature) {
                 Ok(())
             } else {
                 Err(SubmitError::InvalidAuthorization(namespace.get()))
@@ -184,10 +185,10 @@ impl Mempool {
     pub fn submit_record(
         &mut self,
         tx: BlockTransaction,
+        hash: B256,
         number: u64,
     ) -> Result<B256, SubmitError> {
         let namespace = tx.transaction.namespace;
-        let hash = tx.transaction.hash();
         if let Some(existing) = self.records.get(&(namespace, number))
             && *existing != hash
         {
@@ -197,7 +198,7 @@ impl Mempool {
                 existing: *existing,
             });
         }
-        self.submit(tx)?;
+        self.submit_hashed(tx, hash)?;
         self.records.insert((namespace, number), hash);
         self.record_slots.insert(hash, (namespace, number));
         Ok(hash)
@@ -264,11 +265,17 @@ impl Mempool {
 
     /// Admits a transaction; returns its hash.
     pub fn submit(&mut self, tx: BlockTransaction) -> Result<B256, SubmitError> {
+        let hash = tx.transaction.hash();
+        self.submit_hashed(tx, hash)
+    }
+
+    /// [`submit`](Self::submit) for a caller that hashed the transaction already (`hash` must
+    /// be `tx.transaction.hash()`).
+    pub fn submit_hashed(&mut self, tx: BlockTransaction, hash: B256) -> Result<B256, SubmitError> {
         let len = tx.transaction.payload.len();
         if len > self.config.max_payload {
             return Err(SubmitError::Oversized { len, limit: self.config.max_payload });
         }
-        let hash = tx.transaction.hash();
         if self.pending.contains_key(&hash) {
             return Err(SubmitError::Duplicate(hash));
         }
@@ -280,7 +287,7 @@ impl Mempool {
         {
             return Err(SubmitError::Full { transactions: self.pending.len(), bytes: self.bytes });
         }
-        check_authorization(&self.owners, &tx)?;
+        check_authorization(&self.owners, &tx, &hash)?;
         self.bytes += len;
         self.pending.insert(hash, tx);
         self.order.push_back(hash);
@@ -420,14 +427,18 @@ mod tests {
             let authorization = Some(authorize(&owner, &transaction));
             BlockTransaction { transaction, authorization }
         };
-        let five = pool.submit_record(record(b"5a"), 5).expect("admitted");
-        assert_eq!(pool.submit_record(record(b"5a"), 5), Err(SubmitError::Duplicate(five)));
+        let submit_record = |pool: &mut Mempool, tx: BlockTransaction, number| {
+            let hash = tx.transaction.hash();
+            pool.submit_record(tx, hash, number)
+        };
+        let five = submit_record(&mut pool, record(b"5a"), 5).expect("admitted");
+        assert_eq!(submit_record(&mut pool, record(b"5a"), 5), Err(SubmitError::Duplicate(five)));
         assert_eq!(
-            pool.submit_record(record(b"5b"), 5),
+            submit_record(&mut pool, record(b"5b"), 5),
             Err(SubmitError::ConflictingRecord { namespace: 100, number: 5, existing: five })
         );
-        let six = pool.submit_record(record(b"6"), 6).expect("admitted");
-        let nine = pool.submit_record(record(b"9"), 9).expect("admitted");
+        let six = submit_record(&mut pool, record(b"6"), 6).expect("admitted");
+        let nine = submit_record(&mut pool, record(b"9"), 9).expect("admitted");
         assert_eq!(pool.pending_record(Namespace(100), 6).map(|t| t.transaction.hash()), Some(six));
         // The confirmed tip moved to 6: 5 and 6 leave, 9 stays.
         let stale: Vec<u64> =
@@ -436,7 +447,7 @@ mod tests {
         assert_eq!(pool.len(), 1);
         assert!(pool.contains(&nine));
         // A slot freed by finalization takes another record.
-        pool.submit_record(record(b"5b"), 5).expect("slot free");
+        submit_record(&mut pool, record(b"5b"), 5).expect("slot free");
         pool.finalized([&nine]);
         assert_eq!(pool.pending_record(Namespace(100), 9), None);
         assert_eq!(pool.bytes(), 2);

@@ -23,7 +23,7 @@ use alloy_primitives::B256;
 use commonware_cryptography::{Digestible as _, ed25519};
 use trestle_api::ResolvedGenesis;
 use trestle_light_client::{
-    ChainId, Epoch, Frontier, Height, Namespace, PayloadTree, View, epoch,
+    ChainId, Epoch, Frontier, Height, Namespace, View, epoch,
     records::RecordError,
     rotation::{CommitteeRecord, L1Reference, L1ReferenceError, check_advance},
     stake::StakeTableId,
@@ -394,7 +394,7 @@ pub fn check_block(
         return Err(BlockError::TooLarge { transactions: transactions.len(), bytes });
     }
     let mut seen = HashSet::with_capacity(transactions.len());
-    for (index, tx) in transactions.iter().enumerate() {
+    for (index, (tx, &hash)) in transactions.iter().zip(block.tx_hashes()).enumerate() {
         let len = tx.transaction.payload.len();
         if len > params.limits.max_payload {
             return Err(BlockError::Transaction {
@@ -402,14 +402,15 @@ pub fn check_block(
                 reason: SubmitError::Oversized { len, limit: params.limits.max_payload },
             });
         }
-        let hash = tx.transaction.hash();
         if !seen.insert(hash) {
             return Err(BlockError::DuplicateTransaction(hash));
         }
-        check_authorization(&params.owners, tx)
+        check_authorization(&params.owners, tx, &hash)
             .map_err(|reason| BlockError::Transaction { index, reason })?;
     }
-    if PayloadTree::new(transactions.iter().map(|t| &t.transaction)).root() != header.payload_root {
+    // The tree was built from these transactions when the block was; a block assembled with a
+    // header from elsewhere (only tests can) is caught here.
+    if block.payload_tree().root() != header.payload_root {
         return Err(BlockError::PayloadRoot);
     }
     Ok(())

@@ -27,6 +27,13 @@ fn header() -> impl Strategy<Value = Header> {
 }
 
 proptest! {
+    /// The streamed hash is the hash of the ABI encoding, for every padding length.
+    #[test]
+    fn transaction_hash_is_the_keccak_of_its_encoding(namespace in any::<u64>(), payload in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let tx = Transaction::new(Namespace(namespace), payload);
+        prop_assert_eq!(tx.hash(), alloy_primitives::keccak256(tx.encode()));
+    }
+
     #[test]
     fn header_encoding_round_trips_and_is_canonical(h in header(), byte in 0..288usize, flip in 1..=255u8) {
         let encoded = h.encode();

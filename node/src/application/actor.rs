@@ -147,8 +147,8 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
                 }
             },
             submission = submissions.recv() => {
-                let Some(Submission { transaction, response }) = submission else { break };
-                let _ = response.send(state.submit(transaction));
+                let Some(Submission { transaction, hash, response }) = submission else { break };
+                let _ = response.send(state.submit_hashed(transaction, hash));
                 if let Some(metrics) = &state.metrics {
                     metrics.mempool(state.mempool.len());
                 }

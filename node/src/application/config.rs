@@ -5,7 +5,7 @@ use std::time::Duration;
 use commonware_utils::channel::mpsc;
 
 use super::Finalized;
-use crate::{l1::L1View, mempool::MempoolConfig, rules::ChainParams};
+use crate::{known::KnownTransactions, l1::L1View, mempool::MempoolConfig, rules::ChainParams};
 
 /// Application actor configuration.
 #[derive(Clone, Debug)]
@@ -37,6 +37,9 @@ pub struct Config {
     /// The storage partition of the finalized index ([`super::index`]): a restart restores the
     /// chain state from it instead of replaying every block. `None` keeps no index.
     pub index_partition: Option<String>,
+    /// The node's memory of the transactions it hashed (shared with its block decoders, which
+    /// then need not hash them again); `None` remembers nothing.
+    pub known: Option<KnownTransactions>,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             l1_retry: Duration::from_millis(100),
             evidence_partition: None,
             index_partition: None,
+            known: None,
         }
     }
 }

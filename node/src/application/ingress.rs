@@ -26,7 +26,7 @@ use commonware_utils::{
 use futures::StreamExt as _;
 use tracing::debug;
 use trestle_light_client::{
-    Epoch, Header, Height, LightClientState, Namespace, PayloadTree, View,
+    Epoch, Header, Height, LightClientState, Namespace, View,
     abi::{MerkleProof, NamespaceAbsenceProof, NamespaceProof, TransactionProof},
     history::HistoryError,
     records::{BlockNamespace, RecordTip},
@@ -195,6 +195,9 @@ pub struct RecordNamespace {
 /// A mempool submission.
 pub(crate) struct Submission {
     pub(crate) transaction: BlockTransaction,
+    /// `transaction.transaction.hash()`, computed by the submitter's task: the actor loop,
+    /// which also builds and verifies blocks, never hashes a submitted payload.
+    pub(crate) hash: B256,
     pub(crate) response: oneshot::Sender<Result<B256, SubmitError>>,
 }
 
@@ -245,11 +248,12 @@ impl Mailbox {
     /// [`gossip`](crate::gossip) for what that guarantees): [`SubmitError::NotReplicated`]
     /// if they do not in time.
     pub async fn submit(&self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
+        let hash = transaction.transaction.hash();
         let forward = self.gossip.get().map(|gossip| (gossip.clone(), transaction.clone()));
-        let admitted = self.submit_from_peer(transaction).await;
+        let admitted = self.submit_hashed(hash, transaction).await;
         let Some(hash) = held(&admitted) else { return admitted };
         if let Some((gossip, transaction)) = forward {
-            replicated(hash, gossip.forward(transaction).await)?;
+            replicated(hash, gossip.forward(hash, transaction).await)?;
         }
         admitted
     }
@@ -261,18 +265,28 @@ impl Mailbox {
         &self,
         transactions: Vec<BlockTransaction>,
     ) -> Vec<Result<B256, SubmitError>> {
+        let hashed = transactions.into_iter().map(|t| (t.transaction.hash(), t)).collect();
+        self.submit_batch_hashed(hashed).await
+    }
+
+    /// [`submit_batch`](Self::submit_batch) of transactions the caller hashed (each hash must
+    /// be its transaction's).
+    pub(crate) async fn submit_batch_hashed(
+        &self,
+        transactions: Vec<(B256, BlockTransaction)>,
+    ) -> Vec<Result<B256, SubmitError>> {
         let gossip = self.gossip.get().cloned();
         let mut admitted = Vec::with_capacity(transactions.len());
-        for transaction in transactions {
+        for (hash, transaction) in transactions {
             let forward = gossip.is_some().then(|| transaction.clone());
-            admitted.push((self.submit_from_peer(transaction).await, forward));
+            admitted.push((self.submit_hashed(hash, transaction).await, forward));
         }
         let answers = admitted.into_iter().map(|(admitted, forward)| {
             let gossip = gossip.clone();
             async move {
                 let Some(hash) = held(&admitted) else { return admitted };
                 if let (Some(gossip), Some(transaction)) = (gossip, forward) {
-                    replicated(hash, gossip.forward_queued(transaction).await)?;
+                    replicated(hash, gossip.forward_queued(hash, transaction).await)?;
                 }
                 admitted
             }
@@ -286,9 +300,17 @@ impl Mailbox {
         &self,
         transaction: BlockTransaction,
     ) -> Result<B256, SubmitError> {
+        self.submit_hashed(transaction.transaction.hash(), transaction).await
+    }
+
+    async fn submit_hashed(
+        &self,
+        hash: B256,
+        transaction: BlockTransaction,
+    ) -> Result<B256, SubmitError> {
         let (response, receiver) = oneshot::channel();
         self.submissions
-            .try_send(Submission { transaction, response })
+            .try_send(Submission { transaction, hash, response })
             .map_err(|_| SubmitError::Unavailable)?;
         receiver.await.map_err(|_| SubmitError::Unavailable)?
     }
@@ -385,10 +407,9 @@ impl Mailbox {
     pub async fn transaction(&self, hash: B256) -> Option<IncludedTransaction> {
         let height = self.transaction_height(hash).await?;
         let block = self.block(height).await?;
-        let proof = PayloadTree::new(block.transactions().iter().map(|t| &t.transaction))
-            .transaction_proof_by_hash(&hash)?;
-        let transaction =
-            block.transactions().iter().find(|t| t.transaction.hash() == hash)?.clone();
+        let proof = block.payload_tree().transaction_proof_by_hash(&hash)?;
+        let index = block.tx_hashes().iter().position(|h| *h == hash)?;
+        let transaction = block.transactions().get(index)?.clone();
         Some(IncludedTransaction { block, transaction, proof })
     }
 
@@ -463,7 +484,7 @@ impl gossip::Admit for Mailbox {
 /// `namespace`'s transactions in `block` with their proof, or the proof of their absence
 /// (`None` only if the payload tree could produce neither, which a valid block never causes).
 pub fn namespace_contents(block: &Block, namespace: Namespace) -> Option<NamespaceContents> {
-    let tree = PayloadTree::new(block.transactions().iter().map(|t| &t.transaction));
+    let tree = block.payload_tree();
     Some(match tree.namespace_proof(namespace) {
         Some(proof) => NamespaceContents::Present {
             proof,

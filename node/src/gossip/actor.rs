@@ -109,8 +109,7 @@ async fn run<E, A, S, R, B>(
             .unwrap_or_else(|| context.current() + IDLE);
         select! {
             forward = forwards.recv() => {
-                let Some(Forward { transaction, held }) = forward else { break };
-                let hash = transaction.transaction.hash();
+                let Some(Forward { hash, transaction, held }) = forward else { break };
                 let message = GossipMessage::Forward(transaction.clone()).encode();
                 sender.send(Recipients::All, message, false);
                 if config.replicas == 0 {
@@ -145,27 +144,28 @@ async fn run<E, A, S, R, B>(
                 };
                 match message {
                     GossipMessage::Forward(transaction) => {
-                        let hash = transaction.transaction.hash();
-                        let holds = match application.admit(transaction).await {
-                            Ok(_) => {
+                        // The application hashes the transaction (once); every answer that
+                        // means "held" carries that hash.
+                        let held = match application.admit(transaction).await {
+                            Ok(hash) => {
                                 debug!(?peer, %hash, "admitted a gossiped transaction");
-                                true
+                                Some(hash)
                             }
                             Err(err) if is_peers_fault(&err) => {
                                 warn!(?peer, %err,
                                     "peer forwarded an inadmissible transaction; blocking");
                                 blocker.block(peer.clone());
-                                false
+                                None
                             }
-                            Err(SubmitError::Duplicate(_) | SubmitError::AlreadyFinalized(_)) => {
-                                true
-                            }
+                            Err(
+                                SubmitError::Duplicate(hash) | SubmitError::AlreadyFinalized(hash),
+                            ) => Some(hash),
                             Err(err) => {
                                 debug!(?peer, %err, "gossiped transaction not admitted");
-                                false
+                                None
                             }
                         };
-                        if holds {
+                        if let Some(hash) = held {
                             let held = GossipMessage::Held(hash).encode();
                             sender.send(Recipients::One(peer), held, false);
                         }

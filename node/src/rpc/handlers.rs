@@ -184,7 +184,7 @@ impl TrestleApiServer for Api {
             match self.transaction(tx) {
                 Ok(transaction) => {
                     outcomes.push(SubmitOutcome { hash, error: None });
-                    valid.push((outcomes.len() - 1, transaction));
+                    valid.push((outcomes.len() - 1, (hash, transaction)));
                 }
                 Err(refused) => {
                     outcomes.push(SubmitOutcome { hash, error: Some(failure(&refused)) })
@@ -192,7 +192,7 @@ impl TrestleApiServer for Api {
             }
         }
         let (slots, transactions): (Vec<usize>, Vec<_>) = valid.into_iter().unzip();
-        let answers = self.sources.application.submit_batch(transactions).await;
+        let answers = self.sources.application.submit_batch_hashed(transactions).await;
         for (slot, answer) in slots.into_iter().zip(answers) {
             if let Err(refused) = answer {
                 outcomes[slot].error = Some(failure(&submit_error(&refused)));

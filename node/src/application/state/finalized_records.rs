@@ -20,12 +20,11 @@ impl State {
         let height = block.header().height;
         let mut moved: Vec<Namespace> = Vec::new();
         let mut entries = Vec::new();
-        for tx in block.transactions() {
+        for (tx, &tx_hash) in block.transactions().iter().zip(block.tx_hashes()) {
             let namespace = tx.transaction.namespace;
             if self.records.spec(namespace).is_none() {
                 continue;
             }
-            let tx_hash = tx.transaction.hash();
             let indexed = record_rules::decode(&tx.transaction.payload).is_ok_and(|record| {
                 let appended = self.records.append(namespace, &record, height, tx_hash);
                 if appended {

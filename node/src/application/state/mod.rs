@@ -28,6 +28,7 @@ use super::{
 };
 use crate::{
     block::{Block, BlockTransaction, Digest},
+    known::KnownTransactions,
     l1::{L1Check, L1View},
     mempool::{Mempool, SubmitError},
     records::{TipChanges, Tracker, check_records},
@@ -121,7 +122,7 @@ impl Known {
         Self {
             parent: Parent::of(block, history_before),
             parent_digest: block.parent_digest(),
-            tx_hashes: block.transactions().iter().map(|t| t.transaction.hash()).collect(),
+            tx_hashes: block.tx_hashes().to_vec(),
             record_tips,
         }
     }
@@ -161,6 +162,8 @@ pub(super) struct State {
     unindexed: Option<Vec<IndexedBlock>>,
     /// This node's L1 view.
     l1: L1View,
+    /// The transactions this node hashed, by content (shared with the block decoders).
+    hashed: Option<KnownTransactions>,
 }
 
 impl State {
@@ -176,6 +179,7 @@ impl State {
             records: RecordIndex::new(&config.params.block_namespaces),
             unsaved: Vec::new(),
             l1: config.l1,
+            hashed: config.known,
             mempool: Mempool::new(mempool_config, config.params.owners.clone()),
             params: config.params,
             sinks: config.finalized,
@@ -193,20 +197,41 @@ impl State {
         state
     }
 
+    #[cfg(test)]
     pub(super) fn submit(&mut self, transaction: BlockTransaction) -> Result<B256, SubmitError> {
         let hash = transaction.transaction.hash();
+        self.submit_hashed(transaction, hash)
+    }
+
+    /// Admits a transaction whose hash the submitter computed (`hash` is
+    /// `transaction.transaction.hash()`: the ingress paths hash before the actor sees it).
+    pub(super) fn submit_hashed(
+        &mut self,
+        transaction: BlockTransaction,
+        hash: B256,
+    ) -> Result<B256, SubmitError> {
+        // Shares the payload buffer, no copy.
+        let remembered = self.hashed.is_some().then(|| transaction.transaction.clone());
+        let admitted = self.admit(transaction, hash);
+        if let (Ok(_), Some(known), Some(remembered)) = (&admitted, &self.hashed, remembered) {
+            known.remember(&remembered, hash);
+        }
+        admitted
+    }
+
+    fn admit(&mut self, transaction: BlockTransaction, hash: B256) -> Result<B256, SubmitError> {
         if self.finalized_txs.contains_key(&hash) {
             return Err(SubmitError::AlreadyFinalized(hash));
         }
         let namespace = transaction.transaction.namespace;
         let Some(spec) = self.records.spec(namespace) else {
-            return self.mempool.submit(transaction);
+            return self.mempool.submit_hashed(transaction, hash);
         };
         // A block record: it must be able to extend the confirmed records, now (the next
         // number) or later (a number ahead, once the ones between arrive).
         let refuse = |reason| SubmitError::Record { namespace: namespace.get(), reason };
         // The owner's signature first: only a signed record can prove an equivocation.
-        crate::mempool::check_authorization(&self.params.owners, &transaction)?;
+        crate::mempool::check_authorization(&self.params.owners, &transaction, &hash)?;
         let record = record_rules::decode(&transaction.transaction.payload).map_err(refuse)?;
         let tip = self.records.tip(namespace);
         match record_rules::check_extends(&spec, tip.as_ref(), &record) {
@@ -228,7 +253,7 @@ impl State {
             Err(other) => return Err(refuse(other)),
         }
         let number = record.number;
-        match self.mempool.submit_record(transaction.clone(), number) {
+        match self.mempool.submit_record(transaction.clone(), hash, number) {
             Err(SubmitError::ConflictingRecord { existing, .. }) => {
                 if let Some(first) = self.mempool.get(&existing).cloned() {
                     self.equivocation(namespace, number, FirstRecord::Pending(first), transaction);
@@ -393,7 +418,7 @@ impl State {
             committee,
             succession,
         );
-        let block = Block::new(fields, parent, transactions);
+        let block = Block::build(fields, parent, transactions, self.hashed.as_ref());
         let known = Known::new(&block, &parent_entry.parent.history, record_tips);
         debug!(
             height = block.header().height.get(),
