@@ -48,6 +48,11 @@ pub trait TrestleApi {
     #[method(name = "blockHeight")]
     async fn block_height(&self) -> RpcResult<u64>;
 
+    /// Height of the finalized block whose header hash (`keccak256(abi.encode(header))`) or
+    /// consensus digest is `hash`; `None` for a hash of no finalized block.
+    #[method(name = "blockHeightByHash")]
+    async fn block_height_by_hash(&self, hash: B256) -> RpcResult<Option<u64>>;
+
     /// Finalized header at `height`.
     #[method(name = "header")]
     async fn header(&self, height: u64) -> RpcResult<Option<HeaderResponse>>;

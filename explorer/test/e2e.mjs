@@ -132,11 +132,24 @@ async function run(page, pageErrors) {
     document.querySelector(`#recent-blocks tr td.mono[title="${hash}"]`)?.parentElement.dataset.height, blockHash);
   await searchFor(page, blockHash, (h) => document.querySelector(`#block-page[data-height="${h}"]`) !== null, heightOfHash);
   log(`block ${heightOfHash} found by its hash`);
+  // The first block, by header hash and by consensus digest, read through the page's proxy:
+  // the page finds it through the node (trestle_blockHeightByHash), whatever it holds.
+  const first = await page.evaluate(async () => {
+    const call = async (method, params) => (await (await fetch("/api/rpc/0", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    })).json()).result;
+    return { header: (await call("trestle_header", [1])).hash, digest: (await call("trestle_block", [1])).digest };
+  });
+  for (const hash of [first.header, first.digest]) {
+    await searchFor(page, hash, () => document.querySelector(`#block-page[data-height="1"]`) !== null);
+  }
+  log("block 1 found by its header hash and its digest");
 
   // 4. Bad input: a clear message, never a blank page.
   await expectMessage(page, "hello explorer", "neither a block height nor a 32-byte hash");
   await expectMessage(page, "0x1234", "neither a block height nor a 32-byte hash \\(it has 4 hex digits");
-  await expectMessage(page, `0x${"ab".repeat(32)}`, "unknown hash.*no finalized transaction.*no lookup by block hash");
+  await expectMessage(page, `0x${"ab".repeat(32)}`, "unknown hash.*no finalized transaction.*no finalized block");
   await expectMessage(page, "987654321", "no finalized block at height 987654321");
   await expectMessage(page, "<script>alert(1)</script>", "neither a block height");
   await page.goto(`${url}#/tx/0x00`);

@@ -2,11 +2,11 @@
 // certificate, `trestle_finality`), a transaction's page (`trestle_txProof`: its block, its
 // inclusion proof and the `trestle confirm` command that checks it), and the search box.
 //
-// No RPC maps a block hash to its height, so a block hash is looked up among the recent blocks
-// this page holds (KEPT_BLOCKS); the search says so when it finds nothing.
+// A 32-byte hash is looked up as a transaction (`trestle_txProof`), then as a block's header
+// hash or consensus digest (`trestle_blockHeightByHash`), so any finalized block is found.
 
 import { ApiError, byteLength, clock, el, fill, printable, short, size } from "./rpc.js";
-import { KEPT_BLOCKS, ask, blockSize } from "./live.js";
+import { ask, blockSize } from "./live.js";
 
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 
@@ -179,8 +179,10 @@ export async function search(state, text) {
   }
   const hash = text.toLowerCase();
   let inclusion = null;
+  let height = null;
   try {
     inclusion = (await ask(state, "trestle_txProof", [hash])).result;
+    if (!inclusion) height = (await ask(state, "trestle_blockHeightByHash", [hash])).result;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     fill("page", message(`Could not ask the validators: ${e.message}`));
@@ -190,15 +192,10 @@ export async function search(state, text) {
     go(`#/tx/${hash}`);
     return showTx(state, hash);
   }
-  for (const [height, block] of state.blocks) {
-    if (block.header.hash.toLowerCase() === hash || block.digest.toLowerCase() === hash) {
-      go(`#/block/${height}`);
-      return showBlock(state, String(height));
-    }
+  if (height !== null && height !== undefined) {
+    go(`#/block/${height}`);
+    return showBlock(state, String(height));
   }
-  const held = [...state.blocks.keys()];
-  const range = held.length ? `heights ${Math.min(...held)}–${Math.max(...held)}` : "none yet";
   fill("page", message(
-    `Unknown hash ${hash}: no finalized transaction has it (trestle_txProof), and none of the ${held.length} recent blocks this page holds (${range}) has it as block hash or digest. ` +
-    `The API has no lookup by block hash, so older blocks are found by height only (the page keeps the last ${KEPT_BLOCKS}).`));
+    `Unknown hash ${hash}: no finalized transaction has it (trestle_txProof), and no finalized block has it as header hash or consensus digest (trestle_blockHeightByHash).`));
 }

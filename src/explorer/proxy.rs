@@ -16,8 +16,9 @@ use serde::Serialize;
 pub(crate) const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// The trestle methods the page may call: every read of `TrestleApi` (not the submissions).
-const TRESTLE_READS: [&str; 13] = [
+const TRESTLE_READS: [&str; 14] = [
     "trestle_blockHeight",
+    "trestle_blockHeightByHash",
     "trestle_header",
     "trestle_block",
     "trestle_finality",

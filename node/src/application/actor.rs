@@ -340,6 +340,13 @@ impl State {
             Message::TransactionHeight { hash, response } => {
                 let _ = response.send(self.finalized_txs.get(&hash).copied());
             }
+            Message::HeightByHash { hash, response } => {
+                let height = self
+                    .header_heights
+                    .get(&hash)
+                    .or_else(|| self.finalized.get(&crate::block::digest_from_b256(&hash)));
+                let _ = response.send(height.copied());
+            }
             Message::HistoryProof { height, root_height, response } => {
                 let _ = response.send(self.history.prove(height, root_height));
             }

@@ -152,6 +152,8 @@ pub(crate) enum Message {
     Header { height: Height, response: oneshot::Sender<Option<Header>> },
     /// Height of the finalized block containing a transaction.
     TransactionHeight { hash: B256, response: oneshot::Sender<Option<Height>> },
+    /// Height of the finalized block with this header hash or consensus digest.
+    HeightByHash { hash: B256, response: oneshot::Sender<Option<Height>> },
     /// Proof of header `height` against the history root of `root_height`.
     HistoryProof {
         height: Height,
@@ -365,6 +367,11 @@ impl Mailbox {
     /// Height of the finalized block that contains the transaction `hash`, if any.
     pub async fn transaction_height(&self, hash: B256) -> Option<Height> {
         self.request(|response| Message::TransactionHeight { hash, response }).await.flatten()
+    }
+
+    /// Height of the finalized block whose header hash or consensus digest is `hash`.
+    pub async fn height_by_hash(&self, hash: B256) -> Option<Height> {
+        self.request(|response| Message::HeightByHash { hash, response }).await.flatten()
     }
 
     /// Proof that header `height` is in the history under the root over headers

@@ -206,6 +206,10 @@ impl TrestleApiServer for Api {
         Ok(status.finalized_height.get())
     }
 
+    async fn block_height_by_hash(&self, hash: B256) -> RpcResult<Option<u64>> {
+        Ok(self.sources.application.height_by_hash(hash).await.map(|h| h.get()))
+    }
+
     async fn header(&self, height: u64) -> RpcResult<Option<HeaderResponse>> {
         Ok(self.sources.application.header(Height(height)).await.map(|h| HeaderResponse::new(&h)))
     }

@@ -337,6 +337,12 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         assert_eq!(keccak256(&preimage), block.digest);
         assert_eq!(finality.digest, block.digest);
         assert_eq!(finality.header_hash, block.header.hash);
+        // Either hash names the block's height.
+        for hash in [block.header.hash, block.digest] {
+            let found: Option<u64> =
+                typed(call(addr, "trestle_blockHeightByHash", json!([hash])).await);
+            assert_eq!(found, Some(height), "{hash}");
+        }
         assert_eq!(finality.signers, vec![0]);
         assert_eq!(finality.view, block.header.header.view.get());
         assert!(!finality.encoded.is_empty());
@@ -498,6 +504,8 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
     }
     assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
+    assert!(call(addr, "trestle_blockHeightByHash", json!([B256::repeat_byte(1)])).await.is_null());
+    call_error(addr, "trestle_blockHeightByHash", json!(["0x12"]), INVALID_PARAMS).await;
     assert!(call(addr, "trestle_historyProof", json!([0, 1_000_000_000u64])).await.is_null());
 
     // Namespace subscription: a new transaction in namespace 2 arrives with its proof.

@@ -140,6 +140,8 @@ pub(super) struct State {
     pub(super) known: HashMap<Digest, Known>,
     /// Digests of finalized blocks.
     pub(super) finalized: HashMap<Digest, Height>,
+    /// Heights of finalized blocks by header hash.
+    pub(super) header_heights: HashMap<B256, Height>,
     /// Finalized headers by height (in memory for now; marshal keeps the blocks on disk).
     pub(super) headers: Vec<Header>,
     /// History over the finalized headers.
@@ -185,6 +187,7 @@ impl State {
             sinks: config.finalized,
             known: HashMap::new(),
             finalized: HashMap::new(),
+            header_heights: HashMap::new(),
             headers: Vec::new(),
             history: HistoryTree::new(),
             frontier: Frontier::new(),
@@ -605,6 +608,7 @@ impl State {
         self.frontier.push(&block.header_hash());
         self.headers.push(block.header().clone());
         self.finalized.insert(digest, height);
+        self.header_heights.insert(block.header_hash(), height);
         self.mempool.finalized(known.tx_hashes.iter());
         self.finalized_txs.extend(known.tx_hashes.iter().map(|hash| (*hash, height)));
         self.known.insert(digest, known);

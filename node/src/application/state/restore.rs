@@ -74,6 +74,7 @@ impl State {
             self.history.append(&entry.header_hash);
             self.headers.push(header.clone());
             self.finalized.insert(entry.digest, height);
+            self.header_heights.insert(entry.header_hash, height);
             self.finalized_txs.extend(entry.tx_hashes.iter().map(|hash| (*hash, height)));
             if self.params.is_last(height) || height.get() >= announce_from {
                 self.announce(entry);
