@@ -292,6 +292,8 @@ fn a_state_restored_from_the_index_is_the_state_that_applied_the_blocks() {
     assert_eq!(c.frontier.root(), b.frontier.root());
     assert_eq!(c.finalized, b.finalized);
     assert_eq!(c.finalized_txs, b.finalized_txs);
+    assert_eq!(c.header_heights, b.header_heights);
+    assert_eq!(c.header_heights.len(), c.finalized.len());
     assert_eq!(c.tip, b.tip);
     for epoch in 0..=4 {
         assert_eq!(c.committees.get(Epoch(epoch)), b.committees.get(Epoch(epoch)), "{epoch}");
