@@ -189,8 +189,12 @@ async function run(page, pageErrors) {
 const browser = await chromium.launch({
   executablePath,
   headless: true,
-  // Root in a container has no user namespace for chromium's sandbox.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  // Root in a container has no user namespace for chromium's sandbox. The machine's network is
+  // closed: no background, sync, update or QUIC connections (each refused or a failed lookup).
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
   timeout: 60_000,
 });
 let failed = false;
