@@ -50,6 +50,10 @@ pub struct InitArgs {
     /// Accept a known peer's connections from any IP (peers behind NAT).
     #[arg(long)]
     pub bypass_ip_check: bool,
+    /// Least time between connection attempts to one peer, in ms (the production profile's 60 s
+    /// if unset: a restarted peer is redialed only after a minute).
+    #[arg(long)]
+    pub peer_cooldown_ms: Option<u64>,
     /// Where to write the configuration (never overwritten).
     #[arg(long)]
     pub out: PathBuf,
@@ -87,6 +91,9 @@ pub enum InitError {
         /// The L1's chain id.
         chain_id: u64,
     },
+    /// An option is out of its bounds (the message names it).
+    #[error("{0}")]
+    Invalid(String),
     /// The output file exists.
     #[error("{0} exists; a node configuration is never overwritten")]
     Exists(PathBuf),
@@ -162,7 +169,9 @@ pub fn init(args: &InitArgs) -> Result<Initialized, InitError> {
         p2p_profile: P2pProfile::Production,
         allow_private_ips: args.allow_private_ips.then_some(true),
         bypass_ip_check: args.bypass_ip_check,
+        peer_connection_cooldown_ms: args.peer_cooldown_ms,
     };
+    config.p2p_options().map_err(|e| InitError::Invalid(e.to_string()))?;
     config
         .save(&args.out)
         .map_err(|e| InitError::Write { path: args.out.clone(), reason: e.to_string() })?;

@@ -305,6 +305,7 @@ fn create(
             p2p_profile: P2pProfile::Local,
             allow_private_ips: None,
             bypass_ip_check: false,
+            peer_connection_cooldown_ms: None,
         };
         config.save(&home.join("node.toml"))?;
     }

@@ -157,10 +157,19 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     refused(&node_init(&dir, "keys1.toml", "genesis.json", "node1.toml", &[]), "never overwritten");
     // A key outside the genesis follows the four.
     let _ = keygen(&dir, 5);
-    let out =
-        node_init(&dir, "keys5.toml", "genesis.json", "node5.toml", &["--p2p", "0.0.0.0:3001"]);
+    let quick = ["--p2p", "0.0.0.0:3001", "--peer-cooldown-ms", "5000"];
+    let out = node_init(&dir, "keys5.toml", "genesis.json", "node5.toml", &quick);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("a follower"));
+    let config = trestle_node::service::NodeConfig::load(&dir.join("node5.toml")).unwrap();
+    assert_eq!(config.peer_connection_cooldown_ms, Some(5_000));
+    // A cooldown out of bounds is refused before anything is written.
+    let zero = ["--p2p", "0.0.0.0:3002", "--peer-cooldown-ms", "0"];
+    refused(
+        &node_init(&dir, "keys5.toml", "genesis.json", "node6.toml", &zero),
+        "peer_connection_cooldown_ms = 0",
+    );
+    assert!(!dir.join("node6.toml").exists());
     // A genesis whose entries lack addresses cannot name the peers.
     let mut bare: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();

@@ -170,7 +170,20 @@ pub struct NodeConfig {
     /// other than the one they are reached at).
     #[serde(default)]
     pub bypass_ip_check: bool,
+    /// Least time between two connection attempts to one peer, in milliseconds; the profile
+    /// decides if unset (production: 60 s, so a peer that restarts, or a link that dropped, is
+    /// back only after a minute; local: 250 ms). Between [`MIN_PEER_COOLDOWN_MS`] and
+    /// [`MAX_PEER_COOLDOWN_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_connection_cooldown_ms: Option<u64>,
 }
+
+/// Least `peer_connection_cooldown_ms`: a peer that keeps dropping is redialed at most 10
+/// times a second.
+pub const MIN_PEER_COOLDOWN_MS: u64 = 100;
+
+/// Largest `peer_connection_cooldown_ms` (one hour): beyond, a dropped peer is as good as gone.
+pub const MAX_PEER_COOLDOWN_MS: u64 = 3_600_000;
 
 fn info() -> String {
     "info".into()
@@ -218,13 +231,26 @@ impl NodeConfig {
         Ok(peers)
     }
 
-    /// The p2p options.
-    pub fn p2p_options(&self) -> P2pOptions {
-        P2pOptions {
+    /// The p2p options, checked.
+    pub fn p2p_options(&self) -> Result<P2pOptions, ConfigError> {
+        let peer_connection_cooldown = match self.peer_connection_cooldown_ms {
+            None => None,
+            Some(ms) if (MIN_PEER_COOLDOWN_MS..=MAX_PEER_COOLDOWN_MS).contains(&ms) => {
+                Some(Duration::from_millis(ms))
+            }
+            Some(ms) => {
+                return Err(ConfigError::Invalid(format!(
+                    "peer_connection_cooldown_ms = {ms}: expected {MIN_PEER_COOLDOWN_MS} to \
+                     {MAX_PEER_COOLDOWN_MS}"
+                )));
+            }
+        };
+        Ok(P2pOptions {
             profile: self.p2p_profile,
             allow_private_ips: self.allow_private_ips,
             bypass_ip_check: self.bypass_ip_check,
-        }
+            peer_connection_cooldown,
+        })
     }
 
     /// The L1 settings, checked against the genesis: a network with a stake table needs an L1
@@ -277,6 +303,7 @@ mod tests {
             timeouts: TimeoutsConfig::default(),
             mempool: MempoolSettings::default(),
             p2p_profile: P2pProfile::default(),
+            peer_connection_cooldown_ms: None,
             allow_private_ips: None,
             bypass_ip_check: false,
         }
@@ -293,6 +320,28 @@ mod tests {
         assert_eq!(loaded.genesis, dir.path().join("v0").join("../genesis.json"));
         std::fs::write(&path, "p2p = 12").expect("write");
         assert!(matches!(NodeConfig::load(&path), Err(ConfigError::File(FileError::Parse { .. }))));
+    }
+
+    #[test]
+    fn the_peer_cooldown_is_taken_within_its_bounds_and_refused_outside() {
+        let mut node = config(Vec::new());
+        assert_eq!(node.p2p_options().expect("unset").peer_connection_cooldown, None);
+        for ms in [MIN_PEER_COOLDOWN_MS, 5_000, MAX_PEER_COOLDOWN_MS] {
+            node.peer_connection_cooldown_ms = Some(ms);
+            let options = node.p2p_options().expect("within bounds");
+            assert_eq!(options.peer_connection_cooldown, Some(Duration::from_millis(ms)));
+        }
+        for ms in [0, MIN_PEER_COOLDOWN_MS - 1, MAX_PEER_COOLDOWN_MS + 1, u64::MAX] {
+            node.peer_connection_cooldown_ms = Some(ms);
+            let refused = node.p2p_options().expect_err("out of bounds").to_string();
+            assert!(refused.contains("peer_connection_cooldown_ms"), "{refused}");
+        }
+        // It survives the file.
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("node.toml");
+        node.peer_connection_cooldown_ms = Some(5_000);
+        node.save(&path).expect("save");
+        assert_eq!(NodeConfig::load(&path).expect("load").peer_connection_cooldown_ms, Some(5_000));
     }
 
     #[test]

@@ -92,6 +92,7 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
     config.resolve_peers()?;
     config.checked_l1(&genesis)?;
     config.checked_timeouts(&genesis)?;
+    config.p2p_options()?;
     Ok(Prepared { config, genesis, keys })
 }
 
@@ -123,7 +124,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         let launch_config = Launch {
             validator,
             p2p: config.p2p,
-            p2p_options: config.p2p_options(),
+            p2p_options: config.p2p_options()?,
             peers,
             rpc: config.rpc,
             l1,

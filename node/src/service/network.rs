@@ -55,6 +55,8 @@ pub struct P2pOptions {
     pub allow_private_ips: Option<bool>,
     /// Accept a known peer's connection from any IP (NAT).
     pub bypass_ip_check: bool,
+    /// Overrides the preset's least time between connection attempts to one peer.
+    pub peer_connection_cooldown: Option<Duration>,
 }
 
 impl P2pOptions {
@@ -83,6 +85,9 @@ impl P2pOptions {
             config.allow_private_ips = allow;
         }
         config.bypass_ip_check = self.bypass_ip_check;
+        if let Some(cooldown) = self.peer_connection_cooldown {
+            config.peer_connection_cooldown = cooldown;
+        }
         config
     }
 }
@@ -182,5 +187,11 @@ mod tests {
         });
         assert!(lan.allow_private_ips && lan.bypass_ip_check);
         assert_eq!(lan.peer_connection_cooldown, Duration::from_secs(60));
+        let quick = config(P2pOptions {
+            peer_connection_cooldown: Some(Duration::from_secs(5)),
+            ..P2pOptions::default()
+        });
+        assert_eq!(quick.peer_connection_cooldown, Duration::from_secs(5));
+        assert!(!quick.allow_private_ips, "the rest stays the production preset");
     }
 }
