@@ -14,9 +14,9 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 
 use crate::records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse};
 use crate::types::{
-    BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
-    HistoryProofResponse, LightClientStateResponse, NamespaceResponse, StateSignaturesResponse,
-    SubmitOutcome, SubmitRequest, TxInclusionResponse,
+    BlockResponse, BlockSummaryResponse, CommitteeInfo, EpochProofResponse, FinalityResponse,
+    HeaderResponse, HistoryProofResponse, LightClientStateResponse, NamespaceResponse,
+    StateSignaturesResponse, SubmitOutcome, SubmitRequest, TxInclusionResponse,
 };
 
 /// The trestle JSON-RPC API: request/response methods.
@@ -60,6 +60,11 @@ pub trait TrestleApi {
     /// Finalized block at `height`.
     #[method(name = "block")]
     async fn block(&self, height: u64) -> RpcResult<Option<BlockResponse>>;
+
+    /// Finalized block at `height` without its payloads: its header, digest, sizes and the
+    /// namespaces it carries.
+    #[method(name = "blockSummary")]
+    async fn block_summary(&self, height: u64) -> RpcResult<Option<BlockSummaryResponse>>;
 
     /// Finalization certificate of `height`.
     #[method(name = "finality")]

@@ -156,6 +156,37 @@ pub struct BlockResponse {
     pub encoded: Bytes,
 }
 
+/// A finalized block without its payloads: what a list of blocks shows (a few hundred bytes
+/// where [`BlockResponse`] carries up to megabytes of payload).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockSummaryResponse {
+    /// The header.
+    pub header: HeaderResponse,
+    /// Consensus digest of the block.
+    pub digest: B256,
+    /// Number of transactions.
+    pub transactions: u64,
+    /// Sum of the transactions' payload bytes.
+    pub payload_bytes: u64,
+    /// Size of the block's commonware-codec encoding.
+    pub encoded_bytes: u64,
+    /// The namespaces present, ascending, with their transactions and payload bytes.
+    pub namespaces: Vec<NamespaceSummary>,
+}
+
+/// One namespace's share of a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSummary {
+    /// The namespace.
+    pub namespace: u64,
+    /// Its transactions in the block.
+    pub transactions: u64,
+    /// Their payload bytes.
+    pub payload_bytes: u64,
+}
+
 /// The finalization certificate of a height, with what links it to the header:
 /// `digest = keccak256("trestle.block.v2" ‖ headerHash ‖ parentDigest ‖ successionHash ‖
 /// authorizationsHash)`.

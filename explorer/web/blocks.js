@@ -11,7 +11,13 @@ import { ask, blockSize } from "./live.js";
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 
 /** `77×2, 901×1`: the namespaces of a block's transactions with their counts. */
-function namespaces(block) {
+/** A block summary's namespaces, as `namespace×transactions`. */
+function namespaces(summary) {
+  return summary.namespaces.map((ns) => `${ns.namespace}×${ns.transactions}`).join(", ");
+}
+
+/** A full block's namespaces, as `namespace×transactions`. */
+function blockNamespaces(block) {
   const counts = new Map();
   for (const tx of block.transactions) counts.set(tx.namespace, (counts.get(tx.namespace) ?? 0) + 1);
   return [...counts].sort((a, b) => a[0] - b[0]).map(([ns, n]) => `${ns}×${n}`).join(", ");
@@ -28,7 +34,7 @@ export function renderRecentBlocks(state) {
         el("td", { class: "num" }, el("a", { href: `#/block/${h}` }, h)),
         el("td", {}, clock(header.timestampMs)),
         el("td", { class: "mono", title: block.header.hash }, short(block.header.hash)),
-        el("td", { class: "num" }, block.transactions.length),
+        el("td", { class: "num" }, block.transactions),
         el("td", {}, namespaces(block) || "–"),
         el("td", { class: "num" }, size(blockSize(block))));
     }),
@@ -52,8 +58,8 @@ export async function showBlock(state, text) {
     return;
   }
   const height = Number(text);
-  const held = state.blocks.get(height);
-  const { result: block, index } = held ? { result: held, index: state.best } : await ask(state, "trestle_block", [height]);
+  // The page holds summaries only: the block itself is asked for when it is shown.
+  const { result: block, index } = await ask(state, "trestle_block", [height]);
   if (!block) {
     fill("page", message(`No finalized block at height ${height} yet: the network's finalized height is ${state.tip ?? "unknown"}.`));
     return;
@@ -85,7 +91,7 @@ export async function showBlock(state, text) {
       ["consensus digest", block.digest],
       ["L1 block", block.l1Block ? `${block.l1Block} (${block.l1Hash})` : "none", {}],
       ["size", `${size(blockSize(block))} (canonical encoding), ${block.transactions.length} transactions`, {}],
-      ["namespaces", namespaces(block) || "none", {}],
+      ["namespaces", blockNamespaces(block) || "none", {}],
       ["certificate", certificate?.error ? `unavailable: ${certificate.error}`
         : certificate ? `epoch ${certificate.epoch}, view ${certificate.view}, signers ${certificate.signers.join(", ")} (trestle_finality)`
         : "none", {}],

@@ -93,7 +93,8 @@ async function observeTip(state) {
     if (state.blocks.has(height)) continue;
     let block;
     try {
-      block = await rpc(best.index, "trestle_block", [height]);
+      // The summary, not the block: a full block is up to megabytes of payload in hex.
+      block = await rpc(best.index, "trestle_blockSummary", [height]);
     } catch {
       continue;
     }
@@ -240,7 +241,7 @@ function makeChart() {
   return chart;
 }
 
-/** The size of a `trestle_block` answer's block (its canonical encoding). */
+/** The size of a block's canonical encoding, from a `trestle_blockSummary` or `trestle_block` answer. */
 export function blockSize(block) {
-  return byteLength(block.encoded);
+  return block.encodedBytes ?? byteLength(block.encoded);
 }

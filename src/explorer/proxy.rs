@@ -16,9 +16,10 @@ use serde::Serialize;
 pub(crate) const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// The trestle methods the page may call: every read of `TrestleApi` (not the submissions).
-const TRESTLE_READS: [&str; 14] = [
+const TRESTLE_READS: [&str; 15] = [
     "trestle_blockHeight",
     "trestle_blockHeightByHash",
+    "trestle_blockSummary",
     "trestle_header",
     "trestle_block",
     "trestle_finality",

@@ -20,10 +20,10 @@ use jsonrpsee::{
 use tokio::sync::broadcast;
 use tracing::warn;
 use trestle_api::{
-    BlockResponse, CommitteeInfo, EpochProofResponse, FinalityResponse, HeaderResponse,
-    HistoryProofResponse, LightClientStateResponse, MAX_SUBMIT_BATCH, MerkleProofResponse,
-    NamespaceResponse, StateSignatureResponse, StateSignaturesResponse, SubmitFailure,
-    SubmitOutcome, SubmitRequest, TransactionProofResponse, TrestleApiServer,
+    BlockResponse, BlockSummaryResponse, CommitteeInfo, EpochProofResponse, FinalityResponse,
+    HeaderResponse, HistoryProofResponse, LightClientStateResponse, MAX_SUBMIT_BATCH,
+    MerkleProofResponse, NamespaceResponse, StateSignatureResponse, StateSignaturesResponse,
+    SubmitFailure, SubmitOutcome, SubmitRequest, TransactionProofResponse, TrestleApiServer,
     TrestleSubscriptionsServer, TxInclusionResponse, codes,
     records::{BlockRecordResponse, EquivocationResponse, RecordNamespaceResponse},
 };
@@ -212,6 +212,11 @@ impl TrestleApiServer for Api {
 
     async fn header(&self, height: u64) -> RpcResult<Option<HeaderResponse>> {
         Ok(self.sources.application.header(Height(height)).await.map(|h| HeaderResponse::new(&h)))
+    }
+
+    async fn block_summary(&self, height: u64) -> RpcResult<Option<BlockSummaryResponse>> {
+        let block = self.sources.application.block(Height(height)).await;
+        Ok(block.map(|b| responses::block_summary(&b)))
     }
 
     async fn block(&self, height: u64) -> RpcResult<Option<BlockResponse>> {

@@ -1,11 +1,11 @@
 //! The API's answers about blocks, built from the node's [`Block`] (the response types are
 //! `trestle-api`'s; the block type is the node's).
 
-use commonware_codec::Encode as _;
+use commonware_codec::{Encode as _, EncodeSize as _};
 use commonware_cryptography::Digestible as _;
 use trestle_api::{
-    AbsenceProofResponse, BlockResponse, HeaderResponse, NamespaceProofResponse, NamespaceResponse,
-    TransactionResponse,
+    AbsenceProofResponse, BlockResponse, BlockSummaryResponse, HeaderResponse,
+    NamespaceProofResponse, NamespaceResponse, NamespaceSummary, TransactionResponse,
 };
 use trestle_light_client::Namespace;
 
@@ -32,6 +32,29 @@ pub fn block(block: &Block) -> BlockResponse {
         authorizations_hash: authorizations_hash(block.transactions()),
         transactions: block.transactions().iter().map(transaction).collect(),
         encoded: block.encode().to_vec().into(),
+    }
+}
+
+/// `block` without its payloads.
+pub fn block_summary(block: &Block) -> BlockSummaryResponse {
+    let mut namespaces: std::collections::BTreeMap<u64, NamespaceSummary> = Default::default();
+    for tx in block.transactions() {
+        let namespace = tx.transaction.namespace.get();
+        let entry = namespaces.entry(namespace).or_insert(NamespaceSummary {
+            namespace,
+            transactions: 0,
+            payload_bytes: 0,
+        });
+        entry.transactions += 1;
+        entry.payload_bytes += tx.transaction.payload.len() as u64;
+    }
+    BlockSummaryResponse {
+        header: HeaderResponse::new(block.header()),
+        digest: b256_from_digest(&block.digest()),
+        transactions: block.transactions().len() as u64,
+        payload_bytes: block.payload_bytes() as u64,
+        encoded_bytes: block.encode_size() as u64,
+        namespaces: namespaces.into_values().collect(),
     }
 }
 

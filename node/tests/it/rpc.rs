@@ -337,6 +337,23 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         assert_eq!(keccak256(&preimage), block.digest);
         assert_eq!(finality.digest, block.digest);
         assert_eq!(finality.header_hash, block.header.hash);
+        // The summary is the block without payloads.
+        let summary: trestle_api::BlockSummaryResponse =
+            typed(call(addr, "trestle_blockSummary", json!([height])).await);
+        assert_eq!((summary.header.clone(), summary.digest), (block.header.clone(), block.digest));
+        assert_eq!(summary.transactions, block.transactions.len() as u64);
+        assert_eq!(summary.encoded_bytes, block.encoded.len() as u64);
+        let bytes = |ns: Option<u64>| -> u64 {
+            let txs = block.transactions.iter().filter(|t| ns.is_none_or(|n| t.namespace == n));
+            txs.map(|t| t.payload.len() as u64).sum()
+        };
+        assert_eq!(summary.payload_bytes, bytes(None));
+        assert!(summary.namespaces.windows(2).all(|w| w[0].namespace < w[1].namespace));
+        for entry in &summary.namespaces {
+            assert_eq!(entry.payload_bytes, bytes(Some(entry.namespace)));
+        }
+        let counted: u64 = summary.namespaces.iter().map(|n| n.transactions).sum();
+        assert_eq!(counted, summary.transactions);
         // Either hash names the block's height.
         for hash in [block.header.hash, block.digest] {
             let found: Option<u64> =
@@ -500,7 +517,7 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     .await;
 
     // Not (yet) finalized: null.
-    for method in ["trestle_header", "trestle_block", "trestle_finality"] {
+    for method in ["trestle_header", "trestle_block", "trestle_blockSummary", "trestle_finality"] {
         assert!(call(addr, method, json!([1_000_000_000u64])).await.is_null());
     }
     assert!(call(addr, "trestle_txProof", json!([B256::repeat_byte(1)])).await.is_null());
