@@ -45,7 +45,6 @@ struct Entry {
 
 #[derive(Debug)]
 struct Inner {
-    seed: foldhash::fast::FixedState,
     buckets: HashMap<Key, Vec<Entry>>,
     /// Insertion order, for eviction (the key and the entry's hash within its bucket).
     order: VecDeque<(Key, B256)>,
@@ -57,6 +56,8 @@ struct Inner {
 /// gives another handle to the same memory.
 #[derive(Clone, Debug)]
 pub struct KnownTransactions {
+    /// Fixed at creation, so fingerprints are computed outside the lock.
+    seed: foldhash::fast::FixedState,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -64,10 +65,9 @@ impl KnownTransactions {
     /// An empty memory of at most `max_bytes` payload bytes, fingerprinting with `seed` (draw
     /// it from the runtime's randomness: a seed others know lets them aim collisions).
     pub fn new(max_bytes: usize, seed: u64) -> Self {
-        let seed = foldhash::fast::FixedState::with_seed(seed);
         Self {
+            seed: foldhash::fast::FixedState::with_seed(seed),
             inner: Arc::new(Mutex::new(Inner {
-                seed,
                 buckets: HashMap::new(),
                 order: VecDeque::new(),
                 bytes: 0,
@@ -85,8 +85,8 @@ impl KnownTransactions {
     /// Remembers that `transaction` hashes to `hash` (the caller computed it with
     /// [`Transaction::hash`]).
     pub fn remember(&self, transaction: &Transaction, hash: B256) {
+        let key = self.key(transaction.namespace, &transaction.payload);
         let mut inner = self.lock();
-        let key = inner.key(transaction.namespace, &transaction.payload);
         let len = transaction.payload.len();
         if len > inner.max_bytes {
             return;
@@ -114,14 +114,18 @@ impl KnownTransactions {
 
     /// The remembered hash of `transaction`, if any.
     pub fn recall(&self, transaction: &Transaction) -> Option<B256> {
+        let key = self.key(transaction.namespace, &transaction.payload);
         let inner = self.lock();
-        let key = inner.key(transaction.namespace, &transaction.payload);
         inner
             .buckets
             .get(&key)?
             .iter()
             .find(|entry| entry.payload == transaction.payload)
             .map(|entry| entry.hash)
+    }
+
+    fn key(&self, namespace: Namespace, payload: &[u8]) -> Key {
+        (namespace.get(), self.seed.hash_one(payload))
     }
 
     /// Payload bytes remembered.
@@ -131,10 +135,6 @@ impl KnownTransactions {
 }
 
 impl Inner {
-    fn key(&self, namespace: Namespace, payload: &[u8]) -> Key {
-        (namespace.get(), self.seed.hash_one(payload))
-    }
-
     fn forget(&mut self, key: Key, hash: B256) {
         let Some(bucket) = self.buckets.get_mut(&key) else { return };
         if let Some(position) = bucket.iter().position(|e| e.hash == hash) {
@@ -172,7 +172,7 @@ mod tests {
         // hash under the key of another payload, as a fingerprint collision would.
         let known = KnownTransactions::new(1 << 20, 7);
         let honest = tx(1, b"honest");
-        let key = known.lock().key(honest.namespace, &honest.payload);
+        let key = known.key(honest.namespace, &honest.payload);
         known
             .lock()
             .buckets
