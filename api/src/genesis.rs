@@ -330,6 +330,15 @@ impl Genesis {
             }
             slots.push(CommitteeSlot { key: light_client_key, weight: validator.weight });
         }
+        if self.validators.len() < trestle_light_client::rotation::MIN_COMMITTEE {
+            return Err(FileError::Genesis(format!(
+                "{} validators: a committee needs at least {} (3f + 1 with f ≥ 1: blocks travel \
+                 erasure-coded, f + 1 of the n shards rebuild one, and fewer validators tolerate \
+                 no fault)",
+                self.validators.len(),
+                trestle_light_client::rotation::MIN_COMMITTEE
+            )));
+        }
         let committee = Committee::new(slots, self.committee_capacity)
             .map_err(|e| FileError::Genesis(e.to_string()))?;
         let mut owners = BTreeMap::new();

@@ -150,6 +150,9 @@ pub struct BlockResponse {
     pub succession_hash: B256,
     /// Hash of the transactions' owner authorizations (see the node's `block` module).
     pub authorizations_hash: B256,
+    /// Hash of the consensus context the block was proposed in (round, leader, parent view
+    /// and commitment; see the node's `block` module).
+    pub context_hash: B256,
     /// Transactions in block order.
     pub transactions: Vec<TransactionResponse>,
     /// The block's commonware-codec encoding (decode with the network's block limits).
@@ -187,9 +190,11 @@ pub struct NamespaceSummary {
     pub payload_bytes: u64,
 }
 
-/// The finalization certificate of a height, with what links it to the header:
-/// `digest = keccak256("trestle.block.v2" ‖ headerHash ‖ parentDigest ‖ successionHash ‖
-/// authorizationsHash)`.
+/// The finalization certificate of a height, with what links it to the header. The certificate
+/// signs `commitment` = `digest ‖ codingRoot ‖ contextDigest ‖ codingConfig` (blocks travel
+/// erasure-coded), and
+/// `digest = keccak256("trestle.block.v3" ‖ headerHash ‖ parentDigest ‖ successionHash ‖
+/// authorizationsHash ‖ contextHash)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FinalityResponse {
@@ -201,8 +206,11 @@ pub struct FinalityResponse {
     pub view: u64,
     /// View of the parent proposal.
     pub parent_view: u64,
-    /// The block digest the certificate signs.
+    /// The block digest (the first 32 bytes of the commitment the certificate signs).
     pub digest: B256,
+    /// The coding commitment the certificate signs (100 bytes: block digest, coding root of
+    /// the shards, SHA-256 of the consensus context, coding configuration).
+    pub commitment: Bytes,
     /// Hash of the finalized header.
     pub header_hash: B256,
     /// Digest of the parent block.
@@ -211,6 +219,8 @@ pub struct FinalityResponse {
     pub succession_hash: B256,
     /// Hash of the block's authorizations.
     pub authorizations_hash: B256,
+    /// Hash of the block's consensus context.
+    pub context_hash: B256,
     /// Indices (in the sorted participant set) of the validators whose signatures it carries.
     pub signers: Vec<u32>,
     /// The commonware-codec encoding of the simplex `Finalization` (ed25519 scheme).

@@ -1,5 +1,10 @@
-//! Wiring of one validator: application actor, marshal (+ buffered broadcast and backfill
-//! resolver), and simplex consensus, over any commonware runtime and p2p channels.
+//! Wiring of one validator: application actor, marshal (+ erasure-coded shard dissemination and
+//! backfill resolver), and simplex consensus, over any commonware runtime and p2p channels.
+//!
+//! Blocks travel erasure-coded (commonware `marshal::coding`, DESIGN §3b): the leader sends
+//! each committee member one Reed-Solomon shard (about |B|/(f+1) bytes) and each member
+//! forwards its own, so any f+1 shards rebuild the block; votes sign the [`Commitment`]
+//! (block digest, coding root, context hash, coding config).
 //!
 //! Channels (one per concern; the same numbers on every validator):
 //!
@@ -8,7 +13,7 @@
 //! | [`CHANNEL_VOTES`] | simplex | notarize / nullify / finalize votes |
 //! | [`CHANNEL_CERTIFICATES`] | simplex | notarizations, nullifications, finalizations |
 //! | [`CHANNEL_RESOLVER`] | simplex | fetches of missing certificates |
-//! | [`CHANNEL_BROADCAST`] | marshal's buffered broadcast | proposed blocks |
+//! | [`CHANNEL_BROADCAST`] | marshal's shard engine | erasure-coded shards of proposals |
 //! | [`CHANNEL_BACKFILL`] | marshal's resolver | blocks/finalizations a lagging node lacks |
 //! | [`CHANNEL_SIGNATURES`] | [`signatures`](crate::signatures) | light-client state signatures |
 //! | [`CHANNEL_MEMPOOL`] | [`gossip`](crate::gossip) | admitted transactions, to the next leaders |
@@ -28,10 +33,12 @@ use std::{
     time::Duration,
 };
 
-use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{
-        self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline,
+        self,
+        coding::{Marshaled, MarshaledConfig, shards, types::CodedBlock as Coded},
+        core::Actor as MarshalActor,
+        resolver::p2p as marshal_resolver,
     },
     simplex,
     types::{FixedEpocher, ViewDelta},
@@ -45,9 +52,9 @@ use rand::CryptoRng;
 use trestle_light_client::Epoch;
 
 use crate::{
-    ConsensusApplication, Marshal, Scheme,
+    ConsensusApplication, Marshal, MarshalVariant, Scheme,
     application::{self, Actor as AppActor, FinalizeError, Mailbox},
-    block::{Block, BlockCodec, BlockLimits},
+    block::{BlockCodec, BlockLimits, Commitment, uncoded_commitment},
     epochs::{self, EpochSchemes, Peer, PeerSets},
     gossip,
     known::KnownTransactions,
@@ -61,7 +68,7 @@ pub const CHANNEL_VOTES: u64 = 0;
 pub const CHANNEL_CERTIFICATES: u64 = 1;
 /// Simplex certificate fetches.
 pub const CHANNEL_RESOLVER: u64 = 2;
-/// Marshal's block broadcast.
+/// Marshal's erasure-coded block dissemination (shards).
 pub const CHANNEL_BROADCAST: u64 = 3;
 /// Marshal's backfill.
 pub const CHANNEL_BACKFILL: u64 = 4;
@@ -179,13 +186,12 @@ impl<S, R> Channels<S, R> {
 /// `participants` validators (the circuit capacity; configure the p2p layer's `max_size` with
 /// at least this).
 pub fn max_message_size(limits: &BlockLimits, participants: u32) -> u32 {
-    let marshal = marshal::max_payload_size::<marshal::standard::Standard<Block>, Scheme>(
+    let marshal = marshal::max_payload_size::<MarshalVariant, Scheme>(
         participants,
         &BlockCodec::from(*limits),
     );
     // Simplex runs on a subchannel per epoch: its messages carry the subchannel's prefix.
-    let simplex =
-        mux::prefixed(simplex::max_payload_size::<Scheme, crate::block::Digest>(participants));
+    let simplex = mux::prefixed(simplex::max_payload_size::<Scheme, Commitment>(participants));
     let largest = marshal.max(simplex).max(signatures::MAX_MESSAGE_SIZE);
     u32::try_from(largest).unwrap_or(u32::MAX)
 }
@@ -270,6 +276,7 @@ where
     let capacity = params.genesis_committee.capacity();
     let genesis = rules::genesis(params);
     let genesis_digest = genesis.digest();
+    let genesis_commitment = uncoded_commitment(&genesis);
     let epocher = FixedEpocher::new(params.epoch_length);
     let schemes = EpochSchemes::new(&config.namespace, config.identity.clone());
     for epoch in [Epoch(0), Epoch(1)] {
@@ -306,7 +313,7 @@ where
     );
     application.set_gossip(gossip_mailbox);
 
-    // Marshal: backfill resolver, buffered broadcast, archives, actor.
+    // Marshal: backfill resolver, shard engine, archives, actor.
     let resolver = marshal_resolver::init(
         context.child("marshal_resolver"),
         marshal_resolver::Config {
@@ -321,19 +328,22 @@ where
         },
         channels.backfill,
     );
-    let (broadcast, buffer) = buffered::Engine::new(
-        context.child("broadcast"),
-        buffered::Config {
-            public_key: me.clone(),
-            mailbox_size: config.mailbox_size,
-            deque_size: 16,
-            priority: false,
-            codec_config: limits.clone(),
-            peer_provider: config.peer_provider.clone(),
+    let (shard_engine, shards) = shards::Engine::new(
+        context.child("shards"),
+        shards::Config {
+            scheme_provider: schemes.clone(),
+            blocker: config.blocker.clone(),
+            block_codec_config: limits.clone(),
             strategy: Sequential,
+            mailbox_size: config.mailbox_size,
+            // Shards that arrive before their leader is known: a few blocks' worth per peer.
+            peer_buffer_size: NonZeroUsize::new(64).expect("non-zero"),
+            // At least 2 * (optimistic views + 2) commitment records (shards::Config).
+            records: NonZeroUsize::new(32).expect("non-zero"),
+            peer_provider: config.peer_provider.clone(),
         },
     );
-    let broadcast_handle = broadcast.start(channels.broadcast);
+    let shards_handle = shard_engine.start(channels.broadcast);
 
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
     // Certificates of every epoch are bounded by the circuit capacity, the largest committee.
@@ -354,10 +364,10 @@ where
         marshal::Config {
             provider: schemes.clone(),
             epocher: epocher.clone(),
-            start: marshal::Start::Genesis(commonware_cryptography::Digested::precomputed(
-                genesis,
-                genesis_digest,
-            )),
+            start: marshal::Start::Genesis(Arc::new(Coded::precomputed(
+                commonware_cryptography::Digested::precomputed(genesis, genesis_digest),
+                genesis_commitment,
+            ))),
             partition_prefix: format!("{prefix}-marshal"),
             mailbox_size: config.mailbox_size,
             view_retention: ViewDelta::new(10),
@@ -373,7 +383,7 @@ where
         },
     )
     .await;
-    let marshal_handle = marshal_actor.start(application.clone(), buffer, resolver);
+    let marshal_handle = marshal_actor.start(application.clone(), shards.clone(), resolver);
     let application_task = app.start(marshal.clone());
     let mut handles =
         vec![gossip.start(application.clone(), channels.mempool, config.blocker.clone())];
@@ -383,12 +393,21 @@ where
     });
 
     // Consensus: one simplex engine per epoch.
-    let inline =
-        Inline::new(context.child("inline"), wrap(application.clone()), marshal.clone(), epocher);
+    let wrapper = Marshaled::new(
+        context.child("marshaled"),
+        MarshaledConfig {
+            application: wrap(application.clone()),
+            marshal: marshal.clone(),
+            shards,
+            scheme_provider: schemes.clone(),
+            strategy: Sequential,
+            epocher,
+        },
+    );
     let epochs_config = epochs::Config {
         partition_prefix: prefix,
         epoch_length,
-        genesis_digest,
+        genesis_commitment,
         timeouts: config.timeouts,
         blocker: config.blocker,
         mailbox_size: config.mailbox_size,
@@ -402,7 +421,7 @@ where
             context,
             epochs_config,
             schemes,
-            inline,
+            wrapper,
             epochs_marshal,
             epochs_finalized,
             channels.votes,
@@ -416,7 +435,7 @@ where
         outcome
     });
 
-    handles.extend([broadcast_handle, marshal_handle]);
+    handles.extend([shards_handle, marshal_handle]);
     Ok(Node { application, marshal, signatures, application_task, epochs_task, handles })
 }
 

@@ -43,19 +43,38 @@ pub mod validator;
 
 use commonware_consensus::{
     Application,
-    marshal::{core::Mailbox as MarshalMailbox, standard::Standard},
-    simplex::types::Context,
+    marshal::{coding::Coding, core::Mailbox as MarshalMailbox},
 };
-use commonware_cryptography::ed25519;
+use commonware_cryptography::{Sha256, ed25519};
 
 /// The consensus certificate scheme: ed25519, attributable, one signature per voter.
 pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
 
-/// The context simplex gives the application with each proposal.
-pub type ConsensusContext = Context<block::Digest, ed25519::PublicKey>;
+/// The context simplex gives the application with each proposal (the block embeds it).
+pub type ConsensusContext = block::BlockContext;
+
+/// Marshal's variant: erasure-coded dissemination of trestle blocks (DESIGN §3b).
+pub type MarshalVariant = Coding<block::Block, block::CodingScheme, Sha256, ed25519::PublicKey>;
+
+/// A block as marshal holds it: the block, its commitment and (once computed) its shards.
+pub type CodedBlock = std::sync::Arc<
+    commonware_consensus::marshal::coding::types::CodedBlock<
+        block::Block,
+        block::CodingScheme,
+        Sha256,
+    >,
+>;
 
 /// Marshal's mailbox for trestle blocks (finalized blocks and certificates by height).
-pub type Marshal = MarshalMailbox<Scheme, Standard<block::Block>>;
+pub type Marshal = MarshalMailbox<Scheme, MarshalVariant>;
+
+/// The shard engine's mailbox (erasure-coded proposals and their reconstruction).
+pub type Shards = commonware_consensus::marshal::coding::shards::Mailbox<
+    block::Block,
+    block::CodingScheme,
+    Sha256,
+    ed25519::PublicKey,
+>;
 
 /// What consensus proposes and verifies through: the application's [`Mailbox`] or a wrapper
 /// of it (fault injection, instrumentation), over trestle's blocks, scheme and context.
@@ -78,7 +97,9 @@ impl<E, A> ConsensusApplication<E> for A where
 pub use application::{
     Actor, Config as ApplicationConfig, FinalizeError, Finalized, Mailbox, Status,
 };
-pub use block::{Block, BlockCodec, BlockLimits, BlockTransaction, Digest};
+pub use block::{
+    Block, BlockCodec, BlockContext, BlockLimits, BlockTransaction, Commitment, Digest,
+};
 pub use engine::{Channels, EngineConfig, EngineError, Node, start, start_with};
 pub use mempool::{Mempool, MempoolConfig, SubmitError};
 pub use rules::{BlockError, ChainParams};

@@ -30,7 +30,7 @@ use trestle_light_client::{
 };
 
 use crate::{
-    block::{Block, BlockLimits, Digest, HeaderFields},
+    block::{Block, BlockContext, BlockLimits, Digest, HeaderFields},
     mempool::{SubmitError, check_authorization},
     records::BlockNamespaces,
     succession::Succession,
@@ -292,7 +292,8 @@ pub enum BlockError {
     },
 }
 
-/// The fields of the child of `parent` proposed in `view` at local time `now_ms`, in an epoch
+/// The fields of the child of `parent` proposed in consensus context `context` (its view is the
+/// header's) at local time `now_ms`, in an epoch
 /// whose committee commitment is `committee`, with `succession` (the L1 reference and, at an
 /// epoch's last height, the committee after next).
 ///
@@ -302,7 +303,7 @@ pub enum BlockError {
 pub fn next_fields(
     params: &ChainParams,
     parent: &Parent,
-    view: View,
+    context: BlockContext,
     now_ms: u64,
     committee: B256,
     succession: Succession,
@@ -312,7 +313,7 @@ pub fn next_fields(
         chain_id: params.chain_id,
         epoch: params.epoch_of(height),
         height,
-        view,
+        context,
         timestamp_ms: now_ms.max(params.earliest_child_timestamp(parent.timestamp_ms)),
         parent: parent.header_hash,
         history_root: parent.history.root(),
@@ -432,7 +433,7 @@ pub fn genesis(params: &ChainParams) -> Block {
             chain_id: params.chain_id,
             epoch: Epoch(0),
             height: Height(0),
-            view: View(0),
+            context: crate::block::context_at(0, 0),
             timestamp_ms: params.genesis_timestamp_ms,
             parent: B256::ZERO,
             history_root: Frontier::new().root(),
@@ -486,7 +487,8 @@ mod tests {
     }
 
     fn honest(params: &ChainParams, parent: &Parent, view: View, now_ms: u64) -> HeaderFields {
-        next_fields(params, parent, view, now_ms, committee(params), Succession::at(parent.l1))
+        let context = crate::block::context_at(0, view.get());
+        next_fields(params, parent, context, now_ms, committee(params), Succession::at(parent.l1))
     }
 
     fn child(params: &ChainParams, parent: &Parent, txs: Vec<BlockTransaction>) -> Block {
@@ -505,6 +507,7 @@ mod tests {
             header,
             block.parent_digest(),
             block.succession().clone(),
+            block.consensus_context().clone(),
             block.transactions().to_vec(),
         )
     }
@@ -547,6 +550,7 @@ mod tests {
                 block.header().clone(),
                 Keccak([9; 32]),
                 block.succession().clone(),
+                block.consensus_context().clone(),
                 txs.clone(),
             ),
         ];
@@ -560,6 +564,7 @@ mod tests {
             block.header().clone(),
             root.digest,
             block.succession().clone(),
+            block.consensus_context().clone(),
             stripped,
         );
         assert!(matches!(

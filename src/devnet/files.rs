@@ -160,8 +160,12 @@ pub fn init_with(
     min_block_interval_ms: u64,
     l1: bool,
 ) -> anyhow::Result<DevnetFile> {
-    if validators == 0 {
-        bail!("a devnet needs at least one validator");
+    let least = trestle_light_client::rotation::MIN_COMMITTEE;
+    if validators < least {
+        bail!(
+            "a devnet needs at least {least} validators (3f + 1 with f ≥ 1: blocks travel \
+             erasure-coded over the committee)"
+        );
     }
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let genesis_path = dir.join("genesis.json");
@@ -356,7 +360,7 @@ mod tests {
     #[test]
     fn a_devnet_made_before_p2p_profiles_is_kept_local() {
         let dir = tempfile::tempdir().expect("dir");
-        init(dir.path(), 2).expect("init");
+        init(dir.path(), 4).expect("init");
         let path = node_dir(dir.path(), 1).join("node.toml");
         let fresh = NodeConfig::load(&path).expect("load");
         assert_eq!(fresh.p2p_profile, P2pProfile::Local, "new devnets are local");
@@ -369,7 +373,7 @@ mod tests {
             .collect();
         fs::write(&path, old).expect("write");
         assert_eq!(NodeConfig::load(&path).expect("load").p2p_profile, P2pProfile::Production);
-        init(dir.path(), 2).expect("reuse");
+        init(dir.path(), 4).expect("reuse");
         let upgraded = NodeConfig::load(&path).expect("load");
         assert_eq!(upgraded, fresh, "only the profile changed, paths stay relative");
     }

@@ -296,8 +296,8 @@ impl State {
                     self.known.contains_key(&digest) || self.finalized.contains_key(&digest);
                 let _ = response.send(Lookup { known, finalized: self.finalized_height() });
             }
-            Message::Propose { view, parent, ancestors, now_ms, response } => {
-                let block = self.propose(view, parent, &ancestors, now_ms);
+            Message::Propose { context, ancestors, now_ms, response } => {
+                let block = self.propose_in(*context, &ancestors, now_ms);
                 let _ = response.send(block);
             }
             Message::Verify { view, block, ancestors, response } => {
@@ -420,6 +420,7 @@ mod tests {
             header,
             one.inner().parent_digest(),
             one.inner().succession().clone(),
+            one.inner().consensus_context().clone(),
             one.inner().transactions().to_vec(),
         );
         let (verdict, acknowledged) = finalize(&mut b, &forged);

@@ -39,7 +39,7 @@ use super::{
 };
 use crate::{
     ConsensusContext, Marshal, Scheme,
-    block::{Block, BlockTransaction, Digest},
+    block::{Block, BlockContext, BlockTransaction, Digest},
     gossip,
     mempool::SubmitError,
     succession::Succession,
@@ -127,10 +127,9 @@ pub struct IncludedTransaction {
 pub(crate) enum Message {
     /// Is this digest known?
     Lookup { digest: Digest, response: oneshot::Sender<Lookup> },
-    /// Build a block on `parent` for `view`.
+    /// Build a block in `context` (on the parent it names, in its view).
     Propose {
-        view: View,
-        parent: Digest,
+        context: Box<BlockContext>,
         /// Unknown ancestors of the parent, newest first (the parent itself first if unknown).
         ancestors: Vec<Digested<Block>>,
         now_ms: u64,
@@ -526,12 +525,16 @@ impl<E: Clock> Application<E> for Mailbox {
         mut ancestry: impl Ancestry<Block>,
         _input: (),
     ) -> Option<Digested<Block>> {
-        let parent = context.parent.1;
+        let parent = context.parent.1.block();
         let ancestors = self.unknown_ancestors(parent, &mut ancestry).await?;
-        let view = View(context.view().get());
         let now_ms = now_ms(&clock);
         let block = self
-            .request(|response| Message::Propose { view, parent, ancestors, now_ms, response })
+            .request(|response| Message::Propose {
+                context: Box::new(context),
+                ancestors,
+                now_ms,
+                response,
+            })
             .await
             .flatten()?;
         // The block may be stamped ahead of the local clock (the parent's timestamp plus the

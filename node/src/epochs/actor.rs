@@ -6,11 +6,10 @@ use std::{collections::BTreeMap, num::NonZeroU64, sync::Arc, time::Duration};
 
 use commonware_consensus::{
     Application,
-    marshal::standard::Inline,
     simplex::{self, elector::RoundRobin},
     types::{Epoch as CwEpoch, Epocher as _, FixedEpocher, Height as CwHeight, ViewDelta},
 };
-use commonware_cryptography::ed25519;
+use commonware_cryptography::{Committable as _, Digestible as _, ed25519};
 use commonware_macros::select;
 use commonware_p2p::{
     Blocker, Receiver, Sender,
@@ -23,12 +22,9 @@ use rand::CryptoRng;
 use tracing::{debug, info, warn};
 use trestle_light_client::{Epoch, Height, epoch};
 
-use super::{EpochError, EpochPeers, EpochSchemes, Peer, PeerSets};
+use super::{EpochError, EpochPeers, EpochSchemes, Peer, PeerSets, Wrapper};
 use crate::{
-    ConsensusApplication, Marshal, Scheme,
-    application::Finalized,
-    block::{Block, Digest},
-    timeouts::Timeouts,
+    ConsensusApplication, Marshal, application::Finalized, block::Commitment, timeouts::Timeouts,
 };
 
 /// How often at most a future epoch's traffic makes us ask a peer for our epoch's end.
@@ -43,8 +39,8 @@ pub(crate) struct Config<B> {
     pub partition_prefix: String,
     /// Heights per epoch.
     pub epoch_length: NonZeroU64,
-    /// The digest of the genesis block (epoch 0's floor).
-    pub genesis_digest: Digest,
+    /// The commitment of the genesis block (epoch 0's floor).
+    pub genesis_commitment: Commitment,
     /// Consensus timeouts.
     pub timeouts: Timeouts,
     /// Blocks misbehaving peers.
@@ -79,7 +75,7 @@ pub(crate) async fn run<E, B, A, S, R>(
     context: E,
     config: Config<B>,
     schemes: EpochSchemes,
-    inline: Inline<E, Scheme, A, Block, FixedEpocher>,
+    wrapper: Wrapper<E, A>,
     marshal: Marshal,
     mut finalized: mpsc::UnboundedReceiver<Finalized>,
     votes: (S, R),
@@ -111,10 +107,10 @@ where
     let mut orchestrator = Orchestrator {
         processed,
         epocher: FixedEpocher::new(config.epoch_length),
-        floors: BTreeMap::from([(0, config.genesis_digest)]),
+        floors: BTreeMap::from([(0, config.genesis_commitment)]),
         config,
         schemes,
-        inline,
+        wrapper,
         marshal,
         current: None,
         last_hint: None,
@@ -160,17 +156,18 @@ async fn remove_journal(storage: &impl Storage, partition: String) {
 
 struct Orchestrator<E, B, A>
 where
-    A: Application<E, Block = Block>,
+    A: Application<E, Block = crate::block::Block>,
     E: Clock + Spawner,
 {
     config: Config<B>,
     processed: u64,
     schemes: EpochSchemes,
-    inline: Inline<E, Scheme, A, Block, FixedEpocher>,
+    wrapper: Wrapper<E, A>,
     marshal: Marshal,
     epocher: FixedEpocher,
-    /// The floor (view-0 genesis) of each epoch: the digest of the previous epoch's last block.
-    floors: BTreeMap<u64, Digest>,
+    /// The floor (view-0 genesis) of each epoch: the commitment of the previous epoch's last
+    /// block.
+    floors: BTreeMap<u64, Commitment>,
     current: Option<Current>,
     /// When we last asked for our epoch's end because peers are ahead.
     last_hint: Option<(Epoch, std::time::SystemTime)>,
@@ -198,7 +195,13 @@ where
             debug!(epoch = decided.get(), member, "committee decided");
         }
         if epoch::is_last(height, self.config.epoch_length) {
-            self.floors.insert(epoch.get() + 1, finalized.digest);
+            // Simplex's floor is what it voted on: the block's commitment, which marshal
+            // archived with the block before delivering it.
+            let block = self.marshal.get_block(CwHeight::new(height.get())).await;
+            let Some(block) = block.filter(|b| b.digest() == finalized.digest) else {
+                return Err(EpochError::NoFloor(epoch.get() + 1));
+            };
+            self.floors.insert(epoch.get() + 1, block.commitment());
         }
         if height.get() < self.processed {
             return Ok(());
@@ -236,9 +239,9 @@ where
                 scheme: (*scheme).clone(),
                 elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
                 blocker: self.config.blocker.clone(),
-                automaton: self.inline.clone(),
-                relay: self.inline.clone(),
-                reporter: self.inline.clone(),
+                automaton: self.wrapper.clone(),
+                relay: self.wrapper.clone(),
+                reporter: self.wrapper.clone(),
                 strategy: Sequential,
                 partition: format!("{}-simplex-{}", self.config.partition_prefix, epoch.get()),
                 mailbox_size: self.config.mailbox_size,

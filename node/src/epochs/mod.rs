@@ -1,8 +1,8 @@
 //! Epochs: one simplex engine per epoch, over the committee the chain decided for it
 //! (DESIGN §3a).
 //!
-//! Marshal, its broadcast and backfill, the application and the `Inline` wrapper span all
-//! epochs; only consensus is per epoch. The orchestrator ([`actor`]) is one of the
+//! Marshal, its shard engine and backfill, the application and the coding `Marshaled` wrapper
+//! span all epochs; only consensus is per epoch. The orchestrator ([`actor`]) is one of the
 //! application's sinks of finalized blocks:
 //!
 //! * **Committees.** Epochs 0 and 1 belong to the genesis committee; the finalized last block
@@ -11,9 +11,9 @@
 //!   every finalization with the scheme of its epoch, so a backfilled certificate of any past
 //!   epoch checks out against the committee that signed it.
 //! * **Hand-over.** Epoch e's engine never builds past last(e): at the boundary marshal's
-//!   `Inline` re-proposes the last block until it is finalized. Once the application has
-//!   applied last(e), the orchestrator aborts engine e and starts engine e+1 with that block's
-//!   digest as its view-0 genesis (`Floor::Genesis`), on its own journal partition
+//!   `Marshaled` wrapper re-proposes the last block until it is finalized. Once the application
+//!   has applied last(e), the orchestrator aborts engine e and starts engine e+1 with that
+//!   block's commitment (what simplex voted on) as its view-0 genesis (`Floor::Genesis`), on its own journal partition
 //!   (`{prefix}-simplex-{e}`) and its own subchannel `e` of the votes, certificates and
 //!   resolver channels (a p2p `Muxer` each).
 //! * **Catching up.** A peer that sends traffic for a later epoch has finalized our epoch's
@@ -33,6 +33,19 @@ mod peers;
 mod schemes;
 
 pub(crate) use actor::{Config, run};
+
+/// The consensus-facing wrapper of the application: epoch boundaries, erasure coding of
+/// proposals, deferred verification (commonware's coding `Marshaled`).
+pub(crate) type Wrapper<E, A> = commonware_consensus::marshal::coding::Marshaled<
+    E,
+    A,
+    crate::block::Block,
+    crate::block::CodingScheme,
+    commonware_cryptography::Sha256,
+    EpochSchemes,
+    commonware_parallel::Sequential,
+    commonware_consensus::types::FixedEpocher,
+>;
 pub use peers::{Addressed, EpochPeers, Keyed, Peer, PeerSets};
 pub use schemes::{EpochSchemes, SchemeError, consensus_keys};
 

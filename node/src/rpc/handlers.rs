@@ -232,7 +232,7 @@ impl TrestleApiServer for Api {
             return Ok(None);
         };
         let response: BlockResponse = responses::block(&block);
-        let digest = b256_from_digest(&finalization.proposal.payload);
+        let digest = b256_from_digest(&finalization.proposal.payload.block());
         if digest != response.digest {
             warn!(height, "stored finalization does not sign the stored block");
             return Err(error(codes::UNAVAILABLE, "finalization and block disagree"));
@@ -243,10 +243,12 @@ impl TrestleApiServer for Api {
             view: finalization.view().get(),
             parent_view: finalization.proposal.parent.get(),
             digest,
+            commitment: finalization.proposal.payload.encode().to_vec().into(),
             header_hash: response.header.hash,
             parent_digest: response.parent_digest,
             succession_hash: response.succession_hash,
             authorizations_hash: response.authorizations_hash,
+            context_hash: response.context_hash,
             signers: finalization.certificate.signers.iter().map(|p| p.get()).collect(),
             encoded: finalization.encode().to_vec().into(),
         }))

@@ -30,6 +30,7 @@ pub fn block(block: &Block) -> BlockResponse {
         next_committee: block.succession().next_committee.as_ref().map(|c| c.commitment()),
         succession_hash: block.succession().hash(),
         authorizations_hash: authorizations_hash(block.transactions()),
+        context_hash: block.context_hash(),
         transactions: block.transactions().iter().map(transaction).collect(),
         encoded: block.encode().to_vec().into(),
     }

@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn peers_l1_and_timeouts_are_checked_against_the_genesis() {
-        let network = TestGenesis::new(3).build();
+        let network = TestGenesis::new(4).build();
         let genesis = &network.genesis;
         let entry = |i: usize| PeerConfig {
             public_key: network.file.validators[i].consensus_key.clone(),
@@ -368,7 +368,7 @@ mod tests {
         assert!(matches!(config(vec![nowhere]).resolve_peers(), Err(ConfigError::Invalid(_))));
 
         // A stake table needs an L1, and only a stake table does.
-        let staked = TestGenesis { stake_table: true, ..TestGenesis::new(3) }.build().genesis;
+        let staked = TestGenesis { stake_table: true, ..TestGenesis::new(4) }.build().genesis;
         let mut with_l1 = config(Vec::new());
         with_l1.l1 =
             Some(L1Settings { rpc: "http://127.0.0.1:8545".into(), safe_depth: 0, poll_ms: 100 });

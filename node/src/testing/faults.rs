@@ -113,8 +113,13 @@ impl<E: commonware_runtime::Clock> Application<E> for Proposer {
         if let Ok(mut list) = forged.lock() {
             list.push(header.hash());
         }
-        let forged =
-            Block::from_parts(header, block.inner().parent_digest(), succession, transactions);
+        let forged = Block::from_parts(
+            header,
+            block.inner().parent_digest(),
+            succession,
+            block.inner().consensus_context().clone(),
+            transactions,
+        );
         let digest = forged.digest();
         Some(Digested::precomputed(forged, digest))
     }

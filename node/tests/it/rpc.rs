@@ -187,14 +187,19 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         .with_test_writer()
         .try_init();
     let storage = tempfile::tempdir().expect("temp dir");
-    // One validator is a valid simplex committee: on loopback, started as the process does.
-    let network = TestGenesis { epoch_length: Some(4), ..TestGenesis::new(1) }.build();
+    // The smallest committee (4: blocks travel erasure-coded, which needs f ≥ 1), on loopback,
+    // started as the process does; the test talks to the first validator.
+    let network = TestGenesis { epoch_length: Some(4), ..TestGenesis::new(4) }.build();
     let validator = network.validator(0, "rpc");
+    let others: Vec<_> = (1..4).map(|i| network.validator(i, format!("rpc{i}"))).collect();
     let committee_info = validator.committee_info();
     let rpc_config = RpcConfig::new(validator.params().limits);
     let params = validator.params();
     let committee = network.genesis.committee.clone();
-    let local = LocalNetwork::start(storage.path().to_path_buf(), vec![validator]);
+    let local = LocalNetwork::start(
+        storage.path().to_path_buf(),
+        std::iter::once(validator).chain(others).collect(),
+    );
     let addr = local.rpc(0);
     let limits = || params.limits;
 
@@ -334,8 +339,13 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
         preimage.extend_from_slice(block.parent_digest.as_slice());
         preimage.extend_from_slice(block.succession_hash.as_slice());
         preimage.extend_from_slice(block.authorizations_hash.as_slice());
+        preimage.extend_from_slice(block.context_hash.as_slice());
         assert_eq!(keccak256(&preimage), block.digest);
         assert_eq!(finality.digest, block.digest);
+        // The certificate signs the coding commitment, which starts with the digest.
+        assert_eq!(finality.commitment.len(), 100);
+        assert_eq!(&finality.commitment[..32], block.digest.as_slice());
+        assert_eq!(finality.context_hash, block.context_hash);
         assert_eq!(finality.header_hash, block.header.hash);
         // The summary is the block without payloads.
         let summary: trestle_api::BlockSummaryResponse =
@@ -360,21 +370,31 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
                 typed(call(addr, "trestle_blockHeightByHash", json!([hash])).await);
             assert_eq!(found, Some(height), "{hash}");
         }
-        assert_eq!(finality.signers, vec![0]);
+        // At least a quorum (3 of 4) of distinct signers, in ascending order.
+        assert!(finality.signers.len() >= 3, "{:?}", finality.signers);
+        assert!(finality.signers.windows(2).all(|w| w[0] < w[1]));
+        assert!(finality.signers.iter().all(|&s| s < 4));
         assert_eq!(finality.view, block.header.header.view.get());
         assert!(!finality.encoded.is_empty());
     }
 
-    // Signatures on the state form a quorum of the one-member committee.
-    let signed: StateSignaturesResponse =
-        typed(wait_for(addr, "trestle_stateSignatures", json!([tip])).await);
-    let signatures: Vec<StateSignature> = signed
-        .signatures
-        .iter()
-        .map(|s| StateSignature { slot: s.slot, signature: s.signature })
-        .collect();
-    trestle_light_client::verify_quorum(&committee, &decoded_state, &signatures)
-        .expect("quorum verifies");
+    // Signatures on the state form a quorum of the committee (once the validator has
+    // collected its peers' signatures).
+    let start = Instant::now();
+    loop {
+        let signed: StateSignaturesResponse =
+            typed(wait_for(addr, "trestle_stateSignatures", json!([tip])).await);
+        let signatures: Vec<StateSignature> = signed
+            .signatures
+            .iter()
+            .map(|s| StateSignature { slot: s.slot, signature: s.signature })
+            .collect();
+        match trestle_light_client::verify_quorum(&committee, &decoded_state, &signatures) {
+            Ok(_) => break,
+            Err(e) => assert!(start.elapsed() < Duration::from_secs(30), "no quorum: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let committee: CommitteeInfo = typed(call(addr, "trestle_committee", json!([0])).await);
     assert_eq!(committee, committee_info);
     assert!(call(addr, "trestle_committee", json!([u64::MAX])).await.is_null());
@@ -669,13 +689,13 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
 #[tokio::test]
 async fn validators_named_by_dns_finalize_the_same_chain() {
     let storage = tempfile::tempdir().expect("temp dir");
-    let network = TestGenesis::new(3).build();
-    let validators = (0..3).map(|i| network.validator(i, format!("dns{i}"))).collect();
+    let network = TestGenesis::new(4).build();
+    let validators = (0..4).map(|i| network.validator(i, format!("dns{i}"))).collect();
     let local = LocalNetwork::start_named(storage.path().to_path_buf(), validators);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let mut tips = Vec::new();
-        for i in 0..3 {
+        for i in 0..4 {
             tips.push(typed::<u64>(call(local.rpc(i), "trestle_blockHeight", json!([])).await));
         }
         if tips.iter().all(|&tip| tip >= 3) {
@@ -685,7 +705,7 @@ async fn validators_named_by_dns_finalize_the_same_chain() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let mut hashes = Vec::new();
-    for i in 0..3 {
+    for i in 0..4 {
         let header: HeaderResponse = typed(call(local.rpc(i), "trestle_header", json!([3])).await);
         hashes.push(header.hash);
     }

@@ -27,7 +27,7 @@ use super::{
     records::{Equivocation, FirstRecord, RecordIndex},
 };
 use crate::{
-    block::{Block, BlockTransaction, Digest},
+    block::{Block, BlockContext, BlockTransaction, Digest},
     known::KnownTransactions,
     l1::{L1Check, L1View},
     mempool::{Mempool, SubmitError},
@@ -377,6 +377,8 @@ impl State {
         true
     }
 
+    /// [`propose_in`](Self::propose_in) a context naming `parent` in round `(0, view)` (tests).
+    #[cfg(test)]
     pub(super) fn propose(
         &mut self,
         view: View,
@@ -384,6 +386,26 @@ impl State {
         ancestors: &[Digested<Block>],
         now_ms: u64,
     ) -> Option<Digested<Block>> {
+        let mut context = crate::block::context_at(0, view.get());
+        context.parent.1 = crate::block::Commitment::from((
+            parent,
+            commonware_cryptography::sha256::Digest([0; 32]),
+            commonware_cryptography::sha256::Digest([0; 32]),
+            crate::block::GENESIS_CODING_CONFIG,
+        ));
+        self.propose_in(context, ancestors, now_ms)
+    }
+
+    /// Builds a block in consensus context `context` (on the block its parent commitment
+    /// names, in its view), embedding the context.
+    pub(super) fn propose_in(
+        &mut self,
+        context: BlockContext,
+        ancestors: &[Digested<Block>],
+        now_ms: u64,
+    ) -> Option<Digested<Block>> {
+        let view = View(context.round.view().get());
+        let parent = context.parent.1.block();
         if !self.learn(ancestors) {
             return None;
         }
@@ -416,7 +438,7 @@ impl State {
         let fields = rules::next_fields(
             &self.params,
             &parent_entry.parent,
-            view,
+            context,
             now_ms,
             committee,
             succession,

@@ -74,7 +74,7 @@ fn block_with(
     let mut fields: HeaderFields = rules::next_fields(
         &state.params,
         parent_entry,
-        View(view),
+        crate::block::context_at(0, view),
         view * 100,
         state.params.genesis_committee.commitment(),
         Succession::at(parent_entry.l1),

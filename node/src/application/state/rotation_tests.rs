@@ -102,6 +102,7 @@ fn with_succession(block: &Block, succession: Succession) -> Digested<Block> {
         block.header().clone(),
         block.parent_digest(),
         succession,
+        block.consensus_context().clone(),
         block.transactions().to_vec(),
     );
     let digest = block.digest();

@@ -40,7 +40,7 @@ fn fields_on(state: &State, parent: &Digest, view: View, now_ms: u64) -> HeaderF
     rules::next_fields(
         &state.params,
         parent,
-        view,
+        crate::block::context_at(0, view.get()),
         now_ms,
         state.params.genesis_committee.commitment(),
         Succession::at(parent.l1),
@@ -141,6 +141,7 @@ fn a_finalized_block_with_a_wrong_history_root_is_refused_and_never_emitted() {
         header,
         honest.inner().parent_digest(),
         honest.inner().succession().clone(),
+        honest.inner().consensus_context().clone(),
         honest.inner().transactions().to_vec(),
     );
     assert_eq!(
@@ -158,8 +159,13 @@ fn a_finalized_block_with_a_wrong_history_root_is_refused_and_never_emitted() {
     let other = a.propose(View(2), a.tip, &[], 200).expect("built");
     let mut header = other.inner().header().clone();
     header.height = Height(1);
-    let orphan =
-        Block::from_parts(header, Digest::from([7u8; 32]), Succession::default(), Vec::new());
+    let orphan = Block::from_parts(
+        header,
+        Digest::from([7u8; 32]),
+        Succession::default(),
+        other.inner().consensus_context().clone(),
+        Vec::new(),
+    );
     assert_eq!(b.apply_finalized(&orphan), Err(FinalizeError::NotOnTip { height: 1 }));
     // The honest block still applies.
     assert_eq!(b.apply_finalized(honest.inner()), Ok(Applied::Extended));

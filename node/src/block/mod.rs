@@ -5,9 +5,10 @@
 //! The consensus digest (what simplex votes on and certificates sign) is
 //!
 //! ```text
-//! digest = keccak256("trestle.block.v2" ‖ header.hash() ‖ parentDigest ‖ successionHash
-//!                     ‖ authorizationsHash)
+//! digest = keccak256("trestle.block.v3" ‖ header.hash() ‖ parentDigest ‖ successionHash
+//!                     ‖ authorizationsHash ‖ contextHash)
 //! successionHash = keccak256(l1.number u64 BE ‖ l1.hash ‖ nextCommittee encoding)
+//! contextHash    = keccak256(context encoding)
 //! ```
 //!
 //! * `header.hash()` is the protocol header hash (DESIGN §4); the header's `payloadRoot` binds
@@ -25,6 +26,12 @@
 //!   [`trestle_light_client::rotation`]). Neither is in the protocol header: light clients
 //!   follow committees through light-client states, and consensus, which does need them, signs
 //!   the digest.
+//! * `contextHash` binds the consensus [`BlockContext`] the block was proposed in: its round
+//!   (epoch, view), its leader and its parent's view and [`Commitment`]. Blocks travel as
+//!   erasure-coded shards (commonware `marshal::coding`, DESIGN §3b): votes sign a
+//!   [`Commitment`] (block digest ‖ coding root ‖ context hash ‖ coding config), and a validator
+//!   that never saw the proposal must still be able to check, from the rebuilt block alone,
+//!   that it belongs to the round it certifies. The header's `view` is the context's view.
 //!
 //! To link a consensus certificate to a header one therefore needs the header plus the two extra
 //! 32-byte words; heights, headers and history proofs never need the block digest.
@@ -37,6 +44,8 @@
 //! l1              number u64 BE ‖ hash 32 bytes
 //! nextCommittee   0x00, or 0x01 ‖ capacity u16 BE ‖ count varint ‖ per member: consensus key
 //!                 32 bytes ‖ light-client key 64 bytes ‖ p2p address (commonware SocketAddr)
+//! context         epoch varint ‖ view varint ‖ leader 32 bytes ‖ parent view varint ‖ parent
+//!                 commitment 100 bytes (commonware's `simplex::types::Context`)
 //! txCount         varint
 //! per tx:         namespace u64 BE ‖ payload (varint length ‖ bytes) ‖ authorization Option
 //!                 (0x00, or 0x01 ‖ 64-byte ed25519 signature)
@@ -50,12 +59,20 @@ use std::sync::Arc;
 
 use alloy_primitives::{B256, keccak256};
 use bytes::BufMut;
+use commonware_codec::Encode as _;
 use commonware_codec::{
     Buf, EncodeSize, Error as CodecError, MaxEncodeSize, RangeCfg, Read, ReadExt, Write,
     varint::UInt,
 };
-use commonware_consensus::{BoundedBlock, Heightable, types::Height as CwHeight};
-use commonware_cryptography::{Digestible, ed25519, keccak256::Digest as Keccak};
+use commonware_consensus::{
+    BoundedBlock, CertifiableBlock, Heightable,
+    simplex::types::Context,
+    types::{Epoch as CwEpoch, Height as CwHeight, Round, View as CwView},
+};
+use commonware_cryptography::{
+    Digestible, Sha256, Signer as _, ed25519, keccak256::Digest as Keccak,
+    sha256::Digest as Sha256Digest,
+};
 use trestle_api::GenesisLimits;
 use trestle_light_client::{Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN};
 
@@ -66,7 +83,59 @@ use crate::{known::KnownTransactions, succession::SUCCESSION_MAX_ENCODE_SIZE};
 pub type Digest = Keccak;
 
 /// Domain tag of block digests.
-pub const BLOCK_TAG: &[u8] = b"trestle.block.v2";
+pub const BLOCK_TAG: &[u8] = b"trestle.block.v3";
+
+/// How blocks are erasure-coded for dissemination: Reed-Solomon shards under a SHA-256 Merkle
+/// root (commonware-coding; SHA-256 rather than keccak because every validator hashes the
+/// whole coded block, about twice its size, and SHA-256 is several times faster here).
+pub type CodingScheme = commonware_coding::ReedSolomon<Sha256>;
+
+/// What consensus votes on: the block digest, the coding root of its shards, the hash of its
+/// consensus context and the coding configuration (100 bytes).
+pub type Commitment = commonware_consensus::types::coding::Commitment<Block, CodingScheme, Sha256>;
+
+/// The consensus context a block is proposed in (round, leader, parent view and commitment);
+/// the block embeds it and its digest binds it.
+pub type BlockContext = Context<Commitment, ed25519::PublicKey>;
+
+/// The coding configuration of the genesis block (it is never coded: every node builds it).
+pub const GENESIS_CODING_CONFIG: commonware_coding::Config = commonware_coding::Config {
+    minimum_shards: std::num::NonZeroU16::MIN,
+    extra_shards: std::num::NonZeroU16::MIN,
+};
+
+/// The parent commitment the genesis block's context names: all zeros, nothing precedes it.
+pub fn zero_commitment() -> Commitment {
+    Commitment::from((
+        Keccak([0u8; 32]),
+        Sha256Digest([0u8; 32]),
+        Sha256Digest([0u8; 32]),
+        GENESIS_CODING_CONFIG,
+    ))
+}
+
+/// The commitment of a block that is not coded (the genesis block, which every node builds
+/// itself): the digest in place of a coding root.
+pub fn uncoded_commitment(block: &Block) -> Commitment {
+    let digest = block.digest();
+    Commitment::from((
+        digest,
+        Sha256Digest(digest.0),
+        commonware_consensus::marshal::coding::types::hash_context::<Sha256, _>(&block.context),
+        GENESIS_CODING_CONFIG,
+    ))
+}
+
+/// A context for blocks built outside consensus (tests, fixtures): round `(epoch, view)`, a
+/// fixed leader and the zero parent commitment one view back.
+#[doc(hidden)]
+pub fn context_at(epoch: u64, view: u64) -> BlockContext {
+    BlockContext {
+        round: Round::new(CwEpoch::new(epoch), CwView::new(view)),
+        leader: ed25519::PrivateKey::from_seed(0).public_key(),
+        parent: (CwView::new(view.saturating_sub(1)), zero_commitment()),
+    }
+}
 
 /// Length of an ed25519 signature on the wire.
 const SIGNATURE_LEN: usize = 64;
@@ -132,7 +201,7 @@ impl BlockLimits {
         // Length prefixes are `u32` varints.
         let prefix = UInt::<u32>::MAX_ENCODE_SIZE;
         let per_tx = 8 + prefix + 1 + SIGNATURE_LEN;
-        (HEADER_LEN + 32 + SUCCESSION_MAX_ENCODE_SIZE + prefix)
+        (HEADER_LEN + 32 + SUCCESSION_MAX_ENCODE_SIZE + BlockContext::MAX_ENCODE_SIZE + prefix)
             .saturating_add(self.max_transactions.saturating_mul(per_tx))
             .saturating_add(self.max_block_payload)
     }
@@ -167,6 +236,7 @@ pub struct Block {
     header: Header,
     parent_digest: Digest,
     succession: Succession,
+    context: BlockContext,
     transactions: Arc<Vec<BlockTransaction>>,
     /// `transactions[i].transaction.hash()`, in block order.
     tx_hashes: Arc<[B256]>,
@@ -183,6 +253,7 @@ impl std::fmt::Debug for Block {
             .field("header", &self.header)
             .field("parent_digest", &self.parent_digest)
             .field("succession", &self.succession)
+            .field("context", &self.context)
             .field("transactions", &self.transactions.len())
             .field("digest", &self.digest)
             .finish_non_exhaustive()
@@ -195,6 +266,7 @@ impl PartialEq for Block {
         self.header == other.header
             && self.parent_digest == other.parent_digest
             && self.succession == other.succession
+            && self.context == other.context
             && self.transactions == other.transactions
     }
 }
@@ -226,8 +298,8 @@ pub struct HeaderFields {
     pub epoch: trestle_light_client::Epoch,
     /// Height (parent + 1).
     pub height: trestle_light_client::Height,
-    /// Consensus view of the proposal.
-    pub view: trestle_light_client::View,
+    /// The consensus context of the proposal (the header's `view` is its view).
+    pub context: BlockContext,
     /// Proposer timestamp (ms since the Unix epoch).
     pub timestamp_ms: u64,
     /// Parent header hash.
@@ -263,14 +335,22 @@ impl Block {
             chain_id: fields.chain_id,
             epoch: fields.epoch,
             height: fields.height,
-            view: fields.view,
+            view: trestle_light_client::View(fields.context.round.view().get()),
             timestamp_ms: fields.timestamp_ms,
             parent: fields.parent,
             payload_root: payload.root(),
             history_root: fields.history_root,
             committee: fields.committee,
         };
-        Self::assemble(header, parent_digest, fields.succession, transactions, tx_hashes, payload)
+        Self::assemble(
+            header,
+            parent_digest,
+            fields.succession,
+            fields.context,
+            transactions,
+            tx_hashes,
+            payload,
+        )
     }
 
     /// Assembles a block from a header as given (no check that `payloadRoot` matches). Only for
@@ -280,26 +360,30 @@ impl Block {
         header: Header,
         parent_digest: Digest,
         succession: Succession,
+        context: BlockContext,
         transactions: Vec<BlockTransaction>,
     ) -> Self {
         let (tx_hashes, payload) = hash_transactions(&transactions, None);
-        Self::assemble(header, parent_digest, succession, transactions, tx_hashes, payload)
+        Self::assemble(header, parent_digest, succession, context, transactions, tx_hashes, payload)
     }
 
     fn assemble(
         header: Header,
         parent_digest: Digest,
         succession: Succession,
+        context: BlockContext,
         transactions: Vec<BlockTransaction>,
         tx_hashes: Arc<[B256]>,
         payload: PayloadTree,
     ) -> Self {
         let header_hash = header.hash();
-        let digest = compute_digest(&header_hash, &parent_digest, &succession, &transactions);
+        let digest =
+            compute_digest(&header_hash, &parent_digest, &succession, &context, &transactions);
         Self {
             header,
             parent_digest,
             succession,
+            context,
             transactions: Arc::new(transactions),
             tx_hashes,
             payload: Arc::new(payload),
@@ -326,6 +410,16 @@ impl Block {
     /// The L1 reference and, at an epoch's last height, the committee after next.
     pub fn succession(&self) -> &Succession {
         &self.succession
+    }
+
+    /// The consensus context the block was proposed in.
+    pub fn consensus_context(&self) -> &BlockContext {
+        &self.context
+    }
+
+    /// `keccak256` of the encoded consensus context (bound by the digest).
+    pub fn context_hash(&self) -> B256 {
+        keccak256(self.context.encode())
     }
 
     /// Transactions in block order, with their authorizations.
@@ -369,15 +463,17 @@ fn compute_digest(
     header_hash: &B256,
     parent_digest: &Digest,
     succession: &Succession,
+    context: &BlockContext,
     transactions: &[BlockTransaction],
 ) -> Digest {
     let auth = authorizations_hash(transactions);
-    let mut buf = Vec::with_capacity(BLOCK_TAG.len() + 128);
+    let mut buf = Vec::with_capacity(BLOCK_TAG.len() + 160);
     buf.extend_from_slice(BLOCK_TAG);
     buf.extend_from_slice(header_hash.as_slice());
     buf.extend_from_slice(&parent_digest.0);
     buf.extend_from_slice(succession.hash().as_slice());
     buf.extend_from_slice(auth.as_slice());
+    buf.extend_from_slice(keccak256(context.encode()).as_slice());
     digest_from_b256(&keccak256(buf))
 }
 
@@ -412,6 +508,7 @@ impl Write for Block {
         buf.put_slice(&self.header.encode());
         self.parent_digest.write(buf);
         self.succession.write(buf);
+        self.context.write(buf);
         self.transactions.as_slice().write(buf);
     }
 }
@@ -421,6 +518,7 @@ impl EncodeSize for Block {
         HEADER_LEN
             + self.parent_digest.encode_size()
             + self.succession.encode_size()
+            + self.context.encode_size()
             + self.transactions.as_slice().encode_size()
     }
 }
@@ -435,6 +533,10 @@ impl Read for Block {
             Header::decode(&raw).map_err(|_| CodecError::Invalid("Block", "header encoding"))?;
         let parent_digest = Digest::read(buf)?;
         let succession = Succession::read(buf)?;
+        let context = BlockContext::read(buf)?;
+        if header.view.get() != context.round.view().get() {
+            return Err(CodecError::Invalid("Block", "header view is not the context's view"));
+        }
         let transactions = Vec::<BlockTransaction>::read_cfg(
             buf,
             &(RangeCfg::from(..=limits.max_transactions), limits.max_payload),
@@ -447,7 +549,15 @@ impl Read for Block {
         if payload.root() != header.payload_root {
             return Err(CodecError::Invalid("Block", "payloadRoot does not match transactions"));
         }
-        Ok(Self::assemble(header, parent_digest, succession, transactions, tx_hashes, payload))
+        Ok(Self::assemble(
+            header,
+            parent_digest,
+            succession,
+            context,
+            transactions,
+            tx_hashes,
+            payload,
+        ))
     }
 }
 
@@ -471,6 +581,14 @@ impl commonware_consensus::Block for Block {
     }
 }
 
+impl CertifiableBlock for Block {
+    type Context = BlockContext;
+
+    fn context(&self) -> BlockContext {
+        self.context.clone()
+    }
+}
+
 impl BoundedBlock for Block {
     fn max_encode_size(codec: &BlockCodec) -> usize {
         codec.limits.max_encoded_size()
@@ -478,219 +596,4 @@ impl BoundedBlock for Block {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use commonware_codec::{Decode as _, Encode as _};
-    use commonware_cryptography::Signer as _;
-    use trestle_light_client::{
-        ChainId, Epoch, Height, View,
-        rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
-    };
-
-    fn fields() -> HeaderFields {
-        HeaderFields {
-            chain_id: ChainId(7),
-            epoch: Epoch(0),
-            height: Height(3),
-            view: View(5),
-            timestamp_ms: 1_000,
-            parent: B256::repeat_byte(1),
-            history_root: B256::repeat_byte(2),
-            committee: B256::repeat_byte(3),
-            succession: Succession::at(L1Reference { number: 17, hash: B256::repeat_byte(6) }),
-        }
-    }
-
-    fn record() -> Arc<CommitteeRecord> {
-        let members = (1..=5u8)
-            .map(|i| CommitteeSeat {
-                consensus_key: B256::repeat_byte(i),
-                light_client_key: *trestle_light_client::SecretKey::from_seed([i; 32]).public_key(),
-                p2p_address: match i % 3 {
-                    0 => None,
-                    1 => Some(format!("10.0.0.{i}:3000").parse().expect("v4")),
-                    _ => Some(format!("[2001:db8::{i}]:3000").parse().expect("v6")),
-                },
-            })
-            .collect();
-        Arc::new(CommitteeRecord::new(members, 8).expect("valid record"))
-    }
-
-    /// A boundary block: [`sample`] carrying the committee after next.
-    fn boundary() -> Block {
-        let block = sample();
-        let succession = Succession { l1: block.succession().l1, next_committee: Some(record()) };
-        Block::from_parts(
-            block.header().clone(),
-            block.parent_digest(),
-            succession,
-            block.transactions().to_vec(),
-        )
-    }
-
-    fn sample() -> Block {
-        let key = ed25519::PrivateKey::from_seed(1);
-        let owned = Transaction::new(Namespace(9), vec![1u8, 2, 3]);
-        let sig = trestle_api::authorization::authorize(&key, &owned);
-        Block::new(
-            fields(),
-            Keccak([4u8; 32]),
-            vec![
-                BlockTransaction::unowned(Transaction::new(Namespace(2), vec![0u8; 10])),
-                BlockTransaction { transaction: owned, authorization: Some(sig) },
-            ],
-        )
-    }
-
-    #[test]
-    fn roundtrip_is_canonical_and_keeps_digest() {
-        for block in [sample(), boundary()] {
-            let bytes = block.encode();
-            assert_eq!(bytes.len(), block.encode_size());
-            let decoded =
-                Block::decode_cfg(bytes.clone(), &BlockCodec::default()).expect("decodes");
-            assert_eq!(decoded, block);
-            assert_eq!(decoded.digest(), block.digest());
-            assert_eq!(decoded.encode(), bytes);
-            assert!(bytes.len() <= BlockLimits::default().max_encoded_size());
-        }
-        assert_ne!(sample().digest(), boundary().digest(), "the digest binds the committee");
-    }
-
-    #[test]
-    fn committee_records_are_checked_when_decoded() {
-        let block = boundary();
-        let bytes = block.encode().to_vec();
-        // Offsets inside the succession: header, parent digest, l1 (40 bytes), tag.
-        let tag = HEADER_LEN + 32 + 40;
-        let limits = BlockCodec::default();
-        let mut unknown_tag = bytes.clone();
-        unknown_tag[tag] = 2;
-        assert!(Block::decode_cfg(unknown_tag, &limits).is_err());
-        // Capacity 4 below the five members.
-        let mut small = bytes.clone();
-        small[tag + 1..tag + 3].copy_from_slice(&4u16.to_be_bytes());
-        assert!(Block::decode_cfg(small, &limits).is_err());
-        // Capacity above the circuit maximum.
-        let mut huge = bytes.clone();
-        huge[tag + 1..tag + 3].copy_from_slice(&u16::MAX.to_be_bytes());
-        assert!(Block::decode_cfg(huge, &limits).is_err());
-        // The second member repeats the first consensus key.
-        let first = tag + 4;
-        let second = first + 32 + 64 + 8; // member 1: Some(v4), 1 + 7 bytes
-        let mut repeated = bytes.clone();
-        let key = repeated[first..first + 32].to_vec();
-        repeated[second..second + 32].copy_from_slice(&key);
-        assert!(Block::decode_cfg(repeated, &limits).is_err());
-        // A light-client key off the curve.
-        let mut off_curve = bytes;
-        off_curve[first + 32 + 63] ^= 1;
-        assert!(Block::decode_cfg(off_curve, &limits).is_err());
-    }
-
-    #[test]
-    fn digest_binds_header_parent_and_authorizations() {
-        let block = sample();
-        let succession = block.succession().clone();
-        let mut other_parent = Block::from_parts(
-            block.header().clone(),
-            Keccak([5u8; 32]),
-            succession.clone(),
-            block.transactions().to_vec(),
-        );
-        assert_ne!(other_parent.digest(), block.digest());
-        let mut txs = block.transactions().to_vec();
-        txs[1].authorization = None;
-        other_parent = Block::from_parts(
-            block.header().clone(),
-            block.parent_digest(),
-            succession.clone(),
-            txs,
-        );
-        assert_ne!(other_parent.digest(), block.digest());
-        let mut header = block.header().clone();
-        header.view = View(6);
-        let other = Block::from_parts(
-            header,
-            block.parent_digest(),
-            succession,
-            block.transactions().to_vec(),
-        );
-        assert_ne!(other.digest(), block.digest());
-        let elsewhere = Succession::at(L1Reference { number: 18, hash: B256::repeat_byte(6) });
-        let other = Block::from_parts(
-            block.header().clone(),
-            block.parent_digest(),
-            elsewhere,
-            block.transactions().to_vec(),
-        );
-        assert_ne!(other.digest(), block.digest(), "the digest binds the L1 reference");
-    }
-
-    #[test]
-    fn decoding_rejects_tampering_and_oversize() {
-        let block = sample();
-        // A transaction swapped under the same header: payloadRoot mismatch.
-        let mut txs = block.transactions().to_vec();
-        txs[0].transaction.payload = vec![9u8; 10].into();
-        let forged = Block::from_parts(
-            block.header().clone(),
-            block.parent_digest(),
-            block.succession().clone(),
-            txs,
-        );
-        assert!(Block::decode_cfg(forged.encode(), &BlockCodec::default()).is_err());
-        // Limits.
-        let tight = BlockLimits { max_transactions: 1, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
-        let tight = BlockLimits { max_payload: 5, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
-        let tight = BlockLimits { max_block_payload: 12, ..BlockLimits::default() };
-        assert!(Block::decode_cfg(block.encode(), &tight.into()).is_err());
-        // Truncation and trailing bytes.
-        let bytes = block.encode();
-        for cut in [0, 1, HEADER_LEN, bytes.len() - 1] {
-            assert!(Block::decode_cfg(bytes.slice(..cut), &BlockCodec::default()).is_err());
-        }
-        let mut long = bytes.to_vec();
-        long.push(0);
-        assert!(Block::decode_cfg(long, &BlockCodec::default()).is_err());
-        // Garbage never panics.
-        for len in [0usize, 10, 300, 400] {
-            let _ = Block::decode_cfg(vec![0xffu8; len], &BlockCodec::default());
-        }
-    }
-
-    /// Random byte flips, truncations and extensions of a valid encoding either fail to decode
-    /// or decode to a block that re-encodes to exactly the input (canonical), never panic.
-    #[test]
-    fn mutated_encodings_fail_or_are_canonical() {
-        let limits = BlockCodec::default();
-        let bytes = boundary().encode().to_vec();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for _ in 0..5_000 {
-            let mut mutated = bytes.clone();
-            match next() % 4 {
-                0 => {
-                    let i = (next() as usize) % mutated.len();
-                    mutated[i] ^= 1 << (next() % 8);
-                }
-                1 => mutated.truncate((next() as usize) % mutated.len()),
-                2 => mutated.extend((0..next() % 8).map(|_| next() as u8)),
-                _ => {
-                    let i = (next() as usize) % mutated.len();
-                    mutated[i] = next() as u8;
-                }
-            }
-            if let Ok(block) = Block::decode_cfg(mutated.clone(), &limits) {
-                assert_eq!(block.encode().to_vec(), mutated, "non-canonical decoding accepted");
-            }
-        }
-    }
-}
+mod tests;
