@@ -1,10 +1,12 @@
-//! Agreement, liveness, partitions, determinism, crash recovery and a Byzantine proposer.
+//! Agreement, liveness, partitions, determinism, crash recovery, a Byzantine proposer, and
+//! availability of erasure-coded blocks with f validators crashed.
 
 use std::{collections::HashMap, time::Duration};
 
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use trestle_light_client::{B256, Height};
 
+use commonware_cryptography::Digestible as _;
 use trestle_api::authorization::authorize;
 use trestle_light_client::Transaction;
 use trestle_node::{BlockTransaction, SubmitError};
@@ -255,4 +257,78 @@ fn agreement_check_fails_without_a_quorum_of_signatures() {
         cluster.wait_for(&context, &[0, 1, 2, 3], 5, Duration::from_secs(120)).await;
         cluster.assert_agreement().await;
     });
+}
+
+/// Digests of validator `i`'s finalized blocks `0..=to`, read back from its archive.
+async fn archived_digests(cluster: &Cluster, i: usize, to: u64) -> Vec<B256> {
+    let mailbox = &cluster.nodes[i].as_ref().expect("running").mailbox;
+    let mut digests = Vec::new();
+    for h in 0..=to {
+        let Some(block) = mailbox.block(Height(h)).await else {
+            panic!("validator {i} does not serve block {h}")
+        };
+        digests.push(B256::from(block.digest().0));
+    }
+    digests
+}
+
+/// Blocks travel as erasure-coded shards (any f + 1 of the n rebuild one). With f of 7
+/// validators crashed (f = 2), the other five still rebuild every block from their shards,
+/// finalize it with its transactions and serve it from their archives; the crashed two,
+/// restarted, catch up from their peers and serve the same blocks.
+#[test]
+fn with_f_validators_crashed_every_block_is_rebuilt_and_served() {
+    for seed in 51..=53 {
+        runner(seed, TIMEOUT).start(|context: deterministic::Context| async move {
+            let mut cluster = Cluster::start(&context, ClusterConfig::new(7, lossy())).await;
+            let all: Vec<usize> = (0..7).collect();
+            cluster.wait_for(&context, &all, 3, Duration::from_secs(60)).await;
+            cluster.crash(5).await;
+            cluster.crash(6).await;
+            // Payloads near the test limit (1 KiB), so that blocks span several shards.
+            let mailboxes: Vec<_> = cluster.running().map(|(_, m)| m.clone()).collect();
+            let mut hashes = Vec::new();
+            for k in 0..20u8 {
+                let payload = vec![k ^ seed as u8; 512 + 25 * usize::from(k)];
+                let mailbox = &mailboxes[usize::from(k) % mailboxes.len()];
+                let hash = submit_held(mailbox, tx(1 + u64::from(k % 3), &payload))
+                    .await
+                    .expect("submission accepted");
+                hashes.push(hash);
+            }
+            let up = [0, 1, 2, 3, 4];
+            let target = cluster.height(0).await + 15;
+            cluster.wait_for(&context, &up, target, Duration::from_secs(300)).await;
+            assert_included_once(&context, &cluster, 0, &hashes).await;
+            let mut tip = u64::MAX;
+            for i in up {
+                tip = tip.min(cluster.height(i).await);
+            }
+            let served = archived_digests(&cluster, 0, tip).await;
+            for i in up {
+                assert_eq!(archived_digests(&cluster, i, tip).await, served, "validator {i}");
+            }
+            // Each running validator rebuilt most blocks from shards (it proposed only some
+            // itself), and no reconstruction failed.
+            let metrics = commonware_runtime::Metrics::encode(&context);
+            let values = |name: &str| -> Vec<f64> {
+                metrics
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && l.contains(name))
+                    .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                    .collect()
+            };
+            let rebuilt = values("shards_blocks_reconstructed_total");
+            assert!(rebuilt.len() >= up.len(), "{rebuilt:?}");
+            assert!(rebuilt.iter().filter(|&&n| n >= 10.0).count() >= up.len(), "{rebuilt:?}");
+            assert!(values("shards_reconstruction_failures_total").iter().all(|&n| n == 0.0));
+            cluster.start_node(&context, 5).await;
+            cluster.start_node(&context, 6).await;
+            cluster.wait_for(&context, &all, tip + 5, Duration::from_secs(300)).await;
+            for i in [5, 6] {
+                assert_eq!(archived_digests(&cluster, i, tip).await, served, "restarted {i}");
+            }
+            cluster.assert_agreement().await;
+        });
+    }
 }
