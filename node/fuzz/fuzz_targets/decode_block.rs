@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
                 block.header().clone(),
                 block.parent_digest(),
                 block.succession().clone(),
+                block.consensus_context().clone(),
                 block.transactions().to_vec(),
             );
             assert_eq!(rebuilt, block);
