@@ -54,6 +54,10 @@ pub struct InitArgs {
     /// if unset: a restarted peer is redialed only after a minute).
     #[arg(long)]
     pub peer_cooldown_ms: Option<u64>,
+    /// Keep full finalized blocks of the last this many heights only (archival if unset: every
+    /// block is kept and served). At least two epochs and 1,024 heights.
+    #[arg(long)]
+    pub retain_heights: Option<u64>,
     /// Where to write the configuration (never overwritten).
     #[arg(long)]
     pub out: PathBuf,
@@ -121,7 +125,7 @@ pub fn init(args: &InitArgs) -> Result<Initialized, InitError> {
     if args.out.exists() {
         return Err(InitError::Exists(args.out.clone()));
     }
-    let (genesis, _) = Genesis::load(&args.genesis)?;
+    let (genesis, resolved) = Genesis::load(&args.genesis)?;
     let keys = ValidatorKeys::load(&args.keys)?;
     let own = keys.genesis_entry().consensus_key.to_ascii_lowercase();
     let slot = genesis.validators.iter().position(|v| v.consensus_key.to_ascii_lowercase() == own);
@@ -170,8 +174,10 @@ pub fn init(args: &InitArgs) -> Result<Initialized, InitError> {
         allow_private_ips: args.allow_private_ips.then_some(true),
         bypass_ip_check: args.bypass_ip_check,
         peer_connection_cooldown_ms: args.peer_cooldown_ms,
+        retain_heights: args.retain_heights,
     };
     config.p2p_options().map_err(|e| InitError::Invalid(e.to_string()))?;
+    config.checked_retention(&resolved).map_err(|e| InitError::Invalid(e.to_string()))?;
     config
         .save(&args.out)
         .map_err(|e| InitError::Write { path: args.out.clone(), reason: e.to_string() })?;

@@ -93,6 +93,7 @@ fn cluster_config(args: &Args) -> ClusterConfig {
         rogue_gossipers: BTreeMap::new(),
         observe: true,
         l1: None,
+        retention: BTreeMap::new(),
     }
 }
 

@@ -23,8 +23,9 @@
 //!
 //! Storage partitions are prefixed with [`EngineConfig::partition_prefix`]: simplex's journal
 //! of each epoch (`{prefix}-simplex-{e}`), marshal's caches and metadata (`{prefix}-marshal-*`) and the two
-//! immutable archives of finalized blocks and finalizations (`{prefix}-blocks-*`,
-//! `{prefix}-finalizations-*`). Restarting with the same prefix resumes from them. The
+//! archives of finalized blocks and finalizations (`{prefix}-blocks-*`,
+//! `{prefix}-finalizations-*`: immutable on an archival node, prunable `*-pruned-*` ones on a
+//! node with a retention, see [`application::retention`]). Restarting with the same prefix resumes from them. The
 //! signatures actor uses its own [`signatures::Config::partition_prefix`].
 
 use std::{
@@ -47,13 +48,19 @@ use commonware_cryptography::{Digestible as _, Signer as _, ed25519};
 use commonware_p2p::{Blocker, Provider, Receiver, Sender, utils::mux};
 use commonware_parallel::Sequential;
 use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
-use commonware_storage::archive::immutable;
+use commonware_storage::{
+    archive::{immutable, prunable},
+    translator::EightCap,
+};
 use rand::CryptoRng;
 use trestle_light_client::Epoch;
 
 use crate::{
     ConsensusApplication, Marshal, MarshalVariant, Scheme,
-    application::{self, Actor as AppActor, FinalizeError, Mailbox},
+    application::{
+        self, Actor as AppActor, FinalizeError, Mailbox,
+        retention::{PRUNE_STEP, RetentionError, check_retention},
+    },
     block::{BlockCodec, BlockLimits, Commitment, uncoded_commitment},
     epochs::{self, EpochSchemes, Peer, PeerSets},
     gossip,
@@ -119,6 +126,9 @@ pub enum EngineError {
     /// A storage archive failed to open.
     #[error("storage: {0}")]
     Storage(#[from] commonware_storage::archive::Error),
+    /// The retention is shorter than restarts and epoch hand-overs read back.
+    #[error(transparent)]
+    Retention(#[from] RetentionError),
     /// The signatures actor could not start.
     #[error(transparent)]
     Signatures(#[from] signatures::Error),
@@ -228,6 +238,32 @@ fn archive_config<C>(
     }
 }
 
+/// The prunable archive `name` (a node with a retention): sections of [`PRUNE_SECTION`]
+/// heights, dropped whole.
+fn prunable_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> prunable::Config<EightCap, C> {
+    prunable::Config {
+        translator: EightCap,
+        metadata_partition: format!("{prefix}-{name}-pruned-metadata"),
+        key_partition: format!("{prefix}-{name}-pruned-key"),
+        key_page_cache: page_cache.clone(),
+        value_partition: format!("{prefix}-{name}-pruned-value"),
+        compression: None,
+        codec_config,
+        items_per_section: PRUNE_SECTION,
+        key_write_buffer: WRITE_BUFFER,
+        value_write_buffer: WRITE_BUFFER,
+        replay_buffer: WRITE_BUFFER,
+    }
+}
+
+/// Heights per section of a prunable archive (the granularity of pruning).
+const PRUNE_SECTION: NonZeroU64 = NonZeroU64::new(PRUNE_STEP).expect("non-zero");
+
 /// Starts a validator: application, marshal (broadcast + backfill), and the epoch orchestrator
 /// (one simplex engine per epoch).
 pub async fn start<E, B, P, S, R>(
@@ -263,6 +299,10 @@ where
     A: ConsensusApplication<E>,
 {
     config.timeouts.validate()?;
+    let retention = config.application.retention;
+    if let Some(heights) = retention {
+        check_retention(heights.get(), config.application.params.epoch_length)?;
+    }
     let fetch_timeout = config.timeouts.fetch_timeout()?;
     let me = config.identity.public_key();
     let prefix = config.partition_prefix.clone();
@@ -346,44 +386,61 @@ where
     let shards_handle = shard_engine.start(channels.broadcast);
 
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    let marshal_config = marshal::Config {
+        provider: schemes.clone(),
+        epocher: epocher.clone(),
+        start: marshal::Start::Genesis(Arc::new(Coded::precomputed(
+            commonware_cryptography::Digested::precomputed(genesis, genesis_digest),
+            genesis_commitment,
+        ))),
+        partition_prefix: format!("{prefix}-marshal"),
+        mailbox_size: config.mailbox_size,
+        view_retention: ViewDelta::new(10),
+        prunable_items_per_section: NonZeroU64::new(10).expect("non-zero"),
+        page_cache: page_cache.clone(),
+        replay_buffer: WRITE_BUFFER,
+        key_write_buffer: WRITE_BUFFER,
+        value_write_buffer: WRITE_BUFFER,
+        block_codec_config: limits.clone(),
+        max_repair: NonZeroUsize::new(16).expect("non-zero"),
+        max_pending_acks: NonZeroUsize::new(16).expect("non-zero"),
+        strategy: Sequential,
+    };
+    // Archival nodes keep finalized blocks and certificates in immutable archives (they never
+    // prune); with a retention they live in prunable ones, under other partition names (the
+    // two layouts do not mix: a data directory is one or the other).
     // Certificates of every epoch are bounded by the circuit capacity, the largest committee.
-    let finalizations = immutable::Archive::init(
-        context.child("finalizations"),
-        archive_config(&prefix, "finalizations", &page_cache, capacity),
-    )
-    .await?;
-    let blocks = immutable::Archive::init(
-        context.child("blocks"),
-        archive_config(&prefix, "blocks", &page_cache, limits.clone()),
-    )
-    .await?;
-    let (marshal_actor, marshal, _floor) = MarshalActor::init(
-        context.child("marshal"),
-        finalizations,
-        blocks,
-        marshal::Config {
-            provider: schemes.clone(),
-            epocher: epocher.clone(),
-            start: marshal::Start::Genesis(Arc::new(Coded::precomputed(
-                commonware_cryptography::Digested::precomputed(genesis, genesis_digest),
-                genesis_commitment,
-            ))),
-            partition_prefix: format!("{prefix}-marshal"),
-            mailbox_size: config.mailbox_size,
-            view_retention: ViewDelta::new(10),
-            prunable_items_per_section: NonZeroU64::new(10).expect("non-zero"),
-            page_cache: page_cache.clone(),
-            replay_buffer: WRITE_BUFFER,
-            key_write_buffer: WRITE_BUFFER,
-            value_write_buffer: WRITE_BUFFER,
-            block_codec_config: limits,
-            max_repair: NonZeroUsize::new(16).expect("non-zero"),
-            max_pending_acks: NonZeroUsize::new(16).expect("non-zero"),
-            strategy: Sequential,
-        },
-    )
-    .await;
-    let marshal_handle = marshal_actor.start(application.clone(), shards.clone(), resolver);
+    let (marshal, marshal_handle) = if retention.is_none() {
+        let finalizations = immutable::Archive::init(
+            context.child("finalizations"),
+            archive_config(&prefix, "finalizations", &page_cache, capacity),
+        )
+        .await?;
+        let blocks = immutable::Archive::init(
+            context.child("blocks"),
+            archive_config(&prefix, "blocks", &page_cache, limits),
+        )
+        .await?;
+        let (actor, marshal, _floor) =
+            MarshalActor::init(context.child("marshal"), finalizations, blocks, marshal_config)
+                .await;
+        (marshal, actor.start(application.clone(), shards.clone(), resolver))
+    } else {
+        let finalizations = prunable::Archive::init(
+            context.child("finalizations"),
+            prunable_config(&prefix, "finalizations", &page_cache, capacity),
+        )
+        .await?;
+        let blocks = prunable::Archive::init(
+            context.child("blocks"),
+            prunable_config(&prefix, "blocks", &page_cache, limits),
+        )
+        .await?;
+        let (actor, marshal, _floor) =
+            MarshalActor::init(context.child("marshal"), finalizations, blocks, marshal_config)
+                .await;
+        (marshal, actor.start(application.clone(), shards.clone(), resolver))
+    };
     let application_task = app.start(marshal.clone());
     let mut handles =
         vec![gossip.start(application.clone(), channels.mempool, config.blocker.clone())];

@@ -4,7 +4,10 @@
 //! map), used alike by the validator process ([`service`](crate::service)), the test harnesses
 //! (`testing`, feature `test-utils`) and the benchmarks.
 
-use std::{num::NonZeroUsize, sync::Arc};
+use std::{
+    num::{NonZeroU64, NonZeroUsize},
+    sync::Arc,
+};
 
 use commonware_cryptography::Signer as _;
 use trestle_api::{CommitteeInfo, ResolvedGenesis, ValidatorKeys};
@@ -55,6 +58,9 @@ pub struct Validator {
     pub l1: L1View,
     /// Nodes outside the committees to accept and serve (secondary p2p peers of every epoch).
     pub followers: Vec<Peer>,
+    /// Keep full finalized blocks of the last this many heights only (`None`: archival; see
+    /// [`crate::application::retention`]).
+    pub retention: Option<NonZeroU64>,
     slot: Option<u32>,
 }
 
@@ -84,6 +90,7 @@ impl Validator {
             submission_queue: 1_024,
             l1: L1View::new(first_l1, DEFAULT_RETAIN),
             followers: Vec::new(),
+            retention: None,
             slot,
         })
     }
@@ -108,6 +115,7 @@ impl Validator {
         };
         config.submission_queue = self.submission_queue;
         config.l1 = self.l1.clone();
+        config.retention = self.retention;
         config
     }
 

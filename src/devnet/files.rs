@@ -310,6 +310,7 @@ fn create(
             allow_private_ips: None,
             bypass_ip_check: false,
             peer_connection_cooldown_ms: None,
+            retain_heights: None,
         };
         config.save(&home.join("node.toml"))?;
     }

@@ -21,6 +21,7 @@ use super::{
     index::IndexJournal,
     ingress::{Lookup, Message, RecordNamespace, Status, Submission},
     metrics::Metrics,
+    retention::Pruner,
     state::{Applied, FinalizeError, State},
 };
 use crate::Marshal;
@@ -35,6 +36,7 @@ pub struct Actor<E: Spawner + Clock + RuntimeMetrics + Storage> {
     state: State,
     evidence_partition: Option<String>,
     index_partition: Option<String>,
+    pruner: Option<Pruner>,
 }
 
 impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
@@ -52,6 +54,7 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
         );
         let evidence_partition = config.evidence_partition.clone();
         let index_partition = config.index_partition.clone();
+        let pruner = config.retention.map(Pruner::new);
         let mut state = State::new(config);
         state.metrics = Some(Metrics::register(&context));
         let actor = Self {
@@ -62,6 +65,7 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
             state,
             evidence_partition,
             index_partition,
+            pruner,
         };
         (actor, mailbox)
     }
@@ -78,9 +82,11 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
             state,
             evidence_partition,
             index_partition,
+            pruner,
         } = self;
         let _ = shared.set(marshal.clone());
-        let partitions = Partitions { evidence: evidence_partition, index: index_partition };
+        let partitions =
+            Partitions { evidence: evidence_partition, index: index_partition, pruner };
         context.spawn(move |context| run(context, state, control, submissions, marshal, partitions))
     }
 }
@@ -89,6 +95,8 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
 struct Partitions {
     evidence: Option<String>,
     index: Option<String>,
+    /// Prunes marshal's old blocks (`None`: archival).
+    pruner: Option<Pruner>,
 }
 
 async fn run<E: Clock + Storage + RuntimeMetrics>(
@@ -125,6 +133,11 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
         Some(partition) => restore(&context, partition, &mut state, &marshal).await,
         None => None,
     };
+    let mut pruner = partitions.pruner;
+    if pruner.is_some() && index.is_none() {
+        warn!("retention needs the finalized index, which is unavailable: keeping every block");
+        pruner = None;
+    }
     let mut last_index_sync = context.current();
     let restored = state.finalized_height().get();
     let replayed = match state.recover(&marshal).await {
@@ -158,6 +171,13 @@ async fn run<E: Clock + Storage + RuntimeMetrics>(
         let sync = now.duration_since(last_index_sync).unwrap_or_default() >= INDEX_SYNC_INTERVAL;
         if write_index(&mut index, &mut state, sync).await {
             last_index_sync = now;
+        }
+        // Only while the index is written: without it the next start replays from marshal.
+        if let (Some(pruning), Some(_)) = (&mut pruner, &index)
+            && let Some(below) = pruning.next(state.finalized_height().get())
+        {
+            debug!(below, "pruning finalized blocks and certificates");
+            marshal.prune(CwHeight::new(below));
         }
         if !state.unsaved.is_empty() {
             let unsaved = std::mem::take(&mut state.unsaved);

@@ -1,6 +1,6 @@
 //! Configuration of the application actor.
 
-use std::time::Duration;
+use std::{num::NonZeroU64, time::Duration};
 
 use commonware_utils::channel::mpsc;
 
@@ -40,6 +40,10 @@ pub struct Config {
     /// The node's memory of the transactions it hashed (shared with its block decoders, which
     /// then need not hash them again); `None` remembers nothing.
     pub known: Option<KnownTransactions>,
+    /// Keep marshal's finalized blocks and certificates of the last this many heights only
+    /// ([`super::retention`]; checked with [`super::retention::check_retention`]); `None`:
+    /// archival, keep everything.
+    pub retention: Option<NonZeroU64>,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
             evidence_partition: None,
             index_partition: None,
             known: None,
+            retention: None,
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod index;
 mod ingress;
 mod metrics;
 pub mod records;
+pub mod retention;
 mod state;
 
 pub use actor::Actor;

@@ -9,7 +9,7 @@ use commonware_consensus::{
     simplex::{self, elector::RoundRobin},
     types::{Epoch as CwEpoch, Epocher as _, FixedEpocher, Height as CwHeight, ViewDelta},
 };
-use commonware_cryptography::{Committable as _, Digestible as _, ed25519};
+use commonware_cryptography::{Committable as _, ed25519};
 use commonware_macros::select;
 use commonware_p2p::{
     Blocker, Receiver, Sender,
@@ -101,13 +101,13 @@ where
     let mut subchannels = Subchannels { votes, certificates, resolver };
 
     // The finalized blocks up to marshal's processed height are the application's replay of
-    // an earlier run: they register committees and floors but start no engine (a height
+    // an earlier run: they register committees but start no engine (a height
     // acknowledged since is still in the stream, so reading late only skips more replay).
     let processed = marshal.get_processed().await.map_or(0, |p| p.height().get());
     let mut orchestrator = Orchestrator {
         processed,
         epocher: FixedEpocher::new(config.epoch_length),
-        floors: BTreeMap::from([(0, config.genesis_commitment)]),
+        floors: BTreeMap::new(),
         config,
         schemes,
         wrapper,
@@ -165,8 +165,8 @@ where
     wrapper: Wrapper<E, A>,
     marshal: Marshal,
     epocher: FixedEpocher,
-    /// The floor (view-0 genesis) of each epoch: the commitment of the previous epoch's last
-    /// block.
+    /// The floors (view-0 genesis) looked up so far: the commitment of the previous epoch's
+    /// last block (the genesis block's for epoch 0).
     floors: BTreeMap<u64, Commitment>,
     current: Option<Current>,
     /// When we last asked for our epoch's end because peers are ahead.
@@ -194,15 +194,6 @@ where
             let member = self.schemes.insert(decided, next)?;
             debug!(epoch = decided.get(), member, "committee decided");
         }
-        if epoch::is_last(height, self.config.epoch_length) {
-            // Simplex's floor is what it voted on: the block's commitment, which marshal
-            // archived with the block before delivering it.
-            let block = self.marshal.get_block(CwHeight::new(height.get())).await;
-            let Some(block) = block.filter(|b| b.digest() == finalized.digest) else {
-                return Err(EpochError::NoFloor(epoch.get() + 1));
-            };
-            self.floors.insert(epoch.get() + 1, block.commitment());
-        }
         if height.get() < self.processed {
             return Ok(());
         }
@@ -214,6 +205,27 @@ where
         Ok(())
     }
 
+    /// The floor of `epoch`: what simplex voted on for the previous epoch's last block, its
+    /// commitment, which marshal archived with the block (looked up when the epoch starts, so
+    /// a restart reads one block, and a node that prunes old blocks never needs an old one).
+    async fn floor(&mut self, epoch: Epoch) -> Result<Commitment, EpochError> {
+        if epoch.get() == 0 {
+            return Ok(self.config.genesis_commitment);
+        }
+        if let Some(floor) = self.floors.get(&epoch.get()) {
+            return Ok(*floor);
+        }
+        let last = self.epocher.last(CwEpoch::new(epoch.get() - 1));
+        let block = match last {
+            Some(height) => self.marshal.get_block(height).await,
+            None => None,
+        };
+        let Some(block) = block else { return Err(EpochError::NoFloor(epoch.get())) };
+        self.floors.retain(|&e, _| e + 1 >= epoch.get());
+        self.floors.insert(epoch.get(), block.commitment());
+        Ok(block.commitment())
+    }
+
     /// Stops the current engine and starts the one of `epoch`.
     async fn enter<S: Sender<PublicKey = ed25519::PublicKey>>(
         &mut self,
@@ -222,7 +234,7 @@ where
         subchannels: &mut Subchannels<S>,
     ) -> Result<(), EpochError> {
         let scheme = self.schemes.get(epoch).ok_or(EpochError::Undecided(epoch.get()))?;
-        let floor = *self.floors.get(&epoch.get()).ok_or(EpochError::NoFloor(epoch.get()))?;
+        let floor = self.floor(epoch).await?;
         if let Some(previous) = self.current.take() {
             previous.handle.abort();
         }

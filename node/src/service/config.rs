@@ -6,6 +6,7 @@
 
 use std::{
     net::SocketAddr,
+    num::NonZeroU64,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -20,7 +21,7 @@ use trestle_api::{
 use commonware_p2p::Address;
 
 use super::network::{P2pOptions, P2pProfile, peer_address};
-use crate::{mempool::MempoolConfig, timeouts::Timeouts};
+use crate::{application::retention::check_retention, mempool::MempoolConfig, timeouts::Timeouts};
 
 /// Why a validator's configuration, genesis or key file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +177,12 @@ pub struct NodeConfig {
     /// [`MAX_PEER_COOLDOWN_MS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_connection_cooldown_ms: Option<u64>,
+    /// Keep full finalized blocks (and their certificates) of the last this many heights only;
+    /// unset: archival, keep everything. At least two epochs and 1,024 heights
+    /// ([`crate::application::retention`]). Choose it before the node's first start: the two
+    /// layouts do not share a data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_heights: Option<u64>,
 }
 
 /// Least `peer_connection_cooldown_ms`: a peer that keeps dropping is redialed at most 10
@@ -229,6 +236,19 @@ impl NodeConfig {
             peers.push((key, address));
         }
         Ok(peers)
+    }
+
+    /// The retention, checked against the genesis's epoch length (`None`: archival).
+    pub fn checked_retention(
+        &self,
+        genesis: &ResolvedGenesis,
+    ) -> Result<Option<NonZeroU64>, ConfigError> {
+        self.retain_heights
+            .map(|heights| {
+                check_retention(heights, genesis.epoch_length)
+                    .map_err(|e| ConfigError::Invalid(format!("retain_heights: {e}")))
+            })
+            .transpose()
     }
 
     /// The p2p options, checked.
@@ -304,6 +324,7 @@ mod tests {
             mempool: MempoolSettings::default(),
             p2p_profile: P2pProfile::default(),
             peer_connection_cooldown_ms: None,
+            retain_heights: None,
             allow_private_ips: None,
             bypass_ip_check: false,
         }
@@ -320,6 +341,21 @@ mod tests {
         assert_eq!(loaded.genesis, dir.path().join("v0").join("../genesis.json"));
         std::fs::write(&path, "p2p = 12").expect("write");
         assert!(matches!(NodeConfig::load(&path), Err(ConfigError::File(FileError::Parse { .. }))));
+    }
+
+    #[test]
+    fn the_retention_is_checked_against_the_epoch_length() {
+        let network = TestGenesis { epoch_length: Some(1_000), ..TestGenesis::new(4) }.build();
+        let mut node = config(Vec::new());
+        assert_eq!(node.checked_retention(&network.genesis).expect("archival"), None);
+        node.retain_heights = Some(2_000);
+        let kept = node.checked_retention(&network.genesis).expect("two epochs");
+        assert_eq!(kept.map(|r| r.get()), Some(2_000));
+        for heights in [0, 1_023, 1_999] {
+            node.retain_heights = Some(heights);
+            let refused = node.checked_retention(&network.genesis).expect_err("too short");
+            assert!(refused.to_string().contains("retain_heights"), "{refused}");
+        }
     }
 
     #[test]

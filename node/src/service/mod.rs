@@ -93,6 +93,7 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
     config.checked_l1(&genesis)?;
     config.checked_timeouts(&genesis)?;
     config.p2p_options()?;
+    config.checked_retention(&genesis)?;
     Ok(Prepared { config, genesis, keys })
 }
 
@@ -114,6 +115,7 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         );
         let mut validator = Validator::new(genesis.clone(), keys, PARTITION_PREFIX)?;
         validator.timeouts = config.checked_timeouts(&genesis)?;
+        validator.retention = config.checked_retention(&genesis)?;
         validator.mempool = MempoolConfig {
             max_transactions: config.mempool.max_transactions,
             max_bytes: config.mempool.max_bytes,

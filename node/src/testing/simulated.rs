@@ -94,6 +94,9 @@ pub struct ClusterConfig {
     pub observe: bool,
     /// The L1 every node follows (a network whose genesis names a stake table needs one).
     pub l1: Option<ScriptedL1>,
+    /// Validators that keep only the last this many heights of full blocks (the others are
+    /// archival).
+    pub retention: BTreeMap<usize, std::num::NonZeroU64>,
 }
 
 impl ClusterConfig {
@@ -113,6 +116,7 @@ impl ClusterConfig {
             rogue_gossipers: BTreeMap::new(),
             observe: false,
             l1: None,
+            retention: BTreeMap::new(),
         }
     }
 }
@@ -241,6 +245,7 @@ impl Cluster {
         validator.mempool = self.config.mempool.clone();
         validator.submission_queue = self.config.submission_queue;
         validator.followers = self.config.network.followers();
+        validator.retention = self.config.retention.get(&i).copied();
         let me = validator.keys.consensus.public_key();
         let control = self.oracle.control(me.clone());
         let quota = self.config.quota;

@@ -6,8 +6,10 @@
 mod common;
 mod epochs;
 mod gossip;
+mod names;
 mod records;
 mod restart;
+mod retention;
 mod rotation;
 mod rpc;
 mod signatures;
