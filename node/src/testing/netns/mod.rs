@@ -6,8 +6,8 @@
 //! teardown; read it first) and the relays from [`relay`]. [`NetnsNetwork`] takes a network
 //! through the operator flow an operator would follow on separate machines, with the `trestle`
 //! binary it is given: `keygen --p2p-address` per host (its WAN address), `genesis create` from
-//! the entries, `node init` per host (the production p2p profile, private addresses allowed),
-//! then `node run` inside the host's namespace. A test drives it over JSON-RPC at each host's
+//! the entries, `node init` per host (the production p2p profile, private addresses allowed, and
+//! a redial cooldown of [`PEER_COOLDOWN_MS`] instead of the profile's minute), then `node run` inside the host's namespace. A test drives it over JSON-RPC at each host's
 //! own address, cuts hosts off ([`partition`](NetnsNetwork::partition)), and kills and restarts
 //! processes. Dropping it kills every process and deletes every namespace and link it made,
 //! also when a test panics; `scripts/netns sweep` removes what a killed test run left.
@@ -15,6 +15,13 @@
 //! Needs root and iproute2's `ip` (CI runs as root); packet loss also needs nftables' `nft`.
 
 pub mod relay;
+
+/// The hosts' `peer_connection_cooldown_ms`. With the production profile's minute, a link lost to
+/// a partition or to two dials crossing stays down for 60–90 s; with coded dissemination a member
+/// that has no link to a leader never receives its shard, so it cannot vote for that leader's
+/// proposals, and with one validator of four down as well the leaders at either end of the lost
+/// link no longer get a quorum. Operators shorten it the same way (`node init --peer-cooldown-ms`).
+pub const PEER_COOLDOWN_MS: u64 = 1_000;
 
 use std::{
     fs,
@@ -236,6 +243,7 @@ impl NetnsNetwork {
             let home = options.dir.join(format!("node{i}"));
             let mut init = Command::new(&options.exe);
             init.args(["node", "init", "--allow-private-ips"]);
+            init.args(["--peer-cooldown-ms", &PEER_COOLDOWN_MS.to_string()]);
             init.arg("--genesis").arg(options.dir.join("genesis.json"));
             init.arg("--keys").arg(home.join("keys.toml"));
             init.arg("--rpc").arg(SocketAddr::from((hosts.host_ip(i), RPC_PORT)).to_string());
@@ -243,6 +251,13 @@ impl NetnsNetwork {
             init.arg(SocketAddr::from((hosts.host_ip(i), METRICS_PORT)).to_string());
             init.arg("--out").arg(home.join("node.toml"));
             run(init)?;
+            // TRESTLE_NETNS_LOG_LEVEL=debug: more verbose validators, to diagnose a failure.
+            if let Ok(level) = std::env::var("TRESTLE_NETNS_LOG_LEVEL") {
+                let path = home.join("node.toml");
+                let text = std::fs::read_to_string(&path).map_err(io("node.toml"))?;
+                let text = text.replace("log_level = \"info\"", &format!("log_level = {level:?}"));
+                std::fs::write(&path, text).map_err(io("node.toml"))?;
+            }
         }
         let routes = (0..n)
             .map(|k| Route {
