@@ -304,14 +304,17 @@ fn vectors(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `trestle submit`: posts the transaction through the node's binary ingress path
+/// (`trestle_api::binary`), then, with `wait`, polls `trestle_txProof` over JSON-RPC.
 fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::Result<()> {
     use jsonrpsee::http_client::HttpClientBuilder;
-    use trestle_api::{SubmitRequest, TrestleApiClient as _};
+    use trestle_api::{SubmitRequest, TrestleApiClient as _, binary::BinaryClient, codes};
     let digits = data.strip_prefix("0x").context("--data must be 0x-prefixed hex")?;
     let payload = hex::decode(digits).context("--data is not hex")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let client = HttpClientBuilder::default().build(rpc).context("--rpc")?;
+        let binary = BinaryClient::new(rpc, trestle_api::client::DEFAULT_REQUEST_TIMEOUT)
+            .context("--rpc")?;
         let request = SubmitRequest { namespace, payload: payload.into(), authorization: None };
         // NOT_REPLICATED: admitted, but no peer said it holds it yet; resubmitting forwards it
         // again and is answered DUPLICATE once a peer does.
@@ -319,23 +322,19 @@ fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::R
         let mut attempts = 0;
         let hash = loop {
             attempts += 1;
-            match client.submit(request.clone()).await {
-                Ok(hash) => break hash,
-                Err(jsonrpsee::core::client::Error::Call(e))
-                    if e.code() == trestle_api::codes::NOT_REPLICATED && attempts < 5 =>
-                {
+            let outcome = binary
+                .submit(request.clone())
+                .await
+                .context("the validator did not take the transaction")?;
+            match outcome.error {
+                None => break outcome.hash,
+                Some(e) if e.code == codes::NOT_REPLICATED && attempts < 5 => {
                     not_replicated = true;
                 }
-                Err(jsonrpsee::core::client::Error::Call(e))
-                    if not_replicated && e.code() == trestle_api::codes::DUPLICATE =>
-                {
-                    break trestle_light_client::Transaction::new(
-                        trestle_light_client::Namespace(namespace),
-                        request.payload.to_vec(),
-                    )
-                    .hash();
+                Some(e) if not_replicated && e.code == codes::DUPLICATE => break outcome.hash,
+                Some(e) => {
+                    bail!("the validator refused the transaction: {} (code {})", e.message, e.code)
                 }
-                Err(e) => return Err(e).context("the validator refused the transaction"),
             }
         };
         #[allow(clippy::print_stdout)]
@@ -343,6 +342,7 @@ fn submit(rpc: &str, namespace: u64, data: &str, wait: Option<u64>) -> anyhow::R
             println!("{hash}");
         }
         let Some(seconds) = wait else { return Ok(()) };
+        let client = HttpClientBuilder::default().build(rpc).context("--rpc")?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
         loop {
             if let Some(inclusion) = client.tx_proof(hash).await? {

@@ -3,6 +3,8 @@
 //! # Modules
 //!
 //! * [`types`]: the JSON shapes of parameters and results;
+//! * [`binary`]: the binary ingress path, a batch of transactions as raw bytes (its client
+//!   `BinaryClient` with the feature `client`);
 //! * [`codes`]: the error codes of rejected requests;
 //! * `rpc` (features `server` / `client`): the `#[rpc]` traits;
 //! * `client` (feature `client`): building a client and the fetch helpers;
@@ -13,6 +15,7 @@
 //! * `signal` (feature `signal`): how a trestle process is asked to stop.
 
 pub mod authorization;
+pub mod binary;
 pub mod codes;
 pub mod files;
 pub mod genesis;

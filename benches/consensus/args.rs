@@ -140,6 +140,10 @@ pub(crate) struct Args {
     /// `trestle_submitBatch`, at most 1,024).
     #[arg(long, default_value_t = 1)]
     pub(crate) batch: usize,
+    /// Loopback throughput: post every request (batches of `--batch`, 1 included) as raw bytes
+    /// through the binary ingress path (`POST /v1/submitBatch`) instead of JSON-RPC.
+    #[arg(long)]
+    pub(crate) binary: bool,
     /// Simulated mode: heights per epoch (one simplex engine per epoch, handing over at each
     /// epoch's last block); absent for one endless epoch.
     #[arg(long)]
@@ -215,6 +219,10 @@ impl Args {
             (1..=trestle_api::MAX_SUBMIT_BATCH).contains(&self.batch),
             "batch must be 1 to {}",
             trestle_api::MAX_SUBMIT_BATCH
+        );
+        anyhow::ensure!(
+            !self.binary || (self.mode == Mode::Loopback && self.scenario == Scenario::Throughput),
+            "--binary is for the loopback throughput scenario"
         );
         anyhow::ensure!(
             self.scenario != Scenario::Chaos || (self.mode == Mode::Loopback && self.rate > 0),

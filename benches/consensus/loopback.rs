@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde_json::{Value, json};
 use trestle::devnet::{self, DevnetFile};
-use trestle_api::{SubmitRequest, TrestleApiClient as _};
+use trestle_api::{SubmitOutcome, SubmitRequest, TrestleApiClient as _, binary::BinaryClient};
 
 use crate::{
     args::{Args, Scenario},
@@ -241,48 +241,46 @@ struct Counters {
     rejected: AtomicU64,
 }
 
-/// Keeps submitting distinct transactions from `counter` on to `client` until `end`, `batch` per
-/// request (`trestle_submitBatch` above 1), backing off 20 ms after a refusal.
+/// Where a throughput submitter posts: JSON-RPC, or the binary ingress path (`--binary`).
+#[derive(Clone)]
+enum Ingress {
+    Json(HttpClient),
+    Binary(BinaryClient),
+}
+
+impl Ingress {
+    /// Posts a batch: `trestle_submitBatch`, or one binary request.
+    async fn submit_batch(&self, requests: Vec<SubmitRequest>) -> Result<Vec<SubmitOutcome>, ()> {
+        match self {
+            Self::Json(client) => client.submit_batch(requests).await.map_err(|_| ()),
+            Self::Binary(client) => client.submit_batch(&requests).await.map_err(|_| ()),
+        }
+    }
+}
+
+/// Keeps submitting distinct transactions from `counter` on to `ingress` until `end`, `batch`
+/// per request (`trestle_submitBatch` above 1; always a batch over the binary path), backing off
+/// 20 ms after a refusal.
 async fn submitter(
-    client: HttpClient,
+    ingress: Ingress,
     mut counter: u64,
     (tx_bytes, batch): (usize, usize),
     end: Instant,
     counters: Arc<Counters>,
 ) {
     while Instant::now() < end {
-        if batch > 1 {
-            let requests =
-                (counter..counter + batch as u64).map(|c| request(c, tx_bytes)).collect();
-            counter += batch as u64;
-            let mut refused = false;
-            match client.submit_batch(requests).await {
-                Ok(outcomes) => {
-                    for outcome in outcomes {
-                        let code = outcome.error.as_ref().map(|e| e.code);
-                        match code {
-                            None => counters.accepted.fetch_add(1, Ordering::Relaxed),
-                            Some(trestle_api::codes::MEMPOOL_FULL) => {
-                                refused = true;
-                                counters.full.fetch_add(1, Ordering::Relaxed)
-                            }
-                            Some(_) => {
-                                refused = true;
-                                counters.rejected.fetch_add(1, Ordering::Relaxed)
-                            }
-                        };
-                    }
+        let client = match &ingress {
+            Ingress::Json(client) if batch == 1 => client,
+            _ => {
+                let requests =
+                    (counter..counter + batch as u64).map(|c| request(c, tx_bytes)).collect();
+                counter += batch as u64;
+                if submit_batch(&ingress, requests, &counters).await {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                Err(_) => {
-                    refused = true;
-                    counters.rejected.fetch_add(batch as u64, Ordering::Relaxed);
-                }
+                continue;
             }
-            if refused {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            continue;
-        }
+        };
         match client.submit(request(counter, tx_bytes)).await {
             Ok(_) => {
                 counters.accepted.fetch_add(1, Ordering::Relaxed);
@@ -303,6 +301,39 @@ async fn submitter(
     }
 }
 
+/// Posts one batch and counts its outcomes; returns whether anything was refused.
+async fn submit_batch(
+    ingress: &Ingress,
+    requests: Vec<SubmitRequest>,
+    counters: &Counters,
+) -> bool {
+    let batch = requests.len() as u64;
+    let mut refused = false;
+    match ingress.submit_batch(requests).await {
+        Ok(outcomes) => {
+            for outcome in outcomes {
+                let code = outcome.error.as_ref().map(|e| e.code);
+                match code {
+                    None => counters.accepted.fetch_add(1, Ordering::Relaxed),
+                    Some(trestle_api::codes::MEMPOOL_FULL) => {
+                        refused = true;
+                        counters.full.fetch_add(1, Ordering::Relaxed)
+                    }
+                    Some(_) => {
+                        refused = true;
+                        counters.rejected.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        }
+        Err(()) => {
+            refused = true;
+            counters.rejected.fetch_add(batch, Ordering::Relaxed);
+        }
+    }
+    refused
+}
+
 /// `--submitters` tasks per validator keep submitting distinct `--tx-bytes` payloads to it for
 /// `--seconds`, backing off 20 ms whenever its mempool is full; finalized payload is read from
 /// validator 0's `finalized_bytes` counter (or, failing that, summed from its blocks).
@@ -320,11 +351,19 @@ async fn throughput(
     let counters = Arc::new(Counters::default());
     let mut tasks = Vec::new();
     for (v, client) in clients.iter().enumerate() {
+        let ingress = if args.binary {
+            let url = &file.validators[v].rpc_url;
+            let binary = BinaryClient::new(url, Duration::from_secs(10))
+                .with_context(|| format!("binary client for {url}"))?;
+            Ingress::Binary(binary)
+        } else {
+            Ingress::Json(client.clone())
+        };
         for k in 0..args.submitters {
             // Disjoint counter ranges per submitter keep every transaction distinct.
             let counter = ((v * args.submitters + k) as u64) << 40;
             tasks.push(tokio::spawn(submitter(
-                client.clone(),
+                ingress.clone(),
                 counter,
                 (args.tx_bytes, args.batch),
                 end,
@@ -363,6 +402,7 @@ async fn throughput(
         "window_s": round(window_s, 2),
         "submitters_per_validator": args.submitters,
         "batch": args.batch,
+        "ingress": if args.binary { "binary" } else { "json-rpc" },
         "txs_submitted": counters.accepted.load(Ordering::Relaxed),
         "txs_finalized": txs,
         "submit_full": counters.full.load(Ordering::Relaxed),

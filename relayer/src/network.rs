@@ -7,6 +7,9 @@
 //! an answer, even an error answer (a malformed transaction, an unknown height), is the network
 //! speaking and is returned as it is: another validator would say the same. Every request the
 //! relayer makes goes through [`Network::call`], so one dead validator stops no role.
+//!
+//! Submissions go through each validator's binary ingress path ([`trestle_api::binary`]: raw
+//! bytes, no hex JSON) with the same failover; everything else is JSON-RPC.
 
 use std::{
     future::Future,
@@ -21,7 +24,8 @@ use alloy_primitives::{B256, Bytes};
 use jsonrpsee::core::client::Error as ClientError;
 use tracing::warn;
 use trestle_api::{
-    SubmitRequest, TrestleApiClient as _,
+    SubmitFailure, SubmitRequest, TrestleApiClient as _,
+    binary::{BinaryClient, BinaryClientError},
     client::{ConnectError, FetchError, HttpClient, connect},
     codes,
 };
@@ -38,6 +42,13 @@ pub enum NetworkError {
     /// The request failed (transport, timeout, or an error answer).
     #[error("network rpc: {0}")]
     Rpc(#[from] ClientError),
+    /// A submission through the binary ingress path got no outcome (transport, timeout, a
+    /// refusal of the whole request, an unexpected answer).
+    #[error("network submission: {0}")]
+    Binary(#[from] BinaryClientError),
+    /// The network refused a submission (the code `trestle_submit` answers, and its message).
+    #[error("the network refused the transaction: {} ({})", .0.message, .0.code)]
+    Refused(SubmitFailure),
     /// No endpoint was configured.
     #[error("network: no endpoint configured")]
     NoEndpoint,
@@ -56,6 +67,12 @@ impl TransportFailure for ClientError {
     }
 }
 
+impl TransportFailure for BinaryClientError {
+    fn is_transport_failure(&self) -> bool {
+        BinaryClientError::is_transport_failure(self)
+    }
+}
+
 impl TransportFailure for FetchError {
     fn is_transport_failure(&self) -> bool {
         matches!(self, Self::Rpc(e) if e.is_transport_failure())
@@ -64,7 +81,11 @@ impl TransportFailure for FetchError {
 
 impl TransportFailure for NetworkError {
     fn is_transport_failure(&self) -> bool {
-        matches!(self, Self::Rpc(e) if e.is_transport_failure())
+        match self {
+            Self::Rpc(e) => e.is_transport_failure(),
+            Self::Binary(e) => e.is_transport_failure(),
+            Self::Client(_) | Self::Refused(_) | Self::NoEndpoint => false,
+        }
     }
 }
 
@@ -83,6 +104,8 @@ pub enum Submitted {
 struct Endpoint {
     url: String,
     client: HttpClient,
+    /// The same validator's binary ingress path (submissions).
+    binary: BinaryClient,
 }
 
 /// Clients of the configured validators' JSON-RPC APIs, with failover (cheap to clone; clones
@@ -104,7 +127,11 @@ impl Network {
             .iter()
             .map(|url| {
                 let url = url.as_ref();
-                Ok(Endpoint { url: url.to_owned(), client: connect(url, REQUEST_TIMEOUT)? })
+                Ok(Endpoint {
+                    url: url.to_owned(),
+                    client: connect(url, REQUEST_TIMEOUT)?,
+                    binary: BinaryClient::new(url, REQUEST_TIMEOUT)?,
+                })
             })
             .collect::<Result<Vec<_>, NetworkError>>()?;
         Ok(Self { endpoints: endpoints.into(), current: Arc::new(AtomicUsize::new(0)) })
@@ -162,13 +189,28 @@ impl Network {
         Fut: Future<Output = Result<T, E>>,
         E: TransportFailure + std::fmt::Display,
     {
+        self.call_with(|endpoint| endpoint.client.clone(), request).await
+    }
+
+    /// [`Network::call`] with the client `pick` takes from each endpoint (its JSON-RPC or its
+    /// binary ingress client).
+    async fn call_with<C, T, E, F, Fut>(
+        &self,
+        pick: impl Fn(&Endpoint) -> C,
+        request: F,
+    ) -> Result<T, E>
+    where
+        F: Fn(C) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: TransportFailure + std::fmt::Display,
+    {
         let count = self.endpoints.len();
         let start = self.current.load(Ordering::Relaxed) % count;
         let mut attempt = 0;
         loop {
             let index = (start + attempt) % count;
             let endpoint = &self.endpoints[index];
-            match request(endpoint.client.clone()).await {
+            match request(pick(endpoint)).await {
                 Err(e) if e.is_transport_failure() => {
                     if attempt + 1 >= count {
                         return Err(e);
@@ -191,10 +233,11 @@ impl Network {
     }
 
     /// Submits the transaction (`namespace`, `payload`) with the namespace owner's
-    /// `authorization` of it; `hash` is its transaction hash.
+    /// `authorization` of it, through the binary ingress path; `hash` is its transaction hash.
     ///
     /// A duplicate or already finalized transaction counts as submitted: resubmitting after a
-    /// crash, or until finalized, is how the post loop stays exactly-once in effect.
+    /// crash, or until finalized, is how the post loop stays exactly-once in effect. Any other
+    /// refusal (`NOT_REPLICATED` included: resubmit later) is [`NetworkError::Refused`].
     pub async fn submit_owned(
         &self,
         hash: B256,
@@ -202,25 +245,29 @@ impl Network {
         payload: &Bytes,
         authorization: &Bytes,
     ) -> Result<Submitted, NetworkError> {
-        let answer = self
-            .call(|client| {
-                let request = SubmitRequest {
-                    namespace,
-                    payload: payload.clone(),
-                    authorization: Some(authorization.clone()),
-                };
-                async move { client.submit(request).await }
-            })
-            .await;
-        match answer {
-            Ok(returned) if returned == hash => Ok(Submitted::Accepted),
-            Ok(returned) => Err(NetworkError::Rpc(ClientError::Custom(format!(
-                "the validator answered hash {returned} for transaction {hash}"
-            )))),
-            Err(ClientError::Call(e)) if codes::is_already_known(e.code()) => {
-                Ok(Submitted::AlreadyKnown)
-            }
-            Err(e) => Err(e.into()),
+        let outcome = self
+            .call_with(
+                |endpoint| endpoint.binary.clone(),
+                |binary| {
+                    let request = SubmitRequest {
+                        namespace,
+                        payload: payload.clone(),
+                        authorization: Some(authorization.clone()),
+                    };
+                    async move { binary.submit(request).await }
+                },
+            )
+            .await?;
+        if outcome.hash != hash {
+            return Err(NetworkError::Rpc(ClientError::Custom(format!(
+                "the validator answered hash {} for transaction {hash}",
+                outcome.hash
+            ))));
+        }
+        match outcome.error {
+            None => Ok(Submitted::Accepted),
+            Some(e) if codes::is_already_known(e.code) => Ok(Submitted::AlreadyKnown),
+            Some(e) => Err(NetworkError::Refused(e)),
         }
     }
 

@@ -111,6 +111,44 @@ impl Api {
         })
     }
 
+    /// Checks, admits and replicates a batch (`trestle_submitBatch` and the binary ingress path
+    /// both answer with this): each transaction's hash and, if refused, the typed refusal
+    /// `trestle_submit` would answer. More than [`MAX_SUBMIT_BATCH`] is refused whole.
+    pub(super) async fn submit_many(
+        &self,
+        txs: Vec<SubmitRequest>,
+    ) -> Result<Vec<SubmitOutcome>, ErrorObjectOwned> {
+        if txs.len() > MAX_SUBMIT_BATCH {
+            return Err(invalid_params(format!(
+                "a batch holds at most {MAX_SUBMIT_BATCH} transactions, got {}",
+                txs.len()
+            )));
+        }
+        // Each answer's slot: the hash, and the refusal found before admission, if any.
+        let mut outcomes = Vec::with_capacity(txs.len());
+        let mut valid = Vec::new();
+        for tx in txs {
+            let hash = Transaction::new(Namespace(tx.namespace), tx.payload.clone()).hash();
+            match self.transaction(tx) {
+                Ok(transaction) => {
+                    outcomes.push(SubmitOutcome { hash, error: None });
+                    valid.push((outcomes.len() - 1, (hash, transaction)));
+                }
+                Err(refused) => {
+                    outcomes.push(SubmitOutcome { hash, error: Some(failure(&refused)) })
+                }
+            }
+        }
+        let (slots, transactions): (Vec<usize>, Vec<_>) = valid.into_iter().unzip();
+        let answers = self.sources.application.submit_batch_hashed(transactions).await;
+        for (slot, answer) in slots.into_iter().zip(answers) {
+            if let Err(refused) = answer {
+                outcomes[slot].error = Some(failure(&submit_error(&refused)));
+            }
+        }
+        Ok(outcomes)
+    }
+
     /// Reserves one of the server's subscription slots (released when the guard drops).
     fn reserve_subscription(&self) -> Option<SubscriptionSlot> {
         let previous = self.subscriptions.fetch_add(1, Ordering::SeqCst);
@@ -170,35 +208,7 @@ impl TrestleApiServer for Api {
     }
 
     async fn submit_batch(&self, txs: Vec<SubmitRequest>) -> RpcResult<Vec<SubmitOutcome>> {
-        if txs.len() > MAX_SUBMIT_BATCH {
-            return Err(invalid_params(format!(
-                "a batch holds at most {MAX_SUBMIT_BATCH} transactions, got {}",
-                txs.len()
-            )));
-        }
-        // Each answer's slot: the hash, and the refusal found before admission, if any.
-        let mut outcomes = Vec::with_capacity(txs.len());
-        let mut valid = Vec::new();
-        for tx in txs {
-            let hash = Transaction::new(Namespace(tx.namespace), tx.payload.clone()).hash();
-            match self.transaction(tx) {
-                Ok(transaction) => {
-                    outcomes.push(SubmitOutcome { hash, error: None });
-                    valid.push((outcomes.len() - 1, (hash, transaction)));
-                }
-                Err(refused) => {
-                    outcomes.push(SubmitOutcome { hash, error: Some(failure(&refused)) })
-                }
-            }
-        }
-        let (slots, transactions): (Vec<usize>, Vec<_>) = valid.into_iter().unzip();
-        let answers = self.sources.application.submit_batch_hashed(transactions).await;
-        for (slot, answer) in slots.into_iter().zip(answers) {
-            if let Err(refused) = answer {
-                outcomes[slot].error = Some(failure(&submit_error(&refused)));
-            }
-        }
-        Ok(outcomes)
+        self.submit_many(txs).await
     }
 
     async fn block_height(&self) -> RpcResult<u64> {

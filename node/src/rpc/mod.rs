@@ -11,7 +11,12 @@
 //! protocol only through the application [`Mailbox`], marshal's mailbox and the signatures
 //! actor's [`Mailbox`](crate::signatures::Mailbox). [`handlers`] answers the methods;
 //! [`responses`] builds the answers about blocks (the node owns the block type).
+//!
+//! The same listener serves the binary ingress path ([`trestle_api::binary`]): `POST
+//! /v1/submitBatch` with raw transaction bytes, answered by [`binary`]'s tower layer in front of
+//! jsonrpsee with the same checks and per-transaction answers as `trestle_submitBatch`.
 
+mod binary;
 mod handlers;
 mod records;
 pub mod responses;
@@ -28,8 +33,8 @@ use tokio::sync::broadcast;
 use tracing::debug;
 use trestle_api::{TrestleApiServer, TrestleSubscriptionsServer};
 
-use self::handlers::Api;
 pub use self::handlers::submit_error;
+use self::{binary::BinaryLayer, handlers::Api};
 use crate::{
     Marshal,
     application::{Finalized, Mailbox},
@@ -159,22 +164,29 @@ pub async fn start(
         .max_connections(config.max_connections)
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
         .build();
-    let server =
-        Server::builder().set_config(server_config).build(addr).await.map_err(RpcError::Bind)?;
-    let addr = server.local_addr().map_err(RpcError::Address)?;
-
     let (blocks, _) = broadcast::channel(config.subscription_buffer.max(1));
-    if let Some(receiver) = finalized {
-        tokio::spawn(forward_blocks(receiver, blocks.clone()));
-    }
     let api = Api {
         sources,
         max_payload: config.limits.max_payload,
         epoch_length: config.epoch_length,
-        blocks,
+        blocks: blocks.clone(),
         subscriptions: Arc::new(AtomicUsize::new(0)),
         max_subscriptions: config.max_subscriptions,
     };
+    let max_body = usize::try_from(config.max_request_body_size()).unwrap_or(usize::MAX);
+    let max_in_flight = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    let binary = BinaryLayer::new(api.clone(), max_body, max_in_flight);
+    let server = Server::builder()
+        .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(binary))
+        .build(addr)
+        .await
+        .map_err(RpcError::Bind)?;
+    let addr = server.local_addr().map_err(RpcError::Address)?;
+
+    if let Some(receiver) = finalized {
+        tokio::spawn(forward_blocks(receiver, blocks));
+    }
     let mut module = TrestleSubscriptionsServer::into_rpc(api.clone());
     module.merge(TrestleApiServer::into_rpc(api)).map_err(|e| RpcError::Module(e.to_string()))?;
     let handle = server.start(module);

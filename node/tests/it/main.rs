@@ -6,6 +6,7 @@
 mod common;
 mod epochs;
 mod gossip;
+mod ingress;
 mod names;
 mod records;
 mod restart;
