@@ -10,8 +10,9 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::keccak256;
+use jsonrpsee::core::client::Error as ClientError;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use trestle_api::{SubmitRequest, TrestleApiClient as _};
+use trestle_api::{SubmitRequest, TrestleApiClient as _, codes};
 use trestle_light_client::{Namespace, Transaction};
 use trestle_node::testing::netns::{Hosts, NetnsNetwork, NetnsOptions, relay::LinkDelay};
 
@@ -62,10 +63,27 @@ impl Net {
             payload: payload.clone().into(),
             authorization: None,
         };
-        let hash = self.clients[to].submit(request).await.expect("submitted");
         let tx = Transaction::new(namespace, payload);
-        assert_eq!(hash, tx.hash());
-        tx
+        // NOT_REPLICATED: admitted, but no peer confirmed holding it yet (links may still be
+        // coming up); clients resubmit, and a later DUPLICATE means a peer holds it now.
+        let mut not_replicated = false;
+        for _ in 0..20 {
+            match self.clients[to].submit(request.clone()).await {
+                Ok(hash) => {
+                    assert_eq!(hash, tx.hash());
+                    return tx;
+                }
+                Err(ClientError::Call(e)) if e.code() == codes::NOT_REPLICATED => {
+                    not_replicated = true;
+                }
+                Err(ClientError::Call(e)) if not_replicated && e.code() == codes::DUPLICATE => {
+                    return tx;
+                }
+                Err(e) => panic!("submission refused: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        panic!("no peer confirmed holding the transaction after 20 submissions")
     }
 
     /// Validator `from` serves a proof of `tx` that verifies against its header.
