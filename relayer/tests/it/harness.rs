@@ -1,5 +1,5 @@
 //! The end-to-end harness shared by the relayer's tests over real parts: anvil chains with the
-//! contracts deployed by the forge script, a one-validator trestle network
+//! contracts deployed by the forge script, a four-validator trestle network
 //! (`trestle_node::testing`'s loopback network: authenticated p2p and the JSON-RPC server,
 //! started as the process does), the INSECURE dev Groth16 keys at the devnet capacity, and the
 //! relayer, in this process ([`Relayer`]) or as the real binary ([`Binary`]).
@@ -60,7 +60,7 @@ pub(crate) fn init_logging() {
         .try_init();
 }
 
-/// Two anvil chains A and B with the contracts deployed, a one-validator network whose light
+/// Two anvil chains A and B with the contracts deployed, a four-validator network whose light
 /// clients they follow, and what a relayer configuration needs. Everything stops on drop.
 pub(crate) struct World {
     pub(crate) work: TempDir,
@@ -105,8 +105,12 @@ impl World {
         anvil_b.ready(CHAIN_B).await;
         tracing::info!(a = %anvil_a.url, b = %anvil_b.url, "anvils ready");
 
-        // The network: one validator; one owner key for all four namespaces.
-        let validator = ValidatorKeys::from_entropy([11; 32], [12; 32]).expect("keys");
+        // The network: four validators (the smallest committee: blocks travel erasure-coded,
+        // which needs f ≥ 1); one owner key for all four namespaces. The relayer talks to the
+        // first.
+        let validators: Vec<ValidatorKeys> = (0..4u8)
+            .map(|i| ValidatorKeys::from_entropy([11 + 2 * i; 32], [12 + 2 * i; 32]).expect("keys"))
+            .collect();
         let owner = ValidatorKeys::from_entropy([21; 32], [22; 32]).expect("keys");
         owner.save(&work.path().join("owner.toml")).expect("owner key file");
         let genesis = Genesis {
@@ -117,7 +121,7 @@ impl World {
             timestamp_ms: 0,
             min_block_interval_ms: 100,
             committee_capacity: DEVNET_CAPACITY,
-            validators: vec![validator.genesis_entry()],
+            validators: validators.iter().map(ValidatorKeys::genesis_entry).collect(),
             owned_namespaces: NAMESPACES
                 .iter()
                 .map(|&namespace| OwnedNamespace {
@@ -139,15 +143,24 @@ impl World {
             },
         };
         let resolved = genesis.resolve().expect("genesis");
-        let mut node = Validator::new(resolved, validator, name).expect("a genesis validator");
-        node.timeouts = Timeouts {
-            leader: Duration::from_millis(500),
-            certification: Duration::from_millis(1_000),
-            timeout_retry: Duration::from_millis(1_000),
-            skip: Duration::from_secs(5),
-            fetch: Duration::from_millis(500),
-        };
-        let network = LocalNetwork::start(work.path().join("network"), vec![node]);
+        let nodes = validators
+            .into_iter()
+            .enumerate()
+            .map(|(i, keys)| {
+                let prefix = if i == 0 { name.to_owned() } else { format!("{name}{i}") };
+                let mut node =
+                    Validator::new(resolved.clone(), keys, prefix).expect("a genesis validator");
+                node.timeouts = Timeouts {
+                    leader: Duration::from_millis(500),
+                    certification: Duration::from_millis(1_000),
+                    timeout_retry: Duration::from_millis(1_000),
+                    skip: Duration::from_secs(5),
+                    fetch: Duration::from_millis(500),
+                };
+                node
+            })
+            .collect();
+        let network = LocalNetwork::start(work.path().join("network"), nodes);
         let client = jsonrpsee::http_client::HttpClientBuilder::default()
             .build(network.url(0))
             .expect("client");

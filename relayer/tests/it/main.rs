@@ -1,6 +1,6 @@
 //! Tests of the relayer: configuration validation, network failover, the store's restart and
 //! idempotence guarantees, TLS to https endpoints, and an end-to-end run over real parts (two
-//! anvil chains with the forge-deployed contracts, a one-validator trestle network, the INSECURE
+//! anvil chains with the forge-deployed contracts, a four-validator trestle network, the INSECURE
 //! dev Groth16 keys).
 
 mod config;
