@@ -665,6 +665,36 @@ impl LyingEndpoint {
                     },
                 ),
             )
+            // Submissions through the binary ingress path are forwarded as they are (the liar
+            // lies about proofs only).
+            .route(
+                trestle_api::binary::BINARY_SUBMIT_PATH,
+                post(
+                    |State((honest, http, _)): State<(
+                        String,
+                        alloy::transports::http::reqwest::Client,
+                        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+                    )>,
+                     body: Body| async move {
+                        let url = format!(
+                            "{}{}",
+                            honest.trim_end_matches('/'),
+                            trestle_api::binary::BINARY_SUBMIT_PATH
+                        );
+                        let answer = http
+                            .post(url)
+                            .header("content-type", trestle_api::binary::BINARY_CONTENT_TYPE)
+                            .body(body.to_vec())
+                            .send()
+                            .await
+                            .expect("the honest endpoint answers");
+                        let status = axum::http::StatusCode::from_u16(answer.status().as_u16())
+                            .expect("an HTTP status");
+                        let text = answer.text().await.expect("its answer");
+                        (status, [("content-type", "application/json")], text)
+                    },
+                ),
+            )
             .with_state(state);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
