@@ -33,7 +33,7 @@
 //!   that never saw the proposal must still be able to check, from the rebuilt block alone,
 //!   that it belongs to the round it certifies. The header's `view` is the context's view.
 //!
-//! To link a consensus certificate to a header one therefore needs the header plus the two extra
+//! To link a consensus certificate to a header one therefore needs the header plus the three extra
 //! 32-byte words; heights, headers and history proofs never need the block digest.
 //!
 //! # Encoding (commonware-codec, canonical)
