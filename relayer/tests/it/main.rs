@@ -9,6 +9,7 @@ mod e2e;
 mod evm;
 mod faults;
 mod harness;
+mod liar;
 mod metrics;
 mod network;
 mod operate;

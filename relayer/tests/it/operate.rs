@@ -12,9 +12,10 @@ use trestle_relayer::{
 };
 
 use crate::harness::{
-    DEPLOYER_KEY, LyingEndpoint, Relayer, World, eventually, init_logging, send_message,
-    send_message_with_gas, wait_for_total,
+    DEPLOYER_KEY, Relayer, World, eventually, init_logging, send_message, send_message_with_gas,
+    wait_for_total,
 };
+use crate::liar::LyingEndpoint;
 
 /// Gas too little for the counter's first message (its storage slots are fresh), enough for a
 /// later one (see `Counter.ping`'s documentation).
