@@ -117,6 +117,15 @@ pub(crate) fn request(counter: u64, bytes: usize) -> SubmitRequest {
 /// Reads a Prometheus counter (the first sample whose name ends with `suffix`) from a
 /// validator's metrics URL with a plain HTTP/1.0 GET.
 pub(crate) fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
+    metrics_text(metrics_url)?.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        let name = name.split('{').next()?;
+        if name.ends_with(suffix) { value.parse::<f64>().ok().map(|v| v as u64) } else { None }
+    })
+}
+
+/// The Prometheus text a validator's metrics endpoint serves (`None` if it does not answer).
+pub(crate) fn metrics_text(metrics_url: &str) -> Option<String> {
     use std::io::{Read as _, Write as _};
     let rest = metrics_url.strip_prefix("http://")?;
     let (addr, path) = rest.split_once('/')?;
@@ -125,11 +134,7 @@ pub(crate) fn metric(metrics_url: &str, suffix: &str) -> Option<u64> {
     write!(stream, "GET /{path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
     let mut text = String::new();
     stream.read_to_string(&mut text).ok()?;
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (name, value) = line.rsplit_once(' ')?;
-        let name = name.split('{').next()?;
-        if name.ends_with(suffix) { value.parse::<f64>().ok().map(|v| v as u64) } else { None }
-    })
+    Some(text)
 }
 
 /// Waits (at most 120 s) until every validator answers `block_height` ≥ 2.

@@ -8,7 +8,10 @@
 //! restart did before the index existed; that start rebuilds the index), and with the rebuilt
 //! index. Times run from spawning the process: `rpc_ms` until it answers `block_height` at
 //! least at its height before the kill, `finalized_ms` until it answers a higher height (with
-//! one validator, a height only its own votes finalize).
+//! one validator, a height only its own votes finalize; with more, syncing from peers gets it
+//! there too), `voted_ms` until its consensus engine has sent a finalize vote (commonware
+//! simplex's `outbound_messages{message="finalize"}` counter, which starts at zero in the new
+//! process).
 
 use std::{
     path::Path,
@@ -97,6 +100,7 @@ async fn restart_once(
     processes.children[0] = devnet::spawn_validator(exe, validator)?;
     let rpc = wait_until(client, spawned, |height| height >= before).await?;
     let finalized = wait_until(client, spawned, |height| height > before).await?;
+    let voted = wait_for_vote(&validator.metrics_url, spawned).await?;
     let restored = metric(&validator.metrics_url, "restored_heights");
     let replayed = metric(&validator.metrics_url, "replayed_blocks");
     Ok(json!({
@@ -104,6 +108,7 @@ async fn restart_once(
         "height": before,
         "rpc_ms": round(rpc.as_secs_f64() * 1e3, 1),
         "finalized_ms": round(finalized.as_secs_f64() * 1e3, 1),
+        "voted_ms": round(voted.as_secs_f64() * 1e3, 1),
         "restored_heights": restored,
         "replayed_blocks": replayed,
     }))
@@ -122,4 +127,39 @@ async fn wait_until(
         anyhow::ensure!(since.elapsed() < LIMIT, "the restarted validator took over {LIMIT:?}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Polls the validator's metrics every 5 ms until its consensus engine has sent a finalize vote;
+/// the time since `since`.
+async fn wait_for_vote(metrics_url: &str, since: Instant) -> anyhow::Result<Duration> {
+    loop {
+        let url = metrics_url.to_owned();
+        let votes = tokio::task::spawn_blocking(move || finalize_votes_sent(&url))
+            .await
+            .context("metrics thread")?;
+        if votes > 0 {
+            return Ok(since.elapsed());
+        }
+        anyhow::ensure!(
+            since.elapsed() < LIMIT,
+            "the restarted validator sent no vote in {LIMIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The finalize votes the validator's simplex voters sent (summed over epochs' engines); 0 when
+/// the metrics do not answer.
+fn finalize_votes_sent(metrics_url: &str) -> u64 {
+    crate::loopback::metrics_text(metrics_url)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| {
+            !line.starts_with('#')
+                && line.contains("outbound_messages")
+                && line.to_ascii_lowercase().contains("message=\"finalize\"")
+        })
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
 }

@@ -4,8 +4,7 @@
 //! the node keeps serving and finalizing after all of them.
 
 use std::{
-    io::{Read as _, Write as _},
-    net::{SocketAddr, TcpStream},
+    net::SocketAddr,
     time::{Duration, Instant},
 };
 
@@ -27,29 +26,10 @@ use trestle_node::{
 
 /// How long any wait in this test may take before it fails.
 const DEADLINE: Duration = Duration::from_secs(45);
-/// Socket timeout of the raw HTTP client.
+/// Timeout of the typed clients' requests.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// JSON-RPC's invalid params.
 const INVALID_PARAMS: i32 = jsonrpsee::types::error::INVALID_PARAMS_CODE;
-
-/// One raw HTTP/1.1 request to the binary path; returns the status, the head and the body.
-fn raw(addr: SocketAddr, head: &str, body: &[u8]) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-    stream.write_all(head.as_bytes()).expect("write head");
-    // The server may answer (and close) before reading an oversized body.
-    let _ = stream.write_all(body);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, head.to_owned(), body.to_owned())
-}
 
 /// `method BINARY_SUBMIT_PATH` with `content_type` and `body` (with its length).
 async fn request(
@@ -58,12 +38,12 @@ async fn request(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, String, String) {
-    let head = format!(
-        "{method} {BINARY_SUBMIT_PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    tokio::task::spawn_blocking(move || raw(addr, &head, &body)).await.expect("client thread")
+    let (method, content_type) = (method.to_owned(), content_type.to_owned());
+    tokio::task::spawn_blocking(move || {
+        crate::common::raw_http(addr, &method, BINARY_SUBMIT_PATH, &content_type, &body)
+    })
+    .await
+    .expect("client thread")
 }
 
 /// Posts `body` as a binary batch; it must be refused with `status` and `code`. Returns the
@@ -239,7 +219,9 @@ async fn binary_ingress_admits_refuses_and_survives_bad_requests() {
     );
     let body = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n0\r\n\r\n"].concat();
     let (status, head, answer) =
-        tokio::task::spawn_blocking(move || raw(addr, &head, &body)).await.expect("client thread");
+        tokio::task::spawn_blocking(move || crate::common::raw_http_exchange(addr, &head, &body))
+            .await
+            .expect("client thread");
     typed_refusal(status, &head, &answer, 413, BODY_TOO_LARGE);
 
     // The content type's parameters and case do not matter.

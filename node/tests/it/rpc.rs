@@ -34,27 +34,9 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// Socket timeout of the test's HTTP and WebSocket clients.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One raw HTTP/1.1 POST of `body`; returns the status code and the body.
+/// One raw HTTP/1.1 POST of a JSON `body` to `/`; returns the status code and the body.
 fn http_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).expect("write head");
-    // The server may refuse an oversized body before reading it all.
-    let _ = stream.write_all(body);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let (status, _, body) = crate::common::raw_http(addr, "POST", "/", "application/json", body);
     (status, body)
 }
 
