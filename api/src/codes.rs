@@ -35,6 +35,10 @@ pub const NOT_A_BLOCK_NAMESPACE: i32 = -32022;
 /// The transaction was admitted, but not enough other validators said they hold it in time:
 /// resubmit (idempotent) until it is held or finalized.
 pub const NOT_REPLICATED: i32 = -32023;
+/// The height is finalized, but this node no longer stores its block (it keeps only recent
+/// blocks: `retain_heights`); an archival node serves it. Headers and history proofs of every
+/// height stay available everywhere.
+pub const PRUNED: i32 = -32024;
 
 /// Whether a submission refused with `code` is already known to the node (pending or
 /// finalized): a resubmission after a crash, ours or another client's, got there first.

@@ -58,19 +58,27 @@ pub trait TrestleApi {
     async fn header(&self, height: u64) -> RpcResult<Option<HeaderResponse>>;
 
     /// Finalized block at `height`.
+    /// Error [`codes::PRUNED`](crate::codes::PRUNED) if the height is finalized but this node
+    /// pruned its block.
     #[method(name = "block")]
     async fn block(&self, height: u64) -> RpcResult<Option<BlockResponse>>;
 
     /// Finalized block at `height` without its payloads: its header, digest, sizes and the
     /// namespaces it carries.
+    /// Error [`codes::PRUNED`](crate::codes::PRUNED) if the height is finalized but this node
+    /// pruned its block.
     #[method(name = "blockSummary")]
     async fn block_summary(&self, height: u64) -> RpcResult<Option<BlockSummaryResponse>>;
 
     /// Finalization certificate of `height`.
+    /// Error [`codes::PRUNED`](crate::codes::PRUNED) if the height is finalized but this node
+    /// pruned its block and certificate.
     #[method(name = "finality")]
     async fn finality(&self, height: u64) -> RpcResult<Option<FinalityResponse>>;
 
     /// A namespace's transactions and proof (or absence proof) in the block at `height`.
+    /// Error [`codes::PRUNED`](crate::codes::PRUNED) if the height is finalized but this node
+    /// pruned its block.
     #[method(name = "namespaceProof")]
     async fn namespace_proof(
         &self,
@@ -78,7 +86,8 @@ pub trait TrestleApi {
         namespace: u64,
     ) -> RpcResult<Option<NamespaceResponse>>;
 
-    /// A finalized transaction by hash, with its proof.
+    /// A finalized transaction by hash, with its proof. Error
+    /// [`codes::PRUNED`](crate::codes::PRUNED) if it is finalized but this node pruned its block.
     #[method(name = "txProof")]
     async fn tx_proof(&self, tx_hash: B256) -> RpcResult<Option<TxInclusionResponse>>;
 

@@ -54,16 +54,22 @@ pub enum NetworkError {
     NoEndpoint,
 }
 
-/// An error that may mean "this endpoint is unreachable" rather than "the network said no":
+/// An error that may mean "this endpoint cannot serve this" rather than "the network said no":
 /// what decides whether [`Network::call`] tries the next endpoint.
 pub trait TransportFailure {
-    /// Whether the request never got an answer (connection refused or reset, timeout).
+    /// Whether the request never got an answer (connection refused or reset, timeout), or the
+    /// endpoint no longer stores what it asked for (a pruning node's `PRUNED`; an archival one
+    /// further down the list serves it).
     fn is_transport_failure(&self) -> bool;
 }
 
 impl TransportFailure for ClientError {
     fn is_transport_failure(&self) -> bool {
-        matches!(self, Self::Transport(_) | Self::RequestTimeout | Self::RestartNeeded(_))
+        match self {
+            Self::Transport(_) | Self::RequestTimeout | Self::RestartNeeded(_) => true,
+            Self::Call(error) => error.code() == trestle_api::codes::PRUNED,
+            _ => false,
+        }
     }
 }
 
@@ -280,5 +286,27 @@ impl Network {
     pub async fn inclusion_height(&self, tx_hash: B256) -> Result<Option<u64>, NetworkError> {
         let proof = self.call(|client| async move { client.tx_proof(tx_hash).await }).await?;
         Ok(proof.map(|inclusion| inclusion.height))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonrpsee::types::ErrorObjectOwned;
+    use trestle_api::codes;
+
+    use super::*;
+
+    fn refusal(code: i32) -> ClientError {
+        ClientError::Call(ErrorObjectOwned::owned(code, "refused", None::<()>))
+    }
+
+    #[test]
+    fn a_pruned_block_fails_over_and_a_refusal_does_not() {
+        assert!(refusal(codes::PRUNED).is_transport_failure());
+        assert!(ClientError::RequestTimeout.is_transport_failure());
+        for code in [codes::DUPLICATE, codes::UNAVAILABLE, codes::MEMPOOL_FULL, -32602] {
+            assert!(!refusal(code).is_transport_failure(), "code {code}");
+        }
+        assert!(FetchError::Rpc(refusal(codes::PRUNED)).is_transport_failure());
     }
 }

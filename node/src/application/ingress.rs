@@ -112,6 +112,15 @@ pub enum NamespaceContents {
     Absent(NamespaceAbsenceProof),
 }
 
+/// A height finalized here whose block this node no longer stores: its retention
+/// ([`super::retention`]) pruned it; an archival node still serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("height {height} is finalized, but this node pruned its block")]
+pub struct Pruned {
+    /// The pruned height.
+    pub height: Height,
+}
+
 /// A finalized transaction with its inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncludedTransaction {
@@ -338,6 +347,25 @@ impl Mailbox {
         Some(block.inner().clone())
     }
 
+    /// The finalized block at `height`, telling a pruned block from a height not finalized here:
+    /// `Ok(None)` if the height is not finalized here (or marshal is not running yet), an error
+    /// if it is but its block is no longer stored ([`super::retention`]).
+    pub async fn block_at(&self, height: Height) -> Result<Option<Block>, Pruned> {
+        if let Some(block) = self.block(height).await {
+            return Ok(Some(block));
+        }
+        if self.marshal.get().is_none() || self.header(height).await.is_none() {
+            return Ok(None);
+        }
+        // Marshal stores a finalized block before the actor indexes its header, so with the
+        // header indexed the block is either stored by now (it was arriving during the first
+        // read) or gone.
+        match self.block(height).await {
+            Some(block) => Ok(Some(block)),
+            None => Err(Pruned { height }),
+        }
+    }
+
     /// The finalized record of block `number` in block namespace `namespace`.
     pub async fn block_record(&self, namespace: Namespace, number: u64) -> Option<IndexedRecord> {
         self.request(|response| Message::BlockRecord { namespace, number, response })
@@ -409,14 +437,27 @@ impl Mailbox {
         namespace_contents(&block, namespace)
     }
 
-    /// A finalized transaction by hash, with the block containing it and its inclusion proof.
-    pub async fn transaction(&self, hash: B256) -> Option<IncludedTransaction> {
-        let height = self.transaction_height(hash).await?;
-        let block = self.block(height).await?;
-        let proof = block.payload_tree().transaction_proof_by_hash(&hash)?;
-        let index = block.tx_hashes().iter().position(|h| *h == hash)?;
-        let transaction = block.transactions().get(index)?.clone();
-        Some(IncludedTransaction { block, transaction, proof })
+    /// A finalized transaction by hash, with the block containing it and its inclusion proof;
+    /// `Ok(None)` if it is not finalized here, an error if it is but its block was pruned.
+    pub async fn transaction(&self, hash: B256) -> Result<Option<IncludedTransaction>, Pruned> {
+        let Some(height) = self.transaction_height(hash).await else {
+            return Ok(None);
+        };
+        let Some(block) = self.block_at(height).await? else {
+            return Ok(None);
+        };
+        let Some(proof) = block.payload_tree().transaction_proof_by_hash(&hash) else {
+            return Ok(None);
+        };
+        let Some(transaction) = block
+            .tx_hashes()
+            .iter()
+            .position(|h| *h == hash)
+            .and_then(|index| block.transactions().get(index).cloned())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(IncludedTransaction { block, transaction, proof }))
     }
 
     async fn lookup(&self, digest: Digest) -> Option<Lookup> {

@@ -44,8 +44,8 @@ mod state;
 pub use actor::Actor;
 pub use config::Config;
 pub use ingress::{
-    Finalized, HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, RecordNamespace,
-    Status, namespace_contents,
+    Finalized, HistoryProofError, IncludedTransaction, Mailbox, NamespaceContents, Pruned,
+    RecordNamespace, Status, namespace_contents,
 };
 pub use metrics::Metrics;
 pub use state::FinalizeError;

@@ -31,7 +31,7 @@ use trestle_light_client::{Epoch, Height, Namespace, Transaction, epoch};
 
 use super::{Sources, responses};
 use crate::{
-    application::HistoryProofError,
+    application::{HistoryProofError, Pruned},
     block::{Block, BlockTransaction, b256_from_digest},
     mempool::SubmitError,
 };
@@ -57,6 +57,14 @@ pub(super) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
 
 pub(super) fn unavailable() -> ErrorObjectOwned {
     error(codes::UNAVAILABLE, "node is shutting down or overloaded")
+}
+
+/// The refusal of a request for a block this node pruned.
+pub(super) fn pruned(pruned: Pruned) -> ErrorObjectOwned {
+    error(
+        codes::PRUNED,
+        format!("{pruned} (it keeps recent blocks only: retain_heights); ask an archival node"),
+    )
 }
 
 /// The JSON-RPC error of a rejected submission.
@@ -225,16 +233,19 @@ impl TrestleApiServer for Api {
     }
 
     async fn block_summary(&self, height: u64) -> RpcResult<Option<BlockSummaryResponse>> {
-        let block = self.sources.application.block(Height(height)).await;
+        let block = self.sources.application.block_at(Height(height)).await.map_err(pruned)?;
         Ok(block.map(|b| responses::block_summary(&b)))
     }
 
     async fn block(&self, height: u64) -> RpcResult<Option<BlockResponse>> {
-        Ok(self.sources.application.block(Height(height)).await.map(|b| responses::block(&b)))
+        let block = self.sources.application.block_at(Height(height)).await.map_err(pruned)?;
+        Ok(block.map(|b| responses::block(&b)))
     }
 
     async fn finality(&self, height: u64) -> RpcResult<Option<FinalityResponse>> {
-        let Some(block) = self.sources.application.block(Height(height)).await else {
+        let Some(block) =
+            self.sources.application.block_at(Height(height)).await.map_err(pruned)?
+        else {
             return Ok(None);
         };
         let Some(finalization) = self.sources.marshal.get_finalization(CwHeight::new(height)).await
@@ -269,14 +280,17 @@ impl TrestleApiServer for Api {
         height: u64,
         namespace: u64,
     ) -> RpcResult<Option<NamespaceResponse>> {
-        let Some(block) = self.sources.application.block(Height(height)).await else {
+        let Some(block) =
+            self.sources.application.block_at(Height(height)).await.map_err(pruned)?
+        else {
             return Ok(None);
         };
         Ok(responses::namespace(&block, Namespace(namespace)))
     }
 
     async fn tx_proof(&self, tx_hash: B256) -> RpcResult<Option<TxInclusionResponse>> {
-        let Some(included) = self.sources.application.transaction(tx_hash).await else {
+        let Some(included) = self.sources.application.transaction(tx_hash).await.map_err(pruned)?
+        else {
             return Ok(None);
         };
         Ok(Some(TxInclusionResponse {

@@ -14,7 +14,7 @@ use trestle_api::{
 use trestle_light_client::{Height, Namespace, records as record_rules};
 
 use super::{
-    handlers::{Api, error, invalid_params, unavailable},
+    handlers::{Api, error, invalid_params, pruned, unavailable},
     responses,
 };
 use crate::{
@@ -67,7 +67,9 @@ impl Api {
         else {
             return Err(invalid_params(format!("rootHeight {root_height} is not finalized")));
         };
-        let Some(included) = self.sources.application.transaction(indexed.tx_hash).await else {
+        let Some(included) =
+            self.sources.application.transaction(indexed.tx_hash).await.map_err(pruned)?
+        else {
             // Indexed but not in the archive: the node is missing a finalized block.
             return Err(unavailable());
         };
@@ -148,8 +150,13 @@ impl Api {
         let (first, confirmed_at) = match equivocation.first {
             FirstRecord::Pending(tx) => (tx, None),
             FirstRecord::Confirmed { height, tx_hash } => {
-                let included =
-                    self.sources.application.transaction(tx_hash).await.ok_or_else(unavailable)?;
+                let included = self
+                    .sources
+                    .application
+                    .transaction(tx_hash)
+                    .await
+                    .map_err(pruned)?
+                    .ok_or_else(unavailable)?;
                 (included.transaction, Some(height.get()))
             }
         };
