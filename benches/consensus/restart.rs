@@ -98,9 +98,12 @@ async fn restart_once(
     }
     let spawned = Instant::now();
     processes.children[0] = devnet::spawn_validator(exe, validator)?;
-    let rpc = wait_until(client, spawned, |height| height >= before).await?;
-    let finalized = wait_until(client, spawned, |height| height > before).await?;
-    let voted = wait_for_vote(&validator.metrics_url, spawned).await?;
+    // The three are polled at once: a vote may come before the first higher height is served.
+    let (rpc, finalized, voted) = tokio::try_join!(
+        wait_until(client, spawned, |height| height >= before),
+        wait_until(client, spawned, |height| height > before),
+        wait_for_vote(&validator.metrics_url, spawned),
+    )?;
     let restored = metric(&validator.metrics_url, "restored_heights");
     let replayed = metric(&validator.metrics_url, "replayed_blocks");
     Ok(json!({
