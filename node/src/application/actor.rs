@@ -21,6 +21,7 @@ use super::{
     index::IndexJournal,
     ingress::{Lookup, Message, RecordNamespace, Status, Submission},
     metrics::Metrics,
+    recent::{self, RecentBlocks},
     retention::Pruner,
     state::{Applied, FinalizeError, State},
 };
@@ -45,18 +46,21 @@ impl<E: Spawner + Clock + RuntimeMetrics + Storage> Actor<E> {
         let (control_tx, control) = mpsc::unbounded_channel();
         let (submissions_tx, submissions) = mpsc::channel(config.submission_queue.max(1));
         let marshal = Arc::new(OnceLock::new());
+        let recent = Arc::new(RecentBlocks::new(recent::DEFAULT_BUDGET));
         let mailbox = Mailbox::new(
             control_tx,
             submissions_tx,
             config.max_clock_drift,
             config.l1_retry,
             marshal.clone(),
+            recent.clone(),
         );
         let evidence_partition = config.evidence_partition.clone();
         let index_partition = config.index_partition.clone();
         let pruner = config.retention.map(Pruner::new);
         let mut state = State::new(config);
         state.metrics = Some(Metrics::register(&context));
+        state.recent = Some(recent);
         let actor = Self {
             context,
             marshal,
@@ -328,6 +332,9 @@ impl State {
                 // `?` drops `ack` unacknowledged: marshal never records the block as processed.
                 let applied = self.apply_finalized(block.inner())?;
                 ack.acknowledge();
+                if let (Applied::Extended, Some(recent)) = (applied, &self.recent) {
+                    recent.insert(block.inner());
+                }
                 if let (Applied::Extended, Some(metrics)) = (applied, &self.metrics) {
                     let header = block.inner().header();
                     metrics.finalized(

@@ -34,6 +34,7 @@ use trestle_light_client::{
 };
 
 use super::{
+    recent::RecentBlocks,
     records::{Equivocation, IndexedRecord},
     state::Verification,
 };
@@ -221,6 +222,8 @@ pub struct Mailbox {
     /// Marshal's mailbox, set when the actor starts (finalized blocks are read from marshal's
     /// archive rather than duplicated in the application).
     marshal: Arc<OnceLock<Marshal>>,
+    /// The last finalized blocks, as finalized (hashes and tree included), read before marshal.
+    recent: Arc<RecentBlocks>,
     /// The mempool gossip, set when the engine wires it: submissions admitted here are
     /// forwarded to every peer.
     gossip: Arc<OnceLock<gossip::Mailbox>>,
@@ -237,8 +240,10 @@ impl Mailbox {
         max_clock_drift: Duration,
         l1_retry: Duration,
         marshal: Arc<OnceLock<Marshal>>,
+        recent: Arc<RecentBlocks>,
     ) -> Self {
-        Self { control, submissions, max_clock_drift, l1_retry, marshal, gossip: Arc::default() }
+        let gossip = Arc::default();
+        Self { control, submissions, max_clock_drift, l1_retry, marshal, recent, gossip }
     }
 
     /// Forwards the submissions this node admits to its peers through `gossip` (once; later
@@ -340,8 +345,12 @@ impl Mailbox {
         self.request(|response| Message::Header { height, response }).await.flatten()
     }
 
-    /// The finalized block at `height`, if finalized and stored here.
+    /// The finalized block at `height`, if finalized and stored here: from the recent window
+    /// when it holds the height (no decoding), else from marshal's archive.
     pub async fn block(&self, height: Height) -> Option<Block> {
+        if let Some(block) = self.recent.get(height) {
+            return Some(block);
+        }
         let marshal = self.marshal.get()?;
         let block = marshal.get_block(CwHeight::new(height.get())).await?;
         Some(block.inner().clone())

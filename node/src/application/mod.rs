@@ -37,6 +37,7 @@ pub mod evidence;
 pub mod index;
 mod ingress;
 mod metrics;
+pub mod recent;
 pub mod records;
 pub mod retention;
 mod state;

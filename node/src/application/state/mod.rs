@@ -24,6 +24,7 @@ use super::{
     evidence::StoredEquivocation,
     index::IndexedBlock,
     metrics::Metrics,
+    recent::RecentBlocks,
     records::{Equivocation, FirstRecord, RecordIndex},
 };
 use crate::{
@@ -166,6 +167,8 @@ pub(super) struct State {
     l1: L1View,
     /// The transactions this node hashed, by content (shared with the block decoders).
     hashed: Option<KnownTransactions>,
+    /// Where each finalized block goes for the mailboxes' reads (absent in unit tests).
+    pub(super) recent: Option<Arc<RecentBlocks>>,
 }
 
 impl State {
@@ -194,6 +197,7 @@ impl State {
             tip: genesis.digest(),
             finalized_txs: HashMap::new(),
             unindexed: None,
+            recent: None,
         };
         // Genesis is the chain's first block by construction: applying it cannot fail.
         let _ = state.apply_finalized(&genesis);
