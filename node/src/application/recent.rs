@@ -91,14 +91,16 @@ impl RecentBlocks {
         window.blocks.get(&height).map(|(block, _)| block.clone())
     }
 
-    /// The heights held, oldest first (for tests and metrics).
-    pub fn heights(&self) -> Vec<Height> {
+    /// The heights held, oldest first.
+    #[cfg(test)]
+    fn heights(&self) -> Vec<Height> {
         let window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
         window.blocks.keys().copied().collect()
     }
 
     /// The bytes charged for the blocks held.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         self.window.lock().unwrap_or_else(PoisonError::into_inner).bytes
     }
 }
