@@ -26,7 +26,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use commonware_codec::Encode as _;
 use commonware_coding::{Config, ReedSolomon, Scheme};
-use commonware_cryptography::{Keccak256, Sha256};
+use commonware_cryptography::{Keccak256, Sha256, blake3::Blake3};
 use commonware_parallel::{Rayon, Sequential, Strategy};
 use serde_json::json;
 
@@ -66,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         };
         measure::<ReedSolomon<Sha256>>("sha256", 1, &config, &data, args.runs, &Sequential)?;
         measure::<ReedSolomon<Sha256>>("sha256", 2, &config, &data, args.runs, &rayon)?;
+        measure::<ReedSolomon<Blake3>>("blake3", 1, &config, &data, args.runs, &Sequential)?;
         measure::<ReedSolomon<Keccak256>>("keccak256", 2, &config, &data, args.runs, &rayon)?;
     }
     Ok(())

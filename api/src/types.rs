@@ -208,8 +208,8 @@ pub struct FinalityResponse {
     pub parent_view: u64,
     /// The block digest (the first 32 bytes of the commitment the certificate signs).
     pub digest: B256,
-    /// The coding commitment the certificate signs (100 bytes: block digest, coding root of
-    /// the shards, SHA-256 of the consensus context, coding configuration).
+    /// The coding commitment the certificate signs (100 bytes: block digest, BLAKE3 coding
+    /// root of the shards, BLAKE3 of the consensus context, coding configuration).
     pub commitment: Bytes,
     /// Hash of the finalized header.
     pub header_hash: B256,

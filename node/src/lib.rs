@@ -41,11 +41,12 @@ pub mod testing;
 pub mod timeouts;
 pub mod validator;
 
+use block::CodingHasher;
 use commonware_consensus::{
     Application,
     marshal::{coding::Coding, core::Mailbox as MarshalMailbox},
 };
-use commonware_cryptography::{Sha256, ed25519};
+use commonware_cryptography::ed25519;
 
 /// The consensus certificate scheme: ed25519, attributable, one signature per voter.
 pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
@@ -54,14 +55,15 @@ pub type Scheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
 pub type ConsensusContext = block::BlockContext;
 
 /// Marshal's variant: erasure-coded dissemination of trestle blocks (DESIGN §3b).
-pub type MarshalVariant = Coding<block::Block, block::CodingScheme, Sha256, ed25519::PublicKey>;
+pub type MarshalVariant =
+    Coding<block::Block, block::CodingScheme, CodingHasher, ed25519::PublicKey>;
 
 /// A block as marshal holds it: the block, its commitment and (once computed) its shards.
 pub type CodedBlock = std::sync::Arc<
     commonware_consensus::marshal::coding::types::CodedBlock<
         block::Block,
         block::CodingScheme,
-        Sha256,
+        CodingHasher,
     >,
 >;
 
@@ -72,7 +74,7 @@ pub type Marshal = MarshalMailbox<Scheme, MarshalVariant>;
 pub type Shards = commonware_consensus::marshal::coding::shards::Mailbox<
     block::Block,
     block::CodingScheme,
-    Sha256,
+    CodingHasher,
     ed25519::PublicKey,
 >;
 

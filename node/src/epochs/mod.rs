@@ -41,7 +41,7 @@ pub(crate) type Wrapper<E, A> = commonware_consensus::marshal::coding::Marshaled
     A,
     crate::block::Block,
     crate::block::CodingScheme,
-    commonware_cryptography::Sha256,
+    crate::block::CodingHasher,
     EpochSchemes,
     commonware_parallel::Sequential,
     commonware_consensus::types::FixedEpocher,
