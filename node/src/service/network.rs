@@ -88,8 +88,28 @@ impl P2pOptions {
         if let Some(cooldown) = self.peer_connection_cooldown {
             config.peer_connection_cooldown = cooldown;
         }
+        config.dial_frequency =
+            dial_frequency(config.dial_frequency, config.peer_connection_cooldown);
         config
     }
+}
+
+/// The least time between two wake-ups of a node's dialer.
+pub const MIN_DIAL_FREQUENCY: Duration = Duration::from_millis(50);
+
+/// How often the dialer wakes, given the preset's `frequency` and the peer `cooldown`: at
+/// least four times per cooldown.
+///
+/// Two peers that dial each other at once (within a handshake's round trips) both fail: each
+/// side's listener refuses a peer it is dialing itself. Each side then redials a random time
+/// between one and two cooldowns later, but commonware's dialer sleeps at least
+/// `dial_frequency` and at most a cooldown between wake-ups, so with the two equal (the
+/// production preset's 1 s with a 1 s cooldown) every redial falls on the dialer's next
+/// whole tick, and two nodes whose ticks started a few milliseconds apart cross again every
+/// time: in the network-namespace test two validators started 23 ms apart never connected in
+/// three minutes. Waking four times per cooldown lets each redial follow its random time.
+pub fn dial_frequency(frequency: Duration, cooldown: Duration) -> Duration {
+    frequency.min(cooldown / 4).max(MIN_DIAL_FREQUENCY)
 }
 
 /// Parses a peer address, `ip:port` or `host:port`, into what the p2p layer dials and the IP it
@@ -179,7 +199,7 @@ mod tests {
         assert_eq!(production.peer_connection_cooldown, Duration::from_secs(60));
         let local = config(P2pOptions { profile: P2pProfile::Local, ..P2pOptions::default() });
         assert!(local.allow_private_ips);
-        assert_eq!(local.dial_frequency, Duration::from_millis(500));
+        assert_eq!(local.dial_frequency, Duration::from_millis(250), "a quarter of its 1 s");
         let lan = config(P2pOptions {
             allow_private_ips: Some(true),
             bypass_ip_check: true,
@@ -193,5 +213,30 @@ mod tests {
         });
         assert_eq!(quick.peer_connection_cooldown, Duration::from_secs(5));
         assert!(!quick.allow_private_ips, "the rest stays the production preset");
+        assert_eq!(quick.dial_frequency, Duration::from_secs(1), "the preset's, below 5 s / 4");
+    }
+
+    #[test]
+    fn the_dialer_wakes_at_least_four_times_per_cooldown() {
+        let production = config(P2pOptions::default());
+        assert_eq!(production.dial_frequency, Duration::from_secs(1), "60 s cooldown: unchanged");
+        // The network-namespace hosts' cooldown: the preset's 1 s would equal it.
+        let hosts = config(P2pOptions {
+            peer_connection_cooldown: Some(Duration::from_secs(1)),
+            ..P2pOptions::default()
+        });
+        assert_eq!(hosts.dial_frequency, Duration::from_millis(250));
+        let tiny = config(P2pOptions {
+            peer_connection_cooldown: Some(Duration::from_millis(10)),
+            ..P2pOptions::default()
+        });
+        assert_eq!(tiny.dial_frequency, MIN_DIAL_FREQUENCY);
+        for (frequency, cooldown) in [(1_000, 60_000), (1_000, 1_000), (500, 1_000), (1_000, 3_000)]
+        {
+            let woken =
+                dial_frequency(Duration::from_millis(frequency), Duration::from_millis(cooldown));
+            assert!(woken <= Duration::from_millis(cooldown) / 4, "{frequency} / {cooldown}");
+            assert!(woken <= Duration::from_millis(frequency));
+        }
     }
 }
