@@ -180,6 +180,18 @@ pub fn init_with(
             );
         }
         local_profile(dir, validators)?;
+        for i in 0..validators {
+            // Each validator refuses another version's data at its start; said once here, with
+            // what to do, instead of as four exits.
+            trestle_node::service::data_format::check_or_record(&node_dir(dir, i).join("data"))
+                .with_context(|| {
+                    format!(
+                        "{} holds a devnet another trestle version wrote; remove it or use \
+                         another --data-dir",
+                        dir.display()
+                    )
+                })?;
+        }
     } else {
         create(dir, validators, min_block_interval_ms, l1)?;
     }

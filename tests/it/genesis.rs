@@ -156,6 +156,12 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     assert_eq!(config.allow_private_ips, Some(true));
     assert!(config.keys.is_absolute() && config.genesis.is_absolute());
     trestle_node::service::prepare(&dir.join("node1.toml")).expect("the node accepts it");
+    // Data another trestle version wrote (here: archives but no format file) is refused at
+    // start, before anything opens it.
+    std::fs::create_dir_all(config.data_dir.join("trestle-finalized-blocks")).unwrap();
+    let run = trestle().args(["node", "run", "--config"]).arg(dir.join("node1.toml")).output();
+    refused(&run.unwrap(), "holds data but no FORMAT file");
+    std::fs::remove_dir_all(&config.data_dir).unwrap();
     refused(&node_init(&dir, "keys1.toml", "genesis.json", "node1.toml", &[]), "never overwritten");
     // A key outside the genesis follows the four.
     let _ = keygen(&dir, 5);

@@ -6,11 +6,14 @@
 //! commonware's tokio runtime (storage under [`NodeConfig::data_dir`]) and the
 //! `authenticated::lookup` network ([`launch`]).
 //!
-//! Start-up order: telemetry (logs, `/metrics`), then [`launch()`] (p2p, engine, RPC). SIGINT or
+//! Start-up order: the data directory's format ([`data_format`]: another version's data is
+//! refused before anything opens it), telemetry (logs, `/metrics`), then [`launch()`] (p2p,
+//! engine, RPC). SIGINT or
 //! SIGTERM stops every task and flushes storage; a finalized block the application must refuse
 //! halts the validator, and the process exits with the reason.
 
 pub mod config;
+pub mod data_format;
 mod launch;
 pub mod network;
 pub mod reach;
@@ -42,6 +45,9 @@ pub enum ServiceError {
     /// A configuration, genesis or key file was refused.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The data directory was written by another trestle version.
+    #[error(transparent)]
+    DataFormat(#[from] data_format::DataFormatError),
     /// The engine could not start (storage, keys not in the committee, …).
     #[error("engine: {0}")]
     Engine(#[from] engine::EngineError),
@@ -100,6 +106,7 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
 /// Runs a validator until SIGINT / SIGTERM, or until it halts. Blocks the calling thread.
 pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
     let Prepared { config, genesis, keys } = prepared;
+    data_format::check_or_record(&config.data_dir)?;
     let runtime = cw_tokio::Config::new()
         .with_worker_threads(config.worker_threads.max(1))
         .with_catch_panics(false)
