@@ -87,7 +87,7 @@ pub const BLOCK_TAG: &[u8] = b"trestle.block.v3";
 /// The hash of erasure coding: the Merkle tree over a block's shards and the digest of its
 /// consensus context in the [`Commitment`]. BLAKE3, not keccak or SHA-256: every validator
 /// hashes the whole coded block (about twice its size, N = 4) and the leader all of it, and on
-/// this box BLAKE3 checks a 4 MiB block's shard 3.5 times faster than SHA-256 (with SHA-NI) and
+/// this box BLAKE3 checks a 4 MiB block's shard 3.4 times faster than SHA-256 (with SHA-NI) and
 /// 15 times faster than keccak (BENCHMARKS "Erasure coding of a block"). Nothing outside
 /// consensus recomputes it: clients take the commitment's bytes from the certificate.
 pub type CodingHasher = commonware_cryptography::Blake3;

@@ -8,9 +8,8 @@
 //!
 //! Start-up order: the data directory's format ([`data_format`]: another version's data is
 //! refused before anything opens it), telemetry (logs, `/metrics`), then [`launch()`] (p2p,
-//! engine, RPC). SIGINT or
-//! SIGTERM stops every task and flushes storage; a finalized block the application must refuse
-//! halts the validator, and the process exits with the reason.
+//! engine, RPC). SIGINT or SIGTERM stops every task and flushes storage; a finalized block the
+//! application must refuse halts the validator, and the process exits with the reason.
 
 pub mod config;
 pub mod data_format;
