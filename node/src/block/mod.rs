@@ -70,7 +70,7 @@ use commonware_consensus::{
     types::{Epoch as CwEpoch, Height as CwHeight, Round, View as CwView},
 };
 use commonware_cryptography::{
-    Digestible, Signer as _, blake3::Digest as CodingDigest, ed25519, keccak256::Digest as Keccak,
+    Digestible, Hasher, Signer as _, ed25519, keccak256::Digest as Keccak,
 };
 use trestle_api::GenesisLimits;
 use trestle_light_client::{Header, Namespace, PayloadTree, Transaction, header::HEADER_LEN};
@@ -91,6 +91,9 @@ pub const BLOCK_TAG: &[u8] = b"trestle.block.v3";
 /// 15 times faster than keccak (BENCHMARKS "Erasure coding of a block"). Nothing outside
 /// consensus recomputes it: clients take the commitment's bytes from the certificate.
 pub type CodingHasher = commonware_cryptography::Blake3;
+
+/// A [`CodingHasher`] digest (coding roots and context digests in a [`Commitment`]).
+pub type CodingDigest = <CodingHasher as Hasher>::Digest;
 
 /// How blocks are erasure-coded for dissemination: Reed-Solomon shards under a [`CodingHasher`]
 /// Merkle root (commonware-coding).
@@ -115,8 +118,8 @@ pub const GENESIS_CODING_CONFIG: commonware_coding::Config = commonware_coding::
 pub fn zero_commitment() -> Commitment {
     Commitment::from((
         Keccak([0u8; 32]),
-        CodingDigest([0u8; 32]),
-        CodingDigest([0u8; 32]),
+        CodingDigest::from([0u8; 32]),
+        CodingDigest::from([0u8; 32]),
         GENESIS_CODING_CONFIG,
     ))
 }
@@ -127,7 +130,7 @@ pub fn uncoded_commitment(block: &Block) -> Commitment {
     let digest = block.digest();
     Commitment::from((
         digest,
-        CodingDigest(digest.0),
+        CodingDigest::from(digest.0),
         commonware_consensus::marshal::coding::types::hash_context::<CodingHasher, _>(
             &block.context,
         ),

@@ -78,9 +78,6 @@ impl P2pOptions {
         };
         let mut config =
             preset(handshake, namespace, listen, max_peers_per_set, max_message_size, mailbox);
-        if self.profile == P2pProfile::Local {
-            config.dial_frequency = Duration::from_millis(500);
-        }
         if let Some(allow) = self.allow_private_ips {
             config.allow_private_ips = allow;
         }

@@ -393,8 +393,8 @@ impl State {
         let mut context = crate::block::context_at(0, view.get());
         context.parent.1 = crate::block::Commitment::from((
             parent,
-            commonware_cryptography::blake3::Digest([0; 32]),
-            commonware_cryptography::blake3::Digest([0; 32]),
+            crate::block::CodingDigest::from([0; 32]),
+            crate::block::CodingDigest::from([0; 32]),
             crate::block::GENESIS_CODING_CONFIG,
         ));
         self.propose_in(context, ancestors, now_ms)
