@@ -415,12 +415,12 @@ fn confirmed_hash(args: &ConfirmArgs, number: u64) -> Result<Option<B256>, Comma
 }
 
 /// Why block `number` has no confirmed record: not yet, or never (it precedes the namespace's
-/// first record, and records only extend forward).
+/// first record, which genesis declares, and records only extend forward).
 fn unrecorded(number: u64, records: Option<&RecordNamespaceResponse>) -> String {
-    match records.and_then(|r| r.confirmed) {
-        Some(range) if number < range.first => format!(
+    match records {
+        Some(records) if number < records.first_record => format!(
             "never confirmed: the network's records of this rollup start at block {}",
-            range.first
+            records.first_record
         ),
         _ => format!("not confirmed yet: the network has no record of block {number}"),
     }
@@ -580,5 +580,30 @@ pub fn command(args: &ConfirmArgs) -> i32 {
             eprintln!("trestle confirm: {error}");
             EXIT_ERROR
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use trestle_api::records::ConfirmedRange;
+
+    use super::*;
+
+    #[test]
+    fn a_number_before_genesis_first_record_is_never_confirmed_and_a_later_one_not_yet() {
+        let mut records = RecordNamespaceResponse {
+            namespace: 1_000_901,
+            chain_id: 901,
+            first_record: 5,
+            confirmed: None,
+            equivocations: 0,
+        };
+        // Known before any record is confirmed: genesis says where they start.
+        assert!(unrecorded(4, Some(&records)).starts_with("never confirmed"));
+        assert!(unrecorded(5, Some(&records)).starts_with("not confirmed yet"));
+        records.confirmed = Some(ConfirmedRange { first: 5, last: 9, last_hash: B256::ZERO });
+        assert!(unrecorded(4, Some(&records)).contains("start at block 5"));
+        assert!(unrecorded(10, Some(&records)).starts_with("not confirmed yet"));
+        assert!(unrecorded(4, None).starts_with("not confirmed yet"));
     }
 }

@@ -136,6 +136,15 @@ pub struct OwnedNamespace {
     /// records (contiguous numbers, chained parents, one record per number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_records_of: Option<u64>,
+    /// With `block_records_of`: the number of the rollup block the namespace records first
+    /// (default 0, the rollup's genesis block). Records start exactly there, so one that
+    /// arrives ahead of the ones before it waits for them (DESIGN §4).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_record: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Default most transactions per block.
@@ -351,8 +360,18 @@ impl Genesis {
                     owned.namespace
                 )));
             }
-            if let Some(chain_id) = owned.block_records_of {
-                block_namespaces.insert(Namespace(owned.namespace), BlockNamespace { chain_id });
+            match (owned.block_records_of, owned.first_record) {
+                (Some(chain_id), first) => {
+                    let spec = BlockNamespace { chain_id, first };
+                    block_namespaces.insert(Namespace(owned.namespace), spec);
+                }
+                (None, 0) => {}
+                (None, first) => {
+                    return Err(FileError::Genesis(format!(
+                        "ownedNamespaces[{i}]: firstRecord {first} without blockRecordsOf (only \
+                         a block namespace has records)"
+                    )));
+                }
             }
         }
         let limits = self.limits;

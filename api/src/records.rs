@@ -99,6 +99,9 @@ pub struct RecordNamespaceResponse {
     pub namespace: u64,
     /// The rollup whose blocks it records.
     pub chain_id: u64,
+    /// The number of its first record, as genesis declares: lower numbers are never recorded.
+    #[serde(default)]
+    pub first_record: u64,
     /// The first and the last confirmed record (`None` before the first).
     pub confirmed: Option<ConfirmedRange>,
     /// Equivocations of the owner this node has seen for the namespace.

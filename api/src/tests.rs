@@ -28,6 +28,7 @@ fn genesis(n: u8) -> (Genesis, Vec<ValidatorKeys>) {
             namespace: 5,
             owner: keys[0].genesis_entry().consensus_key,
             block_records_of: None,
+            first_record: 0,
         }],
         limits: GenesisLimits::default(),
     };
@@ -82,6 +83,29 @@ fn bad_genesis_is_refused_with_a_reason() {
     std::fs::write(&path, "{ not json").expect("write");
     assert!(matches!(Genesis::load(&path), Err(FileError::Parse { .. })));
     assert!(matches!(Genesis::load(&dir.path().join("missing")), Err(FileError::Io { .. })));
+}
+
+#[test]
+fn a_block_namespace_records_from_the_first_number_genesis_declares() {
+    let (mut genesis, _) = genesis(4);
+    let json = serde_json::to_value(&genesis).expect("json");
+    assert!(json["ownedNamespaces"][0].get("firstRecord").is_none(), "0 is left out");
+    genesis.owned_namespaces[0].block_records_of = Some(901);
+    let from_zero = genesis.resolve().expect("valid");
+    let spec = from_zero.block_namespaces[&Namespace(5)];
+    assert_eq!((spec.chain_id, spec.first), (901, 0));
+    genesis.owned_namespaces[0].first_record = 40;
+    let json = serde_json::to_string(&genesis).expect("json");
+    assert!(json.contains(r#""firstRecord":40"#), "{json}");
+    let back: Genesis = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back.resolve().expect("valid").block_namespaces[&Namespace(5)].first, 40);
+    // A first record for a namespace that records no blocks means nothing: refused.
+    genesis.owned_namespaces[0].block_records_of = None;
+    let refused = genesis.resolve();
+    assert!(
+        matches!(&refused, Err(FileError::Genesis(reason)) if reason.contains("firstRecord 40")),
+        "{refused:?}"
+    );
 }
 
 #[test]

@@ -3,10 +3,16 @@
 //! In hybrid mode a rollup keeps its sequencer and posts every block as a [`BlockRecord`]
 //! transaction into its *block namespace*, declared in genesis with the rollup's chain id and
 //! owned by the sequencer's key. Validators accept a record only if it extends the namespace's
-//! chain of records: the rollup's chain id, the number right after the last record's (any number
-//! for the first one), and the last record's hash as its parent. So once finalized, a number has
-//! exactly one record, and a settlement contract can trust "block N is H" after one inclusion
-//! proof.
+//! chain of records: the rollup's chain id, the number right after the last record's (for the
+//! first one, the number genesis declares), and the last record's hash as its parent. So once
+//! finalized, a number has exactly one record, and a settlement contract can trust "block N is H"
+//! after one inclusion proof.
+//!
+//! Genesis pins the first number rather than letting the first record to be finalized choose it:
+//! records travel to the proposer by gossip and may arrive out of order, and a namespace that
+//! started at whichever record a proposer met first would make every lower number unconfirmable
+//! for ever. A record ahead of the next number is *early* ([`RecordError::is_early`]): it waits
+//! in the mempool for the ones between.
 //!
 //! Everything here is pure: the caller supplies the namespace's [`RecordTip`] (the last record
 //! accepted on the branch it builds or verifies) and learns the new tip. Two different records
@@ -23,6 +29,9 @@ use crate::abi::{BlockRecord, CodecError};
 pub struct BlockNamespace {
     /// The chain id of the rollup whose blocks the namespace records; every record carries it.
     pub chain_id: u64,
+    /// The number of the namespace's first record (0: the rollup's genesis block). Lower
+    /// numbers are never recorded.
+    pub first: u64,
 }
 
 /// The last record of a block namespace on some branch of the chain.
@@ -63,6 +72,14 @@ pub enum RecordError {
         /// The number of the namespace's last record.
         tip: u64,
     },
+    /// The number is below the namespace's first, which genesis declares: it is never recorded.
+    #[error("block {found} is before the namespace's first record, block {first}")]
+    BeforeFirst {
+        /// The namespace's first number.
+        first: u64,
+        /// The record's number.
+        found: u64,
+    },
     /// The number skips ahead of the next one.
     #[error("block {found} skips ahead: the next record is block {expected}")]
     Gap {
@@ -100,7 +117,7 @@ pub fn decode(payload: &[u8]) -> Result<BlockRecord, RecordError> {
 }
 
 /// Checks that `record` extends the namespace's records, whose last is `tip` (`None`: the
-/// namespace has none yet, so any number starts it); returns the new tip.
+/// namespace has none yet, so the next is the first that genesis declares); returns the new tip.
 pub fn check_extends(
     namespace: &BlockNamespace,
     tip: Option<&RecordTip>,
@@ -112,7 +129,16 @@ pub fn check_extends(
             found: record.chainId,
         });
     }
-    let Some(tip) = tip else { return Ok(RecordTip::of(record)) };
+    if record.number < namespace.first {
+        return Err(RecordError::BeforeFirst { first: namespace.first, found: record.number });
+    }
+    let Some(tip) = tip else {
+        if record.number > namespace.first {
+            return Err(RecordError::Gap { expected: namespace.first, found: record.number });
+        }
+        // The first record's parent is the rollup block before it, which no record names.
+        return Ok(RecordTip::of(record));
+    };
     let next = tip.number.checked_add(1).ok_or(RecordError::Exhausted(tip.number))?;
     if record.number < next {
         return Err(RecordError::Taken { number: record.number, tip: tip.number });
@@ -140,7 +166,7 @@ pub fn conflict(a: &BlockRecord, b: &BlockRecord) -> bool {
 mod tests {
     use super::*;
 
-    const ROLLUP: BlockNamespace = BlockNamespace { chain_id: 901 };
+    const ROLLUP: BlockNamespace = BlockNamespace { chain_id: 901, first: 5 };
 
     fn record(number: u64, parent: u8, hash: u8) -> BlockRecord {
         BlockRecord {
@@ -153,11 +179,29 @@ mod tests {
 
     #[test]
     fn records_chain_from_the_first_one() {
-        let first = record(7, 0, 7);
-        let tip = check_extends(&ROLLUP, None, &first).expect("any first number");
-        assert_eq!(tip, RecordTip { number: 7, hash: B256::repeat_byte(7) });
-        let next = check_extends(&ROLLUP, Some(&tip), &record(8, 7, 8)).expect("extends");
-        assert_eq!(next.number, 8);
+        // The first record names any parent: no record holds the block before it.
+        let first = record(5, 0, 5);
+        let tip = check_extends(&ROLLUP, None, &first).expect("the declared first number");
+        assert_eq!(tip, RecordTip { number: 5, hash: B256::repeat_byte(5) });
+        let next = check_extends(&ROLLUP, Some(&tip), &record(6, 5, 6)).expect("extends");
+        assert_eq!(next.number, 6);
+    }
+
+    #[test]
+    fn the_first_record_is_the_number_genesis_declares_whatever_arrives_first() {
+        // A later record met before the first waits for it, rather than starting the chain
+        // there and leaving the numbers below unconfirmable.
+        let early = check_extends(&ROLLUP, None, &record(6, 5, 6));
+        assert_eq!(early, Err(RecordError::Gap { expected: 5, found: 6 }));
+        assert!(early.expect_err("early").is_early());
+        for tip in [None, Some(RecordTip { number: 7, hash: B256::repeat_byte(7) })] {
+            let before = check_extends(&ROLLUP, tip.as_ref(), &record(4, 3, 4));
+            assert_eq!(before, Err(RecordError::BeforeFirst { first: 5, found: 4 }));
+            assert!(!before.expect_err("before the first").is_early());
+        }
+        let from_zero = BlockNamespace { chain_id: 901, first: 0 };
+        assert!(check_extends(&from_zero, None, &record(0, 0, 1)).is_ok());
+        assert!(check_extends(&from_zero, None, &record(1, 0, 1)).is_err());
     }
 
     #[test]
@@ -177,8 +221,8 @@ mod tests {
             Err(RecordError::Taken { number: 7, tip: 7 })
         );
         assert_eq!(
-            check_extends(&ROLLUP, Some(&tip), &record(3, 2, 3)),
-            Err(RecordError::Taken { number: 3, tip: 7 })
+            check_extends(&ROLLUP, Some(&tip), &record(6, 5, 6)),
+            Err(RecordError::Taken { number: 6, tip: 7 })
         );
         let gap = check_extends(&ROLLUP, Some(&tip), &record(9, 8, 9));
         assert_eq!(gap, Err(RecordError::Gap { expected: 8, found: 9 }));

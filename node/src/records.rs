@@ -88,7 +88,7 @@ mod tests {
     const NS: Namespace = Namespace(7);
 
     fn namespaces() -> BlockNamespaces {
-        BTreeMap::from([(NS, BlockNamespace { chain_id: 901 })])
+        BTreeMap::from([(NS, BlockNamespace { chain_id: 901, first: 0 })])
     }
 
     fn record_tx(number: u64, parent: u8, hash: u8) -> BlockTransaction {
@@ -124,8 +124,12 @@ mod tests {
             check_records(&namespaces(), &[junk], |_| Some(tip)),
             Err((0, RecordError::Malformed(_)))
         ));
-        // The first record of a namespace starts anywhere.
-        let changes = check_records(&namespaces(), &[record_tx(100, 1, 2)], |_| None).expect("ok");
-        assert_eq!(changes[0].1.number, 100);
+        // The first record of a namespace is the number genesis declares (0 here).
+        let changes = check_records(&namespaces(), &[record_tx(0, 1, 2)], |_| None).expect("ok");
+        assert_eq!(changes[0].1.number, 0);
+        assert!(matches!(
+            check_records(&namespaces(), &[record_tx(100, 1, 2)], |_| None),
+            Err((0, RecordError::Gap { expected: 0, found: 100 }))
+        ));
     }
 }

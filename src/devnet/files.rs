@@ -247,6 +247,8 @@ fn create(
             namespace,
             owner: owner.clone(),
             block_records_of: chains::rollup_of_block_namespace(namespace),
+            // The devnet relayer posts every rollup's blocks from its genesis block.
+            first_record: 0,
         })
         .collect();
     let l1_settings = match l1 {

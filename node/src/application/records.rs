@@ -1,6 +1,6 @@
 //! The finalized block records, indexed by (namespace, number), and the equivocations seen.
 //!
-//! Records of a block namespace are contiguous from its first, so each namespace keeps a vector
+//! Records of a block namespace are contiguous from the first number genesis declares, so each namespace keeps a vector
 //! indexed by `number - first`: a lookup is one array access at any chain length. In memory
 //! (like the transaction index), rebuilt from marshal's archive when the node restarts.
 //!
@@ -87,7 +87,7 @@ impl RecordIndex {
                 .map(|(ns, spec)| {
                     let records = NamespaceRecords {
                         spec: *spec,
-                        first: 0,
+                        first: spec.first,
                         records: Vec::new(),
                         equivocations: Vec::new(),
                     };
@@ -149,9 +149,9 @@ impl RecordIndex {
         let next = self.tip(namespace).map(|tip| tip.number.checked_add(1));
         let Some(entry) = self.namespaces.get_mut(&namespace) else { return false };
         match next {
-            None => entry.first = number,
+            None if number == entry.first => {}
             Some(Some(next)) if next == number => {}
-            Some(_) => return false,
+            None | Some(_) => return false,
         }
         entry.records.push(record);
         true
@@ -198,9 +198,10 @@ mod tests {
 
     #[test]
     fn indexes_contiguous_records_from_the_first() {
-        let specs = [(NS, BlockNamespace { chain_id: 901 })];
+        let specs = [(NS, BlockNamespace { chain_id: 901, first: 5 })];
         let mut index = RecordIndex::new(specs.iter().map(|(n, s)| (n, s)));
         assert_eq!(index.tip(NS), None);
+        assert!(!index.append(NS, &record(6), Height(1), B256::repeat_byte(1)), "not the first");
         assert!(index.append(NS, &record(5), Height(1), B256::repeat_byte(1)));
         assert!(index.append(NS, &record(6), Height(3), B256::repeat_byte(2)));
         assert!(!index.append(NS, &record(8), Height(4), B256::repeat_byte(3)), "a gap");

@@ -243,11 +243,15 @@ fn is_peers_fault(err: &SubmitError) -> bool {
         | SubmitError::InvalidAuthorization(_)
         | SubmitError::UnexpectedAuthorization(_)
         | SubmitError::Record {
-            reason: RecordError::Malformed(_) | RecordError::WrongChain { .. },
+            reason:
+                RecordError::Malformed(_)
+                | RecordError::WrongChain { .. }
+                | RecordError::BeforeFirst { .. },
             ..
         } => true,
-        // Whether a record extends the confirmed ones depends on how far the peer's chain
-        // is, and a conflicting record is its owner's fault.
+        // (Those three hold whatever the chain: genesis decides them.) Whether a record
+        // extends the confirmed ones depends on how far the peer's chain is, and a
+        // conflicting record is its owner's fault.
         SubmitError::Record { .. } | SubmitError::ConflictingRecord { .. } => false,
         SubmitError::Duplicate(_)
         | SubmitError::AlreadyFinalized(_)

@@ -108,6 +108,7 @@ impl Api {
         Ok(RecordNamespaceResponse {
             namespace,
             chain_id: summary.spec.chain_id,
+            first_record: summary.spec.first,
             confirmed: summary.confirmed.map(|(first, tip)| ConfirmedRange {
                 first,
                 last: tip.number,

@@ -25,7 +25,7 @@ use commonware_cryptography::{Signer as _, ed25519};
 use trestle_api::{
     Genesis, GenesisL1, GenesisLimits, OwnedNamespace, ResolvedGenesis, ValidatorKeys,
 };
-use trestle_light_client::{Namespace, SecretKey};
+use trestle_light_client::{Namespace, SecretKey, records::BlockNamespace};
 
 use crate::{
     epochs::Peer, l1::scripted::TEST_STAKE_TABLE, timeouts::Timeouts, validator::Validator,
@@ -40,6 +40,9 @@ pub const RECORD_NAMESPACE: Namespace = Namespace(1_901);
 /// The chain id of the test rollup whose blocks [`RECORD_NAMESPACE`] records.
 pub const RECORD_CHAIN_ID: u64 = 901;
 
+/// The number of the test rollup's first recorded block.
+pub const RECORD_FIRST: u64 = 1;
+
 /// What a test network looks like.
 #[derive(Clone, Debug)]
 pub struct TestGenesis {
@@ -53,8 +56,9 @@ pub struct TestGenesis {
     pub limits: GenesisLimits,
     /// Namespaces owned by the network's owner key.
     pub owned_namespaces: Vec<u64>,
-    /// The block namespaces among them, with the rollup chain each records.
-    pub block_namespaces: BTreeMap<u64, u64>,
+    /// The block namespaces among them, with the rollup chain each records and its first
+    /// number.
+    pub block_namespaces: BTreeMap<u64, BlockNamespace>,
     /// Least time between blocks (ms).
     pub min_block_interval_ms: u64,
     /// Heights per epoch (`None`: one endless epoch).
@@ -85,7 +89,10 @@ impl TestGenesis {
                 max_block_payload: 16 * 1_024,
             },
             owned_namespaces: vec![OWNED_NAMESPACE.get(), RECORD_NAMESPACE.get()],
-            block_namespaces: BTreeMap::from([(RECORD_NAMESPACE.get(), RECORD_CHAIN_ID)]),
+            block_namespaces: BTreeMap::from([(
+                RECORD_NAMESPACE.get(),
+                BlockNamespace { chain_id: RECORD_CHAIN_ID, first: RECORD_FIRST },
+            )]),
             min_block_interval_ms: 0,
             epoch_length: None,
             extra: 0,
@@ -118,7 +125,8 @@ impl TestGenesis {
                 .map(|&namespace| OwnedNamespace {
                     namespace,
                     owner: owner.genesis_entry().consensus_key,
-                    block_records_of: self.block_namespaces.get(&namespace).copied(),
+                    block_records_of: self.block_namespaces.get(&namespace).map(|b| b.chain_id),
+                    first_record: self.block_namespaces.get(&namespace).map_or(0, |b| b.first),
                 })
                 .collect(),
             limits: self.limits,

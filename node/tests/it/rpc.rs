@@ -483,6 +483,16 @@ async fn rpc_serves_verifiable_data_and_survives_bad_requests() {
     let summary: RecordNamespaceResponse =
         typed(call(addr, "trestle_recordNamespace", json!([record_ns.get()])).await);
     assert_eq!(summary.confirmed.map(|c| (c.first, c.last)), Some((1, 3)));
+    assert_eq!(summary.first_record, trestle_node::testing::RECORD_FIRST);
+    // Before genesis' first number: refused for good, with the records code.
+    let message = call_error(
+        addr,
+        "trestle_submit",
+        submit_record(record(0, 0)),
+        i64::from(codes::RECORD_REFUSED),
+    )
+    .await;
+    assert!(message.contains("before the namespace's first record, block 1"), "{message}");
     assert!(call(addr, "trestle_blockRecord", json!([record_ns.get(), 99])).await.is_null());
     let message = call_error(
         addr,

@@ -243,10 +243,11 @@ impl State {
         let tip = self.records.tip(namespace);
         match record_rules::check_extends(&spec, tip.as_ref(), &record) {
             Ok(_) | Err(RecordError::Gap { .. }) => {}
-            Err(RecordError::Taken { number, .. }) => {
+            Err(RecordError::Taken { number, tip }) => {
                 let Some(confirmed) = self.records.get(namespace, number) else {
-                    // Below the namespace's first record: no number there will ever confirm.
-                    return Err(refuse(RecordError::Taken { number, tip: number }));
+                    // Not reached: records are contiguous from genesis' first number, which
+                    // `check_extends` refuses anything below.
+                    return Err(refuse(RecordError::Taken { number, tip }));
                 };
                 let first =
                     FirstRecord::Confirmed { height: confirmed.height, tx_hash: confirmed.tx_hash };

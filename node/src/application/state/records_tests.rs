@@ -21,7 +21,7 @@ fn owner() -> ed25519::PrivateKey {
 fn validator() -> State {
     let mut params = params();
     params.owners = BTreeMap::from([(NS, owner().public_key())]);
-    params.block_namespaces = BTreeMap::from([(NS, BlockNamespace { chain_id: 901 })]);
+    params.block_namespaces = BTreeMap::from([(NS, BlockNamespace { chain_id: 901, first: 1 })]);
     params.limits = crate::block::BlockLimits {
         max_transactions: 8,
         max_payload: 256,
@@ -113,6 +113,30 @@ fn records_are_proposed_in_order_and_indexed_when_finalized() {
         Err(SubmitError::AlreadyFinalized(again.transaction.hash()))
     );
     assert!(b.records.equivocations(NS).is_empty());
+}
+
+/// The race that made a relayer resend records 0 and 1 for ever: gossip brought a later record
+/// to the proposer first, and the namespace started there. The first number is genesis', so a
+/// record met early waits, and a block starting anywhere else is invalid.
+#[test]
+fn a_record_met_before_the_first_waits_for_it() {
+    let mut a = validator();
+    let mut b = validator();
+    a.submit(signed(&record(2, 0))).expect("admitted: it may extend the records later");
+    let empty = a.propose(View(1), a.tip, &[], 10).expect("built");
+    assert_eq!(numbers(&empty), Vec::<u64>::new(), "2 cannot start the namespace");
+    let starting_at_two = block_with(&b, b.tip, 1, vec![signed(&record(2, 0))]);
+    assert_eq!(b.verify(View(1), &starting_at_two, &[]), Verification::Invalid);
+    a.submit(signed(&record(1, 0))).expect("admitted");
+    let one = a.propose(View(2), empty.digest(), &[], 20).expect("built");
+    assert_eq!(numbers(&one), vec![1], "in arrival order, 2 was met before 1 extended the tip");
+    let two = a.propose(View(3), one.digest(), &[], 30).expect("built");
+    assert_eq!(numbers(&two), vec![2]);
+    // Below the first: never recorded, refused for good.
+    assert!(matches!(
+        a.submit(signed(&BlockRecord { parentHash: B256::ZERO, ..record(0, 0) })),
+        Err(SubmitError::Record { reason: RecordError::BeforeFirst { first: 1, found: 0 }, .. })
+    ));
 }
 
 #[test]
