@@ -38,7 +38,7 @@
 //! replace_after_ms = 30000                  # unmined this long: resent with fees raised 13%
 //! head = "auto"                              # post: up to the `finalized` block where served
 //! confirmations = 0                          # post: blocks of depth below `head`
-//! start_block = 0                            # optional: first block to post on a fresh store
+//! start_block = 0                            # optional: checked against the network's next record
 //! ```
 //!
 //! Roles and keys: `post` is the rollup sequencer's role and needs `owner_key` (the namespaces'
@@ -358,8 +358,11 @@ pub struct ChainConfig {
     /// posted.
     #[serde(default)]
     pub confirmations: u64,
-    /// First block to post when the store has no cursor for this chain (default: the
-    /// chain's confirmed head at first start, i.e. only what happens from then on).
+    /// Where an operator expects a fresh store to start posting; optional and only checked.
+    /// The block records of a chain are contiguous from the first number its genesis
+    /// declares, so a store without a cursor starts where the network's records of the chain
+    /// continue (genesis' first number when it has none), and a different value here is
+    /// reported, not followed.
     #[serde(default)]
     pub start_block: Option<u64>,
 }

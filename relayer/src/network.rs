@@ -28,6 +28,7 @@ use trestle_api::{
     binary::{BinaryClient, BinaryClientError},
     client::{ConnectError, FetchError, HttpClient, connect},
     codes,
+    records::RecordNamespaceResponse,
 };
 
 /// Timeout of one request to the network.
@@ -280,6 +281,15 @@ impl Network {
     /// The latest finalized height.
     pub async fn finalized_height(&self) -> Result<u64, NetworkError> {
         Ok(self.call(|client| async move { client.block_height().await }).await?)
+    }
+
+    /// What the finalized chain holds of block namespace `namespace`: the first number genesis
+    /// declares and the confirmed range.
+    pub async fn record_namespace(
+        &self,
+        namespace: u64,
+    ) -> Result<RecordNamespaceResponse, NetworkError> {
+        Ok(self.call(|client| async move { client.record_namespace(namespace).await }).await?)
     }
 
     /// The height a transaction was finalized at, if it was.

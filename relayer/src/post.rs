@@ -16,6 +16,12 @@
 //! time is recorded. A resend the network refuses outright (not a transport failure) is logged
 //! and tried again an interval later rather than failing the step, so it never stops posting.
 //!
+//! Where posting starts. The network confirms a chain's block records contiguously from the
+//! first number its genesis declares, whatever order they reach the proposers in. A store with
+//! no cursor for the chain (a first start, a lost store) therefore asks the network and starts
+//! right after its last record of the chain, or at that first number; blocks posted before are
+//! re-posted at worst, and the network answers those as already known.
+//!
 //! Posting is all this loop does: it queues nothing for delivery. The deliver role finds every
 //! message on the network itself ([`discover`](crate::discover)), whoever posted it, so a
 //! relayer without the owner's key delivers exactly as one with it.
@@ -50,7 +56,7 @@ use trestle_light_client::{Transaction, abi::BlockRecord};
 
 use crate::{
     bindings::Mailbox,
-    config::SourceHead,
+    config::{ChainConfig, SourceHead},
     evm::{EvmChain, EvmError},
     faults::{self, CrashPoint},
     metrics::Metrics,
@@ -249,11 +255,7 @@ impl Poster {
         let config = self.chain.config().clone();
         let next = match self.store.source_cursor(&config.name)? {
             Some(next) => next,
-            None => {
-                let start = config.start_block.unwrap_or(confirmed);
-                info!(chain = %config.name, start, "no cursor yet; starting to post");
-                start
-            }
+            None => self.first_to_post(&config).await?,
         };
         if next > confirmed {
             return Ok(false);
@@ -355,6 +357,50 @@ impl Poster {
             debug!(chain = %config.name, block = number, messages = posted, "posted block");
         }
         Ok(true)
+    }
+
+    /// Where a store without a cursor starts: right after the network's last record of the
+    /// chain, or at the first number genesis declares when it has none. Records are contiguous
+    /// from that number, so no other start could ever extend them; a configured `start_block`
+    /// that differs is reported and not followed. Posting from the network's last record on
+    /// must extend it: if the chain's block there is another, the chain reorganized under what
+    /// was posted ([`PostError::Reorganized`]).
+    async fn first_to_post(&self, config: &ChainConfig) -> Result<u64, PostError> {
+        let records = self.network.record_namespace(config.block_namespace).await?;
+        let next = match records.confirmed {
+            None => records.first_record,
+            Some(range) => {
+                let block = self
+                    .chain
+                    .provider()
+                    .get_block_by_number(BlockNumberOrTag::Number(range.last))
+                    .await
+                    .map_err(|e| self.chain.rpc_error(e))?;
+                // A chain not yet at the network's last record: wait for it.
+                let Some(block) = block else { return Ok(range.last.saturating_add(1)) };
+                if block.header.hash != range.last_hash {
+                    return Err(PostError::Reorganized {
+                        chain: config.name.clone(),
+                        number: range.last,
+                        parent: block.header.parent_hash,
+                        posted_number: range.last,
+                        posted: range.last_hash,
+                    });
+                }
+                range.last.saturating_add(1)
+            }
+        };
+        if let Some(configured) = config.start_block.filter(|&start| start != next) {
+            warn!(
+                chain = %config.name,
+                configured,
+                start = next,
+                "start_block ignored: the network's records of this chain continue at another \
+                 block, and no other would ever be confirmed"
+            );
+        }
+        info!(chain = %config.name, start = next, "no cursor yet; posting from the network's next record");
+        Ok(next)
     }
 
     /// Signs and submits `tx`; returns the record that tracks it until finalized.

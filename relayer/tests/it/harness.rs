@@ -133,6 +133,8 @@ impl World {
                         2_002 => Some(CHAIN_B),
                         _ => None,
                     },
+                    // The relayer's `start_block = 0`.
+                    first_record: 0,
                 })
                 .collect(),
             // Small blocks: the node sizes buffers and messages from these limits.

@@ -13,6 +13,7 @@ mod liar;
 mod metrics;
 mod network;
 mod operate;
+mod records;
 mod reorg;
 mod replace;
 mod store;
