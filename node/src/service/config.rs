@@ -251,6 +251,17 @@ impl NodeConfig {
             .transpose()
     }
 
+    /// The log level, checked: a value that is not one of the five levels is refused rather
+    /// than read as `info`, so a typo cannot silence the logs an operator asked for.
+    pub fn checked_log_level(&self) -> Result<tracing::Level, ConfigError> {
+        self.log_level.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "log_level {:?}: one of error, warn, info, debug, trace",
+                self.log_level
+            ))
+        })
+    }
+
     /// The p2p options, checked.
     pub fn p2p_options(&self) -> Result<P2pOptions, ConfigError> {
         let peer_connection_cooldown = match self.peer_connection_cooldown_ms {
@@ -355,6 +366,19 @@ mod tests {
             node.retain_heights = Some(heights);
             let refused = node.checked_retention(&network.genesis).expect_err("too short");
             assert!(refused.to_string().contains("retain_heights"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_log_level_is_one_of_the_five_or_refused() {
+        let mut node = config(Vec::new());
+        assert_eq!(node.checked_log_level().expect("the default"), tracing::Level::INFO);
+        node.log_level = "DEBUG".into();
+        assert_eq!(node.checked_log_level().expect("any case"), tracing::Level::DEBUG);
+        for typo in ["", "verbose", "info,commonware_p2p=debug"] {
+            node.log_level = typo.into();
+            let refused = node.checked_log_level().expect_err("not a level").to_string();
+            assert!(refused.contains("log_level"), "{refused}");
         }
     }
 

@@ -99,6 +99,7 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
     config.checked_timeouts(&genesis)?;
     config.p2p_options()?;
     config.checked_retention(&genesis)?;
+    config.checked_log_level()?;
     Ok(Prepared { config, genesis, keys })
 }
 
@@ -111,8 +112,8 @@ pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
         .with_catch_panics(false)
         .with_storage_directory(config.data_dir.clone());
     let runner = cw_tokio::Runner::new(runtime);
+    let level = config.checked_log_level()?;
     runner.start(|context| async move {
-        let level = config.log_level.parse().unwrap_or(tracing::Level::INFO);
         telemetry::init(
             context.child("telemetry"),
             telemetry::Logs { level, json: false },
