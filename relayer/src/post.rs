@@ -19,8 +19,8 @@
 //! Where posting starts. The network confirms a chain's block records contiguously from the
 //! first number its genesis declares, whatever order they reach the proposers in. A store with
 //! no cursor for the chain (a first start, a lost store) therefore asks the network and starts
-//! right after its last record of the chain, or at that first number; blocks posted before are
-//! re-posted at worst, and the network answers those as already known.
+//! right after its last record of the chain, or at that first number. What was sent but not
+//! yet confirmed is sent again, and the network answers it as already known.
 //!
 //! Posting is all this loop does: it queues nothing for delivery. The deliver role finds every
 //! message on the network itself ([`discover`](crate::discover)), whoever posted it, so a
@@ -109,6 +109,24 @@ pub enum PostError {
         posted_number: u64,
         /// Its hash as posted.
         posted: B256,
+    },
+    /// The network's last record of the chain names another block than the chain's own at
+    /// that number: the chain reorganized below what was posted, or it is another chain under
+    /// the same id (a devnet whose anvil restarted). A store without a cursor cannot continue
+    /// those records; posting stops for this chain (the step fails every retry).
+    #[error(
+        "{chain}: the network records block {number} as {recorded}, but the chain's block \
+         {number} is {actual}; posting stops until an operator acts"
+    )]
+    RecordedOtherwise {
+        /// The chain.
+        chain: String,
+        /// The number of the network's last record.
+        number: u64,
+        /// The hash the network records.
+        recorded: B256,
+        /// The chain's block hash at that number.
+        actual: B256,
     },
     /// A `MessageSent` log does not decode, or its hash is not the hash of its message.
     #[error("{chain}: malformed MessageSent log in block {number}: {reason}")]
@@ -363,8 +381,8 @@ impl Poster {
     /// chain, or at the first number genesis declares when it has none. Records are contiguous
     /// from that number, so no other start could ever extend them; a configured `start_block`
     /// that differs is reported and not followed. Posting from the network's last record on
-    /// must extend it: if the chain's block there is another, the chain reorganized under what
-    /// was posted ([`PostError::Reorganized`]).
+    /// must extend it: if the chain's block there is another, posting stops
+    /// ([`PostError::RecordedOtherwise`]).
     async fn first_to_post(&self, config: &ChainConfig) -> Result<u64, PostError> {
         let records = self.network.record_namespace(config.block_namespace).await?;
         let next = match records.confirmed {
@@ -379,12 +397,11 @@ impl Poster {
                 // A chain not yet at the network's last record: wait for it.
                 let Some(block) = block else { return Ok(range.last.saturating_add(1)) };
                 if block.header.hash != range.last_hash {
-                    return Err(PostError::Reorganized {
+                    return Err(PostError::RecordedOtherwise {
                         chain: config.name.clone(),
                         number: range.last,
-                        parent: block.header.parent_hash,
-                        posted_number: range.last,
-                        posted: range.last_hash,
+                        recorded: range.last_hash,
+                        actual: block.header.hash,
                     });
                 }
                 range.last.saturating_add(1)
@@ -399,7 +416,11 @@ impl Poster {
                  block, and no other would ever be confirmed"
             );
         }
-        info!(chain = %config.name, start = next, "no cursor yet; posting from the network's next record");
+        info!(
+            chain = %config.name,
+            start = next,
+            "no cursor yet; posting from the network's next record of the chain"
+        );
         Ok(next)
     }
 

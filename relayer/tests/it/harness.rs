@@ -74,6 +74,8 @@ pub(crate) struct World {
     pub(crate) owner: ValidatorKeys,
     pub(crate) on_a: Deployment,
     pub(crate) on_b: Deployment,
+    /// The contracts' deployment directory, relative to `solidity/` (for [`deploy`]).
+    pub(crate) deployments: String,
     _cleanup: Cleanup,
 }
 
@@ -208,6 +210,7 @@ impl World {
             owner,
             on_a,
             on_b,
+            deployments: dir,
             _cleanup: cleanup,
         }
     }

@@ -1,14 +1,16 @@
 //! The block records a rollup's relayer posts, over real parts ([`crate::harness`]): the network
 //! confirms them contiguously from the first number genesis declares (0 here), and a relayer
 //! that lost its store, configured with another `start_block`, continues them where the network
-//! has them instead of posting records no validator would ever confirm.
+//! has them instead of posting records no validator would ever confirm; against another chain
+//! under the same id it posts nothing and says why.
 
 use alloy::providers::Provider as _;
 use trestle_api::TrestleApiClient as _;
 use trestle_relayer::{status::client::StatusClient, store::Store};
 
 use crate::harness::{
-    DEPLOYER_KEY, NAMESPACES, Relayer, World, eventually, init_logging, send_message,
+    Anvil, CHAIN_A, DEPLOYER_KEY, NAMESPACES, Relayer, World, deploy, eventually, init_logging,
+    send_message,
 };
 
 /// Chain A's block namespace.
@@ -85,4 +87,33 @@ async fn a_relayer_that_lost_its_store_continues_the_records_where_the_network_h
     let store = Store::open(&world.work.path().join("fresh.redb")).expect("the fresh store");
     assert_eq!(store.source_cursor("a").expect("cursor"), Some(head + 1));
     assert_eq!(store.unfinalized("a").expect("unfinalized"), vec![], "nothing left unconfirmed");
+
+    // 3. Another chain under A's id, as when a devnet's anvil restarts from scratch: the same
+    // contracts at the same addresses, other blocks. A fresh store must not post over the
+    // network's records of the real A: posting stops, saying why, and the records stay.
+    let impostor = Anvil::start(CHAIN_A);
+    impostor.ready(CHAIN_A).await;
+    let again = deploy(&impostor.url, &world.deployments, "impostor");
+    assert_eq!(again.mailbox, world.on_a.mailbox, "same deployer, same nonces");
+    let on_impostor = impostor.provider(DEPLOYER_KEY);
+    let short = last.saturating_sub(on_impostor.get_block_number().await.expect("head"));
+    let _: () = on_impostor.raw_request("anvil_mine".into(), (short,)).await.expect("mine");
+    let status_addr = trestle_node::testing::local::free_addr();
+    let status = StatusClient::new(&format!("http://{status_addr}"));
+    options.metrics = Some(status_addr);
+    let impostor_config = world
+        .config(&options)
+        .replace(&world.anvil_a.url, &impostor.url)
+        .replace(r#"store = "relayer.redb""#, r#"store = "impostor.redb""#);
+    let relayer = Relayer::start(&world.write_config("impostor.toml", &impostor_config));
+    let error = eventually("posting A stops with the reason", || async {
+        let seen = status.status().await.ok()?;
+        let post_a = seen.loops.into_iter().find(|l| l.role == "post" && l.label == "a")?;
+        post_a.last_error.filter(|e| e.contains("the network records block"))
+    })
+    .await;
+    assert!(error.contains(&format!("block {last} as")), "{error}");
+    relayer.stop().await;
+    let records = world.client.record_namespace(RECORDS_OF_A).await.expect("rpc");
+    assert_eq!(records.confirmed.map(|c| c.last), Some(last), "nothing posted over them");
 }
