@@ -217,12 +217,16 @@ pub fn plan(dir: &Path) -> Result<Vec<ChainPlan>, ChainsError> {
         return serde_json::from_str(&text)
             .map_err(|e| ChainsError::Json { path: path.clone(), message: e.to_string() });
     }
+    // Every listener is held until all ports are known, so no two chains get one port.
+    let mut held = Vec::with_capacity(DEVNET_EVM_CHAIN_IDS.len());
     let mut plans = Vec::with_capacity(DEVNET_EVM_CHAIN_IDS.len());
     for chain_id in DEVNET_EVM_CHAIN_IDS {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io_error(&path))?;
         let port = listener.local_addr().map_err(io_error(&path))?.port();
+        held.push(listener);
         plans.push(ChainPlan { chain_id, port });
     }
+    drop(held);
     let text = serde_json::to_string_pretty(&plans)
         .map_err(|e| ChainsError::Json { path: path.clone(), message: e.to_string() })?;
     fs::write(&path, text + "\n").map_err(io_error(&path))?;

@@ -140,6 +140,16 @@ pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// `count` distinct free loopback ports. Each stays bound until all are found: the kernel may
+/// hand a port just released to the next `bind(0)`, and two devnet processes given one port
+/// leave one unbound (a CI run lost a validator's p2p listener to another's metrics port).
+pub(crate) fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+    let held = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").context("finding a free port"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    held.iter().map(|listener| Ok(listener.local_addr()?.port())).collect()
+}
+
 fn node_dir(dir: &Path, index: usize) -> PathBuf {
     dir.join(format!("node{index}"))
 }
@@ -251,9 +261,17 @@ fn create(
             first_record: 0,
         })
         .collect();
+    // Every port of the devnet's files in one batch: p2p, RPC and metrics per validator, then
+    // the L1's RPC.
+    let mut free = free_ports(3 * validators + 1)?.into_iter();
+    let mut port = || free.next().context("a port of the batch");
+    let mut ports = Vec::with_capacity(validators);
+    for _ in 0..validators {
+        ports.push((port()?, port()?, port()?));
+    }
     let l1_settings = match l1 {
         true => Some(L1Settings {
-            rpc: format!("http://127.0.0.1:{}", free_port()?),
+            rpc: format!("http://127.0.0.1:{}", port()?),
             // anvil never reorganizes.
             safe_depth: 0,
             poll_ms: 500,
@@ -282,10 +300,6 @@ fn create(
         limits: GenesisLimits::default(),
     };
     genesis.resolve()?;
-    let mut ports = Vec::with_capacity(validators);
-    for _ in 0..validators {
-        ports.push((free_port()?, free_port()?, free_port()?));
-    }
     for (i, key) in keys.iter().enumerate() {
         let home = node_dir(dir, i);
         fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;

@@ -28,12 +28,30 @@ use crate::{
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A free loopback address (bound then released, so another process could take it first:
-/// good enough for tests).
+/// good enough for tests). For several at once, [`free_addrs`].
 pub fn free_addr() -> SocketAddr {
     match TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()) {
         Ok(addr) => addr,
         Err(e) => panic!("no free loopback port: {e}"),
     }
+}
+
+/// `count` distinct free loopback addresses. Each port stays bound until all are found: the
+/// kernel may hand a port just released to the next `bind(0)`, and two listeners given one port
+/// leave one of them unbound (a validator without its p2p listener).
+pub fn free_addrs(count: usize) -> Vec<SocketAddr> {
+    let held: Vec<TcpListener> = (0..count)
+        .map(|_| match TcpListener::bind("127.0.0.1:0") {
+            Ok(listener) => listener,
+            Err(e) => panic!("no free loopback port: {e}"),
+        })
+        .collect();
+    held.iter()
+        .map(|listener| match listener.local_addr() {
+            Ok(addr) => addr,
+            Err(e) => panic!("no free loopback port: {e}"),
+        })
+        .collect()
 }
 
 /// Validators of one network on loopback, on their own thread and runtime; stopped on drop.
@@ -66,7 +84,7 @@ impl LocalNetwork {
         validators: Vec<Validator>,
         address: fn(SocketAddr) -> Address,
     ) -> Self {
-        let p2p: Vec<SocketAddr> = validators.iter().map(|_| free_addr()).collect();
+        let p2p = free_addrs(validators.len());
         let keys: Vec<_> = validators.iter().map(|v| v.keys.consensus.public_key()).collect();
         let launches: Vec<Launch> = validators
             .into_iter()
