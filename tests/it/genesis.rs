@@ -162,6 +162,15 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     let run = trestle().args(["node", "run", "--config"]).arg(dir.join("node1.toml")).output();
     refused(&run.unwrap(), "holds data but no FORMAT file");
     std::fs::remove_dir_all(&config.data_dir).unwrap();
+    // A p2p port another process holds is refused at start, rather than leaving a validator
+    // running without its listener.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut on_busy = config.clone();
+    on_busy.p2p = busy.local_addr().unwrap();
+    on_busy.save(&dir.join("node1-busy.toml")).unwrap();
+    let run = trestle().args(["node", "run", "--config"]).arg(dir.join("node1-busy.toml")).output();
+    refused(&run.unwrap(), &format!("cannot listen on p2p address {}", on_busy.p2p));
+    std::fs::remove_dir_all(&config.data_dir).unwrap();
     refused(&node_init(&dir, "keys1.toml", "genesis.json", "node1.toml", &[]), "never overwritten");
     // A key outside the genesis follows the four.
     let _ = keygen(&dir, 5);

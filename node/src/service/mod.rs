@@ -69,6 +69,33 @@ pub enum ServiceError {
     /// The runtime failed to stop cleanly in time.
     #[error("shutdown: {0}")]
     Shutdown(String),
+    /// A listen address (p2p or metrics) cannot be bound: in use, or not this host's.
+    #[error("cannot listen on {role} address {address}: {source}")]
+    Listen {
+        /// `p2p` or `metrics`.
+        role: &'static str,
+        /// The configured address.
+        address: std::net::SocketAddr,
+        /// Why the bind failed.
+        source: std::io::Error,
+    },
+}
+
+/// Binds and releases each listen address that a runtime task, not this function, binds
+/// later: p2p's listener and the metrics server panic inside their task when the bind fails,
+/// and the validator would run on without them (a CI devnet ran a validator whose p2p port was
+/// another's metrics port). The JSON-RPC server reports its own bind error.
+fn check_listen_addresses(config: &NodeConfig) -> Result<(), ServiceError> {
+    let addresses = [("p2p", Some(config.p2p)), ("metrics", config.metrics)];
+    for (role, address) in addresses {
+        let Some(address) = address else { continue };
+        std::net::TcpListener::bind(address).map_err(|source| ServiceError::Listen {
+            role,
+            address,
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Prefix of a validator process's storage partitions (under its data directory).
@@ -107,6 +134,7 @@ pub fn prepare(config_path: &Path) -> Result<Prepared, ServiceError> {
 pub fn run(prepared: Prepared) -> Result<(), ServiceError> {
     let Prepared { config, genesis, keys } = prepared;
     data_format::check_or_record(&config.data_dir)?;
+    check_listen_addresses(&config)?;
     let runtime = cw_tokio::Config::new()
         .with_worker_threads(config.worker_threads.max(1))
         .with_catch_panics(false)
