@@ -1,8 +1,9 @@
 //! The finalized block records, indexed by (namespace, number), and the equivocations seen.
 //!
-//! Records of a block namespace are contiguous from the first number genesis declares, so each namespace keeps a vector
-//! indexed by `number - first`: a lookup is one array access at any chain length. In memory
-//! (like the transaction index), rebuilt from marshal's archive when the node restarts.
+//! Records of a block namespace are contiguous from the first number genesis declares, so each
+//! namespace keeps a vector indexed by `number - first`: a lookup is one array access at any
+//! chain length. In memory (like the transaction index), rebuilt from marshal's archive when the
+//! node restarts.
 //!
 //! An equivocation is two records the namespace's owner signed for one number. The node meets
 //! the second one when it is submitted (or gossiped) while the first is confirmed or pending,
