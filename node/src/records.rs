@@ -44,12 +44,56 @@ pub struct Tracker<'a, F> {
     tip_of: F,
     /// Tips moved so far (`None` inside: the namespace has no record on the branch yet).
     tips: HashMap<Namespace, Option<RecordTip>>,
+    /// Records met ahead of their namespace's next number ([`Tracker::extend_or_defer`]), with
+    /// their numbers.
+    deferred: Vec<(u64, BlockTransaction)>,
 }
 
 impl<'a, F: Fn(Namespace) -> Option<RecordTip>> Tracker<'a, F> {
     /// A tracker over the branch whose tips `tip_of` gives.
     pub fn new(namespaces: &'a BlockNamespaces, tip_of: F) -> Self {
-        Self { namespaces, tip_of, tips: HashMap::new() }
+        Self { namespaces, tip_of, tips: HashMap::new(), deferred: Vec::new() }
+    }
+
+    /// [`Tracker::extend`] for a proposer: whether `tx` goes in now. A record ahead of its
+    /// namespace's next number is kept for [`Tracker::deferred_that_fit`], since the records
+    /// between may come later in the selection (gossip delivers them in any order).
+    pub fn extend_or_defer(&mut self, tx: &BlockTransaction) -> bool {
+        match self.extend(tx) {
+            Ok(()) => true,
+            Err(RecordError::Gap { found, .. }) => {
+                self.deferred.push((found, tx.clone()));
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The deferred records that extend their namespaces once the selection is done, in number
+    /// order, as far as the block's limits allow beside `selected`; the tips move past them.
+    pub fn deferred_that_fit(
+        &mut self,
+        selected: &[BlockTransaction],
+        max_transactions: usize,
+        max_bytes: usize,
+    ) -> Vec<BlockTransaction> {
+        let mut deferred = std::mem::take(&mut self.deferred);
+        deferred.sort_by_key(|(number, _)| *number);
+        let mut count = selected.len();
+        let mut bytes: usize = selected.iter().map(|tx| tx.transaction.payload.len()).sum();
+        let mut taken = Vec::new();
+        for (_, tx) in deferred {
+            let len = tx.transaction.payload.len();
+            if count >= max_transactions || bytes.saturating_add(len) > max_bytes {
+                break;
+            }
+            if self.extend(&tx).is_ok() {
+                count += 1;
+                bytes += len;
+                taken.push(tx);
+            }
+        }
+        taken
     }
 
     /// Whether `tx` is in a block namespace.
@@ -124,6 +168,25 @@ mod tests {
             check_records(&namespaces(), &[junk], |_| Some(tip)),
             Err((0, RecordError::Malformed(_)))
         ));
+        // A proposer defers a record met ahead of its turn and takes it after the selection,
+        // in number order and within the block's limits.
+        let (five, six, seven) = (record_tx(5, 4, 5), record_tx(6, 5, 6), record_tx(7, 6, 7));
+        let specs = namespaces();
+        let proposing = |max_transactions: usize, max_bytes: usize| {
+            let mut tracker = Tracker::new(&specs, |_| Some(tip));
+            assert!(!tracker.extend_or_defer(&seven) && !tracker.extend_or_defer(&six));
+            assert!(tracker.extend_or_defer(&five));
+            let selected = [five.clone()];
+            let taken = tracker.deferred_that_fit(&selected, max_transactions, max_bytes);
+            (taken, tracker.changes())
+        };
+        let (taken, changes) = proposing(8, usize::MAX);
+        assert_eq!(taken, vec![six.clone(), seven.clone()]);
+        assert_eq!(changes[0].1.number, 7);
+        let (taken, changes) = proposing(2, usize::MAX);
+        assert_eq!((taken, changes[0].1.number), (vec![six.clone()], 6));
+        let (taken, _) = proposing(8, 2 * five.transaction.payload.len() - 1);
+        assert!(taken.is_empty(), "no room for another record");
         // The first record of a namespace is the number genesis declares (0 here).
         let changes = check_records(&namespaces(), &[record_tx(0, 1, 2)], |_| None).expect("ok");
         assert_eq!(changes[0].1.number, 0);

@@ -426,12 +426,15 @@ impl State {
         let limits = self.params.limits;
         let mut tracker =
             Tracker::new(&self.params.block_namespaces, |ns| self.branch_tip(&parent, ns));
-        let transactions =
+        let mut transactions =
             self.mempool.select(limits.max_transactions, limits.max_block_payload, |hash, tx| {
                 !ancestors.contains(hash)
                     && !finalized_txs.contains_key(hash)
-                    && tracker.extend(tx).is_ok()
+                    && tracker.extend_or_defer(tx)
             });
+        let (max_transactions, max_bytes) = (limits.max_transactions, limits.max_block_payload);
+        let deferred = tracker.deferred_that_fit(&transactions, max_transactions, max_bytes);
+        transactions.extend(deferred);
         let record_tips = tracker.changes();
         let height = Height(parent_entry.parent.height.get() + 1);
         let epoch = self.params.epoch_of(height);

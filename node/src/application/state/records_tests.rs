@@ -89,23 +89,25 @@ fn block_with(
 fn records_are_proposed_in_order_and_indexed_when_finalized() {
     let mut a = validator();
     let mut b = validator();
-    // Arrival order 1, 3, 2: the proposer takes 1 and 2 (3 skips ahead), then 3.
+    // Arrival order 1, 3, 2: the proposer defers 3 (it skips ahead) until 2 is in: one block.
     for n in [1, 3, 2] {
         a.submit(signed(&record(n, 0))).expect("admitted");
     }
     let one = a.propose(View(1), a.tip, &[], 10).expect("built");
-    assert_eq!(numbers(&one), vec![1, 2]);
+    assert_eq!(numbers(&one), vec![1, 2, 3]);
     assert_eq!(b.verify(View(1), &one, &[]), Verification::Valid);
+    a.submit(signed(&record(4, 0))).expect("admitted");
     let two = a.propose(View(2), one.digest(), &[], 20).expect("built");
-    assert_eq!(numbers(&two), vec![3]);
+    assert_eq!(numbers(&two), vec![4]);
     assert_eq!(b.verify(View(2), &two, &[]), Verification::Valid);
     for block in [&one, &two] {
         b.apply_finalized(block.inner()).expect("extends");
     }
-    assert_eq!(b.records.range(NS).map(|(first, tip)| (first, tip.number)), Some((1, 3)));
+    assert_eq!(b.records.range(NS).map(|(first, tip)| (first, tip.number)), Some((1, 4)));
     let third = b.records.get(NS, 3).expect("indexed");
-    assert_eq!(third.height, Height(2));
-    assert_eq!(third.hash, record(3, 0).hash);
+    assert_eq!((third.height, third.hash), (Height(1), record(3, 0).hash));
+    let fourth = b.records.get(NS, 4).expect("indexed");
+    assert_eq!((fourth.height, fourth.hash), (Height(2), record(4, 0).hash));
     // A sequencer re-posting a confirmed record after a restart: harmless.
     let again = signed(&record(2, 0));
     assert_eq!(
@@ -128,10 +130,16 @@ fn a_record_met_before_the_first_waits_for_it() {
     let starting_at_two = block_with(&b, b.tip, 1, vec![signed(&record(2, 0))]);
     assert_eq!(b.verify(View(1), &starting_at_two, &[]), Verification::Invalid);
     a.submit(signed(&record(1, 0))).expect("admitted");
-    let one = a.propose(View(2), empty.digest(), &[], 20).expect("built");
-    assert_eq!(numbers(&one), vec![1], "in arrival order, 2 was met before 1 extended the tip");
-    let two = a.propose(View(3), one.digest(), &[], 30).expect("built");
-    assert_eq!(numbers(&two), vec![2]);
+    // Met in the order 2, 1: 2 is deferred until 1 is in, then follows it in the same block.
+    let both = a.propose(View(2), empty.digest(), &[], 20).expect("built");
+    assert_eq!(numbers(&both), vec![1, 2]);
+    let mut c = validator();
+    c.submit(signed(&record(3, 0))).expect("admitted");
+    c.submit(signed(&record(2, 0))).expect("admitted");
+    c.submit(signed(&record(1, 0))).expect("admitted");
+    let all = c.propose(View(1), c.tip, &[], 10).expect("built");
+    assert_eq!(numbers(&all), vec![1, 2, 3], "deferred ones in number order");
+    assert_eq!(b.verify(View(1), &all, &[]), Verification::Valid);
     // Below the first: never recorded, refused for good.
     assert!(matches!(
         a.submit(signed(&BlockRecord { parentHash: B256::ZERO, ..record(0, 0) })),
