@@ -78,6 +78,10 @@ impl<'a, F: Fn(Namespace) -> Option<RecordTip>> Tracker<'a, F> {
         max_bytes: usize,
     ) -> Vec<BlockTransaction> {
         let mut deferred = std::mem::take(&mut self.deferred);
+        if deferred.is_empty() {
+            // The usual proposal: nothing met early, so the selection's size is not needed.
+            return Vec::new();
+        }
         deferred.sort_by_key(|(number, _)| *number);
         let mut count = selected.len();
         let mut bytes: usize = selected.iter().map(|tx| tx.transaction.payload.len()).sum();

@@ -136,8 +136,7 @@ impl DevnetFile {
 }
 
 pub(crate) fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
+    free_ports(1)?.pop().context("a free port")
 }
 
 /// `count` distinct free loopback ports. Each stays bound until all are found: the kernel may

@@ -30,10 +30,7 @@ const START_DEADLINE: Duration = Duration::from_secs(60);
 /// A free loopback address (bound then released, so another process could take it first:
 /// good enough for tests). For several at once, [`free_addrs`].
 pub fn free_addr() -> SocketAddr {
-    match TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()) {
-        Ok(addr) => addr,
-        Err(e) => panic!("no free loopback port: {e}"),
-    }
+    free_addrs(1)[0]
 }
 
 /// `count` distinct free loopback addresses. Each port stays bound until all are found: the
