@@ -110,9 +110,10 @@ enum Command {
         /// Where to write the key file (never overwritten).
         #[arg(long)]
         out: PathBuf,
-        /// Where the other validators reach this one (`ip:port`), recorded in the entry.
+        /// Where the other validators reach this one (`ip:port` or `host:port`), recorded in
+        /// the entry.
         #[arg(long)]
-        p2p_address: Option<std::net::SocketAddr>,
+        p2p_address: Option<trestle_light_client::PeerAddress>,
     },
     /// Assemble a network's genesis from the operators' entries, or check one: both print the
     /// genesis hash every operator compares.

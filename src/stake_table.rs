@@ -11,7 +11,7 @@
 //! The node picks a registration up at the first epoch end whose L1 reference is past it: it
 //! joins the committee two epochs later, if its stake ranks within the circuit's capacity.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 
 use alloy::{
     network::{Ethereum, EthereumWallet},
@@ -24,6 +24,7 @@ use alloy_sol_types::SolEvent as _;
 use serde::Serialize;
 use trestle_api::{ValidatorKeys, stake::Ed25519Pops};
 use trestle_light_client::{
+    PeerAddress,
     stake::{StakeTableEvent, StakeTableId, check_registration},
     stake_log::{ValidatorRegistered, decode_stake_log},
 };
@@ -91,9 +92,11 @@ pub enum ValidatorCommand {
         /// The validator's key file (`trestle keygen`).
         #[arg(long)]
         keys: PathBuf,
-        /// Where peers reach the validator's p2p port.
+        /// Where peers reach the validator's p2p port: `ip:port`, or `host:port` (a DNS name
+        /// every peer resolves when it dials, so the validator can move without registering
+        /// again).
         #[arg(long)]
-        p2p: SocketAddr,
+        p2p: PeerAddress,
         /// The deposit, in wei (at least the table's minimum).
         #[arg(long)]
         stake: U256,
@@ -253,7 +256,7 @@ fn contract(
 pub async fn register(
     sender: &SenderArgs,
     keys: &ValidatorKeys,
-    p2p: SocketAddr,
+    p2p: PeerAddress,
     stake: U256,
 ) -> Result<B256, StakeCommandError> {
     mined(submit_registration(sender, keys, p2p, stake).await?).await
@@ -264,7 +267,7 @@ pub async fn register(
 pub async fn submit_registration(
     sender: &SenderArgs,
     keys: &ValidatorKeys,
-    p2p: SocketAddr,
+    p2p: PeerAddress,
     stake: U256,
 ) -> Result<PendingTransactionBuilder<Ethereum>, StakeCommandError> {
     let (table, account) = contract(sender)?;

@@ -18,14 +18,14 @@
 //! section, the committee of every epoch from 2 on is drawn from the StakeTable it names, at
 //! the L1 references the chain finalizes; the genesis committee serves epochs 0 and 1.
 
-use std::{collections::BTreeMap, net::SocketAddr, num::NonZeroU64, path::Path};
+use std::{collections::BTreeMap, num::NonZeroU64, path::Path};
 
 use alloy_primitives::{Address, B256};
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_cryptography::{Verifier as _, ed25519};
 use serde::{Deserialize, Serialize};
 use trestle_light_client::{
-    ChainId, Committee, CommitteeSlot, Epoch, Namespace,
+    ChainId, Committee, CommitteeSlot, Epoch, Namespace, PeerAddress,
     eddsa::{PublicKey as LightClientKey, SIGNATURE_LEN, Signature as LightClientSignature},
     epoch::ENDLESS,
     records::BlockNamespace,
@@ -52,8 +52,8 @@ pub struct GenesisValidator {
     /// Voting weight of the light-client slot: must be 1 while consensus is equal-weight.
     #[serde(default = "one")]
     pub weight: u64,
-    /// Where peers reach it (`ip:port`); optional, since nodes also know their peers from their
-    /// own configuration.
+    /// Where peers reach it (`ip:port` or `host:port`, [`PeerAddress`]); optional, since nodes
+    /// also know their peers from their own configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p2p_address: Option<String>,
     /// ed25519 proof of possession of the consensus key, `0x` + 64 bytes
@@ -226,7 +226,7 @@ pub struct ResolvedGenesis {
     /// The light-client committee (slot `i` belongs to `consensus_keys[i]`).
     pub committee: Committee,
     /// The validators' p2p addresses, where the genesis names them (slot order).
-    pub p2p_addresses: Vec<Option<SocketAddr>>,
+    pub p2p_addresses: Vec<Option<PeerAddress>>,
     /// Owned namespaces and their owners' keys.
     pub owners: BTreeMap<Namespace, ed25519::PublicKey>,
     /// The block namespaces among the owned ones, with the rollup each records.
@@ -256,7 +256,7 @@ impl ResolvedGenesis {
             .map(|((consensus, slot), address)| CommitteeSeat {
                 consensus_key: B256::from_slice(consensus.as_ref()),
                 light_client_key: slot.key,
-                p2p_address: *address,
+                p2p_address: address.clone(),
             })
             .collect();
         // Resolution checked keys, duplicates and capacity: the record cannot be refused.
@@ -321,10 +321,8 @@ impl Genesis {
                     .p2p_address
                     .as_deref()
                     .map(|address| {
-                        address.parse::<SocketAddr>().map_err(|_| {
-                            FileError::Genesis(format!(
-                                "validator {i}: p2pAddress {address:?} is not ip:port"
-                            ))
+                        address.parse::<PeerAddress>().map_err(|e| {
+                            FileError::Genesis(format!("validator {i}: p2pAddress {e}"))
                         })
                     })
                     .transpose()?,

@@ -502,7 +502,7 @@ impl CommitteeInfo {
                 consensus_key: Bytes::copy_from_slice(seat.consensus_key.as_slice()),
                 light_client_key: seat.light_client_key,
                 weight: slot.weight,
-                p2p_address: seat.p2p_address.map(|a| a.to_string()),
+                p2p_address: seat.p2p_address.as_ref().map(ToString::to_string),
             })
             .collect();
         Self { epoch, commitment: record.commitment(), capacity: record.capacity() as u64, members }

@@ -29,13 +29,12 @@
 //! committee from chain data, checked by the certificates of the committee before it, and
 //! never needs a historical L1 read.
 
-use std::net::SocketAddr;
-
 use alloy_primitives::B256;
 
 use crate::{
     committee::{Committee, CommitteeError},
     eddsa::PublicKey,
+    peer_address::PeerAddress,
     stake::{ConsensusPopVerifier, StakeTableId, StakeTableSnapshot, select_committee},
 };
 
@@ -116,7 +115,7 @@ pub struct CommitteeSeat {
     pub light_client_key: PublicKey,
     /// Where peers reach it (`None` for a genesis validator whose genesis names no address:
     /// its peers know it from their own configuration).
-    pub p2p_address: Option<SocketAddr>,
+    pub p2p_address: Option<PeerAddress>,
 }
 
 /// Why a list of members is not a committee.
@@ -245,7 +244,7 @@ pub fn rotate(
         .map(|member| CommitteeSeat {
             consensus_key: member.registration.consensus_key,
             light_client_key: member.light_client_key,
-            p2p_address: Some(member.p2p_address),
+            p2p_address: Some(member.p2p_address.clone()),
         })
         .collect();
     // select_committee returns at most `capacity` members with distinct keys of both kinds, so

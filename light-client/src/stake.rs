@@ -10,8 +10,9 @@
 //! The committee rule:
 //! 1. a registration is *eligible* when its light-client key is a valid EdDSA-Poseidon key (on the
 //!    curve, in the prime subgroup), both proofs of possession verify against [`pop_message`], its
-//!    p2p address is an IP socket address, and no earlier eligible registration holds one of its
-//!    keys (the contract refuses duplicates; a lying L1 source does not get to double a member);
+//!    p2p address is `ip:port` or `host:port` ([`PeerAddress`]), and no earlier eligible
+//!    registration holds one of its keys (the contract refuses duplicates; a lying L1 source does
+//!    not get to double a member);
 //! 2. the eligible are ranked by stake, largest first, then by registration order (earliest
 //!    first): ties are broken by the L1 log position, which every node sees identically;
 //! 3. the first `seats` of the ranking form the committee, in ranking order.
@@ -22,7 +23,7 @@
 //! consensus key's proof is checked through [`ConsensusPopVerifier`], implemented by `trestle-api`
 //! over commonware's ed25519.
 
-use std::{collections::BTreeMap, net::SocketAddr};
+use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolValue as _;
@@ -31,6 +32,7 @@ use ark_ff::PrimeField;
 use crate::{
     eddsa::{KeyError, PublicKey, SIGNATURE_LEN, Signature, SignatureError},
     field::Fr,
+    peer_address::{PeerAddress, PeerAddressError},
 };
 
 /// The string whose keccak256 is `StakeTable.POP_DOMAIN`.
@@ -304,9 +306,10 @@ pub enum Ineligible {
     /// The consensus key's proof of possession does not verify.
     #[error("consensus proof of possession does not verify")]
     ConsensusPop,
-    /// The p2p address is not `ip:port` (IPv6 without a scope or flow label).
-    #[error("p2p address {0:?} is not an ip:port socket address")]
-    P2pAddress(String),
+    /// The p2p address is neither `ip:port` (IPv6 without a scope or flow label) nor
+    /// `host:port` with an RFC 1123 name ([`PeerAddress`]).
+    #[error("p2p address: {0}")]
+    P2pAddress(PeerAddressError),
     /// An earlier eligible registration holds the same consensus or light-client key.
     #[error("a key is held by the earlier registration of {0}")]
     DuplicateKey(Address),
@@ -320,7 +323,7 @@ pub struct Member<'a> {
     /// Its validated light-client key.
     pub light_client_key: PublicKey,
     /// Its validated p2p address.
-    pub p2p_address: SocketAddr,
+    pub p2p_address: PeerAddress,
 }
 
 /// The outcome of [`select_committee`].
@@ -340,7 +343,7 @@ pub fn check_registration(
     table: &StakeTableId,
     registration: &Registration,
     consensus: &impl ConsensusPopVerifier,
-) -> Result<(PublicKey, SocketAddr), Ineligible> {
+) -> Result<(PublicKey, PeerAddress), Ineligible> {
     let key = PublicKey::from_bytes(&registration.light_client_key)
         .map_err(Ineligible::LightClientKey)?;
     let message = pop_message(
@@ -355,17 +358,8 @@ pub fn check_registration(
     if !consensus.verify(&registration.consensus_key, &message, &registration.consensus_pop) {
         return Err(Ineligible::ConsensusPop);
     }
-    // An IPv6 scope or flow label is local to one host and would not survive the block
-    // encoding, so such an address is refused rather than silently changed.
-    let p2p_address = registration
-        .p2p_address
-        .parse::<SocketAddr>()
-        .ok()
-        .filter(|address| match address {
-            SocketAddr::V4(_) => true,
-            SocketAddr::V6(v6) => v6.scope_id() == 0 && v6.flowinfo() == 0,
-        })
-        .ok_or_else(|| Ineligible::P2pAddress(registration.p2p_address.clone()))?;
+    let p2p_address =
+        registration.p2p_address.parse::<PeerAddress>().map_err(Ineligible::P2pAddress)?;
     Ok((key, p2p_address))
 }
 

@@ -11,13 +11,30 @@ use commonware_codec::{
     Buf, EncodeSize, Error as CodecError, MaxEncodeSize, Read, ReadExt, Write, varint::UInt,
 };
 use trestle_light_client::{
-    PublicKey as LightClientKey,
+    PeerAddress, PublicKey as LightClientKey,
     committee::MAX_CAPACITY,
+    peer_address::{DnsName, MAX_DNS_NAME_LEN},
     rotation::{CommitteeRecord, CommitteeSeat, L1Reference},
 };
 
+/// Tag of a member without an address (what `Option::None` encoded before names existed).
+const NO_ADDRESS: u8 = 0;
+/// Tag of an `ip:port` address: followed by commonware's `SocketAddr` encoding (what
+/// `Option::Some(SocketAddr)` encoded before names existed, so older blocks read the same).
+const SOCKET_ADDRESS: u8 = 1;
+/// Tag of a `host:port` address: name length (1 byte), the name's ASCII bytes, port (2 bytes).
+const DNS_ADDRESS: u8 = 2;
+
+/// Encoded size of a member's address, at most.
+const ADDRESS_MAX_ENCODE_SIZE: usize = 1
+    + if SocketAddr::MAX_ENCODE_SIZE > 1 + MAX_DNS_NAME_LEN + 2 {
+        SocketAddr::MAX_ENCODE_SIZE
+    } else {
+        1 + MAX_DNS_NAME_LEN + 2
+    };
+
 /// Encoded size of one committee member, at most.
-const MEMBER_MAX_ENCODE_SIZE: usize = 32 + 64 + 1 + SocketAddr::MAX_ENCODE_SIZE;
+const MEMBER_MAX_ENCODE_SIZE: usize = 32 + 64 + ADDRESS_MAX_ENCODE_SIZE;
 
 /// Encoded size of a [`Succession`], at most (a record of [`MAX_CAPACITY`] members).
 pub(crate) const SUCCESSION_MAX_ENCODE_SIZE: usize =
@@ -61,7 +78,7 @@ impl Write for Succession {
                 for member in record.members() {
                     buf.put_slice(member.consensus_key.as_slice());
                     buf.put_slice(&member.light_client_key.to_bytes());
-                    member.p2p_address.write(buf);
+                    write_address(member.p2p_address.as_ref(), buf);
                 }
             }
         }
@@ -77,7 +94,7 @@ impl EncodeSize for Succession {
                     + record
                         .members()
                         .iter()
-                        .map(|m| 32 + 64 + m.p2p_address.encode_size())
+                        .map(|m| 32 + 64 + address_encode_size(m.p2p_address.as_ref()))
                         .sum::<usize>()
             })
     }
@@ -103,7 +120,7 @@ impl Read for Succession {
                     let raw = <[u8; 64]>::read(buf)?;
                     let light_client_key = LightClientKey::from_bytes(&raw)
                         .map_err(|_| CodecError::Invalid("Succession", "light-client key"))?;
-                    let p2p_address = Option::<SocketAddr>::read(buf)?;
+                    let p2p_address = read_address(buf)?;
                     members.push(CommitteeSeat { consensus_key, light_client_key, p2p_address });
                 }
                 let record = CommitteeRecord::new(members, capacity)
@@ -113,5 +130,105 @@ impl Read for Succession {
             _ => return Err(CodecError::Invalid("Succession", "committee tag")),
         };
         Ok(Self { l1: L1Reference { number, hash }, next_committee })
+    }
+}
+
+fn write_address(address: Option<&PeerAddress>, buf: &mut impl BufMut) {
+    match address {
+        None => buf.put_u8(NO_ADDRESS),
+        Some(PeerAddress::Socket(socket)) => {
+            buf.put_u8(SOCKET_ADDRESS);
+            socket.write(buf);
+        }
+        Some(PeerAddress::Dns { host, port }) => {
+            buf.put_u8(DNS_ADDRESS);
+            // A DnsName has 1 to MAX_DNS_NAME_LEN (253) ASCII characters: its length fits a byte.
+            buf.put_u8(host.as_str().len() as u8);
+            buf.put_slice(host.as_str().as_bytes());
+            port.write(buf);
+        }
+    }
+}
+
+fn address_encode_size(address: Option<&PeerAddress>) -> usize {
+    1 + match address {
+        None => 0,
+        Some(PeerAddress::Socket(socket)) => socket.encode_size(),
+        Some(PeerAddress::Dns { host, .. }) => 1 + host.as_str().len() + 2,
+    }
+}
+
+fn read_address(buf: &mut impl Buf) -> Result<Option<PeerAddress>, CodecError> {
+    match u8::read(buf)? {
+        NO_ADDRESS => Ok(None),
+        SOCKET_ADDRESS => {
+            let socket = SocketAddr::read(buf)?;
+            Ok(Some(PeerAddress::Socket(socket)))
+        }
+        DNS_ADDRESS => {
+            let len = usize::from(u8::read(buf)?);
+            if len > MAX_DNS_NAME_LEN || buf.remaining() < len {
+                return Err(CodecError::Invalid("Succession", "p2p address name length"));
+            }
+            let mut name = vec![0u8; len];
+            buf.copy_to_slice(&mut name);
+            let host = std::str::from_utf8(&name)
+                .ok()
+                .and_then(|name| DnsName::new(name).ok())
+                .ok_or(CodecError::Invalid("Succession", "p2p address name"))?;
+            let port = u16::read(buf)?;
+            Ok(Some(PeerAddress::Dns { host, port }))
+        }
+        _ => Err(CodecError::Invalid("Succession", "p2p address tag")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use commonware_codec::Encode as _;
+
+    use super::*;
+
+    fn encoded(address: Option<&PeerAddress>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        write_address(address, &mut buf);
+        assert_eq!(buf.len(), address_encode_size(address));
+        assert!(buf.len() <= ADDRESS_MAX_ENCODE_SIZE);
+        buf
+    }
+
+    #[test]
+    fn sockets_encode_as_before_names_existed_and_names_round_trip() {
+        let socket: SocketAddr = "[2001:db8::1]:3000".parse().expect("v6");
+        // Blocks written when a member's address was an `Option<SocketAddr>` read the same.
+        assert_eq!(encoded(None), None::<SocketAddr>.encode().to_vec());
+        assert_eq!(encoded(Some(&socket.into())), Some(socket).encode().to_vec());
+        let longest = format!("{}.{}:1", "a".repeat(61), vec!["b".repeat(63); 3].join("."));
+        for text in ["10.0.0.1:1", "[2001:db8::1]:3000", "validator.example.org:30303", &longest] {
+            let address: PeerAddress = text.parse().expect(text);
+            let bytes = encoded(Some(&address));
+            let read = read_address(&mut bytes::Bytes::from(bytes)).expect(text);
+            assert_eq!(read, Some(address), "{text}");
+        }
+        assert!(matches!(read_address(&mut bytes::Bytes::from(encoded(None))), Ok(None)));
+    }
+
+    #[test]
+    fn malformed_addresses_are_refused() {
+        let name = |name: &[u8]| [&[DNS_ADDRESS, name.len() as u8][..], name, &[0, 1]].concat();
+        for bytes in [
+            vec![3],
+            vec![],
+            name(b"under_score.org"),
+            name(b"10.0.0.1"),
+            name(b""),
+            name(&[0xff, b'a']),
+            name(b"example.org")[..13].to_vec(),
+            name(&[b'a'; 254]),
+            vec![DNS_ADDRESS, 20, b'a'],
+        ] {
+            let read = read_address(&mut bytes::Bytes::from(bytes.clone()));
+            assert!(read.is_err(), "{bytes:?}");
+        }
     }
 }

@@ -99,10 +99,14 @@ pub async fn start(
         fund(url, account.address()).await?;
         let sender =
             SenderArgs { table: table.clone(), private_key: Some(account.to_bytes().to_string()) };
-        let sent =
-            submit_registration(&sender, &keys, validator.p2p, U256::from(DEVNET_GENESIS_STAKE))
-                .await
-                .with_context(|| format!("registering validator {}", validator.index))?;
+        let sent = submit_registration(
+            &sender,
+            &keys,
+            validator.p2p.into(),
+            U256::from(DEVNET_GENESIS_STAKE),
+        )
+        .await
+        .with_context(|| format!("registering validator {}", validator.index))?;
         pending.push((validator.index, sent));
     }
     for (index, sent) in pending {

@@ -13,9 +13,15 @@ fn trestle() -> Command {
 }
 
 /// Runs `trestle keygen` for validator `i` and saves its printed entry as `entry{i}.json`.
+/// Validator 3 is reached by DNS name (one that resolves here: the node checks its peers'
+/// names at start), the others by IP.
 fn keygen(dir: &Path, i: usize) -> Value {
+    let address = match i {
+        3 => "localhost:3004".to_string(),
+        _ => format!("10.7.0.{}:3000", i + 1),
+    };
     let out = trestle()
-        .args(["keygen", "--p2p-address", &format!("10.7.0.{}:3000", i + 1), "--out"])
+        .args(["keygen", "--p2p-address", &address, "--out"])
         .arg(dir.join(format!("keys{i}.toml")))
         .output()
         .unwrap();
@@ -74,6 +80,8 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     assert_eq!(hash_line(&verified.stdout), created);
     let (_, resolved) = trestle_api::genesis::Genesis::load(&dir.join("genesis.json")).unwrap();
     assert_eq!(resolved.consensus_keys.len(), 4);
+    let named = resolved.p2p_addresses[3].as_ref().map(ToString::to_string);
+    assert_eq!(named.as_deref(), Some("localhost:3004"));
     assert_eq!(trestle::genesis::genesis_hash(&resolved).to_string(), created);
     // Another order is another committee, so another genesis.
     let reordered = create(&dir, &[names[1], names[0], names[2], names[3]], "reordered.json");
@@ -92,6 +100,20 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     moved["p2pAddress"] = entries[1]["p2pAddress"].clone();
     write_entry(&dir, "moved.json", &moved);
     refused(&create(&dir, &[names[0], names[1], "moved.json"], "moved.g.json"), "p2p address");
+    // An address that is neither ip:port nor host:port (an underscore is no DNS character).
+    let mut misnamed = entries[2].clone();
+    misnamed["p2pAddress"] = "validator_2.example.org:3000".into();
+    write_entry(&dir, "misnamed.json", &misnamed);
+    refused(
+        &create(&dir, &[names[0], names[1], "misnamed.json"], "misnamed.g.json"),
+        "the host is not a DNS name",
+    );
+    let out = trestle()
+        .args(["keygen", "--p2p-address", "10.0.0.300:1", "--out"])
+        .arg(dir.join("mistyped.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && !dir.join("mistyped.toml").exists(), "a mistyped IP");
     // Keys paired by someone else: operator 2's consensus key with operator 3's light-client key
     // (and its proof), so neither proof signs this pair.
     let mut paired = entries[2].clone();
@@ -143,11 +165,14 @@ fn operators_assemble_a_genesis_from_public_entries_and_agree_on_its_hash() {
     let config = trestle_node::service::NodeConfig::load(&dir.join("node1.toml")).unwrap();
     let peers: Vec<(String, String)> =
         config.peers.iter().map(|p| (p.public_key.clone(), p.address.clone())).collect();
-    let expected: Vec<(String, String)> = [0, 2, 3]
+    let expected: Vec<(String, String)> = [0, 2, 3] // 3 by name
         .iter()
         .map(|&i| {
             let entry = &entries[i];
-            (entry["consensusKey"].as_str().unwrap().into(), format!("10.7.0.{}:3000", i + 1))
+            (
+                entry["consensusKey"].as_str().unwrap().into(),
+                entry["p2pAddress"].as_str().unwrap().into(),
+            )
         })
         .collect();
     assert_eq!(peers, expected);

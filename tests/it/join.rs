@@ -138,7 +138,10 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             },
             private_key: Some(JOINER_ACCOUNT.into()),
         };
-        register(&sender, &keys, p2p, U256::from(64 * ETHER)).await.unwrap();
+        // By DNS name: every member dials it by name and checks its connections against the
+        // name's resolution (the committee record carries the name).
+        let named = format!("localhost:{}", p2p.port());
+        register(&sender, &keys, named.parse().unwrap(), U256::from(64 * ETHER)).await.unwrap();
 
         // Two epoch ends later a committee seats it beside every genesis validator, first
         // (the most stake ranks first).
@@ -155,6 +158,8 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             assert!(members.contains(&v.consensus_key), "validator {} keeps its seat", v.index);
         }
         let slot = members.iter().position(|m| m.as_str() == format!("{me}")).unwrap() as u32;
+        let seat = &seated.members[slot as usize];
+        assert_eq!(seat.p2p_address.as_deref(), Some(named.as_str()), "the record keeps the name");
 
         // The joiner follows and then signs states of the epoch that seats it.
         let joiner = client(&format!("http://{rpc}"));

@@ -14,7 +14,10 @@ use trestle::{
     },
     stake_table::{SenderArgs, StakeCommandError, TableArgs, register, status},
 };
-use trestle_light_client::stake::{StakeTableEvent, StakeTableId, select_committee};
+use trestle_light_client::{
+    PeerAddress,
+    stake::{StakeTableEvent, StakeTableId, select_committee},
+};
 use trestle_node::{
     l1::{JsonRpcL1, L1Source as _, L1View},
     testing::test_keys,
@@ -48,7 +51,13 @@ async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
             table: table.clone(),
             private_key: Some(ACCOUNT_KEYS[i].into()),
         };
-        let p2p = |i: u8| SocketAddr::from(([10, 0, 0, i], 9_000));
+        // Validator 1 registers by DNS name, the others by IP.
+        let p2p = |i: u8| -> PeerAddress {
+            match i {
+                2 => "validator-2.example.org:9000".parse().unwrap(),
+                _ => SocketAddr::from(([10, 0, 0, i], 9_000)).into(),
+            }
+        };
 
         // An L1 that does not answer, then a deposit below the minimum: each refused with its
         // reason, nothing registered.
@@ -100,6 +109,11 @@ async fn validators_register_and_leave_and_nodes_read_it_from_the_logs() {
         let active = status(&table, account(0)).await.unwrap();
         assert_eq!((active.status.as_str(), active.eligible), ("active", Some(true)));
         assert_eq!(active.p2p_address, "10.0.0.1:9000");
+        let named = status(&table, account(1)).await.unwrap();
+        assert_eq!(
+            (named.p2p_address.as_str(), named.eligible),
+            ("validator-2.example.org:9000", Some(true))
+        );
 
         // Validator 0 leaves: the next blocks carry its deregistration.
         let leave = trestle::stake_table::ValidatorCommand::Deregister { sender: sender(0) };

@@ -141,7 +141,10 @@ fn a_moved_reference_selects_the_top_stakes_in_ranking_order() {
     assert_eq!(got, expected);
     for (member, i) in record.members().iter().zip([2usize, 5, 8, 1, 4, 7, 0, 3]) {
         assert_eq!(member.light_client_key.to_bytes(), registrations[i].light_client_key);
-        assert_eq!(member.p2p_address.unwrap().to_string(), registrations[i].p2p_address);
+        assert_eq!(
+            member.p2p_address.as_ref().expect("named").to_string(),
+            registrations[i].p2p_address
+        );
     }
     assert_ne!(record.commitment(), next.commitment());
 }

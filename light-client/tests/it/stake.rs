@@ -189,7 +189,8 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
     let mut bad_consensus_pop = registration(5, 99, at(1, 4));
     bad_consensus_pop.consensus_pop[0] ^= 1;
     let mut bad_address = registration(6, 99, at(1, 5));
-    bad_address.p2p_address = "validator.example.org:3000".into();
+    // An underscore is not allowed in a DNS name; the name itself would be (`named` below).
+    bad_address.p2p_address = "validator_6.example.org:3000".into();
     let mut same_consensus_key = registration(7, 99, at(1, 6));
     same_consensus_key.consensus_key = good.consensus_key;
     // The proofs must be valid for the duplicate to be the only reason.
@@ -210,6 +211,8 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
     scoped_address.p2p_address = "[fe80::1%2]:3000".into();
     let mut plain_v6 = registration(10, 1, at(1, 9));
     plain_v6.p2p_address = "[2001:db8::1]:3000".into();
+    let mut named = registration(12, 2, at(1, 10));
+    named.p2p_address = "validator-12.example.org:3000".into();
 
     let snapshot = snapshot_of(&[
         good.clone(),
@@ -222,9 +225,11 @@ fn registrations_that_fail_the_rule_are_left_out_with_their_reason() {
         same_light_client_key,
         scoped_address,
         plain_v6.clone(),
+        named.clone(),
     ]);
     let selection = select_committee(&TABLE, &snapshot, 10, &HashPops);
-    assert_eq!(accounts_of(&selection), [good.account, plain_v6.account]);
+    assert_eq!(accounts_of(&selection), [good.account, named.account, plain_v6.account]);
+    assert_eq!(selection.members[1].p2p_address.to_string(), named.p2p_address);
     let reasons: Vec<(Address, String)> = selection
         .ineligible
         .iter()

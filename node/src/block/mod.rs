@@ -43,7 +43,8 @@
 //! parentDigest    32 bytes
 //! l1              number u64 BE ‖ hash 32 bytes
 //! nextCommittee   0x00, or 0x01 ‖ capacity u16 BE ‖ count varint ‖ per member: consensus key
-//!                 32 bytes ‖ light-client key 64 bytes ‖ p2p address (commonware SocketAddr)
+//!                 32 bytes ‖ light-client key 64 bytes ‖ p2p address: 0x00 (none), 0x01 ‖
+//!                 commonware SocketAddr, or 0x02 ‖ name length u8 ‖ DNS name ‖ port u16 BE
 //! context         epoch varint ‖ view varint ‖ leader 32 bytes ‖ parent view varint ‖ parent
 //!                 commitment 100 bytes (commonware's `simplex::types::Context`)
 //! txCount         varint

@@ -24,10 +24,11 @@ fn record() -> Arc<CommitteeRecord> {
         .map(|i| CommitteeSeat {
             consensus_key: B256::repeat_byte(i),
             light_client_key: *trestle_light_client::SecretKey::from_seed([i; 32]).public_key(),
-            p2p_address: match i % 3 {
+            p2p_address: match i % 4 {
                 0 => None,
                 1 => Some(format!("10.0.0.{i}:3000").parse().expect("v4")),
-                _ => Some(format!("[2001:db8::{i}]:3000").parse().expect("v6")),
+                2 => Some(format!("[2001:db8::{i}]:3000").parse().expect("v6")),
+                _ => Some(format!("validator-{i}.example.org:3000").parse().expect("name")),
             },
         })
         .collect();

@@ -13,18 +13,35 @@
 //! needs each peer's address (from the committee record, which carries the address each
 //! validator registered, or from the operator's peer list), and [`Keyed`] for networks that
 //! know peers by key only (the simulated network).
+//!
+//! A member registered by DNS name (`host:port`) is dialed by name: the p2p layer resolves it
+//! again at every dial, so a validator that moves keeps its seat. Its connections to us are
+//! checked against the IP the name resolves to when the set is tracked (once per epoch), as an
+//! operator's configured names are at start; with `bypass_ip_check` they are not checked.
 
-use std::{collections::BTreeMap, net::SocketAddr};
+use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
 use commonware_codec::DecodeExt as _;
 use commonware_cryptography::ed25519;
-use commonware_p2p::{Address, AddressableManager, AddressableTrackedPeers, Manager, TrackedPeers};
-use commonware_utils::ordered::{Map, Set};
+use commonware_macros::select;
+use commonware_p2p::{
+    Address, AddressableManager, AddressableTrackedPeers, Ingress, Manager, TrackedPeers,
+};
+use commonware_runtime::{Clock, Resolver, Spawner};
+use commonware_utils::{
+    Hostname,
+    ordered::{Map, Set},
+};
 use tracing::warn;
-use trestle_light_client::{Epoch, rotation::CommitteeRecord};
+use trestle_light_client::{Epoch, PeerAddress, rotation::CommitteeRecord};
 
 /// A peer as the p2p layer needs it: its key and, where known, its address.
-pub type Peer = (ed25519::PublicKey, Option<SocketAddr>);
+pub type Peer = (ed25519::PublicKey, Option<PeerAddress>);
+
+/// How long the names of one peer set may take to resolve before their peers are tracked
+/// without a known IP (dials still resolve the name; their connections to us are refused
+/// unless `bypass_ip_check`).
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The peers of one epoch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,8 +64,12 @@ impl EpochPeers {
             };
             match primary.iter_mut().find(|(k, _)| *k == key) {
                 // The later committee's record holds the newer registration.
-                Some(known) => known.1 = seat.p2p_address.or(known.1),
-                None => primary.push((key, seat.p2p_address)),
+                Some(known) => {
+                    if let Some(address) = &seat.p2p_address {
+                        known.1 = Some(address.clone());
+                    }
+                }
+                None => primary.push((key, seat.p2p_address.clone())),
             }
         }
         let secondary = followers
@@ -129,44 +150,109 @@ impl<M: Manager<PublicKey = ed25519::PublicKey> + Sync> PeerSets for Keyed<M> {
 /// Peer sets for a network that dials peers at their addresses. The record's address wins;
 /// `book` (the operator's peer list, ourselves included) fills in members the record names no
 /// address for (genesis validators whose genesis lists none). A member with neither is left out
-/// with a warning: nobody could dial it.
+/// with a warning: nobody could dial it. A set naming DNS names is tracked once they resolve
+/// (or [`RESOLVE_TIMEOUT`] passed), from a task of its own: the orchestrator never waits on DNS.
 #[derive(Clone)]
-pub struct Addressed<M> {
+pub struct Addressed<M, E> {
     manager: M,
     book: BTreeMap<ed25519::PublicKey, Address>,
+    context: E,
+    bypass_ip_check: bool,
 }
 
-impl<M> Addressed<M> {
-    /// Tracks through `manager`, with `book` for addresses records do not name.
-    pub fn new(manager: M, book: BTreeMap<ed25519::PublicKey, Address>) -> Self {
-        Self { manager, book }
+impl<M, E> Addressed<M, E> {
+    /// Tracks through `manager`, with `book` for addresses records do not name, resolving
+    /// names with `context`; `bypass_ip_check` as configured for the p2p layer (an unresolved
+    /// name is then no reason for a warning).
+    pub fn new(
+        manager: M,
+        book: BTreeMap<ed25519::PublicKey, Address>,
+        context: E,
+        bypass_ip_check: bool,
+    ) -> Self {
+        Self { manager, book, context, bypass_ip_check }
     }
+}
 
-    fn addressed(&self, epoch: Epoch, peers: Vec<Peer>) -> Map<ed25519::PublicKey, Address> {
-        Map::from_iter_dedup(peers.into_iter().filter_map(|(key, address)| {
-            match address.map(Address::from).or_else(|| self.book.get(&key).cloned()) {
-                Some(address) => Some((key, address)),
-                None => {
-                    warn!(epoch = epoch.get(), %key, "peer without an address; not tracked");
-                    None
+impl<M, E: Clock + Resolver> Addressed<M, E> {
+    /// The addresses of `peers`, names resolved with `resolver`.
+    async fn addressed(
+        resolver: &E,
+        book: &BTreeMap<ed25519::PublicKey, Address>,
+        bypass_ip_check: bool,
+        epoch: Epoch,
+        peers: Vec<Peer>,
+    ) -> Map<ed25519::PublicKey, Address> {
+        let mut addressed = Vec::with_capacity(peers.len());
+        for (key, address) in peers {
+            let address = match address {
+                Some(PeerAddress::Socket(socket)) => Some(Address::Symmetric(socket)),
+                Some(PeerAddress::Dns { host, port }) => {
+                    dns_address(resolver, host.as_str(), port, bypass_ip_check, epoch).await
                 }
+                None => book.get(&key).cloned(),
+            };
+            match address {
+                Some(address) => addressed.push((key, address)),
+                None => warn!(epoch = epoch.get(), %key, "peer without an address; not tracked"),
             }
-        }))
+        }
+        Map::from_iter_dedup(addressed)
     }
 }
 
-impl<M> std::fmt::Debug for Addressed<M> {
+/// `host:port` as the p2p layer dials it: by name, with the IP it resolves to now as the one its
+/// connections must come from (a placeholder when it does not resolve in time).
+async fn dns_address(
+    resolver: &(impl Clock + Resolver),
+    host: &str,
+    port: u16,
+    bypass_ip_check: bool,
+    epoch: Epoch,
+) -> Option<Address> {
+    // Our names are RFC 1123 names, which commonware's rules (the same minus the numeric last
+    // label) accept; a refusal would be a bug in one of them, so the peer is left out loudly.
+    let Ok(hostname) = Hostname::new(host) else {
+        warn!(epoch = epoch.get(), host, "p2p address name refused by the p2p layer");
+        return None;
+    };
+    let resolved = select! {
+        resolved = resolver.resolve(host) => resolved.ok().and_then(|ips| ips.first().copied()),
+        _ = resolver.sleep(RESOLVE_TIMEOUT) => None,
+    };
+    let egress = resolved.map(|ip| SocketAddr::new(ip, port)).unwrap_or_else(|| {
+        if !bypass_ip_check {
+            warn!(
+                epoch = epoch.get(),
+                host, "p2p address does not resolve; dialing it by name, refusing its connections"
+            );
+        }
+        SocketAddr::from(([0, 0, 0, 0], port))
+    });
+    Some(Address::Asymmetric { ingress: Ingress::Dns { host: hostname, port }, egress })
+}
+
+impl<M, E> std::fmt::Debug for Addressed<M, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Addressed").field("book", &self.book).finish_non_exhaustive()
     }
 }
 
-impl<M: AddressableManager<PublicKey = ed25519::PublicKey> + Sync> PeerSets for Addressed<M> {
+impl<M, E> PeerSets for Addressed<M, E>
+where
+    M: AddressableManager<PublicKey = ed25519::PublicKey> + Sync,
+    E: Spawner + Clock + Resolver + Send + Sync + 'static,
+{
     fn track(&self, epoch: Epoch, peers: EpochPeers) {
-        let primary = self.addressed(epoch, peers.primary);
-        let secondary = self.addressed(epoch, peers.secondary);
-        let peers = AddressableTrackedPeers::new(primary, secondary);
-        let _ = self.manager.clone().track(epoch.get(), peers);
+        let (mut manager, book, bypass) =
+            (self.manager.clone(), self.book.clone(), self.bypass_ip_check);
+        // The p2p layer ignores a set whose id it has passed, so a slow resolution of an older
+        // epoch's names cannot replace a newer set.
+        self.context.child("peer_set").spawn(move |context| async move {
+            let primary = Self::addressed(&context, &book, bypass, epoch, peers.primary).await;
+            let secondary = Self::addressed(&context, &book, bypass, epoch, peers.secondary).await;
+            let _ = manager.track(epoch.get(), AddressableTrackedPeers::new(primary, secondary));
+        });
     }
 }
 
@@ -231,5 +317,51 @@ mod tests {
         let full = EpochPeers::new(&current, &next, std::slice::from_ref(&follower))
             .with_former((10..20).map(|i| (key(i), None)), 4);
         assert_eq!(full.primary.len() + full.secondary.len() + 1, most, "the bound is tight");
+    }
+
+    #[test]
+    fn names_are_dialed_by_name_and_checked_against_what_they_resolve_to() {
+        use commonware_runtime::{Runner as _, deterministic};
+        deterministic::Runner::default().start(|context| async move {
+            context.resolver_register("validator-1.example.org", Some(vec![[10, 0, 0, 9].into()]));
+            let (named, _) = seat(1, None);
+            let (unresolved, _) = seat(2, None);
+            let (socket, _) = seat(3, None);
+            let (booked, _) = seat(4, None);
+            let (nowhere, _) = seat(5, None);
+            let book =
+                BTreeMap::from([(booked.clone(), Address::Symmetric(([10, 0, 0, 4], 1).into()))]);
+            let peers = vec![
+                (named.clone(), Some("validator-1.example.org:3000".parse().expect("name"))),
+                (unresolved.clone(), Some("validator-2.example.org:3000".parse().expect("name"))),
+                (socket.clone(), Some("10.0.0.3:3000".parse().expect("socket"))),
+                (booked.clone(), None),
+                (nowhere.clone(), None),
+            ];
+            let addressed =
+                Addressed::<(), _>::addressed(&context, &book, false, Epoch(1), peers).await;
+            let dns =
+                |host: &str| Ingress::Dns { host: Hostname::new(host).expect("name"), port: 3000 };
+            let expected = [
+                (named, dns("validator-1.example.org"), SocketAddr::from(([10, 0, 0, 9], 3000))),
+                (
+                    unresolved,
+                    dns("validator-2.example.org"),
+                    SocketAddr::from(([0, 0, 0, 0], 3000)),
+                ),
+                (
+                    socket,
+                    Ingress::Socket(([10, 0, 0, 3], 3000).into()),
+                    ([10, 0, 0, 3], 3000).into(),
+                ),
+                (booked, Ingress::Socket(([10, 0, 0, 4], 1).into()), ([10, 0, 0, 4], 1).into()),
+            ];
+            assert_eq!(addressed.len(), expected.len(), "the peer without an address is left out");
+            for (key, ingress, egress) in expected {
+                let address = addressed.get_value(&key).expect("tracked");
+                assert_eq!((address.ingress(), address.egress()), (ingress, egress), "{key}");
+            }
+            assert!(addressed.get_value(&nowhere).is_none());
+        });
     }
 }

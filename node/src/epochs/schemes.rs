@@ -146,7 +146,7 @@ impl EpochSchemes {
                 continue;
             };
             if !skip(&key) {
-                former.push((key, seat.p2p_address));
+                former.push((key, seat.p2p_address.clone()));
             }
         }
         former

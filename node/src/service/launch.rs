@@ -104,7 +104,12 @@ pub async fn launch(context: cw_tokio::Context, launch: Launch) -> Result<Runnin
         .cloned()
         .chain(std::iter::once((me.clone(), Address::Symmetric(p2p))))
         .collect();
-    let peer_sets: Arc<dyn PeerSets> = Arc::new(Addressed::new(oracle.clone(), book));
+    let peer_sets: Arc<dyn PeerSets> = Arc::new(Addressed::new(
+        oracle.clone(),
+        book,
+        context.child("peer_sets"),
+        p2p_options.bypass_ip_check,
+    ));
     let quota = Quota::per_second(NZU32!(CHANNEL_RATE)).allow_burst(NZU32!(CHANNEL_BURST));
     let reached = Reached::new(peers.iter().map(|(key, _)| key.clone()));
     let channels = Channels::register(|channel| {
