@@ -21,10 +21,18 @@
 //!   without an L1 has a single epoch: `epochLength` is `u64::MAX`, so
 //!   `epoch = height / epochLength` stays 0).
 //!
-//! anvil keeps its state in memory, so every `trestle devnet` run redeploys (at the same
-//! addresses: the deployer's nonce starts at 0 each time) with a light client starting at the
-//! then-current height. That keeps a resumed devnet consistent with its trestle network rather
-//! than resuming a stale EVM state whose light client lags behind.
+//! Each anvil keeps its state in `DIR/chains/<id>/state.json` (`--state`: loaded at start,
+//! written every [`STATE_INTERVAL_SECS`] seconds and when anvil is stopped), so a resumed devnet
+//! continues the same chains: the same blocks and hashes, the contracts where they were, the
+//! light clients at the states they had proven (the relayer proves them forward, across every
+//! epoch hand-off they missed). A chain whose contracts are not all there any more, or that were
+//! deployed for other light-client keys, gets them deployed again ([`resume`]).
+//!
+//! The trestle network records every chain's blocks ([`block_namespace`]), numbered from block
+//! 0 as genesis declares: a chain that lost blocks the network recorded (its state file is
+//! older than its last blocks, after a `kill -9`, or gone) cannot continue its namespace, and
+//! the devnet refuses to start rather than run a relayer that could never post again
+//! ([`check_recorded_blocks`]).
 
 use std::{
     fs,
@@ -75,6 +83,10 @@ pub const fn rollup_of_block_namespace(namespace: u64) -> Option<u64> {
     }
 }
 
+/// Seconds between an anvil's periodic dumps of its state (it also dumps when stopped with
+/// SIGTERM or SIGINT; after SIGKILL, the blocks since the last dump are lost).
+pub const STATE_INTERVAL_SECS: u64 = 5;
+
 /// How long an anvil may take to answer after it started.
 const ANVIL_START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -109,7 +121,10 @@ pub enum ChainsError {
         message: String,
     },
     /// An anvil did not answer `eth_chainId` with its chain id in time.
-    #[error("anvil for chain {chain_id} at {url} did not answer within {timeout:?}; see {log}")]
+    #[error(
+        "anvil for chain {chain_id} at {url} did not answer within {timeout:?}; see {log} (a \
+         damaged state.json beside it also stops it)"
+    )]
     AnvilNotReady {
         /// The chain.
         chain_id: u64,
@@ -131,6 +146,27 @@ pub enum ChainsError {
     /// The trestle network did not provide a genesis state for the light clients.
     #[error("trestle network: {0}")]
     Network(String),
+    /// The chain lacks a block the trestle network recorded for it, or has another block at
+    /// that number: its saved state is older than its blocks (a `kill -9`) or gone.
+    #[error(
+        "chain {chain_id}: the trestle network records its block {number} as {recorded}, but the \
+         chain {found}; a chain that lost recorded blocks cannot continue its block namespace \
+         (genesis fixes it), so no message from it could be posted again. Its state in {state} \
+         is older than its blocks (the devnet was not stopped cleanly?) or gone: remove the \
+         devnet directory to start a new devnet"
+    )]
+    Diverged {
+        /// The chain.
+        chain_id: u64,
+        /// The network's last record of it.
+        number: u64,
+        /// The block hash recorded.
+        recorded: B256,
+        /// What the chain has at that number.
+        found: String,
+        /// Its state file.
+        state: String,
+    },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ChainsError + '_ {
@@ -205,6 +241,11 @@ impl ChainPlan {
     /// Where this chain's files live under the devnet directory.
     pub fn dir(&self, devnet_dir: &Path) -> PathBuf {
         devnet_dir.join("chains").join(self.chain_id.to_string())
+    }
+
+    /// Where its anvil keeps its state across runs.
+    pub fn state_file(&self, devnet_dir: &Path) -> PathBuf {
+        self.dir(devnet_dir).join("state.json")
     }
 }
 
@@ -283,9 +324,9 @@ pub fn ensure_foundry(solidity: &Path) -> Result<(), ChainsError> {
     }
 }
 
-/// Starts an anvil for `plan`, its output appended to `DIR/chains/<id>/anvil.log`; it mines a
-/// block per transaction, and also every `block_time` seconds if given (an L1 whose head must
-/// move on its own).
+/// Starts an anvil for `plan`, its output appended to `DIR/chains/<id>/anvil.log`, its state
+/// loaded from and saved to `DIR/chains/<id>/state.json`; it mines a block per transaction, and
+/// also every `block_time` seconds if given (an L1 whose head must move on its own).
 pub fn spawn_anvil(
     solidity: &Path,
     devnet_dir: &Path,
@@ -304,7 +345,10 @@ pub fn spawn_anvil(
     let mut anvil = Command::new(solidity.join("tools/anvil"));
     anvil
         .args(["--host", "127.0.0.1", "--port", &plan.port.to_string()])
-        .args(["--chain-id", &plan.chain_id.to_string()]);
+        .args(["--chain-id", &plan.chain_id.to_string()])
+        .arg("--state")
+        .arg(plan.state_file(devnet_dir))
+        .args(["--state-interval", &STATE_INTERVAL_SECS.to_string()]);
     if let Some(seconds) = block_time {
         anvil.args(["--block-time", &seconds.to_string()]);
     }
@@ -529,6 +573,8 @@ pub fn deploy(
     let copy = home.join("deployment.json");
     fs::write(&copy, &text).map_err(io_error(&copy))?;
     fs::copy(&genesis_path, home.join("light-client-genesis.json")).map_err(io_error(&home))?;
+    let marker = home.join(VERIFIER_MARKER);
+    fs::write(&marker, verifier_id(verifier_code) + "\n").map_err(io_error(&marker))?;
     // solidity/deployments/ is only forge's scratch space here: the copies above are the record.
     let _ = fs::remove_dir_all(&absolute);
     if let Some(parent) = absolute.parent() {
@@ -548,5 +594,103 @@ pub fn deploy(
         deployer: output.deployer,
         genesis_height: output.genesis_height,
         record: copy,
+    })
+}
+
+/// The file beside a chain's deployment record naming the verifier its light client uses
+/// ([`verifier_id`]).
+const VERIFIER_MARKER: &str = "verifier";
+
+/// Which light-client keys a deployment verifies with: the committed INSECURE dev verifier, or
+/// the one from `verifier_code` (by its keccak256).
+pub fn verifier_id(verifier_code: Option<&str>) -> String {
+    match verifier_code {
+        None => "insecure-dev".into(),
+        Some(code) => format!("keccak256 {}", keccak256(code.trim().as_bytes())),
+    }
+}
+
+/// The deployment of an earlier run on the chain of `plan`, if its record is in the devnet
+/// directory, it was made for the verifier of `verifier_code`, and every contract it lists has
+/// code on the chain now (the chain kept its state). `None` means: deploy.
+pub async fn resume(
+    devnet_dir: &Path,
+    plan: &ChainPlan,
+    verifier_code: Option<&str>,
+) -> Result<Option<Deployment>, ChainsError> {
+    let home = plan.dir(devnet_dir);
+    let record = home.join("deployment.json");
+    let (Ok(text), Ok(marker)) =
+        (fs::read_to_string(&record), fs::read_to_string(home.join(VERIFIER_MARKER)))
+    else {
+        return Ok(None);
+    };
+    if marker.trim() != verifier_id(verifier_code) {
+        return Ok(None);
+    }
+    let output: DeploymentOutput = serde_json::from_str(&text)
+        .map_err(|e| ChainsError::Json { path: record.clone(), message: e.to_string() })?;
+    let url = plan.rpc_url();
+    let client = client(&url)?;
+    let contracts = Contracts {
+        verifier: output.verifier,
+        light_client: output.light_client,
+        mailbox: output.mailbox,
+        counter: output.counter,
+        rollup_confirmations: output.rollup_confirmations,
+        rollup_settlement: output.rollup_settlement,
+    };
+    let listed = [contracts.verifier, contracts.light_client, contracts.mailbox, contracts.counter]
+        .into_iter()
+        .chain(contracts.rollup_confirmations)
+        .chain(contracts.rollup_settlement);
+    for address in listed {
+        let code: String = client
+            .request("eth_getCode", rpc_params![address, "latest"])
+            .await
+            .map_err(|source| ChainsError::Rpc { url: url.clone(), source })?;
+        if code.trim_start_matches("0x").is_empty() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Deployment {
+        contracts,
+        deployer: output.deployer,
+        genesis_height: output.genesis_height,
+        record,
+    }))
+}
+
+/// Checks that the chain of `plan` has the block the trestle network behind `trestle_rpc` last
+/// recorded for it ([`ChainsError::Diverged`] if not): only then can its records continue.
+pub async fn check_recorded_blocks(
+    trestle_rpc: &str,
+    devnet_dir: &Path,
+    plan: &ChainPlan,
+) -> Result<(), ChainsError> {
+    let network = client(trestle_rpc)?;
+    let namespace = network
+        .record_namespace(block_namespace(plan.chain_id))
+        .await
+        .map_err(|source| ChainsError::Rpc { url: trestle_rpc.to_owned(), source })?;
+    let Some(confirmed) = namespace.confirmed else { return Ok(()) };
+    let url = plan.rpc_url();
+    let block: Option<serde_json::Value> = client(&url)?
+        .request("eth_getBlockByNumber", rpc_params![format!("{:#x}", confirmed.last), false])
+        .await
+        .map_err(|source| ChainsError::Rpc { url: url.clone(), source })?;
+    let hash = block.as_ref().and_then(|b| b["hash"].as_str()).and_then(|h| h.parse::<B256>().ok());
+    if hash == Some(confirmed.last_hash) {
+        return Ok(());
+    }
+    Err(ChainsError::Diverged {
+        chain_id: plan.chain_id,
+        number: confirmed.last,
+        recorded: confirmed.last_hash,
+        found: match hash {
+            Some(hash) => format!("has {hash} there"),
+            None => "has no such block".into(),
+        },
+        state: plan.state_file(devnet_dir).display().to_string(),
     })
 }

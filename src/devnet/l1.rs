@@ -2,12 +2,11 @@
 //! mining a block every second, holding the StakeTable the committee comes from, and (deployed
 //! later with the rollups' contracts, see [`super::chains`]) a LightClient and a Mailbox of its own.
 //!
-//! Like the other chains it starts afresh on every run: the table is deployed again by anvil's
-//! dev account 0 at its first nonce, so at the same address (the genesis names it), and every
-//! genesis validator registers again with the same keys from the same account (its L1 account,
-//! a DEV FIXTURE derived from its index). The network keeps the L1 references of earlier runs;
-//! until the new L1 passes them its blocks keep naming the newest one and the committee is
-//! carried forward (DESIGN §3a), after which the table is read again.
+//! Like the other chains it keeps its state across runs (see [`super::chains`]): a resumed L1
+//! holds the table, its registrations and every block the network referred to. On a fresh L1
+//! (the first run, or a lost state) the table is deployed by anvil's dev account 0 at its first
+//! nonce, so at the address the genesis names, and every genesis validator registers with its
+//! keys from its L1 account (a DEV FIXTURE derived from its index).
 
 use std::{
     path::{Path, PathBuf},
@@ -71,8 +70,9 @@ pub fn plan(url: &str) -> anyhow::Result<ChainPlan> {
     Ok(ChainPlan { chain_id: DEVNET_L1_CHAIN_ID, port })
 }
 
-/// Starts the L1 of the devnet in `dir` at `url`, deploys the StakeTable and registers every
-/// genesis validator; returns the anvil and its log.
+/// Starts the L1 of the devnet in `dir` at `url` and, unless its saved state holds the
+/// StakeTable already, deploys the table and registers every genesis validator; returns the
+/// anvil and its log.
 pub async fn start(
     dir: &Path,
     solidity: &Path,
@@ -83,8 +83,14 @@ pub async fn start(
     chains::ensure_foundry(solidity)?;
     let (child, log) = chains::spawn_anvil(solidity, dir, &plan, Some(1))?;
     chains::wait_for_anvil(&plan, &log).await?;
-    let address = deploy_stake_table(solidity, url)?;
     let expected = stake_table_address()?;
+    let provider = ProviderBuilder::new().connect_http(url.parse()?);
+    let code = provider.get_code_at(expected).await.context("reading the L1")?;
+    if !code.is_empty() {
+        eprintln!("  L1 resumed with its StakeTable and registrations");
+        return Ok((child, log));
+    }
+    let address = deploy_stake_table(solidity, url)?;
     if address != expected {
         bail!("the StakeTable was deployed at {address}, the genesis names {expected}");
     }

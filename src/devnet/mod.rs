@@ -18,6 +18,9 @@
 //! DIR/keys/                     the INSECURE dev proving key of the light-client circuit
 //! DIR/chains.json               the EVM chains' ids and anvil ports (fixed at first run)
 //! DIR/chains/<id>/anvil.log     chain <id>'s anvil log
+//! DIR/chains/<id>/state.json    its anvil's state (blocks, accounts), saved every few seconds
+//!                               and when stopped, loaded when the devnet runs again
+//! DIR/chains/<id>/verifier      which light-client keys its contracts verify with
 //! DIR/chains/<id>/deployment.json, light-client-genesis.json   its contracts and their genesis
 //!                               (written by forge under solidity/deployments/, then moved here)
 //! ```
@@ -26,10 +29,11 @@
 //! exits) and sends a demo message from the first chain's `Mailbox` to the second chain's
 //! `Counter`, printing its delivery ([`messages`]).
 //!
-//! Running again with the same directory resumes every validator from its storage; the EVM
-//! chains (anvil, in memory) start afresh, the contracts are redeployed (see [`chains`])
-//! and the relayer starts with an empty store. (The network keeps the messages of earlier runs:
-//! on a devnet they could be delivered again to the new, identically addressed mailboxes.)
+//! Running again with the same directory resumes every validator from its storage, every EVM
+//! chain from its saved state with its contracts (see [`chains`]), and the relayer from its
+//! store: messages sent before are not sent again, and new ones are delivered. A devnet that was
+//! not stopped cleanly (`kill -9`) may have lost chain blocks the network recorded; it is then
+//! refused with the reason, since those chains could never post again.
 
 pub mod chains;
 mod demo;
@@ -155,6 +159,7 @@ pub fn run(
         eprintln!("  explorer {url}");
     }
     let mut interrupted = false;
+    let mut keep_relayer_store = false;
     if evm {
         let started = Instant::now();
         // A signal while deploying stops the devnet right after (blocking tool runs finish
@@ -174,7 +179,10 @@ pub fn run(
                 _ = signals.recv() => Ok(None),
             }
         })? {
-            Some(chains) => devnet.chains = chains,
+            Some(started) => {
+                devnet.chains = started.chains;
+                keep_relayer_store = !started.deployed;
+            }
             None => interrupted = true,
         }
         devnet.save(dir)?;
@@ -194,7 +202,7 @@ pub fn run(
             eprintln!("  EVM chains ready in {:.1} s", started.elapsed().as_secs_f64());
             let capacity = Genesis::load(&devnet.genesis)?.0.committee_capacity;
             let keys = external_keys.as_ref().map(|k| k.dir.as_path());
-            match relayer::prepare(dir, &devnet, capacity, keys) {
+            match relayer::prepare(dir, &devnet, capacity, keys, keep_relayer_store) {
                 Ok(mut described) => {
                     let child = relayer::spawn(&exe, &described)?;
                     described.pid = child.id();
@@ -240,9 +248,20 @@ pub fn run(
     outcome
 }
 
-/// Starts every rollup chain of the devnet in `dir` and deploys trestle's contracts on it and
-/// on the L1 at `l1_url` (already running), with the light clients starting at the network's
-/// current state. The L1 comes last in the list.
+/// What [`start_chains`] started.
+struct StartedChains {
+    /// Every chain, the L1 last.
+    chains: Vec<DevnetChain>,
+    /// Whether any chain got its contracts deployed (anew): the relayer's store then describes
+    /// contracts that are gone.
+    deployed: bool,
+}
+
+/// Starts every rollup chain of the devnet in `dir` (resuming its saved state) and, on each of
+/// them and on the L1 at `l1_url` (already running), keeps the contracts of an earlier run or
+/// deploys trestle's contracts, with the light clients starting at the network's current state.
+/// A chain that lost blocks the network recorded is refused ([`chains::check_recorded_blocks`]).
+/// The L1 comes last in the list.
 async fn start_chains(
     dir: &Path,
     solidity: &Path,
@@ -250,7 +269,7 @@ async fn start_chains(
     l1_url: Option<&str>,
     keys: Option<&verifier::ExternalKeys>,
     processes: &mut Processes,
-) -> anyhow::Result<Vec<DevnetChain>> {
+) -> anyhow::Result<StartedChains> {
     chains::ensure_foundry(solidity)?;
     let mut plans = chains::plan(dir)?;
     let mut logs = Vec::with_capacity(plans.len() + 1);
@@ -271,19 +290,43 @@ async fn start_chains(
         plans.push(plan);
     }
     let rpc = devnet.validators.first().map(|v| v.rpc_url.clone()).context("no validator")?;
+    // Waits for the network to finalize a block, so that it also answers what it recorded.
     let mut genesis = chains::light_client_genesis(&rpc).await?;
     // The light clients follow the network's epochs (hand-offs at each epoch's last height).
     genesis.epoch_length = Genesis::load(&devnet.genesis)?.1.epoch_length.get();
+    for plan in &plans {
+        chains::check_recorded_blocks(&rpc, dir, plan).await?;
+    }
+    let verifier_code = keys.map(|k| k.creation_code.as_str());
     let mut described = Vec::with_capacity(plans.len());
+    let mut deployed = false;
     for ((plan, log), pid) in plans.iter().zip(logs).zip(pids) {
-        eprintln!(
-            "  deploying on chain {} (light client from trestle height {})…",
-            plan.chain_id, genesis.state.height
-        );
-        let settles_rollups = plan.chain_id == l1::DEVNET_L1_CHAIN_ID;
-        let verifier_code = keys.map(|k| k.creation_code.as_str());
-        let deployment =
-            chains::deploy(solidity, dir, plan, &plans, &genesis, settles_rollups, verifier_code)?;
+        let deployment = match chains::resume(dir, plan, verifier_code).await? {
+            Some(kept) => {
+                eprintln!(
+                    "  chain {} resumed with its contracts (light client from trestle height {})",
+                    plan.chain_id, kept.genesis_height
+                );
+                kept
+            }
+            None => {
+                eprintln!(
+                    "  deploying on chain {} (light client from trestle height {})…",
+                    plan.chain_id, genesis.state.height
+                );
+                deployed = true;
+                let settles_rollups = plan.chain_id == l1::DEVNET_L1_CHAIN_ID;
+                chains::deploy(
+                    solidity,
+                    dir,
+                    plan,
+                    &plans,
+                    &genesis,
+                    settles_rollups,
+                    verifier_code,
+                )?
+            }
+        };
         described.push(DevnetChain {
             name: match plan.chain_id {
                 l1::DEVNET_L1_CHAIN_ID => format!("l1-{}", plan.chain_id),
@@ -301,5 +344,5 @@ async fn start_chains(
             deployment: deployment.record,
         });
     }
-    Ok(described)
+    Ok(StartedChains { chains: described, deployed })
 }

@@ -3,9 +3,10 @@
 //! On every start the devnet (re)writes `DIR/relayer/relayer.toml` for the chains it just
 //! deployed, makes sure the INSECURE dev proving key is in `DIR/keys/` (derived from a public
 //! seed in about a second; it matches the committed `LightClientVerifier` the contracts use) and
-//! starts `trestle relayer run` with every role. anvil keeps no state across runs, so the
-//! relayer's store from an earlier run describes chains that no longer exist: it is removed
-//! before the relayer starts.
+//! starts `trestle relayer run` with every role. Its store is kept across runs while every chain
+//! resumed with its contracts, so it continues where it stopped; when any chain's contracts were
+//! deployed anew, the store describes contracts that are gone and is removed first (the relayer
+//! then asks the network where each chain's block records continue).
 //!
 //! The relayer pays for `LightClient.update` and `Mailbox.deliver` with anvil's public dev
 //! account 1 ([`RELAYER_EVM_KEY`]), and signs its submissions to the network with the devnet's
@@ -50,8 +51,8 @@ pub fn keys_dir(dir: &Path) -> PathBuf {
     dir.join("keys")
 }
 
-/// Writes the relayer's configuration for the chains of `devnet`, removes its stale store and
-/// makes sure the proving key exists: the one in `keys` (`trestle devnet --keys`, already
+/// Writes the relayer's configuration for the chains of `devnet`, removes its store unless
+/// `keep_store` (every chain kept its contracts) and makes sure the proving key exists: the one in `keys` (`trestle devnet --keys`, already
 /// checked), else the INSECURE dev key in [`keys_dir`] (made if missing). `capacity` is the
 /// network's committee capacity: the contracts verify proofs of the committed verifier, which
 /// is for [`DEVNET_CAPACITY`], so any other capacity is refused with the reason.
@@ -60,6 +61,7 @@ pub fn prepare(
     devnet: &DevnetFile,
     capacity: usize,
     keys: Option<&Path>,
+    keep_store: bool,
 ) -> anyhow::Result<DevnetRelayer> {
     if capacity != DEVNET_CAPACITY {
         bail!(
@@ -100,7 +102,7 @@ pub fn prepare(
     };
 
     let store = home.join("relayer.redb");
-    if store.exists() {
+    if store.exists() && !keep_store {
         fs::remove_file(&store).with_context(|| format!("removing {}", store.display()))?;
     }
     let key_path = home.join("evm-key.INSECURE-DEV");

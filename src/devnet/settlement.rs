@@ -46,8 +46,8 @@ pub(crate) async fn demo(devnet: &DevnetFile) -> anyhow::Result<Option<Settlemen
     let rpc = devnet.validators.first().context("no validator")?.rpc_url.as_str();
     let client = trestle_api::client::connect(rpc, Duration::from_secs(10))?;
     let provider = messages::wallet(l1, ANVIL_DEV_KEY)?;
-    let found =
-        proven_record(&client, &provider, l1, chains::block_namespace(rollup_chain)).await?;
+    let namespace = chains::block_namespace(rollup_chain);
+    let found = proven_record(&client, &provider, l1, settlement, namespace).await?;
     let (record, proof) = found.record_proof().context("the node's record proof")?;
     let proof = RollupSettlement::RecordProof::abi_decode(&proof.abi_encode())
         .context("the record proof as the contract's type")?;
@@ -137,15 +137,18 @@ pub(crate) async fn demo(devnet: &DevnetFile) -> anyhow::Result<Option<Settlemen
     }))
 }
 
-/// The newest confirmed record of `namespace` under a history root the L1 light client knows,
+/// The newest confirmed record of `namespace` under a history root the L1 light client knows
+/// whose block `settlement` has not accepted yet (a resumed devnet settled some in earlier runs),
 /// with its proofs up to that root; waits up to [`WAIT`] for one.
 async fn proven_record(
     client: &HttpClient,
     provider: &DynProvider,
     l1: &DevnetChain,
+    settlement: Address,
     namespace: u64,
 ) -> anyhow::Result<BlockRecordResponse> {
     let light_client = LightClient::new(l1.contracts.light_client, provider.clone());
+    let settlement = RollupSettlement::new(settlement, provider.clone());
     let started = Instant::now();
     loop {
         let proven = light_client.latestHeight().call().await?;
@@ -155,7 +158,8 @@ async fn proven_record(
                 let Some(found) = client.block_record(namespace, number, None).await? else {
                     continue;
                 };
-                if found.height <= proven {
+                if found.height <= proven && settlement.stateRootOf(number).call().await?.is_zero()
+                {
                     let proven = client.block_record(namespace, number, Some(proven)).await?;
                     return proven.context("the record vanished");
                 }

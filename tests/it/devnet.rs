@@ -244,17 +244,18 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
     let dir = crate::cli::tempdir("devnet-command");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut last = 0;
+    let mut first: Option<DevnetFile> = None;
     for round in 0..2 {
         let mut devnet = Command::new(exe())
             .args(["devnet", "--validators", "4", "--data-dir"])
             .arg(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("trestle devnet");
         // The first run may install Foundry (npm ci) and compile the contracts. Each run
-        // (fresh chains, fresh relayer store) delivers its demo message.
+        // delivers its demo message; the second one continues the first one's chains.
         let file = runtime.block_on(eventually(
             Duration::from_secs(300),
             "devnet.json with running validators, deployed chains and the demo delivered",
@@ -269,6 +270,18 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
             },
         ));
         runtime.block_on(check_chains(&file));
+        if let Some(first) = &first {
+            // The chains kept their state and contracts, and a new message went all the way:
+            // posted with its chain's block records continuing the first run's, proven,
+            // delivered (a replay of the first run's message would have its hash).
+            for (chain, before) in file.chains.iter().zip(&first.chains) {
+                assert_eq!(chain.contracts, before.contracts, "chain {}", chain.chain_id);
+                assert_eq!(chain.genesis_height, before.genesis_height, "chain {}", chain.chain_id);
+            }
+            let (demo, earlier) = (file.demo.as_ref().unwrap(), first.demo.as_ref().unwrap());
+            assert_ne!(demo.message_hash, earlier.message_hash, "a new message");
+            assert_eq!(demo.counter_total.as_deref(), Some("2"), "the counter counts both");
+        }
         let client =
             HttpClientBuilder::default().build(&file.validators[0].rpc_url).expect("client");
         let height = runtime.block_on(eventually(
@@ -281,16 +294,44 @@ fn devnet_command_starts_stops_cleanly_and_resumes_from_disk() {
         devnet::terminate(devnet.id());
         let status = wait_exit(&mut devnet, Duration::from_secs(30));
         assert!(status.success(), "devnet exited with {status}");
-        for v in &file.validators {
-            assert!(!alive(v.pid), "validator {} (pid {}) still running", v.index, v.pid);
-        }
-        for c in &file.chains {
-            assert!(!alive(c.pid), "anvil of chain {} (pid {}) still running", c.chain_id, c.pid);
-        }
-        let relayer = file.relayer.as_ref().map_or(0, |r| r.pid);
-        assert!(!alive(relayer), "the relayer (pid {relayer}) still running");
+        assert_all_stopped(&file);
+        first.get_or_insert(file);
     }
+
+    // A chain whose saved state is gone lost blocks the network recorded: the devnet refuses
+    // to start, says why, and leaves nothing running.
+    let first = first.unwrap();
+    let rollup = &first.chains[0];
+    std::fs::remove_file(dir.join("chains").join(rollup.chain_id.to_string()).join("state.json"))
+        .expect("the rollup's saved state");
+    let log = dir.join("refused.log");
+    let mut devnet = Command::new(exe())
+        .args(["devnet", "--validators", "4", "--data-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("trestle devnet");
+    let status = wait_exit(&mut devnet, Duration::from_secs(180));
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(!status.success(), "a devnet that lost chain blocks started: {said}");
+    let reason = format!("chain {}: the trestle network records its block", rollup.chain_id);
+    assert!(said.contains(&reason) && said.contains("cannot continue"), "{said}");
+    assert_all_stopped(&DevnetFile::load(&dir).unwrap());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// No process `file` names runs any more.
+fn assert_all_stopped(file: &DevnetFile) {
+    for v in &file.validators {
+        assert!(!alive(v.pid), "validator {} (pid {}) still running", v.index, v.pid);
+    }
+    for c in &file.chains {
+        assert!(!alive(c.pid), "anvil of chain {} (pid {}) still running", c.chain_id, c.pid);
+    }
+    let relayer = file.relayer.as_ref().map_or(0, |r| r.pid);
+    assert!(!alive(relayer), "the relayer (pid {relayer}) still running");
 }
 
 /// The three EVM chains (two rollups, the L1) answer with their chain ids, every contract has code, each light client
@@ -414,10 +455,12 @@ pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> std::process::Exi
 }
 
 pub(crate) fn alive(pid: u32) -> bool {
-    Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    // `kill -0 0` would ask about our own process group: pid 0 is "never started".
+    pid != 0
+        && Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
 }
