@@ -19,7 +19,11 @@
 //! checked against the IP the name resolves to when the set is tracked (once per epoch), as an
 //! operator's configured names are at start; with `bypass_ip_check` they are not checked.
 
-use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    time::{Duration, SystemTime},
+};
 
 use commonware_codec::DecodeExt as _;
 use commonware_cryptography::ed25519;
@@ -38,8 +42,8 @@ use trestle_light_client::{Epoch, PeerAddress, rotation::CommitteeRecord};
 /// A peer as the p2p layer needs it: its key and, where known, its address.
 pub type Peer = (ed25519::PublicKey, Option<PeerAddress>);
 
-/// How long the names of one peer set may take to resolve before their peers are tracked
-/// without a known IP (dials still resolve the name; their connections to us are refused
+/// How long the names of one peer set may take to resolve, all together, before the rest are
+/// tracked without a known IP (dials still resolve the name; their connections to us are refused
 /// unless `bypass_ip_check`).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -175,20 +179,22 @@ impl<M, E> Addressed<M, E> {
 }
 
 impl<M, E: Clock + Resolver> Addressed<M, E> {
-    /// The addresses of `peers`, names resolved with `resolver`.
+    /// The addresses of `peers`, names resolved with `resolver` until `deadline`.
     async fn addressed(
         resolver: &E,
         book: &BTreeMap<ed25519::PublicKey, Address>,
         bypass_ip_check: bool,
         epoch: Epoch,
         peers: Vec<Peer>,
+        deadline: SystemTime,
     ) -> Map<ed25519::PublicKey, Address> {
         let mut addressed = Vec::with_capacity(peers.len());
         for (key, address) in peers {
             let address = match address {
                 Some(PeerAddress::Socket(socket)) => Some(Address::Symmetric(socket)),
                 Some(PeerAddress::Dns { host, port }) => {
-                    dns_address(resolver, host.as_str(), port, bypass_ip_check, epoch).await
+                    let name = host.as_str();
+                    dns_address(resolver, name, port, bypass_ip_check, epoch, deadline).await
                 }
                 None => book.get(&key).cloned(),
             };
@@ -202,13 +208,14 @@ impl<M, E: Clock + Resolver> Addressed<M, E> {
 }
 
 /// `host:port` as the p2p layer dials it: by name, with the IP it resolves to now as the one its
-/// connections must come from (a placeholder when it does not resolve in time).
+/// connections must come from (a placeholder when it does not resolve before `deadline`).
 async fn dns_address(
     resolver: &(impl Clock + Resolver),
     host: &str,
     port: u16,
     bypass_ip_check: bool,
     epoch: Epoch,
+    deadline: SystemTime,
 ) -> Option<Address> {
     // Our names are RFC 1123 names, which commonware's rules (the same minus the numeric last
     // label) accept; a refusal would be a bug in one of them, so the peer is left out loudly.
@@ -218,7 +225,7 @@ async fn dns_address(
     };
     let resolved = select! {
         resolved = resolver.resolve(host) => resolved.ok().and_then(|ips| ips.first().copied()),
-        _ = resolver.sleep(RESOLVE_TIMEOUT) => None,
+        _ = resolver.sleep_until(deadline) => None,
     };
     let egress = resolved.map(|ip| SocketAddr::new(ip, port)).unwrap_or_else(|| {
         if !bypass_ip_check {
@@ -249,8 +256,11 @@ where
         // The p2p layer ignores a set whose id it has passed, so a slow resolution of an older
         // epoch's names cannot replace a newer set.
         self.context.child("peer_set").spawn(move |context| async move {
-            let primary = Self::addressed(&context, &book, bypass, epoch, peers.primary).await;
-            let secondary = Self::addressed(&context, &book, bypass, epoch, peers.secondary).await;
+            let deadline = context.current() + RESOLVE_TIMEOUT;
+            let (primary, secondary) = (peers.primary, peers.secondary);
+            let primary = Self::addressed(&context, &book, bypass, epoch, primary, deadline).await;
+            let secondary =
+                Self::addressed(&context, &book, bypass, epoch, secondary, deadline).await;
             let _ = manager.track(epoch.get(), AddressableTrackedPeers::new(primary, secondary));
         });
     }
@@ -338,8 +348,10 @@ mod tests {
                 (booked.clone(), None),
                 (nowhere.clone(), None),
             ];
+            let deadline = context.current() + RESOLVE_TIMEOUT;
             let addressed =
-                Addressed::<(), _>::addressed(&context, &book, false, Epoch(1), peers).await;
+                Addressed::<(), _>::addressed(&context, &book, false, Epoch(1), peers, deadline)
+                    .await;
             let dns =
                 |host: &str| Ingress::Dns { host: Hostname::new(host).expect("name"), port: 3000 };
             let expected = [
