@@ -1,7 +1,8 @@
 //! Criterion benchmark of `trestle confirm`'s native verification ([`verify_confirmation`]) with
 //! a committee of 100: transaction proof, history proof and the quorum check, over evidence
-//! built with the light-client kernel (no RPC); within the anchor's epoch, and across 1 and 4
-//! committee hand-offs.
+//! built with the light-client kernel (no RPC); within the anchor's epoch, across 1 and 4
+//! committee hand-offs, and right after a boundary whose hand-off `trestle follow-anchor` walked
+//! beforehand (what a check costs then).
 //!
 //! `cargo bench --bench confirm` (acceptance: ≤ 10 ms). On a busy machine
 //! `cargo bench --profile dev --bench confirm` reuses the test build (dependencies at opt-level 3)
@@ -12,7 +13,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use trestle_light_client::verify_confirmation;
+use trestle_light_client::{Evidence, handoff::follow_handoffs, verify_confirmation};
 
 #[path = "support/confirm_fixture.rs"]
 mod confirm_fixture;
@@ -38,6 +39,16 @@ fn confirm(c: &mut Criterion) {
             |b| b.iter(|| verify_confirmation(black_box(&evidence), NAMESPACE, &subject, &anchor)),
         );
     }
+    // The check right after the boundary, under the anchor the follower already moved on: the
+    // same evidence without the hand-off (which the follower verified, once, off this path).
+    let (evidence, anchor, subject) = setup_across(1);
+    let followed = follow_handoffs(&anchor, &evidence.handoffs).expect("the hand-off verifies");
+    let evidence = Evidence { handoffs: Vec::new(), ..evidence };
+    verify_confirmation(&evidence, NAMESPACE, &subject, &followed)
+        .expect("the evidence verifies under the followed anchor");
+    group.bench_function("verify_block_record_100_validators_1_handoff_followed", |b| {
+        b.iter(|| verify_confirmation(black_box(&evidence), NAMESPACE, &subject, &followed))
+    });
     group.finish();
 }
 

@@ -72,10 +72,24 @@ pub fn load(path: &Path, genesis: &Anchor) -> Option<Anchor> {
 
 /// Records `reached` (an anchor verified from `genesis`) in `path`, unless the cache already
 /// holds a later epoch of the same network.
+///
+/// Writers (`trestle confirm` runs and `trestle follow-anchor`, possibly at once) take an
+/// advisory lock on `FILE.lock` around reading, comparing and replacing, so a slower writer
+/// never moves the cache back; readers take no lock: the file is replaced by a rename, so they
+/// see the old or the new one whole.
 pub fn store(path: &Path, genesis: &Anchor, reached: &Anchor) -> Result<(), CacheError> {
-    if reached.epoch <= genesis.epoch
-        || load(path, genesis).is_some_and(|cached| cached.epoch >= reached.epoch)
-    {
+    if reached.epoch <= genesis.epoch {
+        return Ok(());
+    }
+    let io = |source| CacheError::Io { path: path.display().to_string(), source };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))
+        .map_err(io)?;
+    lock.lock().map_err(io)?;
+    if load(path, genesis).is_some_and(|cached| cached.epoch >= reached.epoch) {
         return Ok(());
     }
     let cached = CachedAnchor {
@@ -87,11 +101,13 @@ pub fn store(path: &Path, genesis: &Anchor, reached: &Anchor) -> Result<(), Cach
         slots: reached.committee.slots().to_vec(),
     };
     let json = serde_json::to_string_pretty(&cached)? + "\n";
-    // Written aside and renamed: a crash never leaves half a cache.
+    // Written aside, synced and renamed: a crash never leaves half a cache.
     let partial = path.with_extension("partial");
-    let io = |source| CacheError::Io { path: path.display().to_string(), source };
-    std::fs::write(&partial, json).map_err(io)?;
+    let mut file = std::fs::File::create(&partial).map_err(io)?;
+    std::io::Write::write_all(&mut file, json.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
     std::fs::rename(&partial, path).map_err(io)
+    // The lock is released when `lock` is dropped, after the rename.
 }
 
 #[cfg(test)]
@@ -133,6 +149,30 @@ mod tests {
         assert!(load(&path, &other).is_none());
         std::fs::write(&path, "{\"chainId\": 7").expect("write");
         assert!(load(&path, &genesis).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn writers_at_once_leave_the_latest_epoch_whole() {
+        let dir = std::env::temp_dir().join(format!("anchor-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("anchor.json");
+        let genesis = anchor(1..5, 0);
+        std::thread::scope(|scope| {
+            for writer in 0..4u64 {
+                let (path, genesis) = (&path, &genesis);
+                scope.spawn(move || {
+                    // Each writer stores every epoch up to 40, its own order interleaved.
+                    for step in 0..40u64 {
+                        let epoch = 1 + (step * 7 + writer * 13) % 40;
+                        store(path, genesis, &anchor(2..6, epoch)).expect("stored");
+                        let seen = load(path, genesis).expect("a whole file at every moment");
+                        assert!(seen.epoch.get() >= epoch, "moved back below {epoch}");
+                    }
+                });
+            }
+        });
+        assert_eq!(load(&path, &genesis).expect("cached").epoch, Epoch(40));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

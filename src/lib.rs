@@ -4,6 +4,7 @@
 //! it that tests call directly.
 
 pub mod anchor_cache;
+pub mod anchor_follow;
 pub mod ceremony;
 pub mod confirm;
 pub mod devnet;

@@ -96,6 +96,9 @@ enum Command {
     /// status: 0 confirmed, 1 not confirmed, 2 usage or other error, 3 confirmed only against
     /// the node's own committee (no genesis anchor; --allow-unanchored makes that 0).
     Confirm(trestle::confirm::ConfirmArgs),
+    /// Keep a `confirm --anchor-cache` file at the network's latest epoch: walk each epoch
+    /// hand-off once, as soon as it is final, so that no check pays for it at a boundary.
+    FollowAnchor(trestle::anchor_follow::FollowAnchorArgs),
     /// Run the relayer (post, prove and deliver loops between EVM chains and the network),
     /// as `trestle-relayer` does; the devnet starts one.
     #[command(subcommand)]
@@ -220,6 +223,7 @@ fn main() -> anyhow::Result<()> {
         Command::Submit { rpc, namespace, data, wait } => submit(&rpc, namespace, &data, wait),
         Command::Prove { rpc, height, keys, out } => trestle::prove::run(&rpc, height, &keys, &out),
         Command::Confirm(args) => std::process::exit(trestle::confirm::command(&args)),
+        Command::FollowAnchor(args) => std::process::exit(trestle::anchor_follow::command(&args)),
         Command::Relayer(command) => relayer(command),
         Command::Validator(command) => {
             let runtime = tokio::runtime::Runtime::new().context("starting a runtime")?;

@@ -218,14 +218,14 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         messages::wait_delivered(&to, b, sent.hash, Duration::from_secs(120)).await.unwrap();
         let tx = Transaction::new(Namespace(a.message_namespace), sent.encoded());
         let cache = devnet.dir.join("anchor.json");
-        let confirm = |namespace: u64, hash: B256| {
+        let confirm_with = |cache: &std::path::Path, namespace: u64, hash: B256| {
             let output = Command::new(exe())
                 .args(["confirm", "--rpc", &file.validators[0].rpc_url, "--json"])
                 .args(["--namespace", &namespace.to_string()])
                 .args(["--tx", &hash.to_string(), "--genesis"])
                 .arg(&file.genesis)
                 .arg("--anchor-cache")
-                .arg(&cache)
+                .arg(cache)
                 .output()
                 .unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -234,6 +234,7 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
             let report: Report = serde_json::from_str(&stdout).unwrap();
             report.proof.expect("the proof")
         };
+        let confirm = |namespace: u64, hash: B256| confirm_with(&cache, namespace, hash);
         let proof = confirm(a.message_namespace, tx.hash());
         assert!(proof.handoffs.len() as u64 >= seated.epoch, "{} hand-offs", proof.handoffs.len());
         // The anchor it reached is cached: the same check again walks no hand-off.
@@ -281,6 +282,24 @@ fn a_registered_validator_joins_votes_and_the_light_clients_follow() {
         assert!(!confirm(77, later).handoffs.is_empty(), "the cache walks the new hand-offs");
         let again = confirm(a.message_namespace, tx.hash());
         assert!(again.handoffs.is_empty(), "the old transaction under the moved cache");
+
+        // `trestle follow-anchor` walks each hand-off into a cache of its own once it is final
+        // (here from genesis up to the current epoch, one line per hand-off): a check under that
+        // cache walks none, whichever side of a boundary it falls on.
+        let now = validator.block_height().await.unwrap() / DEVNET_L1_EPOCH_LENGTH;
+        let followed = devnet.dir.join("followed.json");
+        let follow = Command::new(exe())
+            .args(["follow-anchor", "--rpc", &file.validators[0].rpc_url, "--genesis"])
+            .arg(&file.genesis)
+            .arg("--anchor-cache")
+            .arg(&followed)
+            .args(["--until-epoch", &now.to_string()])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&follow.stderr);
+        assert!(follow.status.success(), "{said}");
+        assert_eq!(said.matches("hand-off verified").count() as u64, now, "{said}");
+        assert!(confirm_with(&followed, 77, later).handoffs.is_empty(), "the follower walked them");
 
         let output = devnet.output();
         assert!(!output.contains("panicked"), "{output}");
