@@ -473,6 +473,25 @@ struct DeploymentOutput {
     rollup_settlement: Option<Address>,
 }
 
+impl DeploymentOutput {
+    /// The deployment it describes, recorded in `record`.
+    fn deployment(self, record: PathBuf) -> Deployment {
+        Deployment {
+            contracts: Contracts {
+                verifier: self.verifier,
+                light_client: self.light_client,
+                mailbox: self.mailbox,
+                counter: self.counter,
+                rollup_confirmations: self.rollup_confirmations,
+                rollup_settlement: self.rollup_settlement,
+            },
+            deployer: self.deployer,
+            genesis_height: self.genesis_height,
+            record,
+        }
+    }
+}
+
 /// One chain's deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deployment {
@@ -556,6 +575,10 @@ pub fn deploy(
     let mut forge = Command::new(solidity.join("tools/forge"));
     forge
         .args(["script", "script/Deploy.s.sol", "--broadcast", "--skip", "test"])
+        // One transaction at a time, each after the previous one's receipt: sent back to back,
+        // anvil 1.7.1 once left a deployment queued for ever behind its mined predecessor (a
+        // nonce it no longer waited for), and forge waited with it.
+        .arg("--slow")
         .args(["--rpc-url", &plan.rpc_url(), "--private-key", ANVIL_DEV_KEY])
         .env("GENESIS_JSON", relative.join("genesis.json"))
         .env("DEPLOYMENT_JSON", relative.join("deployment.json"));
@@ -581,20 +604,7 @@ pub fn deploy(
         // Only succeeds once the devnet's last chain is done (the directory is empty).
         let _ = fs::remove_dir(parent);
     }
-    let contracts = Contracts {
-        verifier: output.verifier,
-        light_client: output.light_client,
-        mailbox: output.mailbox,
-        counter: output.counter,
-        rollup_confirmations: output.rollup_confirmations,
-        rollup_settlement: output.rollup_settlement,
-    };
-    Ok(Deployment {
-        contracts,
-        deployer: output.deployer,
-        genesis_height: output.genesis_height,
-        record: copy,
-    })
+    Ok(output.deployment(copy))
 }
 
 /// The file beside a chain's deployment record naming the verifier its light client uses
@@ -632,14 +642,8 @@ pub async fn resume(
         .map_err(|e| ChainsError::Json { path: record.clone(), message: e.to_string() })?;
     let url = plan.rpc_url();
     let client = client(&url)?;
-    let contracts = Contracts {
-        verifier: output.verifier,
-        light_client: output.light_client,
-        mailbox: output.mailbox,
-        counter: output.counter,
-        rollup_confirmations: output.rollup_confirmations,
-        rollup_settlement: output.rollup_settlement,
-    };
+    let deployment = output.deployment(record);
+    let contracts = &deployment.contracts;
     let listed = [contracts.verifier, contracts.light_client, contracts.mailbox, contracts.counter]
         .into_iter()
         .chain(contracts.rollup_confirmations)
@@ -653,12 +657,7 @@ pub async fn resume(
             return Ok(None);
         }
     }
-    Ok(Some(Deployment {
-        contracts,
-        deployer: output.deployer,
-        genesis_height: output.genesis_height,
-        record,
-    }))
+    Ok(Some(deployment))
 }
 
 /// Checks that the chain of `plan` has the block the trestle network behind `trestle_rpc` last

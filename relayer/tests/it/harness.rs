@@ -406,6 +406,9 @@ pub(crate) fn deploy(url: &str, dir: &str, name: &str) -> Deployment {
     let output = Command::new(foundry_tool("forge"))
         .current_dir(solidity_dir())
         .args(["script", "script/Deploy.s.sol", "--rpc-url", url, "--broadcast"])
+        // One transaction at a time (see `trestle::devnet::chains::deploy`: back-to-back sends
+        // once left one queued for ever in anvil, and forge waiting on it).
+        .arg("--slow")
         .args(["--private-key", DEPLOYER_KEY])
         .env("GENESIS_JSON", format!("{dir}/genesis.json"))
         .env("DEPLOYMENT_JSON", &out)
