@@ -113,6 +113,10 @@ where
 /// Follows until stopped (or `--until-epoch`), printing each epoch reached.
 pub fn run(args: &FollowAnchorArgs) -> Result<(), FollowError> {
     let genesis = anchor_from_genesis(&args.genesis)?;
+    // Said at once, rather than waiting for a hand-off that never comes.
+    if genesis.epoch_length == trestle_light_client::epoch::ENDLESS {
+        return Err(FollowError::Endless);
+    }
     let client = connect(&args.rpc, REQUEST_TIMEOUT)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let poll = Duration::from_millis(args.poll_ms);

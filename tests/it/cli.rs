@@ -54,3 +54,22 @@ pub(crate) fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn follow_anchor_refuses_a_network_without_hand_offs() {
+    // `devnet::init` makes a network without an L1: one committee, one endless epoch.
+    let dir = tempdir("follow-endless");
+    let devnet = trestle::devnet::init(&dir, 4).unwrap();
+    let out = trestle()
+        .args(["follow-anchor", "--rpc", "http://127.0.0.1:1", "--genesis"])
+        .arg(&devnet.genesis)
+        .arg("--anchor-cache")
+        .arg(dir.join("anchor.json"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("one endless epoch"), "{said}");
+    assert!(!dir.join("anchor.json").exists());
+    std::fs::remove_dir_all(dir).ok();
+}
