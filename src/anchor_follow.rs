@@ -77,30 +77,37 @@ pub enum FollowError {
 }
 
 /// What one step did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Step {
-    /// The cache moved on to this epoch.
-    Advanced(Epoch),
+    /// The hand-off verified: the anchor it leads to (recorded in the cache).
+    Advanced(Anchor),
     /// Nothing to walk yet, or nothing that verifies (the reason, for the log).
     Waiting(Option<String>),
 }
 
-/// One step from the anchor the cache at `path` holds (or `genesis`'s): fetch the hand-off of
-/// its epoch, verify it, record the anchor it leads to.
-pub async fn step<C>(client: &C, genesis: &Anchor, path: &Path) -> Result<Step, FollowError>
+/// One step from `from` (the genesis anchor or one verified from it): fetch the hand-off of its
+/// epoch, verify it, record the anchor it leads to in the cache at `path`. The follower keeps
+/// `from` in memory rather than reading the cache back at every poll (which recomputes the
+/// committee's commitment); when a `trestle confirm` moved the cache further meanwhile, `store`
+/// keeps the later epoch and the follower walks on until it is there too.
+pub async fn step<C>(
+    client: &C,
+    genesis: &Anchor,
+    from: &Anchor,
+    path: &Path,
+) -> Result<Step, FollowError>
 where
     C: trestle_api::TrestleApiClient + Sync,
 {
-    let from = anchor_cache::load(path, genesis).unwrap_or_else(|| genesis.clone());
     let proof = match client.epoch_proof(from.epoch.get()).await {
         Ok(Some(proof)) => proof,
         Ok(None) => return Ok(Step::Waiting(None)),
         Err(e) => return Ok(Step::Waiting(Some(format!("the node did not answer: {e}")))),
     };
-    match follow_handoff(&from, &handoff_of(&proof)) {
+    match follow_handoff(from, &handoff_of(&proof)) {
         Ok(reached) => {
             anchor_cache::store(path, genesis, &reached)?;
-            Ok(Step::Advanced(reached.epoch))
+            Ok(Step::Advanced(reached))
         }
         Err(HandoffError::Endless) => Err(FollowError::Endless),
         Err(e) => Ok(Step::Waiting(Some(format!(
@@ -121,16 +128,19 @@ pub fn run(args: &FollowAnchorArgs) -> Result<(), FollowError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let poll = Duration::from_millis(args.poll_ms);
     let reached = |epoch: Epoch| args.until_epoch.is_some_and(|until| epoch.get() >= until);
-    let start = anchor_cache::load(&args.anchor_cache, &genesis).map_or(genesis.epoch, |a| a.epoch);
-    eprintln!("trestle follow-anchor: {} at epoch {start}", args.anchor_cache.display());
-    if reached(start) {
+    let mut anchor =
+        anchor_cache::load(&args.anchor_cache, &genesis).unwrap_or_else(|| genesis.clone());
+    eprintln!("trestle follow-anchor: {} at epoch {}", args.anchor_cache.display(), anchor.epoch);
+    if reached(anchor.epoch) {
         return Ok(());
     }
     let mut last_reason = None;
     runtime.block_on(async {
         loop {
-            match step(&client, &genesis, &args.anchor_cache).await? {
-                Step::Advanced(epoch) => {
+            match step(&client, &genesis, &anchor, &args.anchor_cache).await? {
+                Step::Advanced(next) => {
+                    anchor = next;
+                    let epoch = anchor.epoch;
                     eprintln!("trestle follow-anchor: hand-off verified, anchor at epoch {epoch}");
                     last_reason = None;
                     if reached(epoch) {
